@@ -1,0 +1,73 @@
+#include "policy.h"
+
+#include <array>
+
+namespace Gateway::Config {
+
+namespace {
+
+struct TypeName {
+    ProviderType type;
+    const char *name;
+};
+
+constexpr std::array<TypeName, 8> TYPE_NAMES {{
+    {ProviderType::OpenAi, "openai"},
+    {ProviderType::Anthropic, "anthropic"},
+    {ProviderType::AzureOpenAi, "azure-openai"},
+    {ProviderType::OpenAiCompatible, "openai-compatible"},
+    {ProviderType::Vllm, "vllm"},
+    {ProviderType::Sglang, "sglang"},
+    {ProviderType::Tgi, "tgi"},
+    {ProviderType::LlamaCpp, "llamacpp"},
+}};
+
+} // namespace
+
+WireFormat wireFormatOf(ProviderType type)
+{
+    return type == ProviderType::Anthropic ? WireFormat::Anthropic : WireFormat::OpenAi;
+}
+
+QString providerTypeName(ProviderType type)
+{
+    for (const auto &entry : TYPE_NAMES) {
+        if (entry.type == type) {
+            return QString::fromLatin1(entry.name);
+        }
+    }
+    return {};
+}
+
+bool parseProviderType(const QString &name, ProviderType &out)
+{
+    for (const auto &entry : TYPE_NAMES) {
+        if (name == QLatin1String(entry.name)) {
+            out = entry.type;
+            return true;
+        }
+    }
+    return false;
+}
+
+const Provider *Policy::findProvider(const QString &name) const
+{
+    for (const auto &provider : providers) {
+        if (provider.name == name) {
+            return &provider;
+        }
+    }
+    return nullptr;
+}
+
+const Route *Policy::findRoute(const QByteArray &model) const
+{
+    for (const auto &route : routes) {
+        if (route.model == model) {
+            return &route;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace Gateway::Config

@@ -1,0 +1,596 @@
+#include "policyloader.h"
+
+#include <QFile>
+#include <QHostAddress>
+#include <QRegularExpression>
+#include <QSet>
+#include <QUrl>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <functional>
+#include <initializer_list>
+
+namespace Gateway::Config {
+
+namespace {
+
+// Parsing reports the first problem found. Internally it unwinds with this type; it
+// never escapes parsePolicy(), and parsing never runs on the data plane.
+struct ParseFailure {
+    ConfigError error;
+};
+
+class DocumentReader {
+public:
+    DocumentReader(QString source, const EnvLookup &env)
+        : m_source {std::move(source)}
+        , m_env {env}
+    {
+    }
+
+    [[noreturn]] void fail(const YAML::Node &node, const QString &field, const QString &message) const
+    {
+        ConfigError error;
+        error.source = m_source;
+        const YAML::Mark mark = node.Mark();
+        if (mark.line >= 0) {
+            error.line = mark.line + 1;
+            error.column = mark.column + 1;
+        }
+        error.field = field;
+        error.message = message;
+        throw ParseFailure {error};
+    }
+
+    void requireMap(const YAML::Node &node, const QString &field) const
+    {
+        if (!node.IsMap()) {
+            fail(node, field, QStringLiteral("expected a mapping"));
+        }
+    }
+
+    void requireSequence(const YAML::Node &node, const QString &field) const
+    {
+        if (!node.IsSequence()) {
+            fail(node, field, QStringLiteral("expected a list"));
+        }
+    }
+
+    // Rejects keys the schema does not know, so a typo never silently does nothing.
+    void checkKeys(const YAML::Node &map, const QString &field, std::initializer_list<const char *> allowed) const
+    {
+        for (const auto &entry : map) {
+            const auto key = QString::fromStdString(entry.first.as<std::string>());
+            bool known = false;
+            QStringList names;
+            for (const char *name : allowed) {
+                names << QString::fromLatin1(name);
+                known = known || key == QLatin1String(name);
+            }
+            if (!known) {
+                fail(entry.first, join(field, key),
+                     QStringLiteral("unknown key '%1' (allowed: %2)").arg(key, names.join(QStringLiteral(", "))));
+            }
+        }
+    }
+
+    QString string(const YAML::Node &node, const QString &field) const
+    {
+        if (!node.IsScalar()) {
+            fail(node, field, QStringLiteral("expected a string"));
+        }
+        return expand(node, field, QString::fromStdString(node.Scalar()));
+    }
+
+    QString requiredString(const YAML::Node &map, const char *key, const QString &parent) const
+    {
+        const QString field = join(parent, QString::fromLatin1(key));
+        const YAML::Node node = map[key];
+        if (!node) {
+            fail(map, field, QStringLiteral("required field is missing"));
+        }
+        const QString value = string(node, field);
+        if (value.isEmpty()) {
+            fail(node, field, QStringLiteral("must not be empty"));
+        }
+        return value;
+    }
+
+    qint64 integer(const YAML::Node &node, const QString &field, qint64 min, qint64 max) const
+    {
+        bool ok = false;
+        const qint64 value = string(node, field).toLongLong(&ok);
+        if (!ok) {
+            fail(node, field, QStringLiteral("expected an integer"));
+        }
+        if (value < min || value > max) {
+            fail(node, field, QStringLiteral("must be between %1 and %2").arg(min).arg(max));
+        }
+        return value;
+    }
+
+    double number(const YAML::Node &node, const QString &field) const
+    {
+        bool ok = false;
+        const double value = string(node, field).toDouble(&ok);
+        if (!ok || !std::isfinite(value)) {
+            fail(node, field, QStringLiteral("expected a number"));
+        }
+        return value;
+    }
+
+    QStringList stringList(const YAML::Node &node, const QString &field) const
+    {
+        requireSequence(node, field);
+        QStringList values;
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            values << string(node[i], indexed(field, i));
+        }
+        return values;
+    }
+
+    static QString join(const QString &parent, const QString &key)
+    {
+        return parent.isEmpty() ? key : parent + u'.' + key;
+    }
+
+    static QString indexed(const QString &field, std::size_t index)
+    {
+        return field + u'[' + QString::number(index) + u']';
+    }
+
+private:
+    // ${VAR} and ${VAR:-default}
+    QString expand(const YAML::Node &node, const QString &field, const QString &raw) const
+    {
+        static const QRegularExpression pattern {QStringLiteral(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})")};
+        if (!raw.contains(QLatin1String("${"))) {
+            return raw;
+        }
+        QString result;
+        qsizetype last = 0;
+        auto it = pattern.globalMatch(raw);
+        while (it.hasNext()) {
+            const auto match = it.next();
+            result += raw.mid(last, match.capturedStart() - last);
+            const QString name = match.captured(1);
+            const auto value = m_env(name);
+            if (value) {
+                result += QString::fromUtf8(*value);
+            } else if (match.capturedStart(2) >= 0) {
+                result += match.captured(3);
+            } else {
+                fail(node, field,
+                     QStringLiteral("environment variable %1 is not set (write ${%1:-} to allow an empty value)").arg(name));
+            }
+            last = match.capturedEnd();
+        }
+        result += raw.mid(last);
+        return result;
+    }
+
+    QString m_source;
+    const EnvLookup &m_env;
+};
+
+bool isHttpUrl(const QString &text)
+{
+    const QUrl url {text, QUrl::StrictMode};
+    return url.isValid() && (url.scheme() == u"http" || url.scheme() == u"https") && !url.host().isEmpty();
+}
+
+QByteArray withoutTrailingSlash(const QString &url)
+{
+    QByteArray bytes = url.toUtf8();
+    while (bytes.endsWith('/')) {
+        bytes.chop(1);
+    }
+    return bytes;
+}
+
+void parseListen(const DocumentReader &reader, const YAML::Node &node, const QString &field, GatewaySettings &settings)
+{
+    const QString text = reader.string(node, field);
+    const qsizetype colon = text.lastIndexOf(u':');
+    if (colon <= 0) {
+        reader.fail(node, field, QStringLiteral("expected HOST:PORT, e.g. 127.0.0.1:8420"));
+    }
+    QString host = text.left(colon);
+    if (host.startsWith(u'[') && host.endsWith(u']')) {
+        host = host.mid(1, host.size() - 2);
+    }
+    bool ok = false;
+    const uint port = text.mid(colon + 1).toUInt(&ok);
+    if (!ok || port > 65535) {
+        reader.fail(node, field, QStringLiteral("port must be a number between 0 and 65535"));
+    }
+    if (host != u"localhost" && QHostAddress(host).isNull()) {
+        reader.fail(node, field, QStringLiteral("host must be an IP address or localhost"));
+    }
+    settings.listenHost = host;
+    settings.listenPort = static_cast<quint16>(port);
+}
+
+GatewaySettings parseGateway(const DocumentReader &reader, const YAML::Node &node)
+{
+    const QString field = QStringLiteral("gateway");
+    GatewaySettings settings;
+    reader.requireMap(node, field);
+    reader.checkKeys(node, field,
+                     {"listen", "threads", "admin_token", "max_body_bytes", "header_timeout_ms", "body_timeout_ms",
+                      "idle_timeout_ms", "max_connections", "drain_timeout_ms"});
+    if (node["listen"]) {
+        parseListen(reader, node["listen"], QStringLiteral("gateway.listen"), settings);
+    }
+    if (node["threads"]) {
+        settings.threads = static_cast<int>(reader.integer(node["threads"], QStringLiteral("gateway.threads"), 0, 256));
+    }
+    if (node["admin_token"]) {
+        settings.adminToken = reader.string(node["admin_token"], QStringLiteral("gateway.admin_token")).toUtf8();
+    }
+    if (node["max_body_bytes"]) {
+        settings.maxBodyBytes = reader.integer(node["max_body_bytes"], QStringLiteral("gateway.max_body_bytes"), 1024,
+                                               1024LL * 1024 * 1024);
+    }
+    const auto timeout = [&](const char *key, int &out) {
+        if (node[key]) {
+            out = static_cast<int>(reader.integer(node[key], QStringLiteral("gateway.") + QLatin1String(key), 1, 3600000));
+        }
+    };
+    timeout("header_timeout_ms", settings.headerTimeoutMs);
+    timeout("body_timeout_ms", settings.bodyTimeoutMs);
+    timeout("idle_timeout_ms", settings.idleTimeoutMs);
+    timeout("drain_timeout_ms", settings.drainTimeoutMs);
+    if (node["max_connections"]) {
+        settings.maxConnections =
+            static_cast<int>(reader.integer(node["max_connections"], QStringLiteral("gateway.max_connections"), 1, 1000000));
+    }
+    return settings;
+}
+
+Timeouts parseTimeouts(const DocumentReader &reader, const YAML::Node &node, const QString &field)
+{
+    Timeouts timeouts;
+    reader.requireMap(node, field);
+    reader.checkKeys(node, field, {"connect_ms", "first_token_ms", "idle_ms"});
+    const auto read = [&](const char *key, int &out) {
+        if (node[key]) {
+            out = static_cast<int>(reader.integer(node[key], DocumentReader::join(field, QLatin1String(key)), 1, 3600000));
+        }
+    };
+    read("connect_ms", timeouts.connectMs);
+    read("first_token_ms", timeouts.firstTokenMs);
+    read("idle_ms", timeouts.idleMs);
+    return timeouts;
+}
+
+Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, const QString &field)
+{
+    Provider provider;
+    reader.requireMap(node, field);
+    reader.checkKeys(node, field,
+                     {"name", "type", "base_url", "metrics_url", "api_version", "keys", "headers", "timeouts"});
+    provider.name = reader.requiredString(node, "name", field);
+    const QString typeName = reader.requiredString(node, "type", field);
+    if (!parseProviderType(typeName, provider.type)) {
+        reader.fail(node["type"], field + QStringLiteral(".type"),
+                    QStringLiteral("unknown provider type '%1' (allowed: openai, anthropic, azure-openai, "
+                                   "openai-compatible, vllm, sglang, tgi, llamacpp)")
+                        .arg(typeName));
+    }
+    const QString baseUrl = reader.requiredString(node, "base_url", field);
+    if (!isHttpUrl(baseUrl)) {
+        reader.fail(node["base_url"], field + QStringLiteral(".base_url"),
+                    QStringLiteral("'%1' is not an http:// or https:// URL").arg(baseUrl));
+    }
+    provider.baseUrl = withoutTrailingSlash(baseUrl);
+    if (node["metrics_url"]) {
+        const QString metricsUrl = reader.string(node["metrics_url"], field + QStringLiteral(".metrics_url"));
+        if (!metricsUrl.isEmpty() && !isHttpUrl(metricsUrl)) {
+            reader.fail(node["metrics_url"], field + QStringLiteral(".metrics_url"),
+                        QStringLiteral("'%1' is not an http:// or https:// URL").arg(metricsUrl));
+        }
+        provider.metricsUrl = metricsUrl.toUtf8();
+    }
+    if (node["api_version"]) {
+        provider.apiVersion = reader.string(node["api_version"], field + QStringLiteral(".api_version")).toUtf8();
+    } else if (provider.type == ProviderType::AzureOpenAi) {
+        provider.apiVersion = "2024-10-21";
+    }
+    if (node["keys"]) {
+        const YAML::Node keys = node["keys"];
+        const QString keysField = field + QStringLiteral(".keys");
+        reader.requireSequence(keys, keysField);
+        QSet<QString> names;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const QString keyField = DocumentReader::indexed(keysField, i);
+            const YAML::Node keyNode = keys[i];
+            reader.requireMap(keyNode, keyField);
+            reader.checkKeys(keyNode, keyField, {"name", "secret", "rpm", "tpm"});
+            ProviderKey key;
+            key.name = keyNode["name"] ? reader.string(keyNode["name"], keyField + QStringLiteral(".name"))
+                                       : QStringLiteral("key-%1").arg(i + 1);
+            if (names.contains(key.name)) {
+                reader.fail(keyNode, keyField + QStringLiteral(".name"),
+                            QStringLiteral("duplicate key name '%1'").arg(key.name));
+            }
+            names.insert(key.name);
+            if (!keyNode["secret"]) {
+                reader.fail(keyNode, keyField + QStringLiteral(".secret"), QStringLiteral("required field is missing"));
+            }
+            key.secret = reader.string(keyNode["secret"], keyField + QStringLiteral(".secret")).toUtf8();
+            if (keyNode["rpm"]) {
+                key.rpm = static_cast<int>(reader.integer(keyNode["rpm"], keyField + QStringLiteral(".rpm"), 0, 100000000));
+            }
+            if (keyNode["tpm"]) {
+                key.tpm = static_cast<int>(reader.integer(keyNode["tpm"], keyField + QStringLiteral(".tpm"), 0, 2000000000));
+            }
+            provider.keys.push_back(std::move(key));
+        }
+    }
+    if (node["headers"]) {
+        const YAML::Node headers = node["headers"];
+        const QString headersField = field + QStringLiteral(".headers");
+        reader.requireMap(headers, headersField);
+        static const QRegularExpression token {QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")};
+        for (const auto &entry : headers) {
+            const QString name = QString::fromStdString(entry.first.as<std::string>());
+            const QString headerField = DocumentReader::join(headersField, name);
+            if (!token.match(name).hasMatch()) {
+                reader.fail(entry.first, headerField, QStringLiteral("'%1' is not a valid header name").arg(name));
+            }
+            const QString value = reader.string(entry.second, headerField);
+            if (value.contains(u'\r') || value.contains(u'\n')) {
+                reader.fail(entry.second, headerField, QStringLiteral("header values must not contain line breaks"));
+            }
+            provider.headers.emplace_back(name.toLatin1(), value.toUtf8());
+        }
+    }
+    if (node["timeouts"]) {
+        provider.timeouts = parseTimeouts(reader, node["timeouts"], field + QStringLiteral(".timeouts"));
+    }
+    return provider;
+}
+
+Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QString &field)
+{
+    Route route;
+    reader.requireMap(node, field);
+    reader.checkKeys(node, field, {"model", "strategy", "targets", "fallbacks"});
+    route.model = reader.requiredString(node, "model", field).toUtf8();
+    if (node["strategy"]) {
+        route.strategy = reader.string(node["strategy"], field + QStringLiteral(".strategy"));
+        if (route.strategy != u"weighted") {
+            reader.fail(node["strategy"], field + QStringLiteral(".strategy"),
+                        QStringLiteral("unknown strategy '%1' (allowed: weighted)").arg(route.strategy));
+        }
+    }
+    const QString targetsField = field + QStringLiteral(".targets");
+    if (!node["targets"]) {
+        reader.fail(node, targetsField, QStringLiteral("required field is missing"));
+    }
+    const YAML::Node targets = node["targets"];
+    reader.requireSequence(targets, targetsField);
+    if (targets.size() == 0) {
+        reader.fail(targets, targetsField, QStringLiteral("a route needs at least one target"));
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const QString targetField = DocumentReader::indexed(targetsField, i);
+        const YAML::Node targetNode = targets[i];
+        reader.requireMap(targetNode, targetField);
+        reader.checkKeys(targetNode, targetField, {"provider", "model", "weight"});
+        Target target;
+        target.provider = reader.requiredString(targetNode, "provider", targetField);
+        target.model = reader.requiredString(targetNode, "model", targetField).toUtf8();
+        if (targetNode["weight"]) {
+            target.weight = reader.number(targetNode["weight"], targetField + QStringLiteral(".weight"));
+            if (target.weight <= 0) {
+                reader.fail(targetNode["weight"], targetField + QStringLiteral(".weight"),
+                            QStringLiteral("must be greater than 0"));
+            }
+        }
+        route.targets.push_back(std::move(target));
+    }
+    if (node["fallbacks"]) {
+        route.fallbacks = reader.stringList(node["fallbacks"], field + QStringLiteral(".fallbacks"));
+    }
+    return route;
+}
+
+VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node, const QString &field)
+{
+    VirtualKey key;
+    reader.requireMap(node, field);
+    reader.checkKeys(node, field, {"name", "key", "routes"});
+    key.name = reader.requiredString(node, "name", field);
+    key.key = reader.requiredString(node, "key", field).toUtf8();
+    if (key.key.size() < 8) {
+        reader.fail(node["key"], field + QStringLiteral(".key"), QStringLiteral("must be at least 8 characters"));
+    }
+    if (node["routes"]) {
+        key.routes = reader.stringList(node["routes"], field + QStringLiteral(".routes"));
+    }
+    return key;
+}
+
+// Cross-references: names unique, targets name known providers, fallbacks name known
+// routes and form no cycle.
+void validateReferences(const DocumentReader &reader, const YAML::Node &root, const Policy &policy)
+{
+    QSet<QString> providerNames;
+    for (std::size_t i = 0; i < policy.providers.size(); ++i) {
+        const auto &provider = policy.providers[i];
+        if (providerNames.contains(provider.name)) {
+            reader.fail(root["providers"][i]["name"], DocumentReader::indexed(QStringLiteral("providers"), i) + QStringLiteral(".name"),
+                        QStringLiteral("duplicate provider name '%1'").arg(provider.name));
+        }
+        providerNames.insert(provider.name);
+    }
+    QSet<QByteArray> routeNames;
+    for (std::size_t r = 0; r < policy.routes.size(); ++r) {
+        const auto &route = policy.routes[r];
+        const YAML::Node routeNode = root["routes"][r];
+        const QString routeField = DocumentReader::indexed(QStringLiteral("routes"), r);
+        if (routeNames.contains(route.model)) {
+            reader.fail(routeNode["model"], routeField + QStringLiteral(".model"),
+                        QStringLiteral("duplicate route '%1'").arg(QString::fromUtf8(route.model)));
+        }
+        routeNames.insert(route.model);
+        for (std::size_t t = 0; t < route.targets.size(); ++t) {
+            if (!providerNames.contains(route.targets[t].provider)) {
+                reader.fail(routeNode["targets"][t]["provider"],
+                            DocumentReader::indexed(routeField + QStringLiteral(".targets"), t) + QStringLiteral(".provider"),
+                            QStringLiteral("unknown provider '%1'").arg(route.targets[t].provider));
+            }
+        }
+    }
+    for (std::size_t r = 0; r < policy.routes.size(); ++r) {
+        const auto &route = policy.routes[r];
+        for (qsizetype f = 0; f < route.fallbacks.size(); ++f) {
+            const QString &fallback = route.fallbacks[f];
+            const YAML::Node fallbackNode = root["routes"][r]["fallbacks"][f];
+            const QString field =
+                DocumentReader::indexed(DocumentReader::indexed(QStringLiteral("routes"), r) + QStringLiteral(".fallbacks"),
+                                        static_cast<std::size_t>(f));
+            if (!routeNames.contains(fallback.toUtf8())) {
+                reader.fail(fallbackNode, field, QStringLiteral("unknown route '%1'").arg(fallback));
+            }
+            if (fallback.toUtf8() == route.model) {
+                reader.fail(fallbackNode, field, QStringLiteral("a route cannot fall back to itself"));
+            }
+        }
+    }
+    // Cycle check: depth-first over the fallback graph.
+    std::function<bool(const QByteArray &, QSet<QByteArray> &)> reaches;
+    reaches = [&](const QByteArray &from, QSet<QByteArray> &path) -> bool {
+        if (path.contains(from)) {
+            return true;
+        }
+        path.insert(from);
+        const Route *route = policy.findRoute(from);
+        for (const auto &next : route->fallbacks) {
+            if (reaches(next.toUtf8(), path)) {
+                return true;
+            }
+        }
+        path.remove(from);
+        return false;
+    };
+    for (std::size_t r = 0; r < policy.routes.size(); ++r) {
+        QSet<QByteArray> path;
+        if (reaches(policy.routes[r].model, path)) {
+            reader.fail(root["routes"][r]["fallbacks"],
+                        DocumentReader::indexed(QStringLiteral("routes"), r) + QStringLiteral(".fallbacks"),
+                        QStringLiteral("fallbacks form a cycle through route '%1'")
+                            .arg(QString::fromUtf8(policy.routes[r].model)));
+        }
+    }
+    QSet<QString> keyNames;
+    QSet<QByteArray> keyValues;
+    for (std::size_t k = 0; k < policy.virtualKeys.size(); ++k) {
+        const auto &key = policy.virtualKeys[k];
+        const YAML::Node keyNode = root["virtual_keys"][k];
+        const QString keyField = DocumentReader::indexed(QStringLiteral("virtual_keys"), k);
+        if (keyNames.contains(key.name)) {
+            reader.fail(keyNode["name"], keyField + QStringLiteral(".name"),
+                        QStringLiteral("duplicate virtual key name '%1'").arg(key.name));
+        }
+        if (keyValues.contains(key.key)) {
+            reader.fail(keyNode["key"], keyField + QStringLiteral(".key"),
+                        QStringLiteral("the same key value is used twice"));
+        }
+        keyNames.insert(key.name);
+        keyValues.insert(key.key);
+        for (qsizetype i = 0; i < key.routes.size(); ++i) {
+            if (!routeNames.contains(key.routes[i].toUtf8())) {
+                reader.fail(keyNode["routes"][i],
+                            DocumentReader::indexed(keyField + QStringLiteral(".routes"), static_cast<std::size_t>(i)),
+                            QStringLiteral("unknown route '%1'").arg(key.routes[i]));
+            }
+        }
+    }
+}
+
+Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
+{
+    Policy policy;
+    if (!root || root.IsNull()) {
+        return policy;
+    }
+    reader.requireMap(root, QString());
+    reader.checkKeys(root, QString(), {"gateway", "providers", "routes", "virtual_keys"});
+    if (root["gateway"]) {
+        policy.gateway = parseGateway(reader, root["gateway"]);
+    }
+    if (root["providers"]) {
+        reader.requireSequence(root["providers"], QStringLiteral("providers"));
+        for (std::size_t i = 0; i < root["providers"].size(); ++i) {
+            policy.providers.push_back(
+                parseProvider(reader, root["providers"][i], DocumentReader::indexed(QStringLiteral("providers"), i)));
+        }
+    }
+    if (root["routes"]) {
+        reader.requireSequence(root["routes"], QStringLiteral("routes"));
+        for (std::size_t i = 0; i < root["routes"].size(); ++i) {
+            policy.routes.push_back(parseRoute(reader, root["routes"][i], DocumentReader::indexed(QStringLiteral("routes"), i)));
+        }
+    }
+    if (root["virtual_keys"]) {
+        reader.requireSequence(root["virtual_keys"], QStringLiteral("virtual_keys"));
+        for (std::size_t i = 0; i < root["virtual_keys"].size(); ++i) {
+            policy.virtualKeys.push_back(
+                parseVirtualKey(reader, root["virtual_keys"][i], DocumentReader::indexed(QStringLiteral("virtual_keys"), i)));
+        }
+    }
+    validateReferences(reader, root, policy);
+    return policy;
+}
+
+} // namespace
+
+EnvLookup processEnvironment()
+{
+    return [](const QString &name) -> std::optional<QByteArray> {
+        const QByteArray key = name.toLocal8Bit();
+        if (!qEnvironmentVariableIsSet(key.constData())) {
+            return std::nullopt;
+        }
+        return qgetenv(key.constData());
+    };
+}
+
+Expected<Policy, ConfigError> parsePolicy(const QByteArray &yaml, const QString &sourceName, const EnvLookup &env)
+{
+    const DocumentReader reader {sourceName, env};
+    try {
+        const YAML::Node root = YAML::Load(yaml.toStdString());
+        return parseDocument(reader, root);
+    } catch (const ParseFailure &failure) {
+        return Unexpected {failure.error};
+    } catch (const YAML::Exception &exception) {
+        ConfigError error;
+        error.source = sourceName;
+        if (exception.mark.line >= 0) {
+            error.line = exception.mark.line + 1;
+            error.column = exception.mark.column + 1;
+        }
+        error.message = QString::fromStdString(exception.msg);
+        return Unexpected {error};
+    }
+}
+
+Expected<Policy, ConfigError> loadPolicyFile(const QString &path, const EnvLookup &env)
+{
+    QFile file {path};
+    if (!file.open(QIODevice::ReadOnly)) {
+        ConfigError error;
+        error.source = path;
+        error.message = QStringLiteral("cannot read file: %1").arg(file.errorString());
+        return Unexpected {error};
+    }
+    return parsePolicy(file.readAll(), path, env);
+}
+
+} // namespace Gateway::Config

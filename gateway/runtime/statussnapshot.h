@@ -1,0 +1,73 @@
+#pragma once
+
+// What the consoles (GUI, terminal, log lines) show: a value type copied out of the
+// running gateway a few times a second. Reading it never blocks the data plane.
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace Gateway {
+
+struct LatencySummary {
+    double p50Ms = 0;
+    double p99Ms = 0;
+};
+
+// One upstream provider/model pair, shared by every route that targets it.
+struct BackendStatus {
+    QString id;         // "provider/model", as in x-switchyard-backend
+    QString provider;
+    QString providerType; // "vllm", "openai", ...
+    QByteArray model;
+    qint64 requests = 0;  // attempts sent to this backend
+    qint64 errors = 0;    // attempts that failed (connect, timeout, 5xx, 429)
+    double requestsPerSecond = 0;
+    int inFlight = 0;
+    qint64 tokensIn = 0;
+    qint64 tokensOut = 0;
+    LatencySummary latency; // whole attempt
+    LatencySummary ttft;    // time to first byte of the body / first token
+};
+
+struct RouteTargetStatus {
+    int backendIndex = -1; // into StatusSnapshot::backends
+    double weight = 0;     // configured weight
+    double share = 0;      // weight / sum of weights of the route
+};
+
+struct RouteStatus {
+    QByteArray model;
+    QString strategy;
+    std::vector<RouteTargetStatus> targets;
+    QStringList fallbacks;
+    qint64 requests = 0; // client requests answered for this route
+    qint64 errors = 0;   // of those, answered with an error status
+    double requestsPerSecond = 0;
+    LatencySummary latency;
+    LatencySummary ttft;
+};
+
+struct StatusSnapshot {
+    QString baseUrl; // e.g. http://127.0.0.1:8420/v1
+    int threads = 0;
+    qint64 uptimeMs = 0;
+    int openConnections = 0;
+    int activeRequests = 0;
+    qint64 totalRequests = 0;
+    qint64 totalErrors = 0;
+    double requestsPerSecond = 0;
+    std::vector<RouteStatus> routes;
+    std::vector<BackendStatus> backends;
+};
+
+// Implemented by the running gateway; consumers poll it on their own timer.
+class StatusProvider {
+public:
+    virtual ~StatusProvider() = default;
+    virtual StatusSnapshot statusSnapshot() const = 0;
+};
+
+} // namespace Gateway

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Switchyard needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, so a second run is a no-op
+# and does not touch the network.
+set -euo pipefail
+
+BUILD_PACKAGES=(
+    build-essential cmake ninja-build pkg-config
+    qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev
+    libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev libhttp-parser-dev
+    libsqlite3-dev
+)
+# Reference proxy and load tools used by tests/bench only.
+BENCH_PACKAGES=(nginx-light wrk)
+
+wanted=("${BUILD_PACKAGES[@]}")
+if [[ "${SWITCHYARD_WITH_BENCH:-0}" == 1 ]]; then
+    wanted+=("${BENCH_PACKAGES[@]}")
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+    SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
