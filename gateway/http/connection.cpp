@@ -128,6 +128,7 @@ void Connection::processInput()
         if (result.status == RequestParser::Status::Complete) {
             Request request = m_parser.takeRequest();
             request.peer = m_socket->peerAddress();
+            request.peerPort = m_socket->peerPort();
             dispatch(std::move(request));
             continue;
         }

@@ -24,6 +24,7 @@ struct Request {
     int versionMinor = 1;
     bool keepAlive = true;
     QHostAddress peer;
+    quint16 peerPort = 0;
 
     // Value of the first header with this lower-case name, or a null QByteArray.
     QByteArray header(QByteArrayView lowerName) const;

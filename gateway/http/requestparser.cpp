@@ -115,7 +115,9 @@ int RequestParser::fail(ErrorKind kind, const char *message)
 {
     m_errorKind = kind;
     m_errorMessage = message;
-    return 1; // makes http_parser stop with HPE_CB_*
+    // Any value but 0, 1 and 2 stops http_parser with HPE_CB_*; 1 and 2 returned from
+    // on_headers_complete would mean "no body follows" and must never be used here.
+    return -1;
 }
 
 int RequestParser::onHeadersComplete()
@@ -197,7 +199,8 @@ int RequestParser::onHeadersComplete()
         if (length > m_maxBodyBytes) {
             return fail(ErrorKind::BodyTooLarge, "request body exceeds the size limit");
         }
-        m_request.body.reserve(static_cast<qsizetype>(length));
+        // Spare room lets the JSON inspector (simdjson) read the body in place.
+        m_request.body.reserve(static_cast<qsizetype>(length) + 64);
     }
     return 0;
 }
@@ -209,6 +212,9 @@ RequestParser::Result RequestParser::feed(const char *data, qsizetype size)
     }
     const size_t parsed = http_parser_execute(m_parser.get(), &ParserCallbacks::settings(), data, static_cast<size_t>(size));
     const auto error = static_cast<http_errno>(m_parser->http_errno);
+    if (m_errorKind != ErrorKind::None) {
+        return {Status::Error, static_cast<qsizetype>(parsed)};
+    }
     if (m_messageComplete) {
         return {Status::Complete, static_cast<qsizetype>(parsed)};
     }

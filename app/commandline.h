@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace App {
+
+struct CommandLine {
+    bool headless = false;
+    bool demo = false;
+    QString configPath;
+    QString dataDir;
+    QString listen; // HOST:PORT override of gateway.listen
+    int threads = -1; // override of gateway.threads; -1 = keep
+};
+
+// Whether argv asks for a mode that must not create a GUI application (checked before
+// any QCoreApplication exists).
+bool wantsNoGui(int argc, char **argv);
+
+// Parses the arguments of the running QCoreApplication. Handles --help and --version
+// itself (prints and exits 0); prints a message and exits 2 on bad arguments.
+CommandLine parseCommandLine(const QStringList &arguments);
+
+} // namespace App

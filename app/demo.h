@@ -1,0 +1,37 @@
+#pragma once
+
+#include "config/policy.h"
+#include "util/expected.h"
+
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+namespace Gateway::Sim {
+class SimulatedUpstream;
+}
+
+namespace App {
+
+// The embedded demo: two simulated vLLM GPU servers, a flaky simulated cloud provider
+// (429 with Retry-After, occasional 500) and a simulated Anthropic endpoint, plus a
+// policy that routes to them. Lets anyone see Switchyard work with no keys or GPUs.
+class Demo final {
+public:
+    Demo();
+    ~Demo();
+    Demo(const Demo &) = delete;
+    Demo &operator=(const Demo &) = delete;
+
+    // Starts the simulated upstreams on free loopback ports and returns the policy.
+    Gateway::Expected<Gateway::Config::Policy, QString> start();
+
+    // Ready-to-paste commands for the running gateway.
+    static QString instructions(const QString &baseUrl);
+
+private:
+    std::vector<std::unique_ptr<Gateway::Sim::SimulatedUpstream>> m_upstreams;
+};
+
+} // namespace App

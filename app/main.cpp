@@ -1,0 +1,191 @@
+// Switchyard's entry point: parses the command line, loads the policy (or starts the
+// demo), runs the embedded gateway and one console: the window, the terminal view or
+// structured log lines. Only this file knows whether a GUI exists.
+
+#include "commandline.h"
+#include "demo.h"
+#include "logconsole.h"
+#include "logline.h"
+#include "resourcelimits.h"
+#include "shutdowncoordinator.h"
+#include "terminalconsole.h"
+#include "unixsignals.h"
+
+#include "config/policyloader.h"
+#include "datadirectory.h"
+#include "runtime/gatewayruntime.h"
+
+#include <QCoreApplication>
+#include <QHostAddress>
+
+#ifdef SWITCHYARD_WITH_GUI
+#include "mainwindow.h"
+#include <QApplication>
+#endif
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <unistd.h>
+
+namespace {
+
+bool displayAvailable()
+{
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY") ||
+           qEnvironmentVariable("QT_QPA_PLATFORM") == u"offscreen";
+}
+
+std::unique_ptr<QCoreApplication> createApplication(int &argc, char **argv, bool &gui)
+{
+#ifdef SWITCHYARD_WITH_GUI
+    gui = !App::wantsNoGui(argc, argv) && displayAvailable();
+    if (gui) {
+        return std::make_unique<QApplication>(argc, argv);
+    }
+#else
+    gui = false;
+#endif
+    return std::make_unique<QCoreApplication>(argc, argv);
+}
+
+// Applies --listen and --threads on top of the policy's gateway section.
+bool applyOverrides(const App::CommandLine &options, Gateway::Config::Policy &policy)
+{
+    if (!options.listen.isEmpty()) {
+        const qsizetype colon = options.listen.lastIndexOf(u':');
+        bool ok = false;
+        const uint port = colon > 0 ? options.listen.mid(colon + 1).toUInt(&ok) : 0;
+        QString host = colon > 0 ? options.listen.left(colon) : QString();
+        if (host.startsWith(u'[') && host.endsWith(u']')) {
+            host = host.mid(1, host.size() - 2);
+        }
+        if (!ok || port > 65535 || (host != u"localhost" && QHostAddress(host).isNull())) {
+            std::fprintf(stderr, "switchyard: --listen expects HOST:PORT with an IP address, e.g. 127.0.0.1:8420\n");
+            return false;
+        }
+        policy.gateway.listenHost = host;
+        policy.gateway.listenPort = static_cast<quint16>(port);
+    }
+    if (options.threads >= 0) {
+        policy.gateway.threads = options.threads;
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    // Qt's poll-based UNIX event dispatcher is leaner per wake-up than the GLib one on
+    // the data-plane threads; an explicit user setting wins.
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB")) {
+        qputenv("QT_NO_GLIB", "1");
+    }
+    App::raiseFileDescriptorLimit();
+
+    bool gui = false;
+    auto app = createApplication(argc, argv, gui);
+    QCoreApplication::setApplicationName(QStringLiteral("switchyard"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SWITCHYARD_VERSION));
+    const App::CommandLine options = App::parseCommandLine(QCoreApplication::arguments());
+
+    const auto dataDir = Storage::prepareDataDirectory(options.dataDir);
+    if (!dataDir) {
+        std::fprintf(stderr, "switchyard: %s\n", qPrintable(dataDir.error()));
+        return 1;
+    }
+
+    std::unique_ptr<App::Demo> demo;
+    Gateway::Config::Policy policy;
+    if (options.demo) {
+        if (!options.configPath.isEmpty()) {
+            std::fprintf(stderr, "switchyard: --demo uses its own policy; ignoring --config %s\n",
+                         qPrintable(options.configPath));
+        }
+        demo = std::make_unique<App::Demo>();
+        auto demoPolicy = demo->start();
+        if (!demoPolicy) {
+            std::fprintf(stderr, "switchyard: %s\n", qPrintable(demoPolicy.error()));
+            return 1;
+        }
+        policy = std::move(demoPolicy).value();
+    } else if (!options.configPath.isEmpty()) {
+        auto loaded = Gateway::Config::loadPolicyFile(options.configPath, Gateway::Config::processEnvironment());
+        if (!loaded) {
+            std::fprintf(stderr, "switchyard: invalid configuration: %s\n", qPrintable(loaded.error().toString()));
+            return 2;
+        }
+        policy = std::move(loaded).value();
+    }
+    if (!applyOverrides(options, policy)) {
+        return 2;
+    }
+
+    Gateway::GatewayRuntime runtime {policy};
+    const auto port = runtime.start();
+    if (!port) {
+        std::fprintf(stderr, "switchyard: %s\n", qPrintable(port.error()));
+        return 1;
+    }
+
+    const bool terminal = !gui && ::isatty(STDOUT_FILENO) == 1;
+    if (!terminal) {
+        App::logLine("info", "listening",
+                     {App::LogField("url", runtime.baseUrl()), App::LogField("threads", runtime.statusSnapshot().threads),
+                      App::LogField("routes", static_cast<int>(policy.routes.size())),
+                      App::LogField("data_dir", *dataDir)});
+        if (policy.routes.empty() && !options.demo) {
+            App::logLine("warn", "no routes configured; pass --config FILE or --demo");
+        }
+    }
+    if (demo && !terminal) {
+        std::fputs(qPrintable(App::Demo::instructions(runtime.baseUrl())), stdout);
+        std::fflush(stdout);
+    }
+
+    App::ShutdownCoordinator shutdown {runtime, policy.gateway.drainTimeoutMs};
+    App::UnixSignals unixSignals;
+    QObject::connect(&unixSignals, &App::UnixSignals::terminationRequested, &shutdown,
+                     [&shutdown](int) { shutdown.requestShutdown(); });
+    QObject::connect(&shutdown, &App::ShutdownCoordinator::drained, app.get(), [terminal](int unfinished) {
+        if (!terminal) {
+            App::logLine(unfinished == 0 ? "info" : "warn", "stopped", {App::LogField("unfinished_requests", unfinished)});
+        }
+        QCoreApplication::exit(0);
+    });
+
+    std::unique_ptr<App::TerminalConsole> terminalConsole;
+    std::unique_ptr<App::LogConsole> logConsole;
+#ifdef SWITCHYARD_WITH_GUI
+    std::unique_ptr<Ui::MainWindow> window;
+    if (gui) {
+        auto *guiApp = static_cast<QApplication *>(app.get());
+        guiApp->setQuitOnLastWindowClosed(false);
+        QObject::connect(guiApp, &QGuiApplication::lastWindowClosed, &shutdown,
+                         [&shutdown] { shutdown.requestShutdown(); });
+        window = std::make_unique<Ui::MainWindow>(runtime);
+        window->show();
+    }
+#endif
+    if (!gui) {
+        if (terminal) {
+            terminalConsole = std::make_unique<App::TerminalConsole>(runtime);
+            QObject::connect(terminalConsole.get(), &App::TerminalConsole::quitRequested, &shutdown,
+                             [&shutdown] { shutdown.requestShutdown(); });
+            terminalConsole->start();
+        } else {
+            logConsole = std::make_unique<App::LogConsole>(runtime);
+            logConsole->start();
+        }
+    }
+
+    const int code = QCoreApplication::exec();
+    if (terminalConsole) {
+        terminalConsole->stop();
+    }
+    if (demo && terminal) {
+        std::fputs(qPrintable(App::Demo::instructions(runtime.baseUrl())), stdout);
+    }
+    return code;
+}

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <QByteArray>
+#include <QObject>
+
+class QSocketNotifier;
+class QTimer;
+
+namespace Gateway {
+class StatusProvider;
+struct StatusSnapshot;
+}
+
+namespace App {
+
+// The --headless view when stdout is a terminal: a full-screen table of routes, their
+// targets and the backends, redrawn in place twice a second on the alternate screen.
+// Keys: q quits, r cycles the view (all, routes, backends), Ctrl+L repaints.
+//
+// The terminal is process-wide state, so only one instance may be started at a time.
+// The original settings come back on stop(), on destruction, at exit(), on Ctrl+Z
+// (re-entered on fg) and on SIGINT/SIGTERM/SIGHUP/SIGQUIT if nobody else handles them.
+class TerminalConsole final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TerminalConsole)
+
+public:
+    static constexpr int RefreshIntervalMs = 500;
+
+    enum class View { All, Routes, Backends };
+
+    explicit TerminalConsole(const Gateway::StatusProvider &status, QObject *parent = nullptr);
+    ~TerminalConsole() override;
+
+    // Takes over the terminal. Returns false, changing nothing, if stdout is not a
+    // terminal or another console is active.
+    bool start();
+    void stop();
+    bool isActive() const { return m_active; }
+
+    // One frame of exactly the given size, without the cursor-positioning prefix;
+    // lines are separated by "\r\n".
+    static QByteArray renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view);
+
+signals:
+    void quitRequested();
+
+private:
+    void redraw();
+    void readKeys();
+    void readSignals();
+    void readTerminalSize();
+    void enterTerminalMode();
+
+    const Gateway::StatusProvider &m_status;
+    QTimer *m_timer;
+    QSocketNotifier *m_keyNotifier = nullptr;
+    QSocketNotifier *m_signalNotifier = nullptr;
+    int m_signalPipe[2] = {-1, -1};
+    int m_width = 80;
+    int m_height = 24;
+    View m_view = View::All;
+    bool m_active = false;
+};
+
+} // namespace App

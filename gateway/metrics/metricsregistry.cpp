@@ -1,0 +1,160 @@
+#include "metricsregistry.h"
+
+namespace Gateway::Metrics {
+
+namespace {
+
+// Label values are configuration names; escape them per the exposition format anyway.
+QByteArray labelValue(const QByteArray &value)
+{
+    QByteArray escaped;
+    escaped.reserve(value.size());
+    for (const char c : value) {
+        if (c == '\\' || c == '"') {
+            escaped += '\\';
+            escaped += c;
+        } else if (c == '\n') {
+            escaped += "\\n";
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+void appendHeader(QByteArray &out, const char *name, const char *type, const char *help)
+{
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+
+void appendSample(QByteArray &out, const char *name, const QByteArray &labels, std::uint64_t value)
+{
+    out += name;
+    if (!labels.isEmpty()) {
+        out += '{' + labels + '}';
+    }
+    out += ' ' + QByteArray::number(value) + '\n';
+}
+
+} // namespace
+
+RouteStats &MetricsRegistry::route(const QByteArray &name)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_routes[name];
+    if (!slot) {
+        slot = std::make_unique<RouteStats>();
+        slot->route = name;
+    }
+    return *slot;
+}
+
+BackendStats &MetricsRegistry::backend(const QByteArray &name)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_backends[name];
+    if (!slot) {
+        slot = std::make_unique<BackendStats>();
+        slot->backend = name;
+    }
+    return *slot;
+}
+
+void MetricsRegistry::appendPrometheus(QByteArray &out) const
+{
+    const QMutexLocker lock {&m_mutex};
+
+    appendHeader(out, "switchyard_requests_total", "counter", "Client requests answered, per route.");
+    for (const auto &[name, stats] : m_routes) {
+        appendSample(out, "switchyard_requests_total", "route=\"" + labelValue(name) + '"',
+                     stats->requests.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_request_errors_total", "counter",
+                 "Client requests answered with an error, per route and error class.");
+    for (int c = 0; c < ERROR_CLASS_COUNT; ++c) {
+        const QByteArray errorClass = errorClassName(static_cast<ErrorClass>(c)).toByteArray();
+        const std::uint64_t unrouted = m_unroutedErrors[c].load(std::memory_order_relaxed);
+        if (unrouted > 0) {
+            appendSample(out, "switchyard_request_errors_total", "route=\"\",class=\"" + errorClass + '"', unrouted);
+        }
+        for (const auto &[name, stats] : m_routes) {
+            const std::uint64_t value = stats->errors[c].load(std::memory_order_relaxed);
+            if (value > 0) {
+                appendSample(out, "switchyard_request_errors_total",
+                             "route=\"" + labelValue(name) + "\",class=\"" + errorClass + '"', value);
+            }
+        }
+    }
+    appendHeader(out, "switchyard_fallbacks_total", "counter",
+                 "Requests answered by a later attempt (another target or a fallback route).");
+    for (const auto &[name, stats] : m_routes) {
+        appendSample(out, "switchyard_fallbacks_total", "route=\"" + labelValue(name) + '"',
+                     stats->fallbacks.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_tokens_total", "counter", "Tokens per route; direction is in (prompt) or out (completion).");
+    for (const auto &[name, stats] : m_routes) {
+        appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"in\"",
+                     stats->tokensIn.load(std::memory_order_relaxed));
+        appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"out\"",
+                     stats->tokensOut.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_request_duration_seconds", "histogram",
+                 "Time from a complete client request to the end of its response, per route.");
+    for (const auto &[name, stats] : m_routes) {
+        stats->latency.appendPrometheus(out, "switchyard_request_duration_seconds", "route=\"" + labelValue(name) + '"');
+    }
+    appendHeader(out, "switchyard_time_to_first_token_seconds", "histogram",
+                 "Time from a complete client request to the first response body byte, per route.");
+    for (const auto &[name, stats] : m_routes) {
+        stats->ttft.appendPrometheus(out, "switchyard_time_to_first_token_seconds", "route=\"" + labelValue(name) + '"');
+    }
+
+    appendHeader(out, "switchyard_backend_attempts_total", "counter", "Upstream attempts, per backend.");
+    for (const auto &[name, stats] : m_backends) {
+        appendSample(out, "switchyard_backend_attempts_total", "backend=\"" + labelValue(name) + '"',
+                     stats->attempts.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_backend_errors_total", "counter", "Failed upstream attempts, per backend and class.");
+    for (int c = 0; c < ERROR_CLASS_COUNT; ++c) {
+        const QByteArray errorClass = errorClassName(static_cast<ErrorClass>(c)).toByteArray();
+        for (const auto &[name, stats] : m_backends) {
+            const std::uint64_t value = stats->errors[c].load(std::memory_order_relaxed);
+            if (value > 0) {
+                appendSample(out, "switchyard_backend_errors_total",
+                             "backend=\"" + labelValue(name) + "\",class=\"" + errorClass + '"', value);
+            }
+        }
+    }
+    appendHeader(out, "switchyard_backend_in_flight", "gauge", "Upstream attempts in progress, per backend.");
+    for (const auto &[name, stats] : m_backends) {
+        appendSample(out, "switchyard_backend_in_flight", "backend=\"" + labelValue(name) + '"',
+                     static_cast<std::uint64_t>(std::max(0, stats->inFlight.load(std::memory_order_relaxed))));
+    }
+    appendHeader(out, "switchyard_backend_tokens_total", "counter", "Tokens per backend; direction is in or out.");
+    for (const auto &[name, stats] : m_backends) {
+        appendSample(out, "switchyard_backend_tokens_total", "backend=\"" + labelValue(name) + "\",direction=\"in\"",
+                     stats->tokensIn.load(std::memory_order_relaxed));
+        appendSample(out, "switchyard_backend_tokens_total", "backend=\"" + labelValue(name) + "\",direction=\"out\"",
+                     stats->tokensOut.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_backend_duration_seconds", "histogram", "Duration of upstream attempts, per backend.");
+    for (const auto &[name, stats] : m_backends) {
+        stats->latency.appendPrometheus(out, "switchyard_backend_duration_seconds", "backend=\"" + labelValue(name) + '"');
+    }
+    appendHeader(out, "switchyard_backend_time_to_first_token_seconds", "histogram",
+                 "Time from sending an attempt to its first response body byte, per backend.");
+    for (const auto &[name, stats] : m_backends) {
+        stats->ttft.appendPrometheus(out, "switchyard_backend_time_to_first_token_seconds",
+                                     "backend=\"" + labelValue(name) + '"');
+    }
+}
+
+} // namespace Gateway::Metrics

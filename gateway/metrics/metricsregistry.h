@@ -1,0 +1,81 @@
+#pragma once
+
+#include "errorclass.h"
+#include "histogram.h"
+
+#include <QByteArray>
+#include <QMutex>
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+
+namespace Gateway::Metrics {
+
+using Counter = std::atomic<std::uint64_t>;
+
+// Counters of one route (the model name clients ask for).
+struct RouteStats {
+    QByteArray route;
+    Counter requests {0};
+    std::array<Counter, ERROR_CLASS_COUNT> errors {};
+    Counter fallbacks {0}; // requests answered by a later attempt than the first
+    Counter tokensIn {0};
+    Counter tokensOut {0};
+    Histogram latency;
+    Histogram ttft;
+};
+
+// Counters of one backend: a provider/upstream-model pair.
+struct BackendStats {
+    QByteArray backend; // "provider/model"
+    Counter attempts {0};
+    std::array<Counter, ERROR_CLASS_COUNT> errors {};
+    std::atomic<int> inFlight {0};
+    Counter tokensIn {0};
+    Counter tokensOut {0};
+    Histogram latency;
+    Histogram ttft;
+};
+
+// Owns every stats object for the life of the process, keyed by name, so counters
+// survive configuration changes. Look-ups take a lock and happen when a configuration
+// is compiled; the data plane only touches the atomics through stable pointers.
+class MetricsRegistry final {
+public:
+    RouteStats &route(const QByteArray &name);
+    BackendStats &backend(const QByteArray &name);
+
+    // Requests refused before a route was known (bad JSON, unknown model, auth).
+    std::array<Counter, ERROR_CLASS_COUNT> &unroutedErrors() { return m_unroutedErrors; }
+
+    // Appends every series in the Prometheus text exposition format.
+    void appendPrometheus(QByteArray &out) const;
+
+    template <typename Visitor>
+    void forEachRoute(Visitor &&visit) const
+    {
+        const QMutexLocker lock {&m_mutex};
+        for (const auto &entry : m_routes) {
+            visit(*entry.second);
+        }
+    }
+
+    template <typename Visitor>
+    void forEachBackend(Visitor &&visit) const
+    {
+        const QMutexLocker lock {&m_mutex};
+        for (const auto &entry : m_backends) {
+            visit(*entry.second);
+        }
+    }
+
+private:
+    mutable QMutex m_mutex;
+    std::map<QByteArray, std::unique_ptr<RouteStats>> m_routes;
+    std::map<QByteArray, std::unique_ptr<BackendStats>> m_backends;
+    std::array<Counter, ERROR_CLASS_COUNT> m_unroutedErrors {};
+};
+
+} // namespace Gateway::Metrics

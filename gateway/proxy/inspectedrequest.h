@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QByteArray>
+
+namespace Gateway::Proxy {
+
+// What the hot path learns from a request body, with the byte ranges of the fields a
+// target may need rewritten, so the body is forwarded as the original bytes otherwise.
+struct InspectedRequest {
+    QByteArray model;
+    qsizetype modelBegin = -1; // range of the "model" string token, quotes included
+    qsizetype modelEnd = -1;
+    qsizetype objectBegin = -1; // offset of the top-level '{'
+    bool stream = false;
+    int maxTokens = -1;
+    bool hasStreamOptions = false;
+    bool includeUsage = false;
+    qsizetype streamOptionsBegin = -1; // range of the stream_options value
+    qsizetype streamOptionsEnd = -1;
+    QByteArray streamOptionsScalars; // other scalar members of stream_options, "k":v,...
+    QByteArray user;                 // OpenAI "user" / Anthropic metadata.user_id
+    int estimatedPromptTokens = 0;
+};
+
+} // namespace Gateway::Proxy

@@ -1,0 +1,528 @@
+#include "proxyexchange.h"
+
+#include "bodyrewriter.h"
+#include "workercontext.h"
+
+#include <QSet>
+
+namespace Gateway::Proxy {
+
+namespace {
+
+using Metrics::ErrorClass;
+
+// A non-streamed answer larger than this is refused rather than held in memory.
+constexpr qsizetype MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
+// Upstream error bodies are kept up to this size, for pass-through or for messages.
+constexpr qsizetype MAX_ERROR_BODY_BYTES = 64 * 1024;
+constexpr qsizetype ERROR_SNIPPET_BYTES = 300;
+constexpr qint64 STREAM_HIGH_WATER_BYTES = 1024 * 1024;
+constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+constexpr const char *USER_AGENT = "User-Agent: switchyard/0.1";
+
+double millisecondsSince(ProxyExchange::Clock::time_point start)
+{
+    return std::chrono::duration<double, std::milli>(ProxyExchange::Clock::now() - start).count();
+}
+
+QByteArray headerValue(const Http::HeaderList &headers, QByteArrayView name)
+{
+    for (const auto &header : headers) {
+        if (header.name == name) {
+            return header.value;
+        }
+    }
+    return {};
+}
+
+// An event whose JSON carries a usage object (not "usage":null); cheap enough to run on
+// every event so only those few get parsed.
+bool mayCarryUsage(QByteArrayView event)
+{
+    const qsizetype at = event.indexOf("\"usage\"");
+    if (at < 0) {
+        return false;
+    }
+    for (qsizetype i = at + 7; i < event.size(); ++i) {
+        const char c = event[i];
+        if (c == ' ' || c == ':' || c == '\t') {
+            continue;
+        }
+        return c == '{';
+    }
+    return false;
+}
+
+QByteArray snippet(const QByteArray &body)
+{
+    QByteArray text = body.left(ERROR_SNIPPET_BYTES).simplified();
+    if (body.size() > ERROR_SNIPPET_BYTES) {
+        text += "...";
+    }
+    return text;
+}
+
+} // namespace
+
+ProxyExchange::ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer)
+    : m_worker {worker}
+    , m_setup {std::move(setup)}
+    , m_writer {writer}
+{
+}
+
+ProxyExchange::~ProxyExchange()
+{
+    // Reaching here unfinished means the client went away: cancel the upstream
+    // transfer now, and do not count it against the backend.
+    m_transfer.reset();
+    endAttemptMetrics(false, ErrorClass::Count);
+    if (!m_completed) {
+        completeRequest(true, ErrorClass::ClientClosed);
+    }
+}
+
+ErrorShape ProxyExchange::errorShape() const
+{
+    return m_setup.endpoint == Runtime::Endpoint::Messages ? ErrorShape::Anthropic : ErrorShape::OpenAi;
+}
+
+bool ProxyExchange::start()
+{
+    planAttempts();
+    if (m_attempts.empty()) {
+        respondError(400, ErrorClass::BadRequest,
+                     "model '" + m_setup.route->model + "' has no target that serves " + m_setup.request.path +
+                         " (format translation between providers is not available)",
+                     "unsupported_endpoint");
+        return false;
+    }
+    startAttempt();
+    return true;
+}
+
+void ProxyExchange::planAttempts()
+{
+    const auto &table = *m_setup.table;
+    Routing::RequestSummary summary;
+    summary.model = m_setup.inspected.model;
+    summary.estimatedPromptTokens = m_setup.inspected.estimatedPromptTokens;
+    summary.maxTokens = m_setup.inspected.maxTokens;
+    summary.sessionKey = m_setup.inspected.user;
+    summary.stream = m_setup.inspected.stream;
+    // Health and load arrive with the routing engine; until then every backend is
+    // considered available and the policy ranks by weight alone.
+    static const Routing::BackendSnapshot emptySnapshot;
+
+    QSet<int> visitedRoutes;
+    QSet<int> plannedBackends;
+    std::vector<int> order;
+    std::vector<const Runtime::RouteRuntime *> pending {m_setup.route};
+    while (!pending.empty()) {
+        const Runtime::RouteRuntime *route = pending.front();
+        pending.erase(pending.begin());
+        if (visitedRoutes.contains(route->index)) {
+            continue;
+        }
+        visitedRoutes.insert(route->index);
+        route->policy->rank(route->targets, emptySnapshot, summary, m_worker.rng(), order);
+        for (const int targetIndex : order) {
+            const auto &target = route->targets[static_cast<std::size_t>(targetIndex)];
+            const auto &backend = table.backends()[static_cast<std::size_t>(target.backendId)];
+            const auto &provider = table.providers()[static_cast<std::size_t>(backend.providerIndex)];
+            if (!provider.supports(m_setup.endpoint) || plannedBackends.contains(backend.id)) {
+                continue;
+            }
+            plannedBackends.insert(backend.id);
+            m_attempts.push_back({route, &backend});
+        }
+        for (const int fallback : route->fallbackRoutes) {
+            pending.push_back(table.routes()[static_cast<std::size_t>(fallback)].get());
+        }
+    }
+}
+
+bool ProxyExchange::wantsInjectedUsage(const Attempt &attempt) const
+{
+    if (!m_setup.inspected.stream || m_setup.inspected.includeUsage) {
+        return false;
+    }
+    if (m_setup.endpoint != Runtime::Endpoint::ChatCompletions && m_setup.endpoint != Runtime::Endpoint::Completions) {
+        return false;
+    }
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    // TGI's OpenAI layer predates stream_options; it reports no usage we could ask for.
+    return provider.format == Config::WireFormat::OpenAi && provider.config.type != Config::ProviderType::Tgi;
+}
+
+Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &attempt)
+{
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    const auto &clientRequest = m_setup.request;
+    Upstream::UpstreamRequest request;
+    request.url = provider.urlFor(m_setup.endpoint, attempt.backend->upstreamModel);
+    m_injectedUsage = wantsInjectedUsage(attempt);
+    request.body = rewriteBody(clientRequest.body, m_setup.inspected, attempt.backend->upstreamModel, m_injectedUsage);
+
+    request.headers.reserve(8 + provider.extraHeaderLines.size());
+    request.headers.push_back("Content-Type: application/json");
+    const QByteArray accept = clientRequest.header("accept");
+    request.headers.push_back("Accept: " +
+                              (accept.isEmpty() ? QByteArray(m_setup.inspected.stream ? "text/event-stream" : "application/json")
+                                                : accept));
+    if (!provider.authHeaderLines.empty()) {
+        const std::size_t key = m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
+        request.headers.push_back(provider.authHeaderLines[key]);
+    }
+    if (provider.format == Config::WireFormat::Anthropic) {
+        const QByteArray version = clientRequest.header("anthropic-version");
+        request.headers.push_back("anthropic-version: " + (version.isEmpty() ? QByteArray(DEFAULT_ANTHROPIC_VERSION) : version));
+        const QByteArray beta = clientRequest.header("anthropic-beta");
+        if (!beta.isEmpty()) {
+            request.headers.push_back("anthropic-beta: " + beta);
+        }
+    }
+    for (const QByteArray &line : provider.extraHeaderLines) {
+        request.headers.push_back(line);
+    }
+    request.headers.push_back("x-switchyard-request-id: " + m_setup.requestId);
+    request.headers.push_back(USER_AGENT);
+    request.connectTimeoutMs = provider.config.timeouts.connectMs;
+    request.firstByteTimeoutMs = provider.config.timeouts.firstTokenMs;
+    request.idleTimeoutMs = provider.config.timeouts.idleMs;
+    return request;
+}
+
+void ProxyExchange::startAttempt()
+{
+    const Attempt &attempt = m_attempts[m_attemptIndex];
+    m_mode = Mode::Waiting;
+    m_upstreamStatus = 0;
+    m_upstreamContentType.clear();
+    m_upstreamRetryAfter.clear();
+    m_buffer.clear();
+    m_attemptSawBody = false;
+    m_lastBackendLabel = attempt.backend->label;
+    auto request = buildUpstreamRequest(attempt);
+    attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
+    attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
+    m_attemptInFlight = true;
+    m_attemptStartedAt = Clock::now();
+    m_transfer = m_worker.curl().start(std::move(request), *this);
+}
+
+Http::HeaderList ProxyExchange::responseHeaders() const
+{
+    Http::HeaderList headers;
+    headers.reserve(4);
+    headers.push_back({"x-switchyard-request-id", m_setup.requestId});
+    if (!m_lastBackendLabel.isEmpty()) {
+        headers.push_back({"x-switchyard-backend", m_lastBackendLabel});
+    }
+    return headers;
+}
+
+void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
+{
+    m_upstreamStatus = status;
+    m_upstreamContentType = headerValue(headers, "content-type");
+    m_upstreamRetryAfter = headerValue(headers, "retry-after");
+    if (status < 200 || status >= 300) {
+        m_mode = Mode::DiscardingError;
+        return;
+    }
+    if (m_setup.inspected.stream && m_upstreamContentType.contains("text/event-stream")) {
+        // The commit point: from here on the client has our answer and no retry is
+        // possible; a later failure is reported inside the stream.
+        m_mode = Mode::Streaming;
+        Http::HeaderList out = responseHeaders();
+        out.push_back({"content-type", m_upstreamContentType});
+        out.push_back({"cache-control", "no-cache"});
+        m_writer.writeHead(status, out, -1);
+        return;
+    }
+    m_mode = Mode::Buffering;
+}
+
+bool ProxyExchange::onResponseData(QByteArrayView data)
+{
+    if (!m_attemptSawBody) {
+        m_attemptSawBody = true;
+        m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(millisecondsSince(m_attemptStartedAt));
+    }
+    switch (m_mode) {
+    case Mode::Streaming:
+        forwardStreamData(data);
+        return true;
+    case Mode::Buffering:
+        if (m_buffer.size() + data.size() > MAX_BUFFERED_RESPONSE_BYTES) {
+            return false; // ends the transfer as Aborted
+        }
+        m_buffer.append(data.data(), data.size());
+        return true;
+    case Mode::DiscardingError:
+    case Mode::Waiting:
+        if (m_buffer.size() < MAX_ERROR_BODY_BYTES) {
+            m_buffer.append(data.data(), std::min(data.size(), MAX_ERROR_BODY_BYTES - m_buffer.size() + 1));
+        }
+        return true;
+    }
+    return true;
+}
+
+void ProxyExchange::forwardStreamData(QByteArrayView data)
+{
+    QByteArray out;
+    m_sse.feed(data, [this, &out](QByteArrayView event) { handleStreamEvent(event, out); });
+    if (out.isEmpty()) {
+        return;
+    }
+    if (!m_clientSawFirstByte) {
+        m_clientSawFirstByte = true;
+        m_setup.route->stats->ttft.observeMs(millisecondsSince(m_setup.receivedAt));
+    }
+    m_writer.writeBody(out);
+    if (m_writer.pendingBytes() > STREAM_HIGH_WATER_BYTES && m_transfer) {
+        // A slow client must not make us buffer the whole stream: stop reading from
+        // upstream until the client has taken what is queued.
+        m_transfer->pauseReceiving();
+        m_writer.setDrainedCallback([this] {
+            if (m_transfer) {
+                m_transfer->resumeReceiving();
+            }
+        });
+    }
+}
+
+void ProxyExchange::handleStreamEvent(QByteArrayView event, QByteArray &out)
+{
+    if (mayCarryUsage(event)) {
+        const SseEventFields fields = parseSseEvent(event);
+        RequestInspector::Usage usage;
+        if (m_worker.inspector().extractUsage(fields.data, usage)) {
+            recordUsage(usage.input, usage.output);
+            if (m_injectedUsage && usage.choicesEmpty) {
+                return; // the usage-only chunk we asked for; the client did not
+            }
+        }
+    }
+    out.append(event.data(), event.size());
+}
+
+void ProxyExchange::recordUsage(qint64 input, qint64 output)
+{
+    // Anthropic reports input in message_start and the running output total in
+    // message_delta; OpenAI reports both once. Later values replace earlier ones.
+    if (input >= 0) {
+        m_tokensIn = input;
+    }
+    if (output >= 0) {
+        m_tokensOut = output;
+    }
+}
+
+void ProxyExchange::onComplete(const Upstream::TransferResult &result)
+{
+    if (m_mode == Mode::Streaming) {
+        finishStream(result);
+        return;
+    }
+    if (result.error != Upstream::TransferError::None) {
+        Failure failure;
+        failure.detail = result.errorText;
+        switch (result.error) {
+        case Upstream::TransferError::ConnectFailed:
+            failure.errorClass = ErrorClass::UpstreamUnreachable;
+            failure.detail = "could not connect: " + result.errorText;
+            break;
+        case Upstream::TransferError::ConnectTimeout:
+        case Upstream::TransferError::FirstByteTimeout:
+        case Upstream::TransferError::IdleTimeout:
+            failure.errorClass = ErrorClass::UpstreamTimeout;
+            break;
+        case Upstream::TransferError::Aborted:
+            failure.errorClass = ErrorClass::UpstreamError;
+            failure.detail = "the upstream response exceeds " + QByteArray::number(MAX_BUFFERED_RESPONSE_BYTES) + " bytes";
+            failure.retryable = false;
+            break;
+        default:
+            failure.errorClass = ErrorClass::UpstreamReset;
+            failure.detail = "connection broken: " + result.errorText;
+            break;
+        }
+        attemptFailed(std::move(failure));
+        return;
+    }
+    if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
+        endAttemptMetrics(false, ErrorClass::Count);
+        m_transfer.reset();
+        finishBuffered();
+        return;
+    }
+    Failure failure;
+    failure.upstreamStatus = m_upstreamStatus;
+    failure.detail = "answered " + QByteArray::number(m_upstreamStatus) +
+                     (m_buffer.isEmpty() ? QByteArray() : ": " + snippet(m_buffer));
+    if (m_upstreamStatus == 429) {
+        failure.errorClass = ErrorClass::RateLimited;
+        failure.retryAfter = m_upstreamRetryAfter;
+    } else if (m_upstreamStatus == 400 || m_upstreamStatus == 413 || m_upstreamStatus == 422) {
+        // The request itself was refused: another target would refuse it too.
+        failure.errorClass = ErrorClass::UpstreamClientError;
+        failure.retryable = false;
+    } else {
+        // 5xx, or 401/403/404 meaning the gateway's key or model mapping is wrong for
+        // this backend: another target may well succeed.
+        failure.errorClass = ErrorClass::UpstreamError;
+    }
+    attemptFailed(std::move(failure));
+}
+
+void ProxyExchange::finishStream(const Upstream::TransferResult &result)
+{
+    const bool failed = result.error != Upstream::TransferError::None;
+    ErrorClass errorClass = ErrorClass::UpstreamReset;
+    if (result.error == Upstream::TransferError::FirstByteTimeout || result.error == Upstream::TransferError::IdleTimeout) {
+        errorClass = ErrorClass::UpstreamTimeout;
+    }
+    endAttemptMetrics(failed, errorClass);
+    m_transfer.reset();
+    QByteArray out;
+    const QByteArray remainder = m_sse.takeRemainder();
+    if (!remainder.isEmpty()) {
+        handleStreamEvent(remainder, out);
+    }
+    if (failed) {
+        ErrorInfo error;
+        error.status = errorClass == ErrorClass::UpstreamTimeout ? 504 : 502;
+        error.code = errorClass == ErrorClass::UpstreamTimeout ? "upstream_timeout" : "upstream_reset";
+        error.message = m_lastBackendLabel + " failed after the stream started: " + result.errorText +
+                        "; the response is incomplete";
+        out += streamErrorEvent(errorShape(), error);
+    }
+    if (!out.isEmpty()) {
+        m_writer.writeBody(out);
+    }
+    m_writer.finish();
+    completeRequest(failed, errorClass);
+}
+
+void ProxyExchange::finishBuffered()
+{
+    RequestInspector::Usage usage;
+    if (m_worker.inspector().extractUsage(m_buffer, usage)) {
+        recordUsage(usage.input, usage.output);
+    }
+    Http::HeaderList headers = responseHeaders();
+    headers.push_back({"content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType});
+    m_setup.route->stats->ttft.observeMs(millisecondsSince(m_setup.receivedAt));
+    m_clientSawFirstByte = true;
+    m_writer.respond(m_upstreamStatus, headers, m_buffer);
+    completeRequest(false, ErrorClass::Count);
+}
+
+void ProxyExchange::attemptFailed(Failure failure)
+{
+    endAttemptMetrics(true, failure.errorClass);
+    m_transfer.reset();
+    if (failure.retryable && m_attemptIndex + 1 < m_attempts.size()) {
+        ++m_attemptIndex;
+        startAttempt();
+        return;
+    }
+    if (failure.errorClass == ErrorClass::UpstreamClientError && m_buffer.size() <= MAX_ERROR_BODY_BYTES) {
+        // Pass the upstream's own explanation through unchanged.
+        Http::HeaderList headers = responseHeaders();
+        headers.push_back({"content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType});
+        m_writer.respond(m_upstreamStatus, headers, m_buffer);
+        completeRequest(true, failure.errorClass);
+        return;
+    }
+    respondWithFailure(failure);
+}
+
+void ProxyExchange::respondWithFailure(const Failure &failure)
+{
+    QByteArray message;
+    if (m_attempts.size() > 1) {
+        message = "all " + QByteArray::number(static_cast<qulonglong>(m_attemptIndex + 1)) + " attempts for model '" +
+                  m_setup.route->model + "' failed; last: ";
+    }
+    message += m_lastBackendLabel + ' ' + failure.detail;
+    switch (failure.errorClass) {
+    case ErrorClass::UpstreamUnreachable:
+        respondError(502, failure.errorClass, message, "upstream_unreachable");
+        break;
+    case ErrorClass::UpstreamTimeout:
+        respondError(504, failure.errorClass, message, "upstream_timeout");
+        break;
+    case ErrorClass::UpstreamReset:
+        respondError(502, failure.errorClass, message, "upstream_reset");
+        break;
+    case ErrorClass::RateLimited:
+        respondError(429, failure.errorClass, message, "rate_limited", failure.retryAfter);
+        break;
+    default:
+        respondError(502, failure.errorClass, message, "upstream_error");
+        break;
+    }
+}
+
+void ProxyExchange::respondError(int status, ErrorClass errorClass, QByteArray message, QByteArray code,
+                                 QByteArray retryAfter)
+{
+    ErrorInfo error;
+    error.status = status;
+    error.message = std::move(message);
+    error.code = std::move(code);
+    Http::HeaderList headers = responseHeaders();
+    headers.push_back({"content-type", "application/json"});
+    if (!retryAfter.isEmpty()) {
+        headers.push_back({"retry-after", retryAfter});
+    }
+    m_writer.respond(status, headers, errorBody(errorShape(), error));
+    completeRequest(true, errorClass);
+}
+
+void ProxyExchange::endAttemptMetrics(bool failed, ErrorClass errorClass)
+{
+    if (!m_attemptInFlight) {
+        return;
+    }
+    m_attemptInFlight = false;
+    auto &stats = *m_attempts[m_attemptIndex].backend->stats;
+    stats.inFlight.fetch_sub(1, std::memory_order_relaxed);
+    stats.latency.observeMs(millisecondsSince(m_attemptStartedAt));
+    if (failed && errorClass != ErrorClass::Count) {
+        stats.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
+{
+    if (m_completed) {
+        return;
+    }
+    m_completed = true;
+    auto &route = *m_setup.route->stats;
+    route.requests.fetch_add(1, std::memory_order_relaxed);
+    route.latency.observeMs(millisecondsSince(m_setup.receivedAt));
+    if (failed) {
+        route.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
+    } else if (m_attemptIndex > 0) {
+        route.fallbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (m_tokensIn > 0 || m_tokensOut > 0) {
+        const auto in = static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensIn));
+        const auto out = static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensOut));
+        route.tokensIn.fetch_add(in, std::memory_order_relaxed);
+        route.tokensOut.fetch_add(out, std::memory_order_relaxed);
+        if (m_attemptIndex < m_attempts.size()) {
+            auto &backend = *m_attempts[m_attemptIndex].backend->stats;
+            backend.tokensIn.fetch_add(in, std::memory_order_relaxed);
+            backend.tokensOut.fetch_add(out, std::memory_order_relaxed);
+        }
+    }
+}
+
+} // namespace Gateway::Proxy

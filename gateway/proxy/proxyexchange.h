@@ -1,0 +1,112 @@
+#pragma once
+
+#include "errorresponse.h"
+#include "inspectedrequest.h"
+#include "metrics/errorclass.h"
+#include "runtime/routetable.h"
+#include "sseeventsplitter.h"
+#include "upstream/curlmulti.h"
+
+#include "http/requesthandler.h"
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace Gateway::Proxy {
+
+class WorkerContext;
+
+// One client request being proxied: tries the ranked targets of its route, then its
+// fallback routes, until one answers; streams or buffers the answer to the client;
+// accounts tokens, latency and errors. Retries happen only before the first byte was
+// sent to the client. Destroying it cancels the upstream transfer in progress.
+class ProxyExchange final : public Http::Exchange, private Upstream::TransferObserver {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    struct Setup {
+        std::shared_ptr<const Runtime::RouteTable> table;
+        const Runtime::RouteRuntime *route = nullptr;
+        Runtime::Endpoint endpoint = Runtime::Endpoint::ChatCompletions;
+        Http::Request request;
+        InspectedRequest inspected;
+        QByteArray requestId;
+        Clock::time_point receivedAt;
+    };
+
+    ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer);
+    ~ProxyExchange() override;
+    ProxyExchange(const ProxyExchange &) = delete;
+    ProxyExchange &operator=(const ProxyExchange &) = delete;
+
+    // Plans the attempts and starts the first. Returns false if the response was
+    // already written (no target can serve the endpoint).
+    bool start();
+
+private:
+    enum class Mode { Waiting, Streaming, Buffering, DiscardingError };
+
+    struct Attempt {
+        const Runtime::RouteRuntime *route = nullptr;
+        const Runtime::BackendRuntime *backend = nullptr;
+    };
+
+    struct Failure {
+        Metrics::ErrorClass errorClass = Metrics::ErrorClass::UpstreamError;
+        int upstreamStatus = 0;
+        QByteArray detail;
+        QByteArray retryAfter;
+        bool retryable = true;
+    };
+
+    void planAttempts();
+    void startAttempt();
+    Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt);
+
+    // TransferObserver
+    void onResponseHead(int status, const Http::HeaderList &headers) override;
+    bool onResponseData(QByteArrayView data) override;
+    void onComplete(const Upstream::TransferResult &result) override;
+
+    void forwardStreamData(QByteArrayView data);
+    void handleStreamEvent(QByteArrayView event, QByteArray &out);
+    void finishStream(const Upstream::TransferResult &result);
+    void finishBuffered();
+    void attemptFailed(Failure failure);
+    void respondWithFailure(const Failure &failure);
+    void respondError(int status, Metrics::ErrorClass errorClass, QByteArray message, QByteArray code,
+                      QByteArray retryAfter = {});
+    void endAttemptMetrics(bool failed, Metrics::ErrorClass errorClass);
+    void recordUsage(qint64 input, qint64 output);
+    void completeRequest(bool failed, Metrics::ErrorClass errorClass);
+    Http::HeaderList responseHeaders() const;
+    ErrorShape errorShape() const;
+    bool wantsInjectedUsage(const Attempt &attempt) const;
+
+    WorkerContext &m_worker;
+    Setup m_setup;
+    Http::ResponseWriter &m_writer;
+
+    std::vector<Attempt> m_attempts;
+    std::size_t m_attemptIndex = 0;
+    std::unique_ptr<Upstream::Transfer> m_transfer;
+    Clock::time_point m_attemptStartedAt;
+    bool m_attemptInFlight = false;
+    bool m_attemptSawBody = false;
+    bool m_injectedUsage = false;
+
+    Mode m_mode = Mode::Waiting;
+    int m_upstreamStatus = 0;
+    QByteArray m_upstreamContentType;
+    QByteArray m_upstreamRetryAfter;
+    QByteArray m_buffer; // a buffered answer, or the start of an upstream error body
+    SseEventSplitter m_sse;
+    bool m_clientSawFirstByte = false;
+    qint64 m_tokensIn = -1;
+    qint64 m_tokensOut = -1;
+    bool m_completed = false;
+    QByteArray m_lastBackendLabel;
+};
+
+} // namespace Gateway::Proxy

@@ -1,0 +1,217 @@
+#include "proxyhandler.h"
+
+#include "proxyexchange.h"
+#include "util/jsonwriter.h"
+
+#include <optional>
+
+namespace Gateway::Proxy {
+
+namespace {
+
+using Metrics::ErrorClass;
+
+QByteArray presentedKey(const Http::Request &request)
+{
+    const QByteArray authorization = request.header("authorization");
+    if (authorization.size() > 7 && authorization.first(7).toLower() == "bearer ") {
+        return authorization.sliced(7).trimmed();
+    }
+    return request.header("x-api-key");
+}
+
+} // namespace
+
+ProxyHandler::ProxyHandler(const ProxyEnvironment &environment, std::uint64_t seed)
+    : m_worker {environment, seed}
+{
+}
+
+std::unique_ptr<Http::Exchange> ProxyHandler::handle(Http::Request &&request, Http::ResponseWriter &writer)
+{
+    const QByteArray requestId = m_worker.nextRequestId();
+    const QByteArray &path = request.path;
+    const bool isGet = request.method == "GET" || request.method == "HEAD";
+    const ErrorShape shape = path == "/v1/messages" ? ErrorShape::Anthropic : ErrorShape::OpenAi;
+
+    Runtime::Endpoint endpoint;
+    if (Runtime::endpointForPath(path, endpoint)) {
+        if (request.method != "POST") {
+            refuse(writer, shape, requestId,
+                   {405, ErrorClass::BadRequest, "method " + request.method + " is not allowed on " + path + "; use POST",
+                    "method_not_allowed", {}},
+                   nullptr, {{"allow", "POST"}});
+            return nullptr;
+        }
+        return handleInference(endpoint, std::move(request), writer, requestId);
+    }
+    if (path == "/healthz" || path == "/metrics" || path == "/v1/models") {
+        if (!isGet) {
+            refuse(writer, shape, requestId,
+                   {405, ErrorClass::BadRequest, "method " + request.method + " is not allowed on " + path + "; use GET",
+                    "method_not_allowed", {}},
+                   nullptr, {{"allow", "GET, HEAD"}});
+            return nullptr;
+        }
+        if (path == "/healthz") {
+            writer.respond(200, {{"content-type", "application/json"}, {"x-switchyard-request-id", requestId}},
+                           "{\"status\":\"ok\"}");
+        } else if (path == "/metrics") {
+            handleMetrics(writer);
+        } else {
+            handleModels(request, writer, requestId);
+        }
+        return nullptr;
+    }
+    refuse(writer, shape, requestId, {404, ErrorClass::NotFound, "no such endpoint: " + path, "unknown_url", {}}, nullptr);
+    return nullptr;
+}
+
+const Runtime::VirtualKeyRuntime *ProxyHandler::authenticate(const Runtime::RouteTable &table,
+                                                             const Http::Request &request,
+                                                             std::optional<Refusal> &refusal) const
+{
+    if (!table.requiresClientKey()) {
+        return nullptr;
+    }
+    const QByteArray key = presentedKey(request);
+    if (key.isEmpty()) {
+        refusal = Refusal {401, ErrorClass::Unauthorized,
+                           "missing API key: send your Switchyard virtual key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'",
+                           "missing_api_key", {}};
+        return nullptr;
+    }
+    const auto *entry = table.findVirtualKey(key);
+    if (!entry) {
+        refusal = Refusal {401, ErrorClass::Unauthorized, "invalid API key: it matches no Switchyard virtual key",
+                           "invalid_api_key", {}};
+    }
+    return entry;
+}
+
+std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint endpoint, Http::Request &&request,
+                                                              Http::ResponseWriter &writer, const QByteArray &requestId)
+{
+    const auto receivedAt = ProxyExchange::Clock::now();
+    const ErrorShape shape = endpoint == Runtime::Endpoint::Messages ? ErrorShape::Anthropic : ErrorShape::OpenAi;
+    std::shared_ptr<const Runtime::RouteTable> table = m_worker.table();
+
+    std::optional<Refusal> refusal;
+    const Runtime::VirtualKeyRuntime *key = authenticate(*table, request, refusal);
+    if (refusal) {
+        refuse(writer, shape, requestId, *refusal, nullptr);
+        return nullptr;
+    }
+    const QByteArray contentType = request.header("content-type").toLower();
+    if (!contentType.isEmpty() && !contentType.contains("json")) {
+        refuse(writer, shape, requestId,
+               {415, ErrorClass::BadRequest, "Content-Type must be application/json, not " + contentType,
+                "unsupported_media_type", {}},
+               nullptr);
+        return nullptr;
+    }
+    auto inspected = m_worker.inspector().inspect(endpoint, request.body);
+    if (!inspected) {
+        const auto &error = inspected.error();
+        refuse(writer, shape, requestId, {400, ErrorClass::BadRequest, error.message, error.code, error.param}, nullptr);
+        return nullptr;
+    }
+    const Runtime::RouteRuntime *route = table->findRoute(inspected->model);
+    if (!route) {
+        QByteArray available;
+        for (const auto &candidate : table->routes()) {
+            if (!key || key->allRoutes || key->routes.contains(candidate->model)) {
+                available += (available.isEmpty() ? "" : ", ") + candidate->model;
+            }
+        }
+        refuse(writer, shape, requestId,
+               {404, ErrorClass::NotFound,
+                "model '" + inspected->model + "' does not exist" +
+                    (available.isEmpty() ? QByteArray() : "; available models: " + available),
+                "model_not_found", "model"},
+               nullptr);
+        return nullptr;
+    }
+    if (key && !key->allRoutes && !key->routes.contains(route->model)) {
+        refuse(writer, shape, requestId,
+               {403, ErrorClass::Unauthorized,
+                "virtual key '" + key->name.toUtf8() + "' is not allowed to use model '" + route->model + "'",
+                "model_not_allowed", "model"},
+               route->stats);
+        return nullptr;
+    }
+
+    ProxyExchange::Setup setup;
+    setup.table = std::move(table);
+    setup.route = route;
+    setup.endpoint = endpoint;
+    setup.request = std::move(request);
+    setup.inspected = std::move(inspected).value();
+    setup.requestId = requestId;
+    setup.receivedAt = receivedAt;
+    auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
+    if (!exchange->start()) {
+        return nullptr;
+    }
+    return exchange;
+}
+
+void ProxyHandler::handleModels(const Http::Request &request, Http::ResponseWriter &writer, const QByteArray &requestId)
+{
+    const auto &table = m_worker.table();
+    std::optional<Refusal> refusal;
+    const Runtime::VirtualKeyRuntime *key = authenticate(*table, request, refusal);
+    if (refusal) {
+        refuse(writer, ErrorShape::OpenAi, requestId, *refusal, nullptr);
+        return;
+    }
+    QByteArray body = "{\"object\":\"list\",\"data\":[";
+    bool first = true;
+    for (const auto &route : table->routes()) {
+        if (key && !key->allRoutes && !key->routes.contains(route->model)) {
+            continue;
+        }
+        if (!first) {
+            body += ',';
+        }
+        first = false;
+        body += "{\"id\":";
+        Json::appendString(body, route->model);
+        body += ",\"object\":\"model\",\"created\":0,\"owned_by\":\"switchyard\"}";
+    }
+    body += "]}";
+    writer.respond(200, {{"content-type", "application/json"}, {"x-switchyard-request-id", requestId}}, body);
+}
+
+void ProxyHandler::handleMetrics(Http::ResponseWriter &writer)
+{
+    QByteArray body;
+    body.reserve(16 * 1024);
+    if (m_worker.environment().appendServerMetrics) {
+        m_worker.environment().appendServerMetrics(body);
+    }
+    m_worker.environment().metrics.appendPrometheus(body);
+    writer.respond(200, {{"content-type", "text/plain; version=0.0.4; charset=utf-8"}}, body);
+}
+
+void ProxyHandler::refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId,
+                          const Refusal &refusal, Metrics::RouteStats *route, const Http::HeaderList &extraHeaders)
+{
+    const auto index = static_cast<std::size_t>(refusal.errorClass);
+    if (route) {
+        route->requests.fetch_add(1, std::memory_order_relaxed);
+        route->errors[index].fetch_add(1, std::memory_order_relaxed);
+    } else {
+        m_worker.environment().metrics.unroutedErrors()[index].fetch_add(1, std::memory_order_relaxed);
+    }
+    ErrorInfo error;
+    error.status = refusal.status;
+    error.message = refusal.message;
+    error.code = refusal.code;
+    error.param = refusal.param;
+    Http::HeaderList headers {{"content-type", "application/json"}, {"x-switchyard-request-id", requestId}};
+    headers.insert(headers.end(), extraHeaders.begin(), extraHeaders.end());
+    writer.respond(refusal.status, headers, errorBody(shape, error));
+}
+
+} // namespace Gateway::Proxy

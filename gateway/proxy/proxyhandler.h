@@ -1,0 +1,44 @@
+#pragma once
+
+#include "errorresponse.h"
+#include "metrics/errorclass.h"
+#include "proxyenvironment.h"
+#include "workercontext.h"
+
+#include "http/requesthandler.h"
+
+namespace Gateway::Proxy {
+
+// The gateway's request handler on one worker thread: answers /healthz, /metrics and
+// /v1/models itself, validates inference requests (auth, JSON, model) and hands each
+// valid one to a ProxyExchange.
+class ProxyHandler final : public Http::RequestHandler {
+public:
+    ProxyHandler(const ProxyEnvironment &environment, std::uint64_t seed);
+
+    std::unique_ptr<Http::Exchange> handle(Http::Request &&request, Http::ResponseWriter &writer) override;
+
+private:
+    struct Refusal {
+        int status;
+        Metrics::ErrorClass errorClass;
+        QByteArray message;
+        QByteArray code;
+        QByteArray param;
+    };
+
+    std::unique_ptr<Http::Exchange> handleInference(Runtime::Endpoint endpoint, Http::Request &&request,
+                                                    Http::ResponseWriter &writer, const QByteArray &requestId);
+    void handleModels(const Http::Request &request, Http::ResponseWriter &writer, const QByteArray &requestId);
+    void handleMetrics(Http::ResponseWriter &writer);
+    // Authenticates the client; returns the key's entry, or nullptr when no keys are
+    // configured. Fills `refusal` on failure.
+    const Runtime::VirtualKeyRuntime *authenticate(const Runtime::RouteTable &table, const Http::Request &request,
+                                                   std::optional<Refusal> &refusal) const;
+    void refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId, const Refusal &refusal,
+                Metrics::RouteStats *route, const Http::HeaderList &extraHeaders = {});
+
+    WorkerContext m_worker;
+};
+
+} // namespace Gateway::Proxy

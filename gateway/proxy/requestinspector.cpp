@@ -1,0 +1,368 @@
+#include "requestinspector.h"
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+namespace Gateway::Proxy {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// Rough prompt-size estimate for routing and limits before exact tokenization exists:
+// about four characters per token for English text and code.
+constexpr int CHARS_PER_TOKEN = 4;
+constexpr int TOKENS_PER_MESSAGE = 4;
+
+InspectionError invalid(const char *message, const char *code, const char *param)
+{
+    return InspectionError {QByteArray(message), QByteArray(code), QByteArray(param)};
+}
+
+// Sums the text characters of a content value: a string, or an array of parts whose
+// "text" (or nested "content", as in tool results) holds strings.
+std::size_t contentChars(od::value value, int depth = 0)
+{
+    od::json_type type;
+    if (depth > 4 || value.type().get(type)) {
+        return 0;
+    }
+    if (type == od::json_type::string) {
+        std::string_view text;
+        return value.get_string().get(text) ? 0 : text.size();
+    }
+    std::size_t total = 0;
+    if (type == od::json_type::array) {
+        od::array array;
+        if (value.get_array().get(array)) {
+            return 0;
+        }
+        for (auto element : array) {
+            od::value item;
+            if (!element.get(item)) {
+                total += contentChars(item, depth + 1);
+            }
+        }
+    } else if (type == od::json_type::object) {
+        od::object object;
+        if (value.get_object().get(object)) {
+            return 0;
+        }
+        for (auto field : object) {
+            std::string_view key;
+            if (field.unescaped_key().get(key)) {
+                return total;
+            }
+            if (key == "text" || key == "content" || key == "arguments") {
+                total += contentChars(field.value(), depth + 1);
+            }
+        }
+    }
+    return total;
+}
+
+// Offset just past the JSON object or array starting at `begin`, or -1. Used to find
+// the extent of stream_options for a targeted rewrite.
+qsizetype valueEnd(const QByteArray &body, qsizetype begin)
+{
+    int depth = 0;
+    bool inString = false;
+    for (qsizetype i = begin; i < body.size(); ++i) {
+        const char c = body[i];
+        if (inString) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                inString = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            inString = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) {
+                return i + 1;
+            }
+        }
+    }
+    return -1;
+}
+
+std::string_view trimmedToken(std::string_view raw)
+{
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+        raw.remove_suffix(1);
+    }
+    return raw;
+}
+
+} // namespace
+
+struct RequestInspector::Impl {
+    od::parser parser;
+    std::string scratch;
+
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end; use the body in place
+    // when its allocation has room, else a reused scratch copy.
+    simdjson::padded_string_view padded(QByteArrayView bytes, qsizetype capacity)
+    {
+        if (capacity - bytes.size() >= static_cast<qsizetype>(simdjson::SIMDJSON_PADDING)) {
+            return simdjson::padded_string_view(bytes.data(), static_cast<std::size_t>(bytes.size()),
+                                                static_cast<std::size_t>(capacity));
+        }
+        scratch.reserve(static_cast<std::size_t>(bytes.size()) + simdjson::SIMDJSON_PADDING);
+        scratch.assign(bytes.data(), static_cast<std::size_t>(bytes.size()));
+        return simdjson::padded_string_view(scratch.data(), scratch.size(), scratch.capacity());
+    }
+};
+
+RequestInspector::RequestInspector()
+    : m_impl {std::make_unique<Impl>()}
+{
+}
+
+RequestInspector::~RequestInspector() = default;
+
+Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::Endpoint endpoint, const QByteArray &body)
+{
+    using Runtime::Endpoint;
+    InspectedRequest result;
+    const auto input = m_impl->padded(body, body.capacity());
+    const char *base = input.data();
+    od::document document;
+    od::object object;
+    if (m_impl->parser.iterate(input).get(document) || document.get_object().get(object)) {
+        return Unexpected {invalid("the request body must be a JSON object", "invalid_json", "")};
+    }
+    result.objectBegin = body.indexOf('{');
+
+    bool sawModel = false;
+    bool sawMessages = false;
+    bool sawPrompt = false;
+    bool sawInput = false;
+    std::size_t promptChars = 0;
+    int messageCount = 0;
+
+    for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) {
+            return Unexpected {invalid("the request body is not valid JSON", "invalid_json", "")};
+        }
+        od::value value;
+        if (field.value().get(value)) {
+            return Unexpected {invalid("the request body is not valid JSON", "invalid_json", "")};
+        }
+        if (key == "model") {
+            std::string_view raw = value.raw_json_token();
+            std::string_view model;
+            if (value.get_string().get(model)) {
+                return Unexpected {invalid("'model' must be a string", "invalid_field", "model")};
+            }
+            raw = trimmedToken(raw);
+            result.model = QByteArray(model.data(), static_cast<qsizetype>(model.size()));
+            result.modelBegin = raw.data() - base;
+            result.modelEnd = result.modelBegin + static_cast<qsizetype>(raw.size());
+            sawModel = true;
+        } else if (key == "stream") {
+            bool stream = false;
+            if (value.get_bool().get(stream)) {
+                od::json_type type;
+                if (!value.type().get(type) && type == od::json_type::null) {
+                    continue;
+                }
+                return Unexpected {invalid("'stream' must be a boolean", "invalid_field", "stream")};
+            }
+            result.stream = stream;
+        } else if (key == "max_tokens" || key == "max_completion_tokens") {
+            od::json_type type;
+            if (!value.type().get(type) && type == od::json_type::null) {
+                continue;
+            }
+            int64_t maxTokens = 0;
+            if (value.get_int64().get(maxTokens) || maxTokens < 1 || maxTokens > 100000000) {
+                return Unexpected {invalid(key == "max_tokens" ? "'max_tokens' must be a positive integer"
+                                                               : "'max_completion_tokens' must be a positive integer",
+                                           "invalid_field", key == "max_tokens" ? "max_tokens" : "max_completion_tokens")};
+            }
+            result.maxTokens = static_cast<int>(maxTokens);
+        } else if (key == "stream_options") {
+            od::json_type type;
+            if (!value.type().get(type) && type == od::json_type::null) {
+                continue;
+            }
+            const std::string_view raw = value.raw_json_token();
+            od::object options;
+            if (value.get_object().get(options)) {
+                return Unexpected {invalid("'stream_options' must be an object", "invalid_field", "stream_options")};
+            }
+            result.hasStreamOptions = true;
+            result.streamOptionsBegin = raw.data() - base;
+            result.streamOptionsEnd = valueEnd(body, result.streamOptionsBegin);
+            for (auto option : options) {
+                std::string_view optionKey;
+                od::value optionValue;
+                if (option.unescaped_key().get(optionKey) || option.value().get(optionValue)) {
+                    break;
+                }
+                if (optionKey == "include_usage") {
+                    bool include = false;
+                    if (!optionValue.get_bool().get(include)) {
+                        result.includeUsage = include;
+                    }
+                    continue;
+                }
+                od::json_type optionType;
+                if (!optionValue.type().get(optionType) && optionType != od::json_type::object &&
+                    optionType != od::json_type::array) {
+                    const std::string_view token = optionValue.raw_json_token();
+                    // Kept verbatim if stream_options must be rebuilt to add include_usage.
+                    if (!result.streamOptionsScalars.isEmpty()) {
+                        result.streamOptionsScalars += ',';
+                    }
+                    result.streamOptionsScalars += '"' + QByteArray(optionKey.data(), static_cast<qsizetype>(optionKey.size())) +
+                                                   "\":" + QByteArray(trimmedToken(token).data(),
+                                                                      static_cast<qsizetype>(trimmedToken(token).size()));
+                }
+            }
+        } else if (key == "messages") {
+            od::array messages;
+            if (value.get_array().get(messages)) {
+                return Unexpected {invalid("'messages' must be an array", "invalid_field", "messages")};
+            }
+            for (auto message : messages) {
+                od::value item;
+                if (message.get(item)) {
+                    return Unexpected {invalid("the request body is not valid JSON", "invalid_json", "")};
+                }
+                promptChars += contentChars(item);
+                ++messageCount;
+            }
+            sawMessages = true;
+        } else if (key == "prompt") {
+            promptChars += contentChars(value);
+            sawPrompt = true;
+        } else if (key == "input") {
+            promptChars += contentChars(value);
+            sawInput = true;
+        } else if (key == "system") {
+            promptChars += contentChars(value);
+        } else if (key == "user") {
+            std::string_view user;
+            if (!value.get_string().get(user)) {
+                result.user = QByteArray(user.data(), static_cast<qsizetype>(user.size()));
+            }
+        }
+    }
+    const char *trailing = nullptr;
+    if (!document.current_location().get(trailing)) {
+        return Unexpected {invalid("the request body is not valid JSON (trailing content after the object)",
+                                   "invalid_json", "")};
+    }
+    if (!sawModel) {
+        return Unexpected {invalid("'model' is required", "missing_field", "model")};
+    }
+    if (result.model.isEmpty()) {
+        return Unexpected {invalid("'model' must not be empty", "invalid_field", "model")};
+    }
+    switch (endpoint) {
+    case Endpoint::ChatCompletions:
+    case Endpoint::Messages:
+        if (!sawMessages) {
+            return Unexpected {invalid("'messages' is required", "missing_field", "messages")};
+        }
+        if (messageCount == 0) {
+            return Unexpected {invalid("'messages' must not be empty", "invalid_field", "messages")};
+        }
+        if (endpoint == Endpoint::Messages && result.maxTokens < 0) {
+            return Unexpected {invalid("'max_tokens' is required", "missing_field", "max_tokens")};
+        }
+        break;
+    case Endpoint::Completions:
+        if (!sawPrompt) {
+            return Unexpected {invalid("'prompt' is required", "missing_field", "prompt")};
+        }
+        break;
+    case Endpoint::Embeddings:
+        if (!sawInput) {
+            return Unexpected {invalid("'input' is required", "missing_field", "input")};
+        }
+        if (result.stream) {
+            return Unexpected {invalid("embeddings cannot be streamed", "invalid_field", "stream")};
+        }
+        break;
+    }
+    result.estimatedPromptTokens =
+        static_cast<int>((promptChars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN) + messageCount * TOKENS_PER_MESSAGE;
+    return result;
+}
+
+bool RequestInspector::extractUsage(QByteArrayView json, Usage &usage)
+{
+    const auto input = m_impl->padded(json, json.size());
+    od::document document;
+    od::object object;
+    if (m_impl->parser.iterate(input).get(document) || document.get_object().get(object)) {
+        return false;
+    }
+    bool found = false;
+    const auto readUsage = [&usage, &found](od::value value) {
+        od::object usageObject;
+        if (value.get_object().get(usageObject)) {
+            return; // null or not an object
+        }
+        for (auto member : usageObject) {
+            std::string_view key;
+            int64_t count = 0;
+            if (member.unescaped_key().get(key)) {
+                return;
+            }
+            if (key == "prompt_tokens" || key == "input_tokens") {
+                if (!member.value().get_int64().get(count)) {
+                    usage.input = count;
+                    found = true;
+                }
+            } else if (key == "completion_tokens" || key == "output_tokens") {
+                if (!member.value().get_int64().get(count)) {
+                    usage.output = count;
+                    found = true;
+                }
+            }
+        }
+    };
+    for (auto field : object) {
+        std::string_view key;
+        od::value value;
+        if (field.unescaped_key().get(key) || field.value().get(value)) {
+            return found;
+        }
+        if (key == "usage") {
+            readUsage(value);
+        } else if (key == "choices") {
+            od::array choices;
+            std::size_t count = 0;
+            if (!value.get_array().get(choices) && !choices.count_elements().get(count)) {
+                usage.choicesEmpty = count == 0;
+            }
+        } else if (key == "message") {
+            od::object message;
+            if (!value.get_object().get(message)) {
+                for (auto member : message) {
+                    std::string_view memberKey;
+                    if (member.unescaped_key().get(memberKey)) {
+                        break;
+                    }
+                    if (memberKey == "usage") {
+                        readUsage(member.value());
+                    }
+                }
+            }
+        }
+    }
+    return found;
+}
+
+} // namespace Gateway::Proxy

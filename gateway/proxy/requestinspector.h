@@ -1,0 +1,45 @@
+#pragma once
+
+#include "inspectedrequest.h"
+#include "runtime/endpoint.h"
+#include "util/expected.h"
+
+#include <QByteArray>
+
+#include <memory>
+
+namespace Gateway::Proxy {
+
+struct InspectionError {
+    QByteArray message; // names the field: "'messages' must be a non-empty array"
+    QByteArray code;    // "invalid_json", "missing_field", "invalid_field"
+    QByteArray param;   // the offending field, OpenAI's error.param
+};
+
+// Extracts routing facts from a request body with simdjson's On-Demand API: one pass,
+// no DOM, unvisited values skipped. Holds a reusable parser, so one per worker thread.
+class RequestInspector final {
+public:
+    RequestInspector();
+    ~RequestInspector();
+    RequestInspector(const RequestInspector &) = delete;
+    RequestInspector &operator=(const RequestInspector &) = delete;
+
+    Expected<InspectedRequest, InspectionError> inspect(Runtime::Endpoint endpoint, const QByteArray &body);
+
+    // Token usage in a complete JSON response or SSE payload: OpenAI "usage" with
+    // prompt_tokens/completion_tokens, or Anthropic input_tokens/output_tokens (at the
+    // top level or under "message"). Returns false if no usage object is present.
+    struct Usage {
+        qint64 input = -1;
+        qint64 output = -1;
+        bool choicesEmpty = false; // an OpenAI chunk with "choices":[] (usage-only)
+    };
+    bool extractUsage(QByteArrayView json, Usage &usage);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace Gateway::Proxy

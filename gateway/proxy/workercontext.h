@@ -1,0 +1,44 @@
+#pragma once
+
+#include "proxyenvironment.h"
+#include "requestinspector.h"
+#include "routing/rng.h"
+#include "runtime/configsource.h"
+#include "upstream/curlmulti.h"
+
+#include <QByteArray>
+
+#include <vector>
+
+namespace Gateway::Proxy {
+
+// Per-worker-thread resources of the proxy: its curl multi handle (and so its upstream
+// connection pool), random generator, JSON parser and cached configuration. Never
+// shared between threads, so none of it needs a lock.
+class WorkerContext final {
+public:
+    WorkerContext(const ProxyEnvironment &environment, std::uint64_t seed);
+
+    const ProxyEnvironment &environment() const { return m_environment; }
+    Upstream::CurlMulti &curl() { return m_curl; }
+    Routing::Rng &rng() { return m_rng; }
+    RequestInspector &inspector() { return m_inspector; }
+    const std::shared_ptr<const Runtime::RouteTable> &table() { return m_config.table(); }
+
+    // "req_" + 16 hex digits, unique per process.
+    QByteArray nextRequestId();
+    // Round-robin over a provider's keys.
+    std::size_t nextKeyIndex(int providerIndex, std::size_t keyCount);
+
+private:
+    const ProxyEnvironment &m_environment;
+    Upstream::CurlMulti m_curl;
+    Routing::XoshiroRng m_rng;
+    RequestInspector m_inspector;
+    Runtime::ConfigView m_config;
+    std::vector<std::size_t> m_keyCursor;
+    std::uint64_t m_requestPrefix;
+    std::uint64_t m_requestCounter = 0;
+};
+
+} // namespace Gateway::Proxy

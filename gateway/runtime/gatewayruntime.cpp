@@ -1,0 +1,117 @@
+#include "gatewayruntime.h"
+
+#include "proxy/proxyhandler.h"
+#include "routetable.h"
+
+#include <QThread>
+
+#include <random>
+
+namespace Gateway {
+
+GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
+    : m_settings {policy.gateway}
+    , m_environment {m_config, m_metrics, [this](QByteArray &out) { appendServerMetrics(out); }}
+    , m_collector {m_metrics}
+{
+    applyPolicy(policy);
+    m_uptime.start();
+}
+
+GatewayRuntime::~GatewayRuntime()
+{
+    m_server.reset(); // joins the workers before the state they reference goes away
+}
+
+Expected<quint16, QString> GatewayRuntime::start()
+{
+    Http::ServerLimits limits;
+    limits.maxBodyBytes = m_settings.maxBodyBytes;
+    limits.headerTimeoutMs = m_settings.headerTimeoutMs;
+    limits.bodyTimeoutMs = m_settings.bodyTimeoutMs;
+    limits.idleTimeoutMs = m_settings.idleTimeoutMs;
+    limits.maxConnections = m_settings.maxConnections;
+
+    std::random_device entropy;
+    const std::uint64_t seedBase = (static_cast<std::uint64_t>(entropy()) << 32) | entropy();
+    auto seedCounter = std::make_shared<std::atomic<std::uint64_t>>(seedBase);
+    const Proxy::ProxyEnvironment &environment = m_environment;
+    m_server = std::make_unique<Http::Server>(
+        QStringLiteral("gateway"), limits,
+        [&environment, seedCounter] {
+            return std::make_unique<Proxy::ProxyHandler>(environment, seedCounter->fetch_add(0x9e3779b97f4a7c15ULL));
+        },
+        m_settings.threads);
+
+    QHostAddress address;
+    if (m_settings.listenHost == u"localhost") {
+        address = QHostAddress::LocalHost;
+    } else {
+        address = QHostAddress(m_settings.listenHost);
+    }
+    return m_server->listen(address, m_settings.listenPort);
+}
+
+void GatewayRuntime::applyPolicy(const Config::Policy &policy)
+{
+    m_config.publish(Runtime::RouteTable::build(policy, m_metrics));
+}
+
+void GatewayRuntime::beginShutdown()
+{
+    if (m_server) {
+        m_server->beginShutdown();
+    }
+}
+
+int GatewayRuntime::activeRequests() const
+{
+    return m_server ? m_server->activeRequests() : 0;
+}
+
+quint16 GatewayRuntime::port() const
+{
+    return m_server ? m_server->port() : 0;
+}
+
+QString GatewayRuntime::baseUrl() const
+{
+    QString host = m_settings.listenHost;
+    if (host == u"0.0.0.0") {
+        host = QStringLiteral("127.0.0.1");
+    } else if (host == u"::") {
+        host = QStringLiteral("[::1]");
+    } else if (host.contains(u':')) {
+        host = u'[' + host + u']';
+    }
+    return QStringLiteral("http://%1:%2/v1").arg(host).arg(port());
+}
+
+void GatewayRuntime::appendServerMetrics(QByteArray &out) const
+{
+    const int open = m_server ? m_server->openConnections() : 0;
+    const int active = m_server ? m_server->activeRequests() : 0;
+    out += "# HELP switchyard_open_connections Client connections open.\n# TYPE switchyard_open_connections gauge\n";
+    out += "switchyard_open_connections " + QByteArray::number(open) + '\n';
+    out += "# HELP switchyard_active_requests Client requests being answered.\n# TYPE switchyard_active_requests gauge\n";
+    out += "switchyard_active_requests " + QByteArray::number(active) + '\n';
+    out += "# HELP switchyard_uptime_seconds Seconds since the gateway started.\n# TYPE switchyard_uptime_seconds gauge\n";
+    out += "switchyard_uptime_seconds " + QByteArray::number(static_cast<double>(m_uptime.elapsed()) / 1000.0) + '\n';
+}
+
+StatusSnapshot GatewayRuntime::statusSnapshot() const
+{
+    StatusSnapshot snapshot;
+    snapshot.baseUrl = baseUrl();
+    snapshot.threads = m_server ? m_server->threadCount() : 0;
+    snapshot.uptimeMs = m_uptime.elapsed();
+    snapshot.openConnections = m_server ? m_server->openConnections() : 0;
+    snapshot.activeRequests = m_server ? m_server->activeRequests() : 0;
+    const auto table = m_config.current();
+    if (table) {
+        m_collector.collect(*table, snapshot);
+    }
+    return snapshot;
+}
+
+} // namespace Gateway

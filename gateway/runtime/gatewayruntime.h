@@ -1,0 +1,59 @@
+#pragma once
+
+#include "config/policy.h"
+#include "configsource.h"
+#include "metrics/metricsregistry.h"
+#include "statuscollector.h"
+#include "statussnapshot.h"
+#include "util/expected.h"
+
+#include "http/server.h"
+#include "proxy/proxyenvironment.h"
+
+#include <QElapsedTimer>
+#include <QHostAddress>
+
+#include <memory>
+
+namespace Gateway {
+
+// The embedded gateway as the application sees it: compiles the policy, publishes it
+// to the workers, runs the HTTP server and reports status. It wires parts together;
+// parsing, routing, proxying and accounting live in their own classes.
+class GatewayRuntime final : public StatusProvider {
+public:
+    explicit GatewayRuntime(const Config::Policy &policy);
+    ~GatewayRuntime() override;
+    GatewayRuntime(const GatewayRuntime &) = delete;
+    GatewayRuntime &operator=(const GatewayRuntime &) = delete;
+
+    // Binds gateway.listen with gateway.threads workers; returns the bound port.
+    Expected<quint16, QString> start();
+
+    // Compiles a validated policy and swaps it in atomically: requests in flight keep
+    // the table they started with, new requests use the new one.
+    void applyPolicy(const Config::Policy &policy);
+
+    // Stop accepting and let in-flight requests finish; poll activeRequests().
+    void beginShutdown();
+    int activeRequests() const;
+
+    QString baseUrl() const;
+    quint16 port() const;
+    const Metrics::MetricsRegistry &metrics() const { return m_metrics; }
+
+    StatusSnapshot statusSnapshot() const override;
+
+private:
+    void appendServerMetrics(QByteArray &out) const;
+
+    Config::GatewaySettings m_settings;
+    Metrics::MetricsRegistry m_metrics;
+    Runtime::ConfigSource m_config;
+    Proxy::ProxyEnvironment m_environment;
+    mutable Runtime::StatusCollector m_collector;
+    std::unique_ptr<Http::Server> m_server;
+    QElapsedTimer m_uptime;
+};
+
+} // namespace Gateway

@@ -1,0 +1,154 @@
+#include "routetable.h"
+
+#include "routing/weightedpolicy.h"
+
+#include <QCryptographicHash>
+#include <QUrl>
+
+namespace Gateway::Runtime {
+
+namespace {
+
+QByteArray keyDigest(QByteArrayView key)
+{
+    return QCryptographicHash::hash(key, QCryptographicHash::Sha256);
+}
+
+ProviderRuntime compileProvider(const Config::Provider &provider)
+{
+    ProviderRuntime runtime;
+    runtime.config = provider;
+    runtime.format = Config::wireFormatOf(provider.type);
+    for (const auto &key : provider.keys) {
+        if (key.secret.isEmpty()) {
+            continue;
+        }
+        switch (provider.type) {
+        case Config::ProviderType::Anthropic:
+            runtime.authHeaderLines.push_back("x-api-key: " + key.secret);
+            break;
+        case Config::ProviderType::AzureOpenAi:
+            runtime.authHeaderLines.push_back("api-key: " + key.secret);
+            break;
+        default:
+            runtime.authHeaderLines.push_back("Authorization: Bearer " + key.secret);
+            break;
+        }
+    }
+    for (const auto &[name, value] : provider.headers) {
+        runtime.extraHeaderLines.push_back(name + ": " + value);
+    }
+    // Runtime copies drop the secrets: the header lines above are all that is needed.
+    for (auto &key : runtime.config.keys) {
+        key.secret.clear();
+    }
+    return runtime;
+}
+
+} // namespace
+
+bool ProviderRuntime::supports(Endpoint endpoint) const
+{
+    if (format == Config::WireFormat::Anthropic) {
+        return endpoint == Endpoint::Messages;
+    }
+    return endpoint != Endpoint::Messages;
+}
+
+QByteArray ProviderRuntime::urlFor(Endpoint endpoint, const QByteArray &upstreamModel) const
+{
+    const QByteArray &base = config.baseUrl;
+    if (config.type == Config::ProviderType::AzureOpenAi) {
+        // Azure addresses a deployment by path and versions the API by query.
+        QByteArray operation;
+        switch (endpoint) {
+        case Endpoint::ChatCompletions: operation = "/chat/completions"; break;
+        case Endpoint::Completions: operation = "/completions"; break;
+        case Endpoint::Embeddings: operation = "/embeddings"; break;
+        case Endpoint::Messages: return {};
+        }
+        return base + "/openai/deployments/" + QUrl::toPercentEncoding(QString::fromUtf8(upstreamModel)) + operation +
+               "?api-version=" + config.apiVersion;
+    }
+    switch (endpoint) {
+    case Endpoint::ChatCompletions: return base + "/chat/completions";
+    case Endpoint::Completions: return base + "/completions";
+    case Endpoint::Embeddings: return base + "/embeddings";
+    case Endpoint::Messages: return base + "/messages";
+    }
+    return {};
+}
+
+std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics)
+{
+    std::shared_ptr<RouteTable> table {new RouteTable};
+    table->m_policy = policy;
+    for (auto &provider : table->m_policy.providers) {
+        for (auto &key : provider.keys) {
+            key.secret.clear();
+        }
+    }
+    for (auto &key : table->m_policy.virtualKeys) {
+        key.key.clear();
+    }
+    QHash<QString, int> providerIndex;
+    for (const auto &provider : policy.providers) {
+        providerIndex.insert(provider.name, static_cast<int>(table->m_providers.size()));
+        table->m_providers.push_back(compileProvider(provider));
+    }
+    QHash<QByteArray, int> backendIndex;
+    for (const auto &route : policy.routes) {
+        auto runtime = std::make_unique<RouteRuntime>();
+        runtime->index = static_cast<int>(table->m_routes.size());
+        runtime->model = route.model;
+        runtime->strategy = route.strategy;
+        runtime->policy = std::make_unique<Routing::WeightedPolicy>();
+        runtime->stats = &metrics.route(route.model);
+        for (const auto &target : route.targets) {
+            const QByteArray label = target.provider.toUtf8() + '/' + target.model;
+            auto it = backendIndex.find(label);
+            if (it == backendIndex.end()) {
+                BackendRuntime backend;
+                backend.id = static_cast<int>(table->m_backends.size());
+                backend.providerIndex = providerIndex.value(target.provider);
+                backend.upstreamModel = target.model;
+                backend.label = label;
+                backend.stats = &metrics.backend(label);
+                it = backendIndex.insert(label, backend.id);
+                table->m_backends.push_back(std::move(backend));
+            }
+            runtime->targets.push_back({*it, target.weight});
+        }
+        table->m_routeIndex.insert(route.model, runtime->index);
+        table->m_routes.push_back(std::move(runtime));
+    }
+    for (std::size_t r = 0; r < policy.routes.size(); ++r) {
+        for (const auto &fallback : policy.routes[r].fallbacks) {
+            table->m_routes[r]->fallbackRoutes.push_back(table->m_routeIndex.value(fallback.toUtf8()));
+        }
+    }
+    for (const auto &key : policy.virtualKeys) {
+        VirtualKeyRuntime runtime;
+        runtime.name = key.name;
+        runtime.allRoutes = key.routes.isEmpty();
+        for (const auto &route : key.routes) {
+            runtime.routes.insert(route.toUtf8());
+        }
+        table->m_virtualKeys.insert(keyDigest(key.key), runtime);
+    }
+    return table;
+}
+
+const RouteRuntime *RouteTable::findRoute(QByteArrayView model) const
+{
+    const auto it = m_routeIndex.constFind(model.toByteArray());
+    return it == m_routeIndex.cend() ? nullptr : m_routes[static_cast<std::size_t>(*it)].get();
+}
+
+const VirtualKeyRuntime *RouteTable::findVirtualKey(QByteArrayView presentedKey) const
+{
+    const auto it = m_virtualKeys.constFind(keyDigest(presentedKey));
+    return it == m_virtualKeys.cend() ? nullptr : &*it;
+}
+
+} // namespace Gateway::Runtime

@@ -1,0 +1,150 @@
+#include "statuscollector.h"
+
+#include "routetable.h"
+
+namespace Gateway::Runtime {
+
+namespace {
+
+// Rates and percentiles cover about this much recent time.
+constexpr auto WINDOW = std::chrono::seconds(10);
+constexpr auto SAMPLE_EVERY = std::chrono::milliseconds(500);
+constexpr std::size_t MAX_SAMPLES = 64;
+
+std::uint64_t errorCount(const std::array<Metrics::Counter, Metrics::ERROR_CLASS_COUNT> &errors)
+{
+    std::uint64_t total = 0;
+    for (int c = 0; c < Metrics::ERROR_CLASS_COUNT; ++c) {
+        // A client hanging up is not a failure of the gateway or a backend.
+        if (static_cast<Metrics::ErrorClass>(c) != Metrics::ErrorClass::ClientClosed) {
+            total += errors[static_cast<std::size_t>(c)].load(std::memory_order_relaxed);
+        }
+    }
+    return total;
+}
+
+Metrics::Histogram::Counts minus(const Metrics::Histogram::Counts &now, const Metrics::Histogram::Counts &before)
+{
+    Metrics::Histogram::Counts delta;
+    for (std::size_t i = 0; i < now.buckets.size(); ++i) {
+        delta.buckets[i] = now.buckets[i] - std::min(now.buckets[i], before.buckets[i]);
+        delta.count += delta.buckets[i];
+    }
+    return delta;
+}
+
+LatencySummary summarize(const Metrics::Histogram::Counts &window)
+{
+    return {Metrics::quantileOf(window, 0.5), Metrics::quantileOf(window, 0.99)};
+}
+
+} // namespace
+
+StatusCollector::StatusCollector(const Metrics::MetricsRegistry &metrics)
+    : m_metrics {metrics}
+    , m_startedAt {Clock::now()}
+{
+}
+
+StatusCollector::Sample StatusCollector::takeSample() const
+{
+    Sample sample;
+    sample.at = Clock::now();
+    m_metrics.forEachRoute([&sample](const Metrics::RouteStats &stats) {
+        Totals &totals = sample.routes[stats.route];
+        totals.requests = stats.requests.load(std::memory_order_relaxed);
+        totals.errors = errorCount(stats.errors);
+        totals.latency = stats.latency.counts();
+        totals.ttft = stats.ttft.counts();
+    });
+    m_metrics.forEachBackend([&sample](const Metrics::BackendStats &stats) {
+        Totals &totals = sample.backends[stats.backend];
+        totals.requests = stats.attempts.load(std::memory_order_relaxed);
+        totals.errors = errorCount(stats.errors);
+        totals.latency = stats.latency.counts();
+        totals.ttft = stats.ttft.counts();
+    });
+    return sample;
+}
+
+const StatusCollector::Sample &StatusCollector::baseline(Clock::time_point now)
+{
+    if (m_history.empty()) {
+        Sample start;
+        start.at = m_startedAt; // all counters were zero when the gateway started
+        m_history.push_back(std::move(start));
+    }
+    while (m_history.size() > 1 && now - m_history[1].at >= WINDOW) {
+        m_history.pop_front();
+    }
+    return m_history.front();
+}
+
+void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
+{
+    const QMutexLocker lock {&m_mutex};
+    Sample current = takeSample();
+    const Sample &base = baseline(current.at);
+    const double seconds = std::max(0.001, std::chrono::duration<double>(current.at - base.at).count());
+
+    const auto fill = [&](const QByteArray &name, const std::map<QByteArray, Totals> &now,
+                          const std::map<QByteArray, Totals> &before, qint64 &requests, qint64 &errors, double &rate,
+                          LatencySummary &latency, LatencySummary &ttft) {
+        const auto it = now.find(name);
+        if (it == now.end()) {
+            return;
+        }
+        static const Totals zero;
+        const auto old = before.find(name);
+        const Totals &previous = old == before.end() ? zero : old->second;
+        requests = static_cast<qint64>(it->second.requests);
+        errors = static_cast<qint64>(it->second.errors);
+        rate = static_cast<double>(it->second.requests - std::min(it->second.requests, previous.requests)) / seconds;
+        latency = summarize(minus(it->second.latency, previous.latency));
+        ttft = summarize(minus(it->second.ttft, previous.ttft));
+    };
+
+    for (const auto &backend : table.backends()) {
+        BackendStatus status;
+        const auto &provider = table.providers()[static_cast<std::size_t>(backend.providerIndex)];
+        status.id = QString::fromUtf8(backend.label);
+        status.provider = provider.config.name;
+        status.providerType = Config::providerTypeName(provider.config.type);
+        status.model = backend.upstreamModel;
+        status.inFlight = std::max(0, backend.stats->inFlight.load(std::memory_order_relaxed));
+        status.tokensIn = static_cast<qint64>(backend.stats->tokensIn.load(std::memory_order_relaxed));
+        status.tokensOut = static_cast<qint64>(backend.stats->tokensOut.load(std::memory_order_relaxed));
+        fill(backend.label, current.backends, base.backends, status.requests, status.errors, status.requestsPerSecond,
+             status.latency, status.ttft);
+        snapshot.backends.push_back(std::move(status));
+    }
+    for (const auto &route : table.routes()) {
+        RouteStatus status;
+        status.model = route->model;
+        status.strategy = route->strategy;
+        double weightSum = 0;
+        for (const auto &target : route->targets) {
+            weightSum += target.weight;
+        }
+        for (const auto &target : route->targets) {
+            status.targets.push_back({target.backendId, target.weight, weightSum > 0 ? target.weight / weightSum : 0});
+        }
+        for (const int fallback : route->fallbackRoutes) {
+            status.fallbacks << QString::fromUtf8(table.routes()[static_cast<std::size_t>(fallback)]->model);
+        }
+        fill(route->model, current.routes, base.routes, status.requests, status.errors, status.requestsPerSecond,
+             status.latency, status.ttft);
+        snapshot.totalRequests += status.requests;
+        snapshot.totalErrors += status.errors;
+        snapshot.requestsPerSecond += status.requestsPerSecond;
+        snapshot.routes.push_back(std::move(status));
+    }
+    if (current.at - m_history.back().at >= SAMPLE_EVERY) {
+        m_history.push_back(std::move(current));
+        if (m_history.size() > MAX_SAMPLES) {
+            m_history.pop_front();
+        }
+    }
+}
+
+} // namespace Gateway::Runtime

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "flavor.h"
+#include "inferencerequest.h"
+
+#include <QByteArray>
+#include <QList>
+
+// Bodies and SSE events in the exact shapes of the OpenAI and Anthropic APIs. The
+// generated text is deterministic: token i is the word "tok<i>", words joined by
+// single spaces, so tests can compare whole contents.
+namespace Gateway::Sim::ResponseFormat {
+
+// What one answer contains, fixed before the first byte is written.
+struct Generation {
+    Endpoint endpoint = Endpoint::ChatCompletions;
+    QByteArray id;
+    QByteArray model;
+    qint64 created = 0;
+    int promptTokens = 1;
+    int completionTokens = 0;
+    bool stopped = false; // finished naturally ("stop"/"end_turn") rather than at the limit
+    bool includeUsage = false;
+};
+
+// Token i as streamed: "tok0", then " tok1", " tok2", ...
+QByteArray tokenText(int index);
+// The whole completion: "tok0 tok1 ... tok<count-1>".
+QByteArray completionText(int count);
+
+QByteArray completeBody(const Generation &generation);
+
+// A stream is a fixed sequence of SSE events; the token events are consecutive.
+int streamEventCount(const Generation &generation);
+int firstTokenEvent(const Generation &generation);
+QByteArray streamEvent(const Generation &generation, int index);
+
+QByteArray embeddingsBody(const QByteArray &model, int inputCount, quint64 inputHash, int promptTokens);
+QByteArray modelsBody(Flavor flavor, const QList<QByteArray> &models);
+
+// OpenAI ({"error":{...}}) or Anthropic ({"type":"error",...}) error shapes.
+QByteArray errorBody(bool anthropic, int status, QByteArrayView message);
+
+} // namespace Gateway::Sim::ResponseFormat

@@ -1,0 +1,100 @@
+#pragma once
+
+#include "upstreamrequest.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+struct curl_slist;
+
+namespace Gateway::Upstream {
+
+class Transfer;
+class SocketWatcher;
+
+// libcurl's multi interface driven by this thread's Qt event loop (the qtcurl pattern):
+// curl's socket callback maps to QSocketNotifiers, its timer callback to a single-shot
+// QTimer, and finished transfers are drained after every action. One per worker
+// thread, owned by that worker: curl's connection pool (keep-alive, HTTP/2 sessions)
+// is per multi handle, so it is never shared across threads and needs no locks.
+class CurlMulti final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(CurlMulti)
+
+public:
+    explicit CurlMulti(QObject *parent = nullptr);
+    ~CurlMulti() override;
+
+    // Starts a transfer. Destroying the returned Transfer cancels it at once.
+    std::unique_ptr<Transfer> start(UpstreamRequest &&request, TransferObserver &observer);
+
+    int activeTransfers() const { return static_cast<int>(m_active.size()); }
+    // Connections curl opened so far (to verify keep-alive reuse).
+    qint64 connectionsOpened() const { return m_connectionsOpened; }
+
+private:
+    friend class Transfer;
+    friend class SocketWatcher;
+
+    static int socketCallback(void *easy, int socket, int what, void *userp, void *socketp);
+    static int timerCallback(void *multi, long timeoutMs, void *userp);
+
+    void onSocketActivity(int socket, int eventMask);
+    void onCurlTimer();
+    void drainFinished();
+    void checkDeadlines();
+    void detach(Transfer *transfer); // removes from the multi handle and the active list
+    void *takeEasyHandle();
+    void recycleEasyHandle(void *easy);
+
+    void *m_multi;
+    QTimer m_curlTimer;
+    QTimer m_deadlineTimer;
+    std::vector<Transfer *> m_active;
+    std::vector<void *> m_idleEasyHandles;
+    qint64 m_connectionsOpened = 0;
+};
+
+// One upstream HTTP exchange in flight. RAII: its destructor cancels the transfer.
+class Transfer final {
+public:
+    ~Transfer();
+    Transfer(const Transfer &) = delete;
+    Transfer &operator=(const Transfer &) = delete;
+
+    // Backpressure: stop reading from upstream while the client is slow, and go on.
+    void pauseReceiving();
+    void resumeReceiving();
+
+    bool isFinished() const { return !m_attached; }
+
+private:
+    friend class CurlMulti;
+    using Clock = std::chrono::steady_clock;
+
+    Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver &observer);
+
+    static size_t headerCallback(char *data, size_t size, size_t count, void *userp);
+    static size_t writeCallback(char *data, size_t size, size_t count, void *userp);
+    void complete(int curlCode);
+    void fail(TransferError error, const char *text);
+
+    CurlMulti &m_multi;
+    UpstreamRequest m_request;
+    TransferObserver &m_observer;
+    void *m_easy = nullptr;
+    std::unique_ptr<curl_slist, void (*)(curl_slist *)> m_headerList;
+    Http::HeaderList m_responseHeaders;
+    Clock::time_point m_deadline;
+    bool m_attached = false;
+    bool m_headDelivered = false;
+    bool m_bodyStarted = false;
+    bool m_paused = false;
+    bool m_abortedByObserver = false;
+};
+
+} // namespace Gateway::Upstream

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Gateway benchmark: the latency the gateway adds over calling the upstream directly, and
+# its closed-loop maximum, measured in the same run as nginx doing the same proxying job.
+# See docs/BENCHMARKS.md for what is measured and why it is set up this way.
+#
+#   tests/bench/run-bench.sh --runs 5
+#
+# Raw results: build-bench/bench-results.jsonl (one loadgen JSON line per measurement,
+# tagged with run and target). Summary: printed, and written to build-bench/bench-summary.md.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: tests/bench/run-bench.sh [options]
+  --runs N             interleaved runs; medians are taken over them (default 5)
+  --duration S         measured seconds per measurement (default 5)
+  --warmup S           unmeasured seconds before each measurement (default 1)
+  --rates "R1 R2"      open-loop request rates (default "1000 5000")
+  --connections C      keep-alive connections used by the load generator (default 32)
+  --port-base P        upstream on P, nginx proxy on P+1, gateway on P+2 (default 18480)
+  --load-core N        core for the load generator and the static upstream (default 0)
+  --proxy-core N       core for nginx proxy and gateway (default 1)
+  --no-build           skip dependency install and build; use what is in build-bench/
+  --no-gateway         measure direct and nginx only
+EOF
+}
+
+RUNS=5
+DURATION=5
+WARMUP=1
+RATES="1000 5000"
+CONNECTIONS=32
+PORT_BASE=18480
+LOAD_CORE=0
+PROXY_CORE=1
+DO_BUILD=1
+WANT_GATEWAY=1
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --runs) RUNS="$2"; shift 2 ;;
+        --duration) DURATION="$2"; shift 2 ;;
+        --warmup) WARMUP="$2"; shift 2 ;;
+        --rates) RATES="$2"; shift 2 ;;
+        --connections) CONNECTIONS="$2"; shift 2 ;;
+        --port-base) PORT_BASE="$2"; shift 2 ;;
+        --load-core) LOAD_CORE="$2"; shift 2 ;;
+        --proxy-core) PROXY_CORE="$2"; shift 2 ;;
+        --no-build) DO_BUILD=0; shift ;;
+        --no-gateway) WANT_GATEWAY=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run-bench: unknown option $1" >&2; usage >&2; exit 64 ;;
+    esac
+done
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+cd "$REPO_ROOT"
+BUILD_DIR="$REPO_ROOT/build-bench"
+RESULTS="$BUILD_DIR/bench-results.jsonl"
+SUMMARY="$BUILD_DIR/bench-summary.md"
+
+UPSTREAM_PORT=$PORT_BASE
+PROXY_PORT=$((PORT_BASE + 1))
+GATEWAY_PORT=$((PORT_BASE + 2))
+URL_PATH=/v1/chat/completions
+
+log() { echo "run-bench: $*" >&2; }
+
+if [[ $(nproc) -le $LOAD_CORE || $(nproc) -le $PROXY_CORE ]]; then
+    log "needs cores $LOAD_CORE and $PROXY_CORE; this machine has $(nproc)"
+    exit 1
+fi
+
+# --- dependencies and build -------------------------------------------------------------
+
+LOADGEN="$BUILD_DIR/tests/bench/switchyard-loadgen"
+GATEWAY_BIN="$BUILD_DIR/app/switchyard"
+GATEWAY_STATUS="not measured"
+
+build_loadgen_alone() {
+    # The load generator has no project dependencies: build it on its own when the
+    # project tree does not configure or does not (yet) provide the target.
+    log "building tests/bench on its own"
+    cmake -S tests/bench -B "$BUILD_DIR/loadgen-only" -G Ninja -DCMAKE_BUILD_TYPE=Release -Wno-dev >/dev/null
+    ninja -C "$BUILD_DIR/loadgen-only" switchyard-loadgen >&2
+    LOADGEN="$BUILD_DIR/loadgen-only/switchyard-loadgen"
+}
+
+if [[ $DO_BUILD == 1 ]]; then
+    SWITCHYARD_WITH_BENCH=1 ./packaging/install-deps.sh >&2
+    if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON -DSWITCHYARD_GUI=OFF >/dev/null; then
+        GATEWAY_STATUS="build failed (cmake configure)"
+        build_loadgen_alone
+    else
+        ninja -C "$BUILD_DIR" switchyard-loadgen >&2 || build_loadgen_alone
+        if [[ $WANT_GATEWAY == 1 ]] && ! ninja -C "$BUILD_DIR" switchyard >&2; then
+            GATEWAY_STATUS="build failed"
+        fi
+    fi
+elif [[ ! -x $LOADGEN && -x $BUILD_DIR/loadgen-only/switchyard-loadgen ]]; then
+    LOADGEN="$BUILD_DIR/loadgen-only/switchyard-loadgen"
+fi
+
+[[ -x $LOADGEN ]] || { log "no load generator at $LOADGEN (run without --no-build)"; exit 1; }
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+[[ -x $NGINX ]] || { log "nginx not found (SWITCHYARD_WITH_BENCH=1 packaging/install-deps.sh installs it)"; exit 1; }
+
+# --- processes under test ---------------------------------------------------------------
+
+# Every process under test, and the load generator, runs at the highest nice priority when
+# allowed: on a shared 2-core machine a compile job would otherwise preempt whichever target
+# happens to be measured. All get the same priority, so the comparison stays fair.
+PRIORITY=()
+if nice -n -20 true 2>/dev/null; then
+    PRIORITY=(nice -n -20)
+fi
+
+WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/switchyard-bench.XXXXXX")"
+PIDS=()
+
+cleanup() {
+    local pid i
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    # A process that ignores SIGTERM gets about 5 s, then SIGKILL: the script must not hang.
+    for pid in "${PIDS[@]}"; do
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    # Keep the logs next to the results: they explain a failed gateway.
+    mkdir -p "$BUILD_DIR/bench-logs"
+    cp "$WORK_DIR"/*.log "$BUILD_DIR/bench-logs/" 2>/dev/null || true
+    rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Polls until `curl URL` succeeds or the process dies; bounded (about 10 s).
+wait_ready() {
+    local pid=$1 url=$2 i
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        curl -sf -o /dev/null --max-time 1 "$url" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$GATEWAY_PORT"; do
+    if port_in_use "$port"; then
+        log "port $port is already in use; pick another --port-base"
+        exit 1
+    fi
+done
+
+render() {
+    sed -e "s|@PREFIX@|$WORK_DIR|g" -e "s|@PORT@|$2|g" -e "s|@UPSTREAM_PORT@|$UPSTREAM_PORT|g" "$1"
+}
+render "$SCRIPT_DIR/upstream-nginx.conf.in" "$UPSTREAM_PORT" >"$WORK_DIR/upstream.conf"
+render "$SCRIPT_DIR/proxy-nginx.conf.in" "$PROXY_PORT" >"$WORK_DIR/proxy.conf"
+
+"${PRIORITY[@]}" taskset -c "$LOAD_CORE" "$NGINX" -p "$WORK_DIR" -e "$WORK_DIR/upstream-error.log" -c "$WORK_DIR/upstream.conf" \
+    >"$WORK_DIR/upstream-stdout.log" 2>&1 &
+UPSTREAM_PID=$!
+PIDS+=("$UPSTREAM_PID")
+wait_ready "$UPSTREAM_PID" "http://127.0.0.1:$UPSTREAM_PORT/healthz" \
+    || { log "static upstream nginx did not start:"; cat "$WORK_DIR"/upstream-*.log >&2; exit 1; }
+
+"${PRIORITY[@]}" taskset -c "$PROXY_CORE" "$NGINX" -p "$WORK_DIR" -e "$WORK_DIR/proxy-error.log" -c "$WORK_DIR/proxy.conf" \
+    >"$WORK_DIR/proxy-stdout.log" 2>&1 &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+wait_ready "$PROXY_PID" "http://127.0.0.1:$PROXY_PORT/healthz" \
+    || { log "nginx proxy did not start:"; cat "$WORK_DIR"/proxy-*.log >&2; exit 1; }
+
+TARGETS=(direct nginx)
+declare -A TARGET_PORT=([direct]=$UPSTREAM_PORT [nginx]=$PROXY_PORT [gateway]=$GATEWAY_PORT)
+
+# Answers 2xx to the benchmark's own request? A gateway that returns errors fast would
+# otherwise look like a fast gateway.
+chat_ok() {
+    local code
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Content-Type: application/json' \
+        -d '{"model":"bench","messages":[{"role":"user","content":"Say hello."}],"max_tokens":16}' \
+        "http://127.0.0.1:$1$URL_PATH") || true
+    [[ $code == 2* ]]
+}
+
+if [[ $WANT_GATEWAY == 0 ]]; then
+    GATEWAY_STATUS="skipped (--no-gateway)"
+elif [[ $GATEWAY_STATUS == "not measured" ]]; then
+    if [[ ! -x $GATEWAY_BIN ]]; then
+        GATEWAY_STATUS="binary missing ($GATEWAY_BIN)"
+    else
+        cat >"$WORK_DIR/gateway.yaml" <<EOF
+gateway:
+  listen: 127.0.0.1:$GATEWAY_PORT
+  threads: 1
+providers:
+  - name: static
+    type: openai-compatible
+    base_url: http://127.0.0.1:$UPSTREAM_PORT/v1
+routes:
+  - model: bench
+    targets:
+      - {provider: static, model: bench-upstream}
+EOF
+        "${PRIORITY[@]}" taskset -c "$PROXY_CORE" "$GATEWAY_BIN" --headless --config "$WORK_DIR/gateway.yaml" --threads 1 \
+            >"$WORK_DIR/gateway.log" 2>&1 &
+        GATEWAY_PID=$!
+        PIDS+=("$GATEWAY_PID")
+        if ! wait_ready "$GATEWAY_PID" "http://127.0.0.1:$GATEWAY_PORT/healthz"; then
+            GATEWAY_STATUS="did not become ready on /healthz"
+            log "gateway: $GATEWAY_STATUS; last log lines:"
+            tail -n 20 "$WORK_DIR/gateway.log" >&2 || true
+        elif ! chat_ok "$GATEWAY_PORT"; then
+            GATEWAY_STATUS="ready, but POST $URL_PATH did not answer 2xx"
+            log "gateway: $GATEWAY_STATUS; last log lines:"
+            tail -n 20 "$WORK_DIR/gateway.log" >&2 || true
+        else
+            GATEWAY_STATUS="measured"
+            TARGETS+=(gateway)
+        fi
+    fi
+fi
+chat_ok "$UPSTREAM_PORT" && chat_ok "$PROXY_PORT" || { log "nginx does not answer the chat request"; exit 1; }
+
+# --- measurements -----------------------------------------------------------------------
+
+mkdir -p "$BUILD_DIR"
+: >"$RESULTS"
+MODES=()
+for rate in $RATES; do MODES+=("rate:$rate"); done
+MODES+=(closed)
+n_targets=${#TARGETS[@]}
+total=$((RUNS * ${#MODES[@]} * n_targets))
+log "gateway: $GATEWAY_STATUS$([[ $GATEWAY_STATUS == measured ]] || echo '; measuring direct and nginx only')"
+log "$total measurements of ${WARMUP}s + ${DURATION}s each; raw results in $RESULTS"
+
+count=0
+for ((run = 1; run <= RUNS; run++)); do
+    for mode in "${MODES[@]}"; do
+        if [[ $mode == closed ]]; then mode_args=(--closed); else mode_args=(--rate "${mode#rate:}"); fi
+        # Interleave the targets and rotate their order per run, so drift in machine noise
+        # hits each target alike instead of always favouring whichever goes first.
+        for ((k = 0; k < n_targets; k++)); do
+            target=${TARGETS[$(((k + run) % n_targets))]}
+            count=$((count + 1))
+            line=$("${PRIORITY[@]}" "$LOADGEN" --cpu "$LOAD_CORE" --url "http://127.0.0.1:${TARGET_PORT[$target]}$URL_PATH" \
+                "${mode_args[@]}" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP") || true
+            [[ -n $line ]] || line='{"error":"loadgen produced no output"}'
+            echo "{\"run\":$run,\"target\":\"$target\",${line#\{}" >>"$RESULTS"
+            log "[$count/$total] run $run $mode $target: $line"
+        done
+    done
+done
+
+# --- summary ----------------------------------------------------------------------------
+
+{
+    echo "Environment: $(nproc) cores, $(uname -sr), $("$NGINX" -v 2>&1 | sed 's/.*: //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "Settings: runs $RUNS, ${DURATION}s measured + ${WARMUP}s warmup, $CONNECTIONS connections," \
+        "load generator + upstream on core $LOAD_CORE, proxy on core $PROXY_CORE," \
+        "priority ${PRIORITY[*]:-default}"
+    echo "Gateway: $GATEWAY_STATUS"
+    echo
+    awk -v rates="$RATES" -f "$SCRIPT_DIR/summarize.awk" "$RESULTS"
+} | tee "$SUMMARY"

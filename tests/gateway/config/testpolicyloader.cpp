@@ -1,0 +1,552 @@
+#include "config/policyloader.h"
+
+#include <QHash>
+#include <QTest>
+
+using Gateway::Config::ConfigError;
+using Gateway::Config::EnvLookup;
+using Gateway::Config::parsePolicy;
+using Gateway::Config::Policy;
+using Gateway::Config::ProviderType;
+using Gateway::Config::WireFormat;
+
+namespace {
+
+const QString SOURCE = QStringLiteral("policy.yaml");
+
+const QByteArray EXAMPLE = QByteArrayLiteral(R"yaml(gateway:
+  listen: 127.0.0.1:8420
+  threads: 0
+  admin_token: ${SWITCHYARD_ADMIN_TOKEN}
+providers:
+  - name: gpu-1
+    type: vllm
+    base_url: http://127.0.0.1:9001/v1
+    metrics_url: http://127.0.0.1:9001/metrics
+  - name: openai
+    type: openai
+    base_url: https://api.openai.com/v1
+    keys:
+      - {name: primary, secret: "${OPENAI_API_KEY}", rpm: 500, tpm: 200000}
+    timeouts: {connect_ms: 2000, first_token_ms: 30000, idle_ms: 60000}
+  - name: claude
+    type: anthropic
+    base_url: https://api.anthropic.com/v1
+    keys:
+      - {name: primary, secret: "${ANTHROPIC_API_KEY}"}
+routes:
+  - model: chat
+    strategy: weighted
+    targets:
+      - {provider: gpu-1, model: llama-3.1-8b, weight: 3}
+      - {provider: openai, model: gpt-4o-mini, weight: 1}
+    fallbacks: [chat-cloud]
+  - model: chat-cloud
+    targets:
+      - {provider: openai, model: gpt-4o-mini}
+virtual_keys:
+  - {name: team-a, key: "${TEAM_A_KEY}", routes: [chat]}
+)yaml");
+
+QHash<QString, QByteArray> defaultEnv()
+{
+    return {
+        {QStringLiteral("SWITCHYARD_ADMIN_TOKEN"), QByteArrayLiteral("admin-token-1")},
+        {QStringLiteral("OPENAI_API_KEY"), QByteArrayLiteral("sk-openai-secret")},
+        {QStringLiteral("ANTHROPIC_API_KEY"), QByteArrayLiteral("sk-ant-secret")},
+        {QStringLiteral("TEAM_A_KEY"), QByteArrayLiteral("sy-team-a-0123456789")},
+    };
+}
+
+EnvLookup envFrom(QHash<QString, QByteArray> values)
+{
+    return [values = std::move(values)](const QString &name) -> std::optional<QByteArray> {
+        const auto it = values.constFind(name);
+        if (it == values.constEnd()) {
+            return std::nullopt;
+        }
+        return *it;
+    };
+}
+
+// `from` must occur exactly once in `document`, so a typo in a test cannot go unnoticed.
+QByteArray replaced(const QByteArray &document, const QByteArray &from, const QByteArray &to)
+{
+    const qsizetype at = document.indexOf(from);
+    if (at < 0 || document.indexOf(from, at + 1) >= 0) {
+        qFatal("test document does not contain exactly one '%s'", from.constData());
+    }
+    QByteArray result = document;
+    result.replace(at, from.size(), to);
+    return result;
+}
+
+int lineOf(const QByteArray &document, const QByteArray &needle)
+{
+    const qsizetype at = document.indexOf(needle);
+    Q_ASSERT(at >= 0);
+    return static_cast<int>(document.left(at).count('\n')) + 1;
+}
+
+int columnOf(const QByteArray &document, const QByteArray &needle)
+{
+    const qsizetype at = document.indexOf(needle);
+    Q_ASSERT(at >= 0);
+    return static_cast<int>(at - document.lastIndexOf('\n', at));
+}
+
+ConfigError expectError(const QByteArray &document, const QHash<QString, QByteArray> &env = defaultEnv())
+{
+    const auto result = parsePolicy(document, SOURCE, envFrom(env));
+    if (result.hasValue()) {
+        return ConfigError {QStringLiteral("<parsed without error>"), -1, -1, {}, {}};
+    }
+    return result.error();
+}
+
+} // namespace
+
+class TestPolicyLoader final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void exampleDocumentParsesCompletely();
+    void variablesExpand();
+    void defaultsApplyOnlyWhenUnset();
+    void unsetVariableWithoutDefaultNamesFieldAndVariable();
+    void unknownTopLevelKey();
+    void unknownProviderKey();
+    void unknownTargetKey();
+    void nonPositiveWeight_data();
+    void nonPositiveWeight();
+    void unknownProviderType();
+    void baseUrlMustBeHttp_data();
+    void baseUrlMustBeHttp();
+    void targetNamesUnknownProvider();
+    void fallbackToUnknownRoute();
+    void fallbackToItself();
+    void fallbackCycle();
+    void duplicateProviderName();
+    void duplicateRoute();
+    void badListen_data();
+    void badListen();
+    void threadsOutOfRange_data();
+    void threadsOutOfRange();
+    void yamlSyntaxErrorReportsLine();
+    void emptyDocumentGivesDefaults();
+    void shortVirtualKey();
+    void configErrorToString();
+};
+
+void TestPolicyLoader::exampleDocumentParsesCompletely()
+{
+    const auto result = parsePolicy(EXAMPLE, SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(result.hasValue(), result.hasValue() ? "" : qPrintable(result.error().toString()));
+    const Policy &policy = result.value();
+
+    QCOMPARE(policy.gateway.listenHost, QStringLiteral("127.0.0.1"));
+    QCOMPARE(policy.gateway.listenPort, quint16 {8420});
+    QCOMPARE(policy.gateway.threads, 0);
+    QCOMPARE(policy.gateway.adminToken, QByteArrayLiteral("admin-token-1"));
+    QCOMPARE(policy.gateway.maxBodyBytes, Gateway::Config::DEFAULT_MAX_BODY_BYTES);
+    QCOMPARE(policy.gateway.headerTimeoutMs, 10000);
+    QCOMPARE(policy.gateway.idleTimeoutMs, 60000);
+    QCOMPARE(policy.gateway.maxConnections, 10000);
+
+    QCOMPARE(policy.providers.size(), std::size_t {3});
+    const auto &gpu = policy.providers[0];
+    QCOMPARE(gpu.name, QStringLiteral("gpu-1"));
+    QCOMPARE(gpu.type, ProviderType::Vllm);
+    QCOMPARE(gpu.baseUrl, QByteArrayLiteral("http://127.0.0.1:9001/v1"));
+    QCOMPARE(gpu.metricsUrl, QByteArrayLiteral("http://127.0.0.1:9001/metrics"));
+    QVERIFY(gpu.apiVersion.isEmpty());
+    QVERIFY(gpu.keys.empty());
+    QVERIFY(gpu.headers.empty());
+    QCOMPARE(gpu.timeouts.connectMs, 2000);
+    QCOMPARE(gpu.timeouts.firstTokenMs, 30000);
+    QCOMPARE(gpu.timeouts.idleMs, 60000);
+
+    const auto &openai = policy.providers[1];
+    QCOMPARE(openai.name, QStringLiteral("openai"));
+    QCOMPARE(openai.type, ProviderType::OpenAi);
+    QCOMPARE(openai.baseUrl, QByteArrayLiteral("https://api.openai.com/v1"));
+    QVERIFY(openai.metricsUrl.isEmpty());
+    QCOMPARE(openai.keys.size(), std::size_t {1});
+    QCOMPARE(openai.keys[0].name, QStringLiteral("primary"));
+    QCOMPARE(openai.keys[0].secret, QByteArrayLiteral("sk-openai-secret"));
+    QCOMPARE(openai.keys[0].rpm, 500);
+    QCOMPARE(openai.keys[0].tpm, 200000);
+    QCOMPARE(openai.timeouts.connectMs, 2000);
+    QCOMPARE(openai.timeouts.firstTokenMs, 30000);
+    QCOMPARE(openai.timeouts.idleMs, 60000);
+
+    const auto &claude = policy.providers[2];
+    QCOMPARE(claude.name, QStringLiteral("claude"));
+    QCOMPARE(claude.type, ProviderType::Anthropic);
+    QCOMPARE(Gateway::Config::wireFormatOf(claude.type), WireFormat::Anthropic);
+    QCOMPARE(Gateway::Config::wireFormatOf(gpu.type), WireFormat::OpenAi);
+    QCOMPARE(claude.baseUrl, QByteArrayLiteral("https://api.anthropic.com/v1"));
+    QCOMPARE(claude.keys.size(), std::size_t {1});
+    QCOMPARE(claude.keys[0].name, QStringLiteral("primary"));
+    QCOMPARE(claude.keys[0].secret, QByteArrayLiteral("sk-ant-secret"));
+    QCOMPARE(claude.keys[0].rpm, 0);
+    QCOMPARE(claude.keys[0].tpm, 0);
+
+    QCOMPARE(policy.routes.size(), std::size_t {2});
+    const auto &chat = policy.routes[0];
+    QCOMPARE(chat.model, QByteArrayLiteral("chat"));
+    QCOMPARE(chat.strategy, QStringLiteral("weighted"));
+    QCOMPARE(chat.targets.size(), std::size_t {2});
+    QCOMPARE(chat.targets[0].provider, QStringLiteral("gpu-1"));
+    QCOMPARE(chat.targets[0].model, QByteArrayLiteral("llama-3.1-8b"));
+    QCOMPARE(chat.targets[0].weight, 3.0);
+    QCOMPARE(chat.targets[1].provider, QStringLiteral("openai"));
+    QCOMPARE(chat.targets[1].model, QByteArrayLiteral("gpt-4o-mini"));
+    QCOMPARE(chat.targets[1].weight, 1.0);
+    QCOMPARE(chat.fallbacks, QStringList {QStringLiteral("chat-cloud")});
+
+    const auto &cloud = policy.routes[1];
+    QCOMPARE(cloud.model, QByteArrayLiteral("chat-cloud"));
+    QCOMPARE(cloud.strategy, QStringLiteral("weighted"));
+    QCOMPARE(cloud.targets.size(), std::size_t {1});
+    QCOMPARE(cloud.targets[0].provider, QStringLiteral("openai"));
+    QCOMPARE(cloud.targets[0].model, QByteArrayLiteral("gpt-4o-mini"));
+    QCOMPARE(cloud.targets[0].weight, 1.0);
+    QVERIFY(cloud.fallbacks.isEmpty());
+
+    QCOMPARE(policy.virtualKeys.size(), std::size_t {1});
+    QCOMPARE(policy.virtualKeys[0].name, QStringLiteral("team-a"));
+    QCOMPARE(policy.virtualKeys[0].key, QByteArrayLiteral("sy-team-a-0123456789"));
+    QCOMPARE(policy.virtualKeys[0].routes, QStringList {QStringLiteral("chat")});
+
+    QCOMPARE(policy.findProvider(QStringLiteral("claude")), &policy.providers[2]);
+    QCOMPARE(policy.findProvider(QStringLiteral("nobody")), nullptr);
+    QCOMPARE(policy.findRoute(QByteArrayLiteral("chat-cloud")), &policy.routes[1]);
+    QCOMPARE(policy.findRoute(QByteArrayLiteral("chat-clou")), nullptr);
+}
+
+void TestPolicyLoader::variablesExpand()
+{
+    QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("base_url: http://127.0.0.1:9001/v1"),
+                                   QByteArrayLiteral("base_url: http://${GPU_HOST}:${GPU_PORT}/v1/"));
+    document = replaced(document, QByteArrayLiteral("timeouts: {connect_ms: 2000,"),
+                        QByteArrayLiteral("timeouts: {connect_ms: \"${CONNECT_MS}\","));
+    auto env = defaultEnv();
+    env.insert(QStringLiteral("GPU_HOST"), QByteArrayLiteral("10.0.0.7"));
+    env.insert(QStringLiteral("GPU_PORT"), QByteArrayLiteral("9100"));
+    env.insert(QStringLiteral("CONNECT_MS"), QByteArrayLiteral("750"));
+
+    const auto result = parsePolicy(document, SOURCE, envFrom(env));
+    QVERIFY2(result.hasValue(), result.hasValue() ? "" : qPrintable(result.error().toString()));
+    // Expanded, then the trailing slash is dropped.
+    QCOMPARE(result->providers[0].baseUrl, QByteArrayLiteral("http://10.0.0.7:9100/v1"));
+    QCOMPARE(result->providers[1].timeouts.connectMs, 750);
+    QCOMPARE(result->providers[1].keys[0].secret, QByteArrayLiteral("sk-openai-secret"));
+    QCOMPARE(result->gateway.adminToken, QByteArrayLiteral("admin-token-1"));
+}
+
+void TestPolicyLoader::defaultsApplyOnlyWhenUnset()
+{
+    QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("admin_token: ${SWITCHYARD_ADMIN_TOKEN}"),
+                                   QByteArrayLiteral("admin_token: ${ADMIN_UNSET:-fallback-token}"));
+    document = replaced(document, QByteArrayLiteral("secret: \"${ANTHROPIC_API_KEY}\""),
+                        QByteArrayLiteral("secret: \"${ANTHROPIC_API_KEY:-unused-default}\""));
+    document = replaced(document, QByteArrayLiteral("listen: 127.0.0.1:8420"),
+                        QByteArrayLiteral("listen: ${LISTEN_HOST:-0.0.0.0}:${LISTEN_PORT:-9999}"));
+    document = replaced(document, QByteArrayLiteral("metrics_url: http://127.0.0.1:9001/metrics"),
+                        QByteArrayLiteral("metrics_url: \"${METRICS_URL:-}\""));
+    auto env = defaultEnv();
+    env.insert(QStringLiteral("LISTEN_PORT"), QByteArrayLiteral("8500"));
+
+    const auto result = parsePolicy(document, SOURCE, envFrom(env));
+    QVERIFY2(result.hasValue(), result.hasValue() ? "" : qPrintable(result.error().toString()));
+    QCOMPARE(result->gateway.adminToken, QByteArrayLiteral("fallback-token"));
+    QCOMPARE(result->providers[2].keys[0].secret, QByteArrayLiteral("sk-ant-secret"));
+    QCOMPARE(result->gateway.listenHost, QStringLiteral("0.0.0.0"));
+    QCOMPARE(result->gateway.listenPort, quint16 {8500});
+    QVERIFY(result->providers[0].metricsUrl.isEmpty());
+}
+
+void TestPolicyLoader::unsetVariableWithoutDefaultNamesFieldAndVariable()
+{
+    auto env = defaultEnv();
+    env.remove(QStringLiteral("OPENAI_API_KEY"));
+    const ConfigError error = expectError(EXAMPLE, env);
+    QCOMPARE(error.source, SOURCE);
+    QCOMPARE(error.field, QStringLiteral("providers[1].keys[0].secret"));
+    QVERIFY2(error.message.contains(QStringLiteral("OPENAI_API_KEY")), qPrintable(error.message));
+    QVERIFY2(error.message.contains(QStringLiteral("not set")), qPrintable(error.message));
+    QCOMPARE(error.line, lineOf(EXAMPLE, QByteArrayLiteral("${OPENAI_API_KEY}")));
+    QCOMPARE(error.line, 14);
+    QCOMPARE(error.column, columnOf(EXAMPLE, QByteArrayLiteral("\"${OPENAI_API_KEY}\"")));
+
+    env = defaultEnv();
+    env.remove(QStringLiteral("SWITCHYARD_ADMIN_TOKEN"));
+    const ConfigError adminError = expectError(EXAMPLE, env);
+    QCOMPARE(adminError.field, QStringLiteral("gateway.admin_token"));
+    QCOMPARE(adminError.line, 4);
+    QVERIFY(adminError.message.contains(QStringLiteral("SWITCHYARD_ADMIN_TOKEN")));
+}
+
+void TestPolicyLoader::unknownTopLevelKey()
+{
+    const QByteArray document = EXAMPLE + "telemetry: true\n";
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.source, SOURCE);
+    QCOMPARE(error.field, QStringLiteral("telemetry"));
+    QCOMPARE(error.line, 33);
+    QCOMPARE(error.column, 1);
+    QVERIFY2(error.message.contains(QStringLiteral("unknown key 'telemetry'")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::unknownProviderKey()
+{
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("    base_url: https://api.openai.com/v1\n"),
+                                         QByteArrayLiteral("    base_url: https://api.openai.com/v1\n    region: us\n"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.source, SOURCE);
+    QCOMPARE(error.field, QStringLiteral("providers[1].region"));
+    QCOMPARE(error.line, 13);
+    QCOMPARE(error.column, 5);
+    QVERIFY2(error.message.contains(QStringLiteral("unknown key 'region'")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::unknownTargetKey()
+{
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("weight: 1}"),
+                                         QByteArrayLiteral("weight: 1, priority: 2}"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.source, SOURCE);
+    QCOMPARE(error.field, QStringLiteral("routes[0].targets[1].priority"));
+    QCOMPARE(error.line, 26);
+    QCOMPARE(error.column, columnOf(document, QByteArrayLiteral("priority")));
+    QVERIFY2(error.message.contains(QStringLiteral("unknown key 'priority'")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::nonPositiveWeight_data()
+{
+    QTest::addColumn<QByteArray>("weight");
+    QTest::newRow("zero") << QByteArrayLiteral("0");
+    QTest::newRow("negative") << QByteArrayLiteral("-1");
+    QTest::newRow("negative fraction") << QByteArrayLiteral("-0.5");
+}
+
+void TestPolicyLoader::nonPositiveWeight()
+{
+    QFETCH(QByteArray, weight);
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("weight: 1}"), "weight: " + weight + '}');
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("routes[0].targets[1].weight"));
+    QCOMPARE(error.message, QStringLiteral("must be greater than 0"));
+    QCOMPARE(error.line, 26);
+    QCOMPARE(error.column, columnOf(document, "weight: " + weight + '}') + 8);
+}
+
+void TestPolicyLoader::unknownProviderType()
+{
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("type: vllm"), QByteArrayLiteral("type: triton"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("providers[0].type"));
+    QCOMPARE(error.line, 7);
+    QCOMPARE(error.column, 11);
+    QVERIFY2(error.message.contains(QStringLiteral("unknown provider type 'triton'")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::baseUrlMustBeHttp_data()
+{
+    QTest::addColumn<QByteArray>("url");
+    QTest::newRow("ftp") << QByteArrayLiteral("ftp://127.0.0.1:9001/v1");
+    QTest::newRow("no scheme") << QByteArrayLiteral("127.0.0.1:9001/v1");
+    QTest::newRow("no host") << QByteArrayLiteral("http:///v1");
+}
+
+void TestPolicyLoader::baseUrlMustBeHttp()
+{
+    QFETCH(QByteArray, url);
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("base_url: http://127.0.0.1:9001/v1"), "base_url: " + url);
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("providers[0].base_url"));
+    QCOMPARE(error.line, 8);
+    QVERIFY2(error.message.contains(QStringLiteral("is not an http:// or https:// URL")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::targetNamesUnknownProvider()
+{
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("{provider: gpu-1,"), QByteArrayLiteral("{provider: gpu-9,"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("routes[0].targets[0].provider"));
+    QCOMPARE(error.message, QStringLiteral("unknown provider 'gpu-9'"));
+    QCOMPARE(error.line, 25);
+    QCOMPARE(error.column, columnOf(document, QByteArrayLiteral("gpu-9")));
+}
+
+void TestPolicyLoader::fallbackToUnknownRoute()
+{
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("fallbacks: [chat-cloud]"), QByteArrayLiteral("fallbacks: [chat-cloud, nowhere]"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("routes[0].fallbacks[1]"));
+    QCOMPARE(error.message, QStringLiteral("unknown route 'nowhere'"));
+    QCOMPARE(error.line, 27);
+    QCOMPARE(error.column, columnOf(document, QByteArrayLiteral("nowhere")));
+}
+
+void TestPolicyLoader::fallbackToItself()
+{
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("fallbacks: [chat-cloud]"), QByteArrayLiteral("fallbacks: [chat]"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("routes[0].fallbacks[0]"));
+    QCOMPARE(error.message, QStringLiteral("a route cannot fall back to itself"));
+    QCOMPARE(error.line, 27);
+}
+
+void TestPolicyLoader::fallbackCycle()
+{
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("      - {provider: openai, model: gpt-4o-mini}\n"),
+                                         QByteArrayLiteral("      - {provider: openai, model: gpt-4o-mini}\n"
+                                                           "    fallbacks: [chat]\n"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("routes[0].fallbacks"));
+    QVERIFY2(error.message.contains(QStringLiteral("cycle")), qPrintable(error.message));
+    QVERIFY2(error.message.contains(QStringLiteral("'chat'")), qPrintable(error.message));
+    QCOMPARE(error.line, 27);
+}
+
+void TestPolicyLoader::duplicateProviderName()
+{
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("  - name: claude\n"), QByteArrayLiteral("  - name: openai\n"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("providers[2].name"));
+    QCOMPARE(error.message, QStringLiteral("duplicate provider name 'openai'"));
+    QCOMPARE(error.line, 16);
+    QCOMPARE(error.column, 11);
+}
+
+void TestPolicyLoader::duplicateRoute()
+{
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("  - model: chat-cloud\n"), QByteArrayLiteral("  - model: chat\n"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("routes[1].model"));
+    QCOMPARE(error.message, QStringLiteral("duplicate route 'chat'"));
+    QCOMPARE(error.line, 28);
+    QCOMPARE(error.column, 12);
+}
+
+void TestPolicyLoader::badListen_data()
+{
+    QTest::addColumn<QByteArray>("listen");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("no port") << QByteArrayLiteral("nohost") << QStringLiteral("expected HOST:PORT");
+    QTest::newRow("empty host") << QByteArrayLiteral(":8420") << QStringLiteral("expected HOST:PORT");
+    QTest::newRow("port too large") << QByteArrayLiteral("127.0.0.1:99999") << QStringLiteral("port must be");
+    QTest::newRow("port not a number") << QByteArrayLiteral("127.0.0.1:http") << QStringLiteral("port must be");
+    QTest::newRow("host name") << QByteArrayLiteral("example.com:80") << QStringLiteral("host must be an IP address");
+}
+
+void TestPolicyLoader::badListen()
+{
+    QFETCH(QByteArray, listen);
+    QFETCH(QString, message);
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("listen: 127.0.0.1:8420"), "listen: " + listen);
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("gateway.listen"));
+    QCOMPARE(error.line, 2);
+    QCOMPARE(error.column, 11);
+    QVERIFY2(error.message.startsWith(message), qPrintable(error.message));
+}
+
+void TestPolicyLoader::threadsOutOfRange_data()
+{
+    QTest::addColumn<QByteArray>("threads");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("negative") << QByteArrayLiteral("-1") << QStringLiteral("must be between 0 and 256");
+    QTest::newRow("too many") << QByteArrayLiteral("257") << QStringLiteral("must be between 0 and 256");
+    QTest::newRow("not a number") << QByteArrayLiteral("four") << QStringLiteral("expected an integer");
+}
+
+void TestPolicyLoader::threadsOutOfRange()
+{
+    QFETCH(QByteArray, threads);
+    QFETCH(QString, message);
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("threads: 0"), "threads: " + threads);
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("gateway.threads"));
+    QCOMPARE(error.message, message);
+    QCOMPARE(error.line, 3);
+
+    // The bounds themselves are fine.
+    const auto upper = parsePolicy(replaced(EXAMPLE, QByteArrayLiteral("threads: 0"), QByteArrayLiteral("threads: 256")),
+                                   SOURCE, envFrom(defaultEnv()));
+    QVERIFY(upper.hasValue());
+    QCOMPARE(upper->gateway.threads, 256);
+}
+
+void TestPolicyLoader::yamlSyntaxErrorReportsLine()
+{
+    const QByteArray document = QByteArrayLiteral("gateway:\n  listen: 127.0.0.1:8420\n   threads: 1\n");
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.source, SOURCE);
+    QCOMPARE(error.line, 3);
+    QVERIFY(error.column > 0);
+    QVERIFY(!error.message.isEmpty());
+    QVERIFY(error.toString().startsWith(QStringLiteral("policy.yaml:3:")));
+
+    const ConfigError flowError = expectError(QByteArrayLiteral("routes:\n  - {model: a, targets: [}\n"));
+    QCOMPARE(flowError.line, 2);
+}
+
+void TestPolicyLoader::emptyDocumentGivesDefaults()
+{
+    for (const QByteArray &document : {QByteArray(), QByteArrayLiteral("# nothing configured yet\n")}) {
+        const auto result = parsePolicy(document, SOURCE, envFrom({}));
+        QVERIFY2(result.hasValue(), result.hasValue() ? "" : qPrintable(result.error().toString()));
+        QCOMPARE(result->gateway.listenHost, QStringLiteral("127.0.0.1"));
+        QCOMPARE(result->gateway.listenPort, quint16 {8420});
+        QCOMPARE(result->gateway.threads, 0);
+        QVERIFY(result->gateway.adminToken.isEmpty());
+        QVERIFY(result->providers.empty());
+        QVERIFY(result->routes.empty());
+        QVERIFY(result->virtualKeys.empty());
+    }
+}
+
+void TestPolicyLoader::shortVirtualKey()
+{
+    auto env = defaultEnv();
+    env.insert(QStringLiteral("TEAM_A_KEY"), QByteArrayLiteral("1234567"));
+    const ConfigError error = expectError(EXAMPLE, env);
+    QCOMPARE(error.field, QStringLiteral("virtual_keys[0].key"));
+    QCOMPARE(error.message, QStringLiteral("must be at least 8 characters"));
+    QCOMPARE(error.line, 32);
+
+    env.insert(QStringLiteral("TEAM_A_KEY"), QByteArrayLiteral("12345678"));
+    QVERIFY(parsePolicy(EXAMPLE, SOURCE, envFrom(env)).hasValue());
+}
+
+void TestPolicyLoader::configErrorToString()
+{
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("weight: 1}"), QByteArrayLiteral("weight: 0}"));
+    const ConfigError error = expectError(document);
+    const int column = columnOf(document, QByteArrayLiteral("weight: 0}")) + 8;
+    QCOMPARE(error.toString(), QStringLiteral("policy.yaml:26:%1: routes[0].targets[1].weight: must be greater than 0")
+                                   .arg(column));
+
+    ConfigError plain;
+    plain.source = QStringLiteral("<admin api>");
+    plain.message = QStringLiteral("cannot apply");
+    QCOMPARE(plain.toString(), QStringLiteral("<admin api>: cannot apply"));
+    plain.line = 4;
+    plain.field = QStringLiteral("routes");
+    QCOMPARE(plain.toString(), QStringLiteral("<admin api>:4: routes: cannot apply"));
+    ConfigError bare;
+    bare.message = QStringLiteral("oops");
+    QCOMPARE(bare.toString(), QStringLiteral("oops"));
+}
+
+QTEST_APPLESS_MAIN(TestPolicyLoader)
+#include "testpolicyloader.moc"

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "http/request.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QQueue>
+
+#include <memory>
+
+class QTcpSocket;
+
+namespace TestSupport {
+
+// A deliberately simple HTTP/1.1 client for tests: one TCP connection to 127.0.0.1,
+// raw bytes out (so tests can send malformed or smuggling requests), responses parsed
+// incrementally with http_parser, including keep-alive sequences and pipelining.
+// Lives on the test's thread; all waiting processes events, never sleeps blindly.
+class TestHttpClient final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TestHttpClient)
+
+public:
+    using HeaderList = Gateway::Http::HeaderList;
+
+    struct Response {
+        int status = 0;
+        HeaderList headers; // names lower-cased
+        QByteArray body;    // de-chunked
+
+        // First header with this name (any case), or a null QByteArray.
+        QByteArray header(QByteArrayView name) const;
+        // The data payload of each SSE event in the body, multi-line data joined by '\n'.
+        QList<QByteArray> sseDataLines() const;
+        // The "event:" name of each SSE event (empty when an event has none).
+        QList<QByteArray> sseEventNames() const;
+    };
+
+    // Starts connecting at once; writes made before the connection is up are queued.
+    explicit TestHttpClient(quint16 port, QObject *parent = nullptr);
+    ~TestHttpClient() override;
+
+    bool waitForConnected(int timeoutMs = 5000);
+    bool isConnected() const;
+    bool waitForDisconnected(int timeoutMs = 5000);
+    // Aborts the connection (RST-style), as a client that gives up would.
+    void close();
+    quint16 localPort() const;
+
+    // Raw bytes. Responses to HEAD requests sent this way are not recognised.
+    void send(const QByteArray &raw);
+    // Well-formed HTTP/1.1 requests (Host, Content-Type, Content-Length, keep-alive);
+    // headers in `extra` replace the defaults of the same name.
+    void post(const QByteArray &path, const QByteArray &jsonBody, const HeaderList &extra = {});
+    void get(const QByteArray &path, const HeaderList &extra = {});
+    void request(const QByteArray &method, const QByteArray &path, const QByteArray &body,
+                 const HeaderList &extra = {});
+
+    // Complete responses so far, in order. Informational (1xx) responses are not listed.
+    QList<Response> responses() const { return m_responses; }
+    bool waitForResponses(int count, int timeoutMs = 10000);
+    // The response being received (or the last one once complete).
+    const Response &currentResponse() const { return m_current; }
+    QByteArray bodySoFar() const { return m_current.body; }
+    int informationalResponses() const { return m_informational; }
+    // Set when the response stream was not valid HTTP; parsing stops there.
+    QByteArray parseError() const { return m_parseError; }
+
+signals:
+    void bodyData(const QByteArray &data);
+    void responseComplete();
+
+private:
+    // http_parser state and callbacks, kept out of this header.
+    struct Parser;
+
+    void onConnected();
+    void onReadyRead();
+    void onDisconnected();
+    void feed(const char *data, qsizetype size);
+
+    QTcpSocket *m_socket;
+    std::unique_ptr<Parser> m_parser;
+    QQueue<QByteArray> m_methods; // of requests awaiting a response, to spot HEAD
+    QByteArray m_pendingWrites;
+    QList<Response> m_responses;
+    Response m_current;
+    QByteArray m_headerField;
+    QByteArray m_headerValue;
+    QByteArray m_parseError;
+    quint16 m_port;
+    int m_informational = 0;
+    bool m_inHeaderValue = false;
+    bool m_eofSent = false;
+};
+
+} // namespace TestSupport

@@ -1,0 +1,447 @@
+#include "routetablemodel.h"
+
+#include "semanticcolors.h"
+
+#include "runtime/statussnapshot.h"
+
+#include <QFont>
+#include <QGuiApplication>
+#include <QHash>
+#include <QLocale>
+#include <QPalette>
+#include <QSet>
+
+#include <iterator>
+
+namespace Ui {
+
+namespace {
+
+// Row keys must be unique among siblings; a route could list the same backend twice,
+// so repeats get their ordinal appended.
+template<typename Row, typename KeyOf>
+QStringList uniqueKeys(const std::vector<Row> &rows, KeyOf keyOf)
+{
+    QStringList keys;
+    keys.reserve(static_cast<qsizetype>(rows.size()));
+    QHash<QString, int> seen;
+    for (const Row &row : rows) {
+        const QString key = keyOf(row);
+        const int repeat = seen[key]++;
+        keys.append(repeat == 0 ? key : key + QChar(0x1f) + QString::number(repeat));
+    }
+    return keys;
+}
+
+QString noValue()
+{
+    return QStringLiteral("\u2013");
+}
+
+QString formatMs(double ms, qint64 requests)
+{
+    if (requests <= 0) {
+        return noValue();
+    }
+    // Sub-10 ms values need the decimal to be distinguishable; larger ones don't.
+    return QString::number(ms, 'f', ms < 10 ? 1 : 0);
+}
+
+QString formatRate(double perSecond)
+{
+    return QString::number(perSecond, 'f', perSecond < 100 ? 1 : 0);
+}
+
+QString formatPercent(double fraction)
+{
+    return QString::number(fraction * 100, 'f', 1) + QLatin1Char('%');
+}
+
+} // namespace
+
+RouteTableModel::RouteTableModel(QObject *parent)
+    : QAbstractItemModel {parent}
+{
+}
+
+void RouteTableModel::update(const Gateway::StatusSnapshot &snapshot)
+{
+    reconcile(QModelIndex {}, m_routes, rowsFrom(snapshot),
+              [](const RouteRow &row) { return row.values.name; },
+              [this](int row, RouteRow &existing, RouteRow &&fresh) {
+                  updateRoute(row, existing, std::move(fresh));
+              });
+}
+
+std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::StatusSnapshot &snapshot)
+{
+    std::vector<RouteRow> rows;
+    rows.reserve(snapshot.routes.size());
+    for (const Gateway::RouteStatus &route : snapshot.routes) {
+        RouteRow row;
+        // Every candidate gets an id up front because a row may be inserted (and
+        // queried by the view) before update() returns; survivors keep their old one.
+        row.id = m_nextId++;
+        RowValues &values = row.values;
+        values.name = QString::fromUtf8(route.model);
+        values.type = route.strategy;
+        values.requests = route.requests;
+        values.errors = route.errors;
+        values.requestsPerSecond = route.requestsPerSecond;
+        values.p50Ms = route.latency.p50Ms;
+        values.p99Ms = route.latency.p99Ms;
+        values.ttftP50Ms = route.ttft.p50Ms;
+        values.ttftP99Ms = route.ttft.p99Ms;
+        values.toolTip = tr("Strategy: %1").arg(route.strategy);
+        if (!route.fallbacks.isEmpty()) {
+            values.toolTip += QLatin1Char('\n') + tr("Fallbacks: %1").arg(route.fallbacks.join(QStringLiteral(", ")));
+        }
+
+        row.targets.reserve(route.targets.size());
+        for (const Gateway::RouteTargetStatus &target : route.targets) {
+            RowValues t;
+            t.weight = target.weight;
+            t.share = target.share;
+            const bool known = target.backendIndex >= 0
+                && static_cast<std::size_t>(target.backendIndex) < snapshot.backends.size();
+            if (known) {
+                const Gateway::BackendStatus &backend = snapshot.backends[static_cast<std::size_t>(target.backendIndex)];
+                t.name = backend.id;
+                t.type = backend.providerType;
+                t.requests = backend.requests;
+                t.errors = backend.errors;
+                t.requestsPerSecond = backend.requestsPerSecond;
+                t.inFlight = backend.inFlight;
+                t.p50Ms = backend.latency.p50Ms;
+                t.p99Ms = backend.latency.p99Ms;
+                t.ttftP50Ms = backend.ttft.p50Ms;
+                t.ttftP99Ms = backend.ttft.p99Ms;
+                t.toolTip = tr("Backend %1 (%2), model %3\nCounters are the backend's, shared by every route that uses it.")
+                                .arg(backend.id, backend.providerType, QString::fromUtf8(backend.model));
+            } else {
+                t.name = tr("(unknown backend)");
+            }
+            row.targets.push_back(std::move(t));
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+template<typename Row, typename KeyOf, typename Update>
+void RouteTableModel::reconcile(const QModelIndex &parent, std::vector<Row> &rows, std::vector<Row> &&fresh,
+                                KeyOf keyOf, Update update)
+{
+    QStringList keys = uniqueKeys(rows, keyOf);
+    const QStringList freshKeys = uniqueKeys(fresh, keyOf);
+    const QSet<QString> wanted {freshKeys.cbegin(), freshKeys.cend()};
+
+    // Remove vanished rows back to front, one signal pair per contiguous run.
+    for (int last = static_cast<int>(keys.size()) - 1; last >= 0;) {
+        if (wanted.contains(keys[last])) {
+            --last;
+            continue;
+        }
+        int first = last;
+        while (first > 0 && !wanted.contains(keys[first - 1])) {
+            --first;
+        }
+        beginRemoveRows(parent, first, last);
+        rows.erase(rows.begin() + first, rows.begin() + last + 1);
+        keys.remove(first, last - first + 1);
+        endRemoveRows();
+        last = first - 1;
+    }
+
+    // Surviving rows must appear in the same relative order; if the configuration
+    // reordered them, start this level over rather than emulate moves.
+    qsizetype previous = -1;
+    for (const QString &key : std::as_const(keys)) {
+        const qsizetype position = freshKeys.indexOf(key);
+        if (position <= previous) {
+            beginRemoveRows(parent, 0, static_cast<int>(rows.size()) - 1);
+            rows.clear();
+            keys.clear();
+            endRemoveRows();
+            break;
+        }
+        previous = position;
+    }
+
+    // Walk both lists: matching keys update in place, runs of new keys are inserted.
+    int i = 0;
+    int j = 0;
+    const int freshCount = static_cast<int>(freshKeys.size());
+    while (j < freshCount) {
+        if (i < keys.size() && keys[i] == freshKeys[j]) {
+            update(i, rows[static_cast<std::size_t>(i)], std::move(fresh[static_cast<std::size_t>(j)]));
+            ++i;
+            ++j;
+            continue;
+        }
+        int end = j;
+        while (end < freshCount && (i >= keys.size() || freshKeys[end] != keys[i])) {
+            ++end;
+        }
+        const int count = end - j;
+        beginInsertRows(parent, i, i + count - 1);
+        rows.insert(rows.begin() + i, std::make_move_iterator(fresh.begin() + j),
+                    std::make_move_iterator(fresh.begin() + end));
+        for (int k = 0; k < count; ++k) {
+            keys.insert(i + k, freshKeys[j + k]);
+        }
+        endInsertRows();
+        i += count;
+        j = end;
+    }
+}
+
+void RouteTableModel::updateRoute(int row, RouteRow &existing, RouteRow &&fresh)
+{
+    if (existing.values != fresh.values) {
+        existing.values = std::move(fresh.values);
+        emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    }
+    const QModelIndex parent = index(row, 0);
+    reconcile(parent, existing.targets, std::move(fresh.targets),
+              [](const RowValues &values) { return values.name; },
+              [this, &parent](int target, RowValues &current, RowValues &&next) {
+                  updateTarget(parent, target, current, std::move(next));
+              });
+}
+
+void RouteTableModel::updateTarget(const QModelIndex &parent, int row, RowValues &existing, RowValues &&fresh)
+{
+    if (existing != fresh) {
+        existing = std::move(fresh);
+        emit dataChanged(index(row, 0, parent), index(row, ColumnCount - 1, parent));
+    }
+}
+
+int RouteTableModel::routeRowOf(quintptr id) const
+{
+    // Few routes, so a linear scan beats keeping a second index in sync.
+    for (std::size_t i = 0; i < m_routes.size(); ++i) {
+        if (m_routes[i].id == id) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+QModelIndex RouteTableModel::index(int row, int column, const QModelIndex &parent) const
+{
+    if (row < 0 || column < 0 || column >= ColumnCount) {
+        return {};
+    }
+    if (!parent.isValid()) {
+        if (static_cast<std::size_t>(row) >= m_routes.size()) {
+            return {};
+        }
+        return createIndex(row, column, quintptr {0});
+    }
+    if (parent.internalId() != 0 || parent.column() != 0
+        || static_cast<std::size_t>(parent.row()) >= m_routes.size()) {
+        return {};
+    }
+    const RouteRow &route = m_routes[static_cast<std::size_t>(parent.row())];
+    if (static_cast<std::size_t>(row) >= route.targets.size()) {
+        return {};
+    }
+    return createIndex(row, column, route.id);
+}
+
+QModelIndex RouteTableModel::parent(const QModelIndex &child) const
+{
+    if (!child.isValid() || child.internalId() == 0) {
+        return {};
+    }
+    const int routeRow = routeRowOf(child.internalId());
+    if (routeRow < 0) {
+        return {};
+    }
+    return createIndex(routeRow, 0, quintptr {0});
+}
+
+int RouteTableModel::rowCount(const QModelIndex &parent) const
+{
+    if (!parent.isValid()) {
+        return static_cast<int>(m_routes.size());
+    }
+    if (parent.internalId() != 0 || parent.column() != 0
+        || static_cast<std::size_t>(parent.row()) >= m_routes.size()) {
+        return 0;
+    }
+    return static_cast<int>(m_routes[static_cast<std::size_t>(parent.row())].targets.size());
+}
+
+int RouteTableModel::columnCount(const QModelIndex &) const
+{
+    return ColumnCount;
+}
+
+const RouteTableModel::RowValues *RouteTableModel::rowValues(const QModelIndex &index) const
+{
+    if (!index.isValid() || index.model() != this) {
+        return nullptr;
+    }
+    const auto row = static_cast<std::size_t>(index.row());
+    if (index.internalId() == 0) {
+        return row < m_routes.size() ? &m_routes[row].values : nullptr;
+    }
+    const int routeRow = routeRowOf(index.internalId());
+    if (routeRow < 0) {
+        return nullptr;
+    }
+    const auto &targets = m_routes[static_cast<std::size_t>(routeRow)].targets;
+    return row < targets.size() ? &targets[row] : nullptr;
+}
+
+QVariant RouteTableModel::displayData(const RowValues &values, int column) const
+{
+    switch (column) {
+    case NameColumn:
+        return values.name;
+    case TypeColumn:
+        return values.type;
+    case ShareColumn:
+        return values.share < 0 ? QString {} : formatPercent(values.share);
+    case RequestsColumn:
+        return QLocale {}.toString(values.requests);
+    case RateColumn:
+        return formatRate(values.requestsPerSecond);
+    case InFlightColumn:
+        return values.inFlight < 0 ? QString {} : QString::number(values.inFlight);
+    case P50Column:
+        return formatMs(values.p50Ms, values.requests);
+    case P99Column:
+        return formatMs(values.p99Ms, values.requests);
+    case TtftP50Column:
+        return formatMs(values.ttftP50Ms, values.requests);
+    case TtftP99Column:
+        return formatMs(values.ttftP99Ms, values.requests);
+    case ErrorsColumn:
+        return QLocale {}.toString(values.errors);
+    case ErrorRateColumn:
+        if (values.requests <= 0) {
+            return noValue();
+        }
+        return formatPercent(static_cast<double>(values.errors) / static_cast<double>(values.requests));
+    default:
+        return {};
+    }
+}
+
+QVariant RouteTableModel::data(const QModelIndex &index, int role) const
+{
+    const RowValues *values = rowValues(index);
+    if (values == nullptr) {
+        return {};
+    }
+    const int column = index.column();
+    switch (role) {
+    case Qt::DisplayRole:
+        return displayData(*values, column);
+    case Qt::ToolTipRole:
+        if (column == ShareColumn && values->share >= 0) {
+            return tr("Weight %1, %2 of the route's traffic")
+                .arg(QString::number(values->weight), formatPercent(values->share));
+        }
+        return values->toolTip.isEmpty() ? QVariant {} : QVariant {values->toolTip};
+    case Qt::TextAlignmentRole:
+        if (column >= RequestsColumn) {
+            return QVariant::fromValue(Qt::Alignment {Qt::AlignRight | Qt::AlignVCenter});
+        }
+        return {};
+    case Qt::ForegroundRole:
+        if ((column == ErrorsColumn || column == ErrorRateColumn) && values->errors > 0) {
+            return errorColor(QGuiApplication::palette());
+        }
+        return {};
+    case Qt::FontRole:
+        if (column == NameColumn && index.internalId() == 0) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case ShareRole:
+        return values->share < 0 ? QVariant {} : QVariant {values->share};
+    case WeightRole:
+        return values->share < 0 ? QVariant {} : QVariant {values->weight};
+    default:
+        return {};
+    }
+}
+
+QVariant RouteTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal) {
+        return {};
+    }
+    if (role == Qt::TextAlignmentRole) {
+        if (section >= RequestsColumn) {
+            return QVariant::fromValue(Qt::Alignment {Qt::AlignRight | Qt::AlignVCenter});
+        }
+        return {};
+    }
+    if (role == Qt::ToolTipRole) {
+        switch (section) {
+        case RequestsColumn:
+            return tr("Routes: client requests answered. Targets: attempts sent to the backend.");
+        case ErrorsColumn:
+            return tr("Routes: requests answered with an error. "
+                      "Targets: failed attempts (connect, timeout, 5xx, 429).");
+        case TtftP50Column:
+        case TtftP99Column:
+            return tr("Time to the first byte of the response body (first token when streaming).");
+        default:
+            return {};
+        }
+    }
+    if (role != Qt::DisplayRole) {
+        return {};
+    }
+    switch (section) {
+    case NameColumn:
+        return tr("Route / backend");
+    case TypeColumn:
+        return tr("Strategy / type");
+    case ShareColumn:
+        return tr("Share");
+    case RequestsColumn:
+        return tr("Requests");
+    case RateColumn:
+        return tr("Req/s");
+    case InFlightColumn:
+        return tr("In flight");
+    case P50Column:
+        return tr("p50 ms");
+    case P99Column:
+        return tr("p99 ms");
+    case TtftP50Column:
+        return tr("TTFT p50");
+    case TtftP99Column:
+        return tr("TTFT p99");
+    case ErrorsColumn:
+        return tr("Errors");
+    case ErrorRateColumn:
+        return tr("Error rate");
+    default:
+        return {};
+    }
+}
+
+Qt::ItemFlags RouteTableModel::flags(const QModelIndex &index) const
+{
+    if (!index.isValid()) {
+        return Qt::NoItemFlags;
+    }
+    Qt::ItemFlags flags = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+    if (index.internalId() != 0) {
+        flags |= Qt::ItemNeverHasChildren;
+    }
+    return flags;
+}
+
+} // namespace Ui

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <QAbstractItemModel>
+
+#include <vector>
+
+namespace Gateway {
+struct StatusSnapshot;
+}
+
+namespace Ui {
+
+// Routes as top-level rows, each with its targets as children. update() diffs the new
+// snapshot against what the view already shows: numbers change in place (dataChanged),
+// and rows are only inserted or removed when the set of routes or targets changes, so
+// selection, expansion and scroll position survive the 2 Hz refresh.
+class RouteTableModel final : public QAbstractItemModel {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RouteTableModel)
+
+public:
+    enum Column {
+        NameColumn,      // route model, or the target's backend id
+        TypeColumn,      // routing strategy, or the target's provider type
+        ShareColumn,     // configured share of the route's traffic
+        RequestsColumn,
+        RateColumn,
+        InFlightColumn,
+        P50Column,
+        P99Column,
+        TtftP50Column,
+        TtftP99Column,
+        ErrorsColumn,
+        ErrorRateColumn,
+        ColumnCount
+    };
+
+    enum Role {
+        ShareRole = Qt::UserRole + 1, // double in [0, 1] on target rows, invalid elsewhere
+        WeightRole,                   // configured weight on target rows
+    };
+
+    explicit RouteTableModel(QObject *parent = nullptr);
+
+    void update(const Gateway::StatusSnapshot &snapshot);
+
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    QModelIndex parent(const QModelIndex &child) const override;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+
+private:
+    // What one row shows; compared as a whole to decide whether to emit dataChanged.
+    struct RowValues {
+        QString name;
+        QString type;
+        double weight = 0;
+        double share = -1; // < 0: no share (route rows)
+        qint64 requests = 0;
+        qint64 errors = 0;
+        double requestsPerSecond = 0;
+        int inFlight = -1; // < 0: not tracked (route rows)
+        double p50Ms = 0;
+        double p99Ms = 0;
+        double ttftP50Ms = 0;
+        double ttftP99Ms = 0;
+        QString toolTip;
+
+        bool operator==(const RowValues &) const = default;
+    };
+
+    struct RouteRow {
+        // Stable for the row's lifetime; child indexes carry it as their internal id,
+        // so they stay valid when routes above them are inserted or removed.
+        quintptr id = 0;
+        RowValues values;
+        std::vector<RowValues> targets;
+    };
+
+    std::vector<RouteRow> rowsFrom(const Gateway::StatusSnapshot &snapshot);
+
+    // Brings rows (children of parent) in line with fresh: removes rows whose key is
+    // gone, inserts new ones, and calls update(row, existing, fresh) for the rest.
+    template<typename Row, typename KeyOf, typename Update>
+    void reconcile(const QModelIndex &parent, std::vector<Row> &rows, std::vector<Row> &&fresh,
+                   KeyOf keyOf, Update update);
+    void updateTarget(const QModelIndex &parent, int row, RowValues &existing, RowValues &&fresh);
+    void updateRoute(int row, RouteRow &existing, RouteRow &&fresh);
+    const RowValues *rowValues(const QModelIndex &index) const;
+    int routeRowOf(quintptr id) const;
+    QVariant displayData(const RowValues &values, int column) const;
+
+    std::vector<RouteRow> m_routes;
+    quintptr m_nextId = 1; // 0 marks top-level indexes
+};
+
+} // namespace Ui

@@ -1,0 +1,16 @@
+#pragma once
+
+// Colours that carry meaning (error, warning) and must stay legible on both light and
+// dark system palettes. Everything else in the console takes its colours from the palette.
+
+#include <QColor>
+
+class QPalette;
+
+namespace Ui {
+
+bool isDarkPalette(const QPalette &palette);
+QColor errorColor(const QPalette &palette);
+QColor warningColor(const QPalette &palette);
+
+} // namespace Ui
