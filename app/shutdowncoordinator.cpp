@@ -19,8 +19,13 @@ ShutdownCoordinator::ShutdownCoordinator(Gateway::GatewayRuntime &runtime, int d
 
 void ShutdownCoordinator::requestShutdown()
 {
+    if (m_finished) {
+        return;
+    }
     if (m_draining) {
-        Q_EMIT drained(m_runtime.activeRequests()); // asked twice: stop now
+        m_finished = true; // asked twice: stop now
+        m_pollTimer.stop();
+        Q_EMIT drained(m_runtime.activeRequests());
         return;
     }
     m_draining = true;
@@ -33,7 +38,8 @@ void ShutdownCoordinator::requestShutdown()
 void ShutdownCoordinator::poll()
 {
     const int active = m_runtime.activeRequests();
-    if (active == 0 || m_elapsed.elapsed() >= m_drainTimeoutMs) {
+    if (!m_finished && (active == 0 || m_elapsed.elapsed() >= m_drainTimeoutMs)) {
+        m_finished = true;
         m_pollTimer.stop();
         Q_EMIT drained(active);
     }

@@ -32,6 +32,7 @@ private:
     QTimer m_pollTimer;
     QElapsedTimer m_elapsed;
     bool m_draining = false;
+    bool m_finished = false;
 };
 
 } // namespace App

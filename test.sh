@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds Switchyard with its tests and runs every ctest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+./packaging/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
+cmake --build build
+# Suites share two cores with the simulated upstreams they start; two at a time keeps
+# them fast without starving each other.
+ctest --test-dir build --output-on-failure -j 2 --timeout 300
