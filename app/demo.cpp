@@ -10,7 +10,7 @@ using Gateway::Sim::Behaviour;
 using Gateway::Sim::Flavor;
 using Gateway::Sim::SimulatedUpstream;
 
-Behaviour gpuBehaviour(int ttftBaseMs, int interTokenMs)
+Behaviour gpuBehaviour(int ttftBaseMs, int interTokenMs, double errorRate)
 {
     Behaviour behaviour;
     behaviour.ttftBaseMs = ttftBaseMs;
@@ -19,6 +19,7 @@ Behaviour gpuBehaviour(int ttftBaseMs, int interTokenMs)
     behaviour.defaultMaxTokens = 48;
     behaviour.capacityTokens = 65536;
     behaviour.maxRunningRequests = 16;
+    behaviour.errorRate = errorRate; // an occasional 500 shows failover to the cloud route
     return behaviour;
 }
 
@@ -57,8 +58,8 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     anthropic.interTokenMs = 10;
     anthropic.defaultMaxTokens = 48;
     const std::vector<Spec> specs {
-        {"gpu-1", Flavor::OpenAi, gpuBehaviour(40, 15), "llama-3.1-8b"},
-        {"gpu-2", Flavor::OpenAi, gpuBehaviour(70, 22), "llama-3.1-8b"},
+        {"gpu-1", Flavor::OpenAi, gpuBehaviour(40, 15, 0.0), "llama-3.1-8b"},
+        {"gpu-2", Flavor::OpenAi, gpuBehaviour(70, 22, 0.02), "llama-3.1-8b"},
         {"cloud", Flavor::OpenAi, cloud, "gpt-4o-mini"},
         {"claude", Flavor::Anthropic, anthropic, "claude-sonnet-4"},
     };

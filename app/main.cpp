@@ -4,6 +4,7 @@
 
 #include "commandline.h"
 #include "demo.h"
+#include "demotraffic.h"
 #include "logconsole.h"
 #include "logline.h"
 #include "resourcelimits.h"
@@ -144,10 +145,22 @@ int main(int argc, char **argv)
         std::fflush(stdout);
     }
 
+    std::unique_ptr<App::DemoTraffic> demoTraffic;
+    if (demo) {
+        demoTraffic = std::make_unique<App::DemoTraffic>(runtime.baseUrl().toUtf8());
+        demoTraffic->start();
+    }
+
     App::ShutdownCoordinator shutdown {runtime, policy.gateway.drainTimeoutMs};
     App::UnixSignals unixSignals;
+    const auto requestShutdown = [&shutdown, &demoTraffic] {
+        if (demoTraffic) {
+            demoTraffic->stop();
+        }
+        shutdown.requestShutdown();
+    };
     QObject::connect(&unixSignals, &App::UnixSignals::terminationRequested, &shutdown,
-                     [&shutdown](int) { shutdown.requestShutdown(); });
+                     [requestShutdown](int) { requestShutdown(); });
     QObject::connect(&shutdown, &App::ShutdownCoordinator::drained, app.get(), [terminal](int unfinished) {
         if (!terminal) {
             App::logLine(unfinished == 0 ? "info" : "warn", "stopped", {App::LogField("unfinished_requests", unfinished)});
@@ -162,8 +175,7 @@ int main(int argc, char **argv)
     if (gui) {
         auto *guiApp = static_cast<QApplication *>(app.get());
         guiApp->setQuitOnLastWindowClosed(false);
-        QObject::connect(guiApp, &QGuiApplication::lastWindowClosed, &shutdown,
-                         [&shutdown] { shutdown.requestShutdown(); });
+        QObject::connect(guiApp, &QGuiApplication::lastWindowClosed, &shutdown, requestShutdown);
         window = std::make_unique<Ui::MainWindow>(runtime);
         window->show();
     }
@@ -171,8 +183,7 @@ int main(int argc, char **argv)
     if (!gui) {
         if (terminal) {
             terminalConsole = std::make_unique<App::TerminalConsole>(runtime);
-            QObject::connect(terminalConsole.get(), &App::TerminalConsole::quitRequested, &shutdown,
-                             [&shutdown] { shutdown.requestShutdown(); });
+            QObject::connect(terminalConsole.get(), &App::TerminalConsole::quitRequested, &shutdown, requestShutdown);
             terminalConsole->start();
         } else {
             logConsole = std::make_unique<App::LogConsole>(runtime);
