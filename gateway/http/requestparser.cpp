@@ -34,6 +34,11 @@ struct ParserCallbacks {
     static int onHeaderField(http_parser *parser, const char *at, size_t length)
     {
         auto &p = self(parser);
+        if (p.m_headersComplete) {
+            // A chunked body's trailer: validated headers must not change after the
+            // fact, so trailers are counted against the limit and dropped.
+            return countHeaderBytes(p, length + 4);
+        }
         if (p.m_lastWasValue || p.m_request.headers.empty()) {
             p.m_request.headers.push_back({});
             p.m_lastWasValue = false;
@@ -45,6 +50,9 @@ struct ParserCallbacks {
     static int onHeaderValue(http_parser *parser, const char *at, size_t length)
     {
         auto &p = self(parser);
+        if (p.m_headersComplete) {
+            return countHeaderBytes(p, length);
+        }
         p.m_lastWasValue = true;
         p.m_request.headers.back().value.append(at, static_cast<qsizetype>(length));
         return countHeaderBytes(p, length);

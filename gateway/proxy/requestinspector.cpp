@@ -26,7 +26,7 @@ InspectionError invalid(const char *message, const char *code, const char *param
 std::size_t contentChars(od::value value, int depth = 0)
 {
     od::json_type type;
-    if (depth > 4 || value.type().get(type)) {
+    if (depth > 8 || value.type().get(type)) {
         return 0;
     }
     if (type == od::json_type::string) {
@@ -108,11 +108,11 @@ struct RequestInspector::Impl {
 
     // simdjson reads up to SIMDJSON_PADDING bytes past the end; use the body in place
     // when its allocation has room, else a reused scratch copy.
-    simdjson::padded_string_view padded(QByteArrayView bytes, qsizetype capacity)
+    simdjson::padded_string_view padded(QByteArrayView bytes, qsizetype spareAtEnd)
     {
-        if (capacity - bytes.size() >= static_cast<qsizetype>(simdjson::SIMDJSON_PADDING)) {
+        if (spareAtEnd >= static_cast<qsizetype>(simdjson::SIMDJSON_PADDING)) {
             return simdjson::padded_string_view(bytes.data(), static_cast<std::size_t>(bytes.size()),
-                                                static_cast<std::size_t>(capacity));
+                                                static_cast<std::size_t>(bytes.size() + spareAtEnd));
         }
         scratch.reserve(static_cast<std::size_t>(bytes.size()) + simdjson::SIMDJSON_PADDING);
         scratch.assign(bytes.data(), static_cast<std::size_t>(bytes.size()));
@@ -131,7 +131,8 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
 {
     using Runtime::Endpoint;
     InspectedRequest result;
-    const auto input = m_impl->padded(body, body.capacity());
+    // Qt 6.4 has no const data_ptr(); reading the free space does not modify the array.
+    const auto input = m_impl->padded(body, const_cast<QByteArray &>(body).data_ptr().freeSpaceAtEnd());
     const char *base = input.data();
     od::document document;
     od::object object;
@@ -190,11 +191,15 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
             }
             result.maxTokens = static_cast<int>(maxTokens);
         } else if (key == "stream_options") {
+            const std::string_view raw = value.raw_json_token();
             od::json_type type;
             if (!value.type().get(type) && type == od::json_type::null) {
+                // Recorded so a rewrite replaces the null instead of adding a second key.
+                result.hasStreamOptions = true;
+                result.streamOptionsBegin = raw.data() - base;
+                result.streamOptionsEnd = result.streamOptionsBegin + 4;
                 continue;
             }
-            const std::string_view raw = value.raw_json_token();
             od::object options;
             if (value.get_object().get(options)) {
                 return Unexpected {invalid("'stream_options' must be an object", "invalid_field", "stream_options")};
@@ -302,7 +307,7 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
 
 bool RequestInspector::extractUsage(QByteArrayView json, Usage &usage)
 {
-    const auto input = m_impl->padded(json, json.size());
+    const auto input = m_impl->padded(json, 0);
     od::document document;
     od::object object;
     if (m_impl->parser.iterate(input).get(document) || document.get_object().get(object)) {

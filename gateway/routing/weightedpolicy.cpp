@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
 
 namespace Gateway::Routing {
 
@@ -14,20 +13,30 @@ void WeightedPolicy::rank(const std::vector<PolicyTarget> &targets, const Backen
         order.push_back(0);
         return;
     }
-    std::vector<std::pair<double, int>> keyed;
+    struct Keyed {
+        bool available;
+        double key;
+        int index;
+    };
+    std::vector<Keyed> keyed;
     keyed.reserve(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const auto id = static_cast<std::size_t>(targets[i].backendId);
         const bool available = id >= snapshot.backends.size() || snapshot.backends[id].available;
-        // Unavailable targets still go last, so a request is never refused while any
-        // target might answer.
         const double u = std::max(rng.uniform(), 1e-300);
-        const double key = std::log(u) / targets[i].weight; // log of u^(1/w): same order
-        keyed.emplace_back(available ? key : key - 1e300, static_cast<int>(i));
+        // log(u^(1/w)) orders like u^(1/w) without underflow for small weights.
+        keyed.push_back({available, std::log(u) / targets[i].weight, static_cast<int>(i)});
     }
-    std::sort(keyed.begin(), keyed.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    // Unavailable targets still go last, in weighted order among themselves, so a
+    // request is never refused while any target might answer.
+    std::sort(keyed.begin(), keyed.end(), [](const Keyed &a, const Keyed &b) {
+        if (a.available != b.available) {
+            return a.available;
+        }
+        return a.key > b.key;
+    });
     for (const auto &entry : keyed) {
-        order.push_back(entry.second);
+        order.push_back(entry.index);
     }
 }
 

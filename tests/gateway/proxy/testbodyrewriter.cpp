@@ -115,7 +115,7 @@ void TestBodyRewriter::includeUsageIsInjectedWhenStreamOptionsIsNull()
     // one, so the upstream would see null and never report usage.
     const QByteArray body = "{\"model\":\"chat\"," + MESSAGES + ",\"stream\":true,\"stream_options\":null}";
     const InspectedRequest inspected = inspect(body);
-    QVERIFY(!inspected.hasStreamOptions);
+    QVERIFY(!inspected.includeUsage);
     const QByteArray rewritten = rewriteBody(body, inspected, QByteArrayLiteral("chat"), true);
 
     QCOMPARE(rewritten.count("\"stream_options\""), qsizetype {1});

@@ -196,10 +196,15 @@ void TestRequestInspector::streamOptions()
     QCOMPARE(body.mid(result->streamOptionsBegin, result->streamOptionsEnd - result->streamOptionsBegin), options);
     QCOMPARE(result->streamOptionsScalars, QByteArrayLiteral("\"note\":\"a}b\""));
 
-    // null stream_options is the same as none.
-    const auto none = inspector.inspect(Endpoint::ChatCompletions, chat(QByteArrayLiteral("\"stream_options\":null")));
+    // null stream_options asks for nothing, but its range is kept so a rewrite can
+    // replace the null rather than add a second key.
+    const QByteArray nullOptions = chat(QByteArrayLiteral("\"stream_options\":null"));
+    const auto none = inspector.inspect(Endpoint::ChatCompletions, nullOptions);
     QVERIFY(none.hasValue());
-    QVERIFY(!none->hasStreamOptions);
+    QVERIFY(!none->includeUsage);
+    QVERIFY(none->hasStreamOptions);
+    QCOMPARE(nullOptions.mid(none->streamOptionsBegin, none->streamOptionsEnd - none->streamOptionsBegin),
+             QByteArrayLiteral("null"));
 
     const auto wrong = inspector.inspect(Endpoint::ChatCompletions, chat(QByteArrayLiteral("\"stream_options\":true")));
     QVERIFY(!wrong.hasValue());
