@@ -28,6 +28,8 @@ struct Timeouts {
     int connectMs = 2000;
     int firstTokenMs = 30000;
     int idleMs = 60000;
+
+    bool operator==(const Timeouts &) const = default;
 };
 
 struct ProviderKey {
@@ -35,6 +37,8 @@ struct ProviderKey {
     QByteArray secret; // never logged; redacted in every rendering
     int rpm = 0;       // 0 = unlimited
     int tpm = 0;
+
+    bool operator==(const ProviderKey &) const = default;
 };
 
 struct Provider {
@@ -46,12 +50,16 @@ struct Provider {
     std::vector<ProviderKey> keys;
     std::vector<std::pair<QByteArray, QByteArray>> headers; // extra headers sent upstream
     Timeouts timeouts;
+
+    bool operator==(const Provider &) const = default;
 };
 
 struct Target {
     QString provider;
     QByteArray model; // model name sent upstream
     double weight = 1.0;
+
+    bool operator==(const Target &) const = default;
 };
 
 struct Route {
@@ -59,12 +67,17 @@ struct Route {
     QString strategy = QStringLiteral("weighted");
     std::vector<Target> targets;
     QStringList fallbacks; // names of other routes, tried in order
+
+    bool operator==(const Route &) const = default;
 };
 
 struct VirtualKey {
     QString name;
-    QByteArray key;
-    QStringList routes; // empty = every route
+    QByteArray key;       // plaintext, only when it came from a file or was just created
+    QByteArray keySha256; // hex digest; how the store keeps keys (plaintext is never stored)
+    QStringList routes;   // empty = every route
+
+    bool operator==(const VirtualKey &) const = default;
 };
 
 struct GatewaySettings {
@@ -78,6 +91,8 @@ struct GatewaySettings {
     int idleTimeoutMs = 60000;   // keep-alive connection with no request
     int maxConnections = 10000;  // per process
     int drainTimeoutMs = 10000;  // SIGTERM: in-flight requests get this long
+
+    bool operator==(const GatewaySettings &) const = default;
 };
 
 struct Policy {
@@ -88,6 +103,8 @@ struct Policy {
 
     const Provider *findProvider(const QString &name) const;
     const Route *findRoute(const QByteArray &model) const;
+
+    bool operator==(const Policy &) const = default;
 };
 
 } // namespace Gateway::Config

@@ -1,5 +1,8 @@
 #include "policyloader.h"
 
+#include "redaction.h"
+
+#include <QCryptographicHash>
 #include <QFile>
 #include <QHostAddress>
 #include <QRegularExpression>
@@ -403,11 +406,28 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
 {
     VirtualKey key;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "key", "routes"});
+    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes"});
     key.name = reader.requiredString(node, "name", field);
-    key.key = reader.requiredString(node, "key", field).toUtf8();
-    if (key.key.size() < 8) {
-        reader.fail(node["key"], field + QStringLiteral(".key"), QStringLiteral("must be at least 8 characters"));
+    // A stored key is known only by its digest, so an exported document carries
+    // key_sha256 instead of key; exactly one of them identifies the key.
+    if (node["key_sha256"]) {
+        const QString digestField = field + QStringLiteral(".key_sha256");
+        if (node["key"]) {
+            reader.fail(node["key_sha256"], digestField, QStringLiteral("give either key or key_sha256, not both"));
+        }
+        static const QRegularExpression hex {QStringLiteral("^[0-9A-Fa-f]{64}$")};
+        const QString digest = reader.string(node["key_sha256"], digestField);
+        if (!hex.match(digest).hasMatch()) {
+            reader.fail(node["key_sha256"], digestField,
+                        QStringLiteral("must be 64 hexadecimal characters (a SHA-256 digest)"));
+        }
+        key.keySha256 = digest.toLower().toLatin1();
+    } else {
+        key.key = reader.requiredString(node, "key", field).toUtf8();
+        // "***" is the placeholder of a redacted document, resolved against the stored key.
+        if (key.key.size() < 8 && key.key != REDACTED_SECRET) {
+            reader.fail(node["key"], field + QStringLiteral(".key"), QStringLiteral("must be at least 8 characters"));
+        }
     }
     if (node["routes"]) {
         key.routes = reader.stringList(node["routes"], field + QStringLiteral(".routes"));
@@ -488,7 +508,7 @@ void validateReferences(const DocumentReader &reader, const YAML::Node &root, co
         }
     }
     QSet<QString> keyNames;
-    QSet<QByteArray> keyValues;
+    QSet<QByteArray> keyDigests; // compared as digests: plaintext and key_sha256 entries may mix
     for (std::size_t k = 0; k < policy.virtualKeys.size(); ++k) {
         const auto &key = policy.virtualKeys[k];
         const YAML::Node keyNode = root["virtual_keys"][k];
@@ -497,12 +517,18 @@ void validateReferences(const DocumentReader &reader, const YAML::Node &root, co
             reader.fail(keyNode["name"], keyField + QStringLiteral(".name"),
                         QStringLiteral("duplicate virtual key name '%1'").arg(key.name));
         }
-        if (keyValues.contains(key.key)) {
-            reader.fail(keyNode["key"], keyField + QStringLiteral(".key"),
-                        QStringLiteral("the same key value is used twice"));
-        }
         keyNames.insert(key.name);
-        keyValues.insert(key.key);
+        if (key.key != REDACTED_SECRET) {
+            const bool plaintext = !key.key.isEmpty();
+            const QByteArray digest =
+                plaintext ? QCryptographicHash::hash(key.key, QCryptographicHash::Sha256).toHex() : key.keySha256;
+            if (keyDigests.contains(digest)) {
+                const char *valueKey = plaintext ? "key" : "key_sha256";
+                reader.fail(keyNode[valueKey], keyField + u'.' + QLatin1String(valueKey),
+                            QStringLiteral("the same key value is used twice"));
+            }
+            keyDigests.insert(digest);
+        }
         for (qsizetype i = 0; i < key.routes.size(); ++i) {
             if (!routeNames.contains(key.routes[i].toUtf8())) {
                 reader.fail(keyNode["routes"][i],

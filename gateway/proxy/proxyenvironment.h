@@ -1,7 +1,9 @@
 #pragma once
 
+#include "admin/adminservice.h"
 #include "metrics/metricsregistry.h"
 #include "runtime/configsource.h"
+#include "runtime/requestlog.h"
 
 #include <QByteArray>
 
@@ -16,6 +18,15 @@ struct ProxyEnvironment {
     Metrics::MetricsRegistry &metrics;
     // Appends process-level series (connections, active requests) to /metrics output.
     std::function<void(QByteArray &)> appendServerMetrics;
+    // Finished requests go here (never blocks); null = no request log.
+    RequestLogSink *requestLog = nullptr;
+    // Behind /admin/v1/...; null = no store in this process (admin answers 503).
+    Admin::AdminService *adminService = nullptr;
+    // SHA-256 of the admin token used when the policy sets none (generated at first
+    // start and kept in the data directory); empty = none.
+    QByteArray fallbackAdminTokenDigest;
+    // Renders /admin/v1/state; thread-safe.
+    std::function<QByteArray()> stateJson;
 };
 
 } // namespace Gateway::Proxy

@@ -3,6 +3,7 @@
 #include "bodyrewriter.h"
 #include "workercontext.h"
 
+#include <QDateTime>
 #include <QSet>
 
 namespace Gateway::Proxy {
@@ -10,6 +11,8 @@ namespace Gateway::Proxy {
 namespace {
 
 using Metrics::ErrorClass;
+using Gateway::RequestLogEntry;
+using Gateway::RequestLogSink;
 
 // A non-streamed answer larger than this is refused rather than held in memory.
 constexpr qsizetype MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -209,6 +212,9 @@ void ProxyExchange::startAttempt()
     m_attemptInFlight = true;
     m_attemptStartedAt = Clock::now();
     m_transfer = m_worker.curl().start(std::move(request), *this);
+    // Send now rather than on the next loop turn. This may complete the attempt (and even
+    // the whole exchange) synchronously, so nothing may follow it here.
+    m_worker.curl().kick();
 }
 
 Http::HeaderList ProxyExchange::responseHeaders() const
@@ -238,6 +244,7 @@ void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
         Http::HeaderList out = responseHeaders();
         out.push_back({"content-type", m_upstreamContentType});
         out.push_back({"cache-control", "no-cache"});
+        m_clientStatus = status;
         m_writer.writeHead(status, out, -1);
         return;
     }
@@ -279,7 +286,8 @@ void ProxyExchange::forwardStreamData(QByteArrayView data)
     }
     if (!m_clientSawFirstByte) {
         m_clientSawFirstByte = true;
-        m_setup.route->stats->ttft.observeMs(millisecondsSince(m_setup.receivedAt));
+        m_clientTtftMs = millisecondsSince(m_setup.receivedAt);
+        m_setup.route->stats->ttft.observeMs(m_clientTtftMs);
     }
     m_writer.writeBody(out);
     if (m_writer.pendingBytes() > STREAM_HIGH_WATER_BYTES && m_transfer) {
@@ -415,8 +423,10 @@ void ProxyExchange::finishBuffered()
     }
     Http::HeaderList headers = responseHeaders();
     headers.push_back({"content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType});
-    m_setup.route->stats->ttft.observeMs(millisecondsSince(m_setup.receivedAt));
+    m_clientTtftMs = millisecondsSince(m_setup.receivedAt);
+    m_setup.route->stats->ttft.observeMs(m_clientTtftMs);
     m_clientSawFirstByte = true;
+    m_clientStatus = m_upstreamStatus;
     m_writer.respond(m_upstreamStatus, headers, m_buffer);
     completeRequest(false, ErrorClass::Count);
 }
@@ -434,6 +444,7 @@ void ProxyExchange::attemptFailed(Failure failure)
         // Pass the upstream's own explanation through unchanged.
         Http::HeaderList headers = responseHeaders();
         headers.push_back({"content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType});
+        m_clientStatus = m_upstreamStatus;
         m_writer.respond(m_upstreamStatus, headers, m_buffer);
         completeRequest(true, failure.errorClass);
         return;
@@ -480,6 +491,7 @@ void ProxyExchange::respondError(int status, ErrorClass errorClass, QByteArray m
     if (!retryAfter.isEmpty()) {
         headers.push_back({"retry-after", retryAfter});
     }
+    m_clientStatus = status;
     m_writer.respond(status, headers, errorBody(errorShape(), error));
     completeRequest(true, errorClass);
 }
@@ -511,6 +523,26 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         route.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
     } else if (m_attemptIndex > 0) {
         route.fallbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (RequestLogSink *log = m_worker.environment().requestLog) {
+        RequestLogEntry entry;
+        entry.finishedAtMs = QDateTime::currentMSecsSinceEpoch();
+        entry.requestId = m_setup.requestId;
+        entry.virtualKey = m_setup.virtualKey;
+        entry.route = m_setup.route->model;
+        entry.backend = m_lastBackendLabel;
+        entry.endpoint = m_setup.request.path;
+        entry.status = m_clientStatus;
+        if (failed) {
+            entry.errorClass = Metrics::errorClassName(errorClass).toByteArray();
+        }
+        entry.latencyMs = millisecondsSince(m_setup.receivedAt);
+        entry.ttftMs = m_clientTtftMs;
+        entry.tokensIn = m_tokensIn;
+        entry.tokensOut = m_tokensOut;
+        entry.attempts = m_attempts.empty() ? 0 : static_cast<int>(m_attemptIndex + 1);
+        entry.stream = m_setup.inspected.stream;
+        log->record(std::move(entry));
     }
     if (m_tokensIn > 0 || m_tokensOut > 0) {
         const auto in = static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensIn));

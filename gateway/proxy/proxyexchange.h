@@ -32,6 +32,7 @@ public:
         Http::Request request;
         InspectedRequest inspected;
         QByteArray requestId;
+        QString virtualKey; // name of the client's key, if keys are configured
         Clock::time_point receivedAt;
     };
 
@@ -106,6 +107,8 @@ private:
     qint64 m_tokensIn = -1;
     qint64 m_tokensOut = -1;
     bool m_completed = false;
+    int m_clientStatus = 0; // status line sent to the client
+    double m_clientTtftMs = -1;
     QByteArray m_lastBackendLabel;
 };
 

@@ -3,6 +3,8 @@
 #include "proxyexchange.h"
 #include "util/jsonwriter.h"
 
+#include <QDateTime>
+
 #include <optional>
 
 namespace Gateway::Proxy {
@@ -24,6 +26,7 @@ QByteArray presentedKey(const Http::Request &request)
 
 ProxyHandler::ProxyHandler(const ProxyEnvironment &environment, std::uint64_t seed)
     : m_worker {environment, seed}
+    , m_admin {environment.adminService, m_worker.threadContext(), environment.stateJson}
 {
 }
 
@@ -34,6 +37,11 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handle(Http::Request &&request, Ht
     const bool isGet = request.method == "GET" || request.method == "HEAD";
     const ErrorShape shape = path == "/v1/messages" ? ErrorShape::Anthropic : ErrorShape::OpenAi;
 
+    if (path.startsWith("/admin/v1/")) {
+        const QByteArray &configured = m_worker.table()->adminTokenDigest();
+        return m_admin.handle(std::move(request), writer,
+                              configured.isEmpty() ? m_worker.environment().fallbackAdminTokenDigest : configured, requestId);
+    }
     Runtime::Endpoint endpoint;
     if (Runtime::endpointForPath(path, endpoint)) {
         if (request.method != "POST") {
@@ -96,24 +104,30 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     const ErrorShape shape = endpoint == Runtime::Endpoint::Messages ? ErrorShape::Anthropic : ErrorShape::OpenAi;
     std::shared_ptr<const Runtime::RouteTable> table = m_worker.table();
 
+    // Refused requests are logged too: the request log has one row per request.
+    const auto reject = [&](const Refusal &refusal, Metrics::RouteStats *stats, const QByteArray &model,
+                            const QString &keyName) {
+        logRefusal(requestId, request.path, model, keyName, refusal, receivedAt);
+        refuse(writer, shape, requestId, refusal, stats);
+    };
     std::optional<Refusal> refusal;
     const Runtime::VirtualKeyRuntime *key = authenticate(*table, request, refusal);
     if (refusal) {
-        refuse(writer, shape, requestId, *refusal, nullptr);
+        reject(*refusal, nullptr, {}, {});
         return nullptr;
     }
+    const QString keyName = key ? key->name : QString();
     const QByteArray contentType = request.header("content-type").toLower();
     if (!contentType.isEmpty() && !contentType.contains("json")) {
-        refuse(writer, shape, requestId,
-               {415, ErrorClass::BadRequest, "Content-Type must be application/json, not " + contentType,
+        reject({415, ErrorClass::BadRequest, "Content-Type must be application/json, not " + contentType,
                 "unsupported_media_type", {}},
-               nullptr);
+               nullptr, {}, keyName);
         return nullptr;
     }
     auto inspected = m_worker.inspector().inspect(endpoint, request.body);
     if (!inspected) {
         const auto &error = inspected.error();
-        refuse(writer, shape, requestId, {400, ErrorClass::BadRequest, error.message, error.code, error.param}, nullptr);
+        reject({400, ErrorClass::BadRequest, error.message, error.code, error.param}, nullptr, {}, keyName);
         return nullptr;
     }
     const Runtime::RouteRuntime *route = table->findRoute(inspected->model);
@@ -124,20 +138,18 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
                 available += (available.isEmpty() ? "" : ", ") + candidate->model;
             }
         }
-        refuse(writer, shape, requestId,
-               {404, ErrorClass::NotFound,
+        reject({404, ErrorClass::NotFound,
                 "model '" + inspected->model + "' does not exist" +
                     (available.isEmpty() ? QByteArray() : "; available models: " + available),
                 "model_not_found", "model"},
-               nullptr);
+               nullptr, inspected->model, keyName);
         return nullptr;
     }
     if (key && !key->allRoutes && !key->routes.contains(route->model)) {
-        refuse(writer, shape, requestId,
-               {403, ErrorClass::Unauthorized,
+        reject({403, ErrorClass::Unauthorized,
                 "virtual key '" + key->name.toUtf8() + "' is not allowed to use model '" + route->model + "'",
                 "model_not_allowed", "model"},
-               route->stats);
+               route->stats, route->model, keyName);
         return nullptr;
     }
 
@@ -148,6 +160,7 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     setup.request = std::move(request);
     setup.inspected = std::move(inspected).value();
     setup.requestId = requestId;
+    setup.virtualKey = key ? key->name : QString();
     setup.receivedAt = receivedAt;
     auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
     if (!exchange->start()) {
@@ -192,6 +205,25 @@ void ProxyHandler::handleMetrics(Http::ResponseWriter &writer)
     }
     m_worker.environment().metrics.appendPrometheus(body);
     writer.respond(200, {{"content-type", "text/plain; version=0.0.4; charset=utf-8"}}, body);
+}
+
+void ProxyHandler::logRefusal(const QByteArray &requestId, const QByteArray &path, const QByteArray &route,
+                              const QString &keyName, const Refusal &refusal, std::chrono::steady_clock::time_point receivedAt)
+{
+    RequestLogSink *log = m_worker.environment().requestLog;
+    if (!log) {
+        return;
+    }
+    RequestLogEntry entry;
+    entry.finishedAtMs = QDateTime::currentMSecsSinceEpoch();
+    entry.requestId = requestId;
+    entry.virtualKey = keyName;
+    entry.route = route;
+    entry.endpoint = path;
+    entry.status = refusal.status;
+    entry.errorClass = Metrics::errorClassName(refusal.errorClass).toByteArray();
+    entry.latencyMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - receivedAt).count();
+    log->record(std::move(entry));
 }
 
 void ProxyHandler::refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId,

@@ -1,11 +1,15 @@
 #pragma once
 
+#include "admin/adminhandler.h"
 #include "errorresponse.h"
 #include "metrics/errorclass.h"
 #include "proxyenvironment.h"
 #include "workercontext.h"
 
 #include "http/requesthandler.h"
+
+#include <chrono>
+#include <optional>
 
 namespace Gateway::Proxy {
 
@@ -35,10 +39,13 @@ private:
     // configured. Fills `refusal` on failure.
     const Runtime::VirtualKeyRuntime *authenticate(const Runtime::RouteTable &table, const Http::Request &request,
                                                    std::optional<Refusal> &refusal) const;
+    void logRefusal(const QByteArray &requestId, const QByteArray &path, const QByteArray &route, const QString &keyName,
+                    const Refusal &refusal, std::chrono::steady_clock::time_point receivedAt);
     void refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId, const Refusal &refusal,
                 Metrics::RouteStats *route, const Http::HeaderList &extraHeaders = {});
 
     WorkerContext m_worker;
+    Admin::AdminHandler m_admin;
 };
 
 } // namespace Gateway::Proxy

@@ -21,6 +21,8 @@ public:
 
     const ProxyEnvironment &environment() const { return m_environment; }
     Upstream::CurlMulti &curl() { return m_curl; }
+    // A QObject living on this worker's thread, for delivering results to it.
+    QObject &threadContext() { return m_curl; }
     Routing::Rng &rng() { return m_rng; }
     RequestInspector &inspector() { return m_inspector; }
     const std::shared_ptr<const Runtime::RouteTable> &table() { return m_config.table(); }

@@ -3,6 +3,10 @@
 #include "proxy/proxyhandler.h"
 #include "routetable.h"
 
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QThread>
 
 #include <random>
@@ -11,7 +15,8 @@ namespace Gateway {
 
 GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
     : m_settings {policy.gateway}
-    , m_environment {m_config, m_metrics, [this](QByteArray &out) { appendServerMetrics(out); }}
+    , m_environment {m_config, m_metrics, [this](QByteArray &out) { appendServerMetrics(out); }, nullptr, nullptr, {},
+                     [this] { return stateJson(); }}
     , m_collector {m_metrics}
 {
     applyPolicy(policy);
@@ -50,6 +55,12 @@ Expected<quint16, QString> GatewayRuntime::start()
         address = QHostAddress(m_settings.listenHost);
     }
     return m_server->listen(address, m_settings.listenPort);
+}
+
+void GatewayRuntime::setFallbackAdminToken(const QByteArray &token)
+{
+    m_environment.fallbackAdminTokenDigest =
+        token.isEmpty() ? QByteArray() : QCryptographicHash::hash(token, QCryptographicHash::Sha256);
 }
 
 void GatewayRuntime::applyPolicy(const Config::Policy &policy)
@@ -112,6 +123,81 @@ StatusSnapshot GatewayRuntime::statusSnapshot() const
         m_collector.collect(*table, snapshot);
     }
     return snapshot;
+}
+
+namespace {
+
+// Until health tracking exists, a target's state is read off its recent error rate with
+// the thresholds operators know from Bifrost: >5% failed, >2% degraded.
+QString healthFromErrors(const BackendStatus &backend)
+{
+    if (backend.requests == 0) {
+        return QStringLiteral("healthy");
+    }
+    const double rate = static_cast<double>(backend.errors) / static_cast<double>(backend.requests);
+    if (rate > 0.05) {
+        return QStringLiteral("failed");
+    }
+    return rate > 0.02 ? QStringLiteral("degraded") : QStringLiteral("healthy");
+}
+
+QJsonObject latencyJson(const LatencySummary &latency, const char *prefix)
+{
+    return {{QLatin1String(prefix) + QStringLiteral("_p50_ms"), latency.p50Ms},
+            {QLatin1String(prefix) + QStringLiteral("_p99_ms"), latency.p99Ms}};
+}
+
+} // namespace
+
+QByteArray GatewayRuntime::stateJson() const
+{
+    const StatusSnapshot snapshot = statusSnapshot();
+    QJsonArray routes;
+    for (const auto &route : snapshot.routes) {
+        QJsonArray targets;
+        for (const auto &target : route.targets) {
+            const BackendStatus &backend = snapshot.backends[static_cast<std::size_t>(target.backendIndex)];
+            QJsonObject entry {
+                {QStringLiteral("backend"), backend.id},
+                {QStringLiteral("weight"), target.weight},
+                {QStringLiteral("share"), target.share},
+                {QStringLiteral("health"), healthFromErrors(backend)},
+                {QStringLiteral("in_flight"), backend.inFlight},
+                {QStringLiteral("queue"), QJsonValue::Null}, // filled once GPU metrics are scraped
+                {QStringLiteral("requests_per_second"), backend.requestsPerSecond},
+                {QStringLiteral("error_rate"),
+                 backend.requests > 0 ? static_cast<double>(backend.errors) / static_cast<double>(backend.requests) : 0.0},
+            };
+            for (const auto &part : {latencyJson(backend.latency, "latency"), latencyJson(backend.ttft, "ttft")}) {
+                for (auto it = part.begin(); it != part.end(); ++it) {
+                    entry.insert(it.key(), it.value());
+                }
+            }
+            targets.append(entry);
+        }
+        QJsonArray fallbacks;
+        for (const auto &fallback : route.fallbacks) {
+            fallbacks.append(fallback);
+        }
+        routes.append(QJsonObject {
+            {QStringLiteral("model"), QString::fromUtf8(route.model)},
+            {QStringLiteral("strategy"), route.strategy},
+            {QStringLiteral("requests"), route.requests},
+            {QStringLiteral("errors"), route.errors},
+            {QStringLiteral("requests_per_second"), route.requestsPerSecond},
+            {QStringLiteral("fallbacks"), fallbacks},
+            {QStringLiteral("targets"), targets},
+        });
+    }
+    const QJsonObject root {
+        {QStringLiteral("base_url"), snapshot.baseUrl},
+        {QStringLiteral("uptime_ms"), snapshot.uptimeMs},
+        {QStringLiteral("open_connections"), snapshot.openConnections},
+        {QStringLiteral("active_requests"), snapshot.activeRequests},
+        {QStringLiteral("requests_per_second"), snapshot.requestsPerSecond},
+        {QStringLiteral("routes"), routes},
+    };
+    return QJsonDocument(root).toJson(QJsonDocument::Compact);
 }
 
 } // namespace Gateway

@@ -27,6 +27,12 @@ public:
     GatewayRuntime(const GatewayRuntime &) = delete;
     GatewayRuntime &operator=(const GatewayRuntime &) = delete;
 
+    // Wiring, before start(): where finished requests are logged, the store behind the
+    // admin API, and the admin token used when the policy sets none.
+    void setRequestLog(RequestLogSink *sink) { m_environment.requestLog = sink; }
+    void setAdminService(Admin::AdminService *service) { m_environment.adminService = service; }
+    void setFallbackAdminToken(const QByteArray &token);
+
     // Binds gateway.listen with gateway.threads workers; returns the bound port.
     Expected<quint16, QString> start();
 
@@ -43,6 +49,9 @@ public:
     const Metrics::MetricsRegistry &metrics() const { return m_metrics; }
 
     StatusSnapshot statusSnapshot() const override;
+
+    // /admin/v1/state: per route and target weight, health, in-flight, latency, errors.
+    QByteArray stateJson() const;
 
 private:
     void appendServerMetrics(QByteArray &out) const;

@@ -91,6 +91,10 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
     for (auto &key : table->m_policy.virtualKeys) {
         key.key.clear();
     }
+    if (!policy.gateway.adminToken.isEmpty()) {
+        table->m_adminTokenDigest = keyDigest(policy.gateway.adminToken);
+    }
+    table->m_policy.gateway.adminToken.clear();
     QHash<QString, int> providerIndex;
     for (const auto &provider : policy.providers) {
         providerIndex.insert(provider.name, static_cast<int>(table->m_providers.size()));
@@ -134,7 +138,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         for (const auto &route : key.routes) {
             runtime.routes.insert(route.toUtf8());
         }
-        table->m_virtualKeys.insert(keyDigest(key.key), runtime);
+        const QByteArray digest = key.key.isEmpty() ? QByteArray::fromHex(key.keySha256) : keyDigest(key.key);
+        table->m_virtualKeys.insert(digest, runtime);
     }
     return table;
 }

@@ -66,6 +66,8 @@ public:
     const RouteRuntime *findRoute(QByteArrayView model) const;
 
     bool requiresClientKey() const { return !m_virtualKeys.isEmpty(); }
+    // SHA-256 of gateway.admin_token, empty when the policy sets none.
+    const QByteArray &adminTokenDigest() const { return m_adminTokenDigest; }
     // Looks the presented key up by its SHA-256, so plaintext keys are not kept.
     const VirtualKeyRuntime *findVirtualKey(QByteArrayView presentedKey) const;
 
@@ -78,6 +80,7 @@ private:
     std::vector<std::unique_ptr<RouteRuntime>> m_routes;
     QHash<QByteArray, int> m_routeIndex;
     QHash<QByteArray, VirtualKeyRuntime> m_virtualKeys; // by SHA-256 of the key
+    QByteArray m_adminTokenDigest;
 };
 
 } // namespace Gateway::Runtime

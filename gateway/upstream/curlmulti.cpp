@@ -75,6 +75,12 @@ CurlMulti::CurlMulti(QObject *parent)
     curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     // Keep enough idle upstream connections for a busy worker's keep-alive pool.
     curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, 256L);
+    // libcurl looks up the proxy environment variables for every transfer; when none is
+    // set at start-up, say so once and save those look-ups on the hot path.
+    m_honourProxyEnvironment = false;
+    for (const char *name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+        m_honourProxyEnvironment = m_honourProxyEnvironment || qEnvironmentVariableIsSet(name);
+    }
     m_curlTimer.setSingleShot(true);
     connect(&m_curlTimer, &QTimer::timeout, this, &CurlMulti::onCurlTimer);
     m_deadlineTimer.setInterval(DEADLINE_SWEEP_MS);
@@ -129,15 +135,28 @@ int CurlMulti::timerCallback(void *, long timeoutMs, void *userp)
 void CurlMulti::onSocketActivity(int socket, int eventMask)
 {
     int running = 0;
+    ++m_actionDepth;
     curl_multi_socket_action(m_multi, socket, eventMask, &running);
+    --m_actionDepth;
     drainFinished();
 }
 
 void CurlMulti::onCurlTimer()
 {
     int running = 0;
+    ++m_actionDepth;
     curl_multi_socket_action(m_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    --m_actionDepth;
     drainFinished();
+}
+
+void CurlMulti::kick()
+{
+    if (m_actionDepth > 0) {
+        return; // inside curl: its timer callback already scheduled the work
+    }
+    m_curlTimer.stop();
+    onCurlTimer();
 }
 
 void CurlMulti::drainFinished()
@@ -269,6 +288,9 @@ Transfer::Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver
     // Upstream bodies are passed through byte for byte, compressed or not.
     curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!m_multi.m_honourProxyEnvironment) {
+        curl_easy_setopt(easy, CURLOPT_PROXY, "");
+    }
     m_deadline = Clock::now() + std::chrono::milliseconds(m_request.firstByteTimeoutMs);
 }
 

@@ -32,6 +32,12 @@ public:
     // Starts a transfer. Destroying the returned Transfer cancels it at once.
     std::unique_ptr<Transfer> start(UpstreamRequest &&request, TransferObserver &observer);
 
+    // Lets curl start transfers added since the last event-loop turn right away instead
+    // of on its 0 ms timer, saving a loop iteration per request. Safe to call from
+    // anywhere but a curl callback (where it does nothing). A transfer's observer may be
+    // called, and the transfer finished, before this returns.
+    void kick();
+
     int activeTransfers() const { return static_cast<int>(m_active.size()); }
     // Connections curl opened so far (to verify keep-alive reuse).
     qint64 connectionsOpened() const { return m_connectionsOpened; }
@@ -57,6 +63,8 @@ private:
     std::vector<Transfer *> m_active;
     std::vector<void *> m_idleEasyHandles;
     qint64 m_connectionsOpened = 0;
+    int m_actionDepth = 0; // > 0 while inside curl_multi_socket_action
+    bool m_honourProxyEnvironment = true;
 };
 
 // One upstream HTTP exchange in flight. RAII: its destructor cancels the transfer.

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "adminservice.h"
+
+#include "http/requesthandler.h"
+
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+#include <memory>
+
+namespace Gateway::Admin {
+
+// The HTTP side of /admin/v1/...: bearer-token check (constant time), routing, query
+// parsing. Operations that touch the store are handed to the AdminService and answered
+// asynchronously on this worker's thread; /admin/v1/state is answered from live status.
+class AdminHandler final {
+public:
+    // `threadContext` lives on the worker thread that calls handle(); replies are
+    // delivered through it. `stateJson` renders /admin/v1/state (thread-safe).
+    AdminHandler(AdminService *service, QObject &threadContext, std::function<QByteArray()> stateJson);
+
+    // `tokenDigest` is the SHA-256 of the admin token; empty means no token is set, and
+    // then the admin API refuses everything (it is never open).
+    std::unique_ptr<Http::Exchange> handle(Http::Request &&request, Http::ResponseWriter &writer,
+                                           const QByteArray &tokenDigest, const QByteArray &requestId);
+
+private:
+    std::unique_ptr<Http::Exchange> dispatch(const Http::Request &request, Http::ResponseWriter &writer,
+                                             const QByteArray &requestId);
+    // Starts an asynchronous call; the returned exchange keeps the writer alive.
+    std::unique_ptr<Http::Exchange> async(Http::ResponseWriter &writer, const QByteArray &requestId,
+                                          const std::function<void(ReplyCallback)> &call);
+
+    AdminService *m_service;
+    QPointer<QObject> m_threadContext;
+    std::function<QByteArray()> m_stateJson;
+};
+
+// Whether `presented` matches the token whose SHA-256 is `digest`, in time that does
+// not depend on where they differ.
+bool tokenMatches(QByteArrayView presented, const QByteArray &digest);
+
+} // namespace Gateway::Admin

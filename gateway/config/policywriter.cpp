@@ -1,0 +1,281 @@
+#include "policywriter.h"
+
+#include "redaction.h"
+#include "util/jsonwriter.h"
+
+#include <QLocale>
+#include <QRegularExpression>
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace Gateway::Config {
+
+namespace {
+
+// Both renderings walk one ordered tree, so YAML and JSON cannot drift apart in keys or
+// order. Scalars keep their textual form; numbers are already formatted.
+struct Node {
+    enum class Kind { String, Number, List, Map };
+
+    Kind kind = Kind::String;
+    QByteArray text;
+    std::vector<Node> items;                        // List
+    std::vector<std::pair<QByteArray, Node>> fields; // Map, in document order
+    bool compact = false;                           // flow style in YAML, one line in JSON
+
+    static Node string(const QByteArray &value) { return Node {Kind::String, value, {}, {}, false}; }
+    static Node string(const QString &value) { return string(value.toUtf8()); }
+    static Node integer(qint64 value) { return Node {Kind::Number, QByteArray::number(value), {}, {}, false}; }
+    static Node list(bool compact) { return Node {Kind::List, {}, {}, {}, compact}; }
+    static Node map(bool compact) { return Node {Kind::Map, {}, {}, {}, compact}; }
+
+    Node &add(const char *key, Node value)
+    {
+        fields.emplace_back(QByteArray {key}, std::move(value));
+        return *this;
+    }
+};
+
+Node number(double value)
+{
+    // Shortest text that reads back as the same double: 1 -> "1", 0.1 -> "0.1".
+    return Node {Node::Kind::Number, QString::number(value, 'g', QLocale::FloatingPointShortest).toLatin1(), {}, {}, false};
+}
+
+Node secret(const QByteArray &value, SecretRendering secrets)
+{
+    // An empty value hides nothing and must read back empty, so it stays empty.
+    if (secrets == SecretRendering::Redacted && !value.isEmpty()) {
+        return Node::string(QByteArray {REDACTED_SECRET});
+    }
+    return Node::string(value);
+}
+
+Node stringList(const QStringList &values)
+{
+    Node list = Node::list(true);
+    for (const auto &value : values) {
+        list.items.push_back(Node::string(value));
+    }
+    return list;
+}
+
+Node gatewayNode(const GatewaySettings &settings, SecretRendering secrets)
+{
+    const QString host = settings.listenHost.contains(u':') ? u'[' + settings.listenHost + u']' : settings.listenHost;
+    Node node = Node::map(false);
+    node.add("listen", Node::string(host + u':' + QString::number(settings.listenPort)))
+        .add("threads", Node::integer(settings.threads))
+        .add("admin_token", secret(settings.adminToken, secrets))
+        .add("max_body_bytes", Node::integer(settings.maxBodyBytes))
+        .add("header_timeout_ms", Node::integer(settings.headerTimeoutMs))
+        .add("body_timeout_ms", Node::integer(settings.bodyTimeoutMs))
+        .add("idle_timeout_ms", Node::integer(settings.idleTimeoutMs))
+        .add("max_connections", Node::integer(settings.maxConnections))
+        .add("drain_timeout_ms", Node::integer(settings.drainTimeoutMs));
+    return node;
+}
+
+Node providerNode(const Provider &provider, SecretRendering secrets)
+{
+    Node keys = Node::list(false);
+    for (const auto &key : provider.keys) {
+        Node entry = Node::map(true);
+        entry.add("name", Node::string(key.name))
+            .add("secret", secret(key.secret, secrets))
+            .add("rpm", Node::integer(key.rpm))
+            .add("tpm", Node::integer(key.tpm));
+        keys.items.push_back(std::move(entry));
+    }
+    Node headers = Node::map(false);
+    for (const auto &[name, value] : provider.headers) {
+        headers.fields.emplace_back(name, Node::string(value));
+    }
+    Node timeouts = Node::map(true);
+    timeouts.add("connect_ms", Node::integer(provider.timeouts.connectMs))
+        .add("first_token_ms", Node::integer(provider.timeouts.firstTokenMs))
+        .add("idle_ms", Node::integer(provider.timeouts.idleMs));
+
+    Node node = Node::map(false);
+    node.add("name", Node::string(provider.name))
+        .add("type", Node::string(providerTypeName(provider.type)))
+        .add("base_url", Node::string(provider.baseUrl))
+        .add("metrics_url", Node::string(provider.metricsUrl))
+        .add("api_version", Node::string(provider.apiVersion))
+        .add("keys", std::move(keys))
+        .add("headers", std::move(headers))
+        .add("timeouts", std::move(timeouts));
+    return node;
+}
+
+Node routeNode(const Route &route)
+{
+    Node targets = Node::list(false);
+    for (const auto &target : route.targets) {
+        Node entry = Node::map(true);
+        entry.add("provider", Node::string(target.provider))
+            .add("model", Node::string(target.model))
+            .add("weight", number(target.weight));
+        targets.items.push_back(std::move(entry));
+    }
+    Node node = Node::map(false);
+    node.add("model", Node::string(route.model))
+        .add("strategy", Node::string(route.strategy))
+        .add("targets", std::move(targets))
+        .add("fallbacks", stringList(route.fallbacks));
+    return node;
+}
+
+Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
+{
+    Node node = Node::map(true);
+    node.add("name", Node::string(key.name));
+    if (secrets == SecretRendering::Redacted) {
+        node.add("key", Node::string(QByteArray {REDACTED_SECRET}));
+    } else if (!key.key.isEmpty()) {
+        node.add("key", Node::string(key.key));
+    } else {
+        node.add("key_sha256", Node::string(key.keySha256));
+    }
+    node.add("routes", stringList(key.routes));
+    return node;
+}
+
+Node documentNode(const Policy &policy, SecretRendering secrets)
+{
+    Node providers = Node::list(false);
+    for (const auto &provider : policy.providers) {
+        providers.items.push_back(providerNode(provider, secrets));
+    }
+    Node routes = Node::list(false);
+    for (const auto &route : policy.routes) {
+        routes.items.push_back(routeNode(route));
+    }
+    Node virtualKeys = Node::list(false);
+    for (const auto &key : policy.virtualKeys) {
+        virtualKeys.items.push_back(virtualKeyNode(key, secrets));
+    }
+    Node root = Node::map(false);
+    root.add("gateway", gatewayNode(policy.gateway, secrets))
+        .add("providers", std::move(providers))
+        .add("routes", std::move(routes))
+        .add("virtual_keys", std::move(virtualKeys));
+    return root;
+}
+
+// yaml-cpp quotes what would not read back as the same string ("", "null", "a: b",
+// "#x", "***"); strings that other YAML readers would take as booleans, numbers or dates
+// are quoted as well, so every consumer sees a string.
+bool looksTyped(const QByteArray &text)
+{
+    static const QRegularExpression typed {
+        QStringLiteral(R"(^(?:true|false|yes|no|on|off|y|n|null|~|[-+]?\.?[0-9].*|[-+]?\.inf|\.nan)$)"),
+        QRegularExpression::CaseInsensitiveOption};
+    return typed.match(QString::fromUtf8(text)).hasMatch();
+}
+
+void emitYaml(YAML::Emitter &out, const Node &node)
+{
+    switch (node.kind) {
+    case Node::Kind::String:
+        if (looksTyped(node.text)) {
+            out << YAML::DoubleQuoted;
+        }
+        out << node.text.toStdString();
+        break;
+    case Node::Kind::Number:
+        out << node.text.toStdString();
+        break;
+    case Node::Kind::List:
+        // An empty block list would need its own line; "[]" reads better.
+        if (node.compact || node.items.empty()) {
+            out << YAML::Flow;
+        }
+        out << YAML::BeginSeq;
+        for (const auto &item : node.items) {
+            emitYaml(out, item);
+        }
+        out << YAML::EndSeq;
+        break;
+    case Node::Kind::Map:
+        if (node.compact || node.fields.empty()) {
+            out << YAML::Flow;
+        }
+        out << YAML::BeginMap;
+        for (const auto &[key, value] : node.fields) {
+            out << YAML::Key << key.toStdString() << YAML::Value;
+            emitYaml(out, value);
+        }
+        out << YAML::EndMap;
+        break;
+    }
+}
+
+void appendIndent(QByteArray &out, int depth)
+{
+    out.append('\n');
+    out.append(QByteArray(depth * 2, ' '));
+}
+
+void appendJson(QByteArray &out, const Node &node, int depth)
+{
+    switch (node.kind) {
+    case Node::Kind::String:
+        Json::appendString(out, node.text);
+        return;
+    case Node::Kind::Number:
+        out.append(node.text);
+        return;
+    case Node::Kind::List:
+    case Node::Kind::Map:
+        break;
+    }
+    const bool isMap = node.kind == Node::Kind::Map;
+    const std::size_t count = isMap ? node.fields.size() : node.items.size();
+    out.append(isMap ? '{' : '[');
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i > 0) {
+            out.append(node.compact ? ", " : ",");
+        }
+        if (!node.compact) {
+            appendIndent(out, depth + 1);
+        }
+        if (isMap) {
+            Json::appendString(out, node.fields[i].first);
+            out.append(": ");
+            appendJson(out, node.fields[i].second, depth + 1);
+        } else {
+            appendJson(out, node.items[i], depth + 1);
+        }
+    }
+    if (!node.compact && count > 0) {
+        appendIndent(out, depth);
+    }
+    out.append(isMap ? '}' : ']');
+}
+
+} // namespace
+
+QByteArray toYaml(const Policy &policy, SecretRendering secrets)
+{
+    YAML::Emitter out;
+    out.SetIndent(2);
+    emitYaml(out, documentNode(policy, secrets));
+    QByteArray yaml {out.c_str(), static_cast<qsizetype>(out.size())};
+    yaml.append('\n');
+    return yaml;
+}
+
+QByteArray toJson(const Policy &policy, SecretRendering secrets)
+{
+    QByteArray json;
+    appendJson(json, documentNode(policy, secrets), 0);
+    json.append('\n');
+    return json;
+}
+
+} // namespace Gateway::Config

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace Gateway {
+
+// One finished client request, as kept in the request log.
+struct RequestLogEntry {
+    qint64 finishedAtMs = 0; // Unix epoch, milliseconds
+    QByteArray requestId;
+    QString virtualKey;   // the key's name, never the key
+    QByteArray route;     // model the client asked for
+    QByteArray backend;   // "provider/model" that answered (or was tried last)
+    QByteArray endpoint;  // "/v1/chat/completions", ...
+    int status = 0;       // HTTP status sent to the client (200 for a stream that later failed)
+    QByteArray errorClass; // empty on success, else a metrics error class name
+    double latencyMs = 0;
+    double ttftMs = -1;   // -1 when nothing reached the client
+    qint64 tokensIn = -1; // -1 = unknown
+    qint64 tokensOut = -1;
+    double costUsd = 0;
+    int attempts = 0;
+    bool stream = false;
+};
+
+// Where the data plane hands finished requests. record() must never block: an
+// implementation queues (bounded) and writes elsewhere, dropping and counting when full.
+class RequestLogSink {
+public:
+    virtual ~RequestLogSink() = default;
+    virtual void record(RequestLogEntry &&entry) = 0;
+};
+
+} // namespace Gateway
