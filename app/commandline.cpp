@@ -13,7 +13,8 @@ bool wantsNoGui(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const char *arg = argv[i];
         if (std::strcmp(arg, "--headless") == 0 || std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0 ||
-            std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-v") == 0 || std::strcmp(arg, "--help-all") == 0) {
+            std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-v") == 0 || std::strcmp(arg, "--help-all") == 0 ||
+            std::strcmp(arg, "export") == 0 || std::strcmp(arg, "import") == 0 || std::strcmp(arg, "import-litellm") == 0) {
             return true;
         }
     }
@@ -45,7 +46,17 @@ CommandLine parseCommandLine(const QStringList &arguments)
     const QCommandLineOption threads {QStringLiteral("threads"),
                                       QStringLiteral("Data-plane worker threads, overriding gateway.threads (0 = cores)."),
                                       QStringLiteral("N")};
-    parser.addOptions({headless, demo, config, dataDir, listen, threads});
+    const QCommandLineOption out {QStringLiteral("out"),
+                                  QStringLiteral("export: write the policy here instead of to standard output; "
+                                                 "import-litellm: write the converted policy here instead of importing it."),
+                                  QStringLiteral("FILE")};
+    const QCommandLineOption includeSecrets {QStringLiteral("include-secrets"),
+                                             QStringLiteral("export: include provider keys and the admin token in plain text.")};
+    parser.addOptions({headless, demo, config, dataDir, listen, threads, out, includeSecrets});
+    parser.addPositionalArgument(QStringLiteral("command"),
+                                 QStringLiteral("Optional: export, import FILE, or import-litellm FILE (work on the "
+                                                "policy store in the data directory and exit)."),
+                                 QStringLiteral("[command]"));
 
     if (!parser.parse(arguments)) {
         std::fprintf(stderr, "switchyard: %s\nTry 'switchyard --help'.\n", qPrintable(parser.errorText()));
@@ -57,12 +68,34 @@ CommandLine parseCommandLine(const QStringList &arguments)
     if (parser.isSet(version)) {
         parser.showVersion();
     }
-    if (!parser.positionalArguments().isEmpty()) {
-        std::fprintf(stderr, "switchyard: unexpected argument '%s'\nTry 'switchyard --help'.\n",
-                     qPrintable(parser.positionalArguments().constFirst()));
-        std::exit(2);
-    }
     CommandLine options;
+    const QStringList positional = parser.positionalArguments();
+    if (!positional.isEmpty()) {
+        const QString &command = positional.constFirst();
+        const int expected = command == u"export" ? 1 : 2;
+        if (command == u"export") {
+            options.command = CommandLine::Command::Export;
+        } else if (command == u"import") {
+            options.command = CommandLine::Command::Import;
+        } else if (command == u"import-litellm") {
+            options.command = CommandLine::Command::ImportLiteLlm;
+        } else {
+            std::fprintf(stderr, "switchyard: unknown command '%s' (commands: export, import, import-litellm)\n",
+                         qPrintable(command));
+            std::exit(2);
+        }
+        if (positional.size() != expected) {
+            std::fprintf(stderr, "switchyard: usage: switchyard %s\n",
+                         expected == 1 ? "export [--out FILE] [--include-secrets]"
+                                       : qPrintable(command + QStringLiteral(" FILE")));
+            std::exit(2);
+        }
+        if (expected == 2) {
+            options.commandFile = positional.at(1);
+        }
+    }
+    options.outPath = parser.value(out);
+    options.includeSecrets = parser.isSet(includeSecrets);
     options.headless = parser.isSet(headless);
     options.demo = parser.isSet(demo);
     options.configPath = parser.value(config);

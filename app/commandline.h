@@ -6,6 +6,13 @@
 namespace App {
 
 struct CommandLine {
+    // `switchyard` runs the gateway; the subcommands work on the store and exit.
+    enum class Command { Run, Export, Import, ImportLiteLlm };
+    Command command = Command::Run;
+    QString commandFile;     // import / import-litellm FILE
+    QString outPath;         // --out FILE (export; import-litellm: write instead of import)
+    bool includeSecrets = false;
+
     bool headless = false;
     bool demo = false;
     QString configPath;

@@ -9,11 +9,17 @@
 #include "logline.h"
 #include "resourcelimits.h"
 #include "shutdowncoordinator.h"
+#include "storecommands.h"
 #include "terminalconsole.h"
 #include "unixsignals.h"
 
+#include "admintoken.h"
 #include "config/policyloader.h"
+#include "config/secretmerge.h"
+#include "database.h"
 #include "datadirectory.h"
+#include "logwriter.h"
+#include "policyservice.h"
 #include "runtime/gatewayruntime.h"
 
 #include <QCoreApplication>
@@ -24,6 +30,7 @@
 #include <QApplication>
 #endif
 
+#include <mutex>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -91,14 +98,24 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(SWITCHYARD_VERSION));
     const App::CommandLine options = App::parseCommandLine(QCoreApplication::arguments());
 
-    const auto dataDir = Storage::prepareDataDirectory(options.dataDir);
+    // The demo keeps its own store, so trying it never touches the real policy history.
+    const QString dataOverride =
+        options.demo ? (options.dataDir.isEmpty() ? QString() : options.dataDir + QStringLiteral("/demo")) : options.dataDir;
+    auto dataDir = Storage::prepareDataDirectory(dataOverride);
+    if (dataDir && options.demo && options.dataDir.isEmpty()) {
+        dataDir = Storage::prepareDataDirectory(*dataDir + QStringLiteral("/demo"));
+    }
     if (!dataDir) {
         std::fprintf(stderr, "switchyard: %s\n", qPrintable(dataDir.error()));
         return 1;
     }
+    if (options.command != App::CommandLine::Command::Run) {
+        return App::runStoreCommand(options, *dataDir);
+    }
 
     std::unique_ptr<App::Demo> demo;
-    Gateway::Config::Policy policy;
+    std::optional<Gateway::Config::Policy> configured;
+    QString configuredSource;
     if (options.demo) {
         if (!options.configPath.isEmpty()) {
             std::fprintf(stderr, "switchyard: --demo uses its own policy; ignoring --config %s\n",
@@ -110,24 +127,87 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "switchyard: %s\n", qPrintable(demoPolicy.error()));
             return 1;
         }
-        policy = std::move(demoPolicy).value();
+        configured = std::move(demoPolicy).value();
+        configuredSource = QStringLiteral("the demo");
     } else if (!options.configPath.isEmpty()) {
         auto loaded = Gateway::Config::loadPolicyFile(options.configPath, Gateway::Config::processEnvironment());
         if (!loaded) {
             std::fprintf(stderr, "switchyard: invalid configuration: %s\n", qPrintable(loaded.error().toString()));
             return 2;
         }
-        policy = std::move(loaded).value();
+        configured = std::move(loaded).value();
+        configuredSource = options.configPath;
     }
+
+    // The store: request log writer first (its queue outlives the workers), then the
+    // policy service, which applies new versions to the running gateway.
+    auto logWriter = Storage::LogWriter::start({Storage::Database::defaultPath(*dataDir)});
+    if (!logWriter) {
+        std::fprintf(stderr, "switchyard: %s\n", qPrintable(logWriter.error()));
+        return 1;
+    }
+    // The store's thread applies new versions; the lock keeps the runtime alive meanwhile.
+    std::mutex runningMutex;
+    Gateway::GatewayRuntime *running = nullptr;
+    Storage::PolicyService::Options storeOptions;
+    storeOptions.dataDirectory = *dataDir;
+    storeOptions.log = logWriter->get();
+    storeOptions.apply = [&running, &runningMutex](const Gateway::Config::Policy &next) {
+        const std::lock_guard lock {runningMutex};
+        if (running) {
+            running->applyPolicy(next);
+        }
+    };
+    auto store = Storage::PolicyService::start(storeOptions);
+    if (!store) {
+        std::fprintf(stderr, "switchyard: %s\n", qPrintable(store.error()));
+        return 1;
+    }
+    if (configured) {
+        // A file may carry "***" (an export without secrets): those keep stored values.
+        auto active = store.value()->activePolicy();
+        auto resolved = Gateway::Config::resolveRedactedSecrets(*configured, active ? active.value() : Gateway::Config::Policy {});
+        if (!resolved) {
+            auto error = resolved.error();
+            error.source = configuredSource;
+            std::fprintf(stderr, "switchyard: invalid configuration: %s\n", qPrintable(error.toString()));
+            return 2;
+        }
+        configured = std::move(resolved).value();
+    }
+    auto boot = store.value()->bootstrap(configured, configuredSource);
+    if (!boot) {
+        std::fprintf(stderr, "switchyard: policy store: %s\n", qPrintable(boot.error()));
+        return 1;
+    }
+    Gateway::Config::Policy policy = boot->policy.value_or(Gateway::Config::Policy {});
     if (!applyOverrides(options, policy)) {
         return 2;
     }
+    QByteArray adminToken = policy.gateway.adminToken;
+    if (adminToken.isEmpty()) {
+        auto generated = Storage::loadOrCreateAdminToken(*dataDir);
+        if (!generated) {
+            std::fprintf(stderr, "switchyard: %s\n", qPrintable(generated.error()));
+            return 1;
+        }
+        adminToken = generated.value();
+    }
 
     Gateway::GatewayRuntime runtime {policy};
+    runtime.setRequestLog(logWriter->get());
+    runtime.setAdminService(store->get());
+    if (policy.gateway.adminToken.isEmpty()) {
+        runtime.setFallbackAdminToken(adminToken);
+    }
     const auto port = runtime.start();
     if (!port) {
         std::fprintf(stderr, "switchyard: %s\n", qPrintable(port.error()));
         return 1;
+    }
+    {
+        const std::lock_guard lock {runningMutex};
+        running = &runtime;
     }
 
     const bool terminal = !gui && ::isatty(STDOUT_FILENO) == 1;
@@ -135,7 +215,10 @@ int main(int argc, char **argv)
         App::logLine("info", "listening",
                      {App::LogField("url", runtime.baseUrl()), App::LogField("threads", runtime.statusSnapshot().threads),
                       App::LogField("routes", static_cast<int>(policy.routes.size())),
-                      App::LogField("data_dir", *dataDir)});
+                      App::LogField("policy_version", boot->versionId), App::LogField("data_dir", *dataDir)});
+        // Shown like a notebook server's token: the operator needs it for /admin/v1/.
+        App::logLine("info", "admin API", {App::LogField("url", runtime.baseUrl().chopped(3) + QStringLiteral("/admin/v1/")),
+                                           App::LogField("token", adminToken)});
         if (policy.routes.empty() && !options.demo) {
             App::logLine("warn", "no routes configured; pass --config FILE or --demo");
         }
@@ -177,12 +260,14 @@ int main(int argc, char **argv)
         guiApp->setQuitOnLastWindowClosed(false);
         QObject::connect(guiApp, &QGuiApplication::lastWindowClosed, &shutdown, requestShutdown);
         window = std::make_unique<Ui::MainWindow>(runtime);
+        window->setAdminToken(adminToken);
         window->show();
     }
 #endif
     if (!gui) {
         if (terminal) {
             terminalConsole = std::make_unique<App::TerminalConsole>(runtime);
+            terminalConsole->setAdminToken(adminToken);
             QObject::connect(terminalConsole.get(), &App::TerminalConsole::quitRequested, &shutdown, requestShutdown);
             terminalConsole->start();
         } else {
@@ -192,6 +277,10 @@ int main(int argc, char **argv)
     }
 
     const int code = QCoreApplication::exec();
+    {
+        const std::lock_guard lock {runningMutex};
+        running = nullptr; // the runtime is about to go
+    }
     if (terminalConsole) {
         terminalConsole->stop();
     }

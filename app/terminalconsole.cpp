@@ -588,7 +588,7 @@ void TerminalConsole::redraw()
     if (!m_active) {
         return;
     }
-    const QByteArray frame = renderFrame(m_status.statusSnapshot(), m_width, m_height, m_view);
+    const QByteArray frame = renderFrame(m_status.statusSnapshot(), m_width, m_height, m_view, m_adminToken);
     QByteArray out;
     out.reserve(frame.size() + FrameBegin.size() + FrameEnd.size());
     out += FrameBegin;
@@ -597,7 +597,8 @@ void TerminalConsole::redraw()
     writeAll(STDOUT_FILENO, out);
 }
 
-QByteArray TerminalConsole::renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view)
+QByteArray TerminalConsole::renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view,
+                                        const QByteArray &adminToken)
 {
     width = std::max(width, 1);
     height = std::max(height, 1);
@@ -619,7 +620,8 @@ QByteArray TerminalConsole::renderFrame(const Gateway::StatusSnapshot &snapshot,
         line.text(QStringLiteral(" requests %1  errors %2 (%3)  threads %4")
                       .arg(count(snapshot.totalRequests), count(snapshot.totalErrors),
                            errorPercent(snapshot.totalErrors, snapshot.totalRequests))
-                      .arg(snapshot.threads),
+                      .arg(snapshot.threads) +
+                      (adminToken.isEmpty() ? QString() : QStringLiteral("  admin token ") + QString::fromLatin1(adminToken)),
                   Dim);
         lines.push_back(line.bytes());
     }

@@ -40,7 +40,12 @@ public:
 
     // One frame of exactly the given size, without the cursor-positioning prefix;
     // lines are separated by "\r\n".
-    static QByteArray renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view);
+    static QByteArray renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view,
+                                  const QByteArray &adminToken = {});
+
+    // Shown in the header, like a notebook server's token, so the operator can use the
+    // admin API; empty hides it.
+    void setAdminToken(const QByteArray &token) { m_adminToken = token; }
 
 signals:
     void quitRequested();
@@ -61,6 +66,7 @@ private:
     int m_height = 24;
     View m_view = View::All;
     bool m_active = false;
+    QByteArray m_adminToken;
 };
 
 } // namespace App

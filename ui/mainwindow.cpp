@@ -221,6 +221,21 @@ void MainWindow::updateHealth(const Gateway::StatusSnapshot &snapshot)
                                   .arg(HealthWindowSamples * ThroughputChart::SampleIntervalSeconds));
 }
 
+void MainWindow::setAdminToken(const QByteArray &token)
+{
+    m_adminToken = token;
+    if (!m_copyTokenButton) {
+        m_copyTokenButton = new QToolButton;
+        m_copyTokenButton->setText(tr("Copy admin token"));
+        m_copyTokenButton->setToolTip(tr("Copy the bearer token of the admin API (/admin/v1/...)"));
+        m_copyTokenButton->setAutoRaise(true);
+        connect(m_copyTokenButton, &QToolButton::clicked, this,
+                [this] { QGuiApplication::clipboard()->setText(QString::fromLatin1(m_adminToken)); });
+        statusBar()->addWidget(m_copyTokenButton);
+    }
+    m_copyTokenButton->setVisible(!token.isEmpty());
+}
+
 void MainWindow::copyBaseUrl()
 {
     QGuiApplication::clipboard()->setText(m_baseUrlLabel->text());

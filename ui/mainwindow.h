@@ -32,6 +32,9 @@ public:
     static constexpr int RefreshIntervalMs = 500;
 
     explicit MainWindow(const Gateway::StatusProvider &status, QWidget *parent = nullptr);
+
+    // Offers the admin API token (Copy button in the status bar); empty hides it.
+    void setAdminToken(const QByteArray &token);
     ~MainWindow() override;
 
 private:
@@ -64,6 +67,8 @@ private:
     std::optional<Totals> m_lastSampleTotals; // unset until the first snapshot
     std::deque<Totals> m_healthWindow; // one entry per chart sample, bounded
     bool m_columnsSized = false;
+    QToolButton *m_copyTokenButton = nullptr;
+    QByteArray m_adminToken;
 };
 
 } // namespace Ui

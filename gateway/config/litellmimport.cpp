@@ -3,7 +3,6 @@
 #include "policyloader.h"
 #include "policywriter.h"
 
-#include <QHash>
 #include <QLocale>
 #include <QRegularExpression>
 #include <QSet>
@@ -12,7 +11,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <functional>
 #include <optional>
 
 namespace Gateway::Config {

@@ -81,6 +81,8 @@ CurlMulti::CurlMulti(QObject *parent)
     for (const char *name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
         m_honourProxyEnvironment = m_honourProxyEnvironment || qEnvironmentVariableIsSet(name);
     }
+    m_curlTimer.setParent(this); // parented: they follow the object to its thread
+    m_deadlineTimer.setParent(this);
     m_curlTimer.setSingleShot(true);
     connect(&m_curlTimer, &QTimer::timeout, this, &CurlMulti::onCurlTimer);
     m_deadlineTimer.setInterval(DEADLINE_SWEEP_MS);

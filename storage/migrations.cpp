@@ -1,0 +1,168 @@
+#include "migrations.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+
+namespace Storage {
+
+namespace {
+
+std::vector<MigrationStep> buildSteps()
+{
+    std::vector<MigrationStep> steps;
+
+    steps.push_back(MigrationStep {1, {
+        QStringLiteral("CREATE TABLE policy_versions ("
+                       " id INTEGER PRIMARY KEY,"
+                       " created_at_ms INTEGER NOT NULL,"
+                       " author TEXT NOT NULL,"
+                       " comment TEXT NOT NULL,"
+                       " content_hash TEXT NOT NULL,"
+                       " document BLOB NOT NULL)"),
+        // A singleton row: the CHECK makes a second "active" pointer impossible.
+        QStringLiteral("CREATE TABLE active_policy ("
+                       " id INTEGER PRIMARY KEY CHECK (id = 1),"
+                       " version_id INTEGER NOT NULL REFERENCES policy_versions(id))"),
+        QStringLiteral("CREATE TABLE secrets ("
+                       " name TEXT PRIMARY KEY,"
+                       " sealed BLOB NOT NULL,"
+                       " updated_at_ms INTEGER NOT NULL)"),
+    }});
+
+    steps.push_back(MigrationStep {2, {
+        QStringLiteral("CREATE TABLE request_log ("
+                       " id INTEGER PRIMARY KEY,"
+                       " finished_at_ms INTEGER NOT NULL,"
+                       " request_id TEXT NOT NULL,"
+                       " virtual_key TEXT NOT NULL,"
+                       " route TEXT NOT NULL,"
+                       " backend TEXT NOT NULL,"
+                       " endpoint TEXT NOT NULL,"
+                       " status INTEGER NOT NULL,"
+                       " error_class TEXT NOT NULL,"
+                       " latency_ms REAL NOT NULL,"
+                       " ttft_ms REAL NOT NULL,"
+                       " tokens_in INTEGER NOT NULL,"
+                       " tokens_out INTEGER NOT NULL,"
+                       " cost_usd REAL NOT NULL,"
+                       " attempts INTEGER NOT NULL,"
+                       " stream INTEGER NOT NULL)"),
+        // Retention deletes by age; time-range queries filter by it.
+        QStringLiteral("CREATE INDEX request_log_finished_at ON request_log (finished_at_ms)"),
+        // Per-route history in the console and the admin API.
+        QStringLiteral("CREATE INDEX request_log_route_finished_at ON request_log (route, finished_at_ms)"),
+        QStringLiteral("CREATE TABLE events ("
+                       " id INTEGER PRIMARY KEY,"
+                       " at_ms INTEGER NOT NULL,"
+                       " kind TEXT NOT NULL,"
+                       " subject TEXT NOT NULL,"
+                       " detail TEXT NOT NULL)"),
+        QStringLiteral("CREATE INDEX events_kind_at ON events (kind, at_ms)"),
+    }});
+
+    return steps;
+}
+
+QString errorText(const QSqlQuery &query)
+{
+    return query.lastError().text();
+}
+
+bool execute(QSqlDatabase &db, const QString &sql, QString *error)
+{
+    QSqlQuery query {db};
+    if (!query.exec(sql)) {
+        *error = QStringLiteral("%1: %2").arg(sql, errorText(query));
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+const std::vector<MigrationStep> &migrationSteps()
+{
+    static const std::vector<MigrationStep> steps = buildSteps();
+    return steps;
+}
+
+int currentSchemaVersion()
+{
+    return migrationSteps().back().version;
+}
+
+Gateway::Expected<int, QString> schemaVersion(QSqlDatabase &db)
+{
+    QSqlQuery query {db};
+    if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next()) {
+        return Gateway::Unexpected {QStringLiteral("cannot read the schema version: %1").arg(errorText(query))};
+    }
+    return query.value(0).toInt();
+}
+
+Gateway::Expected<int, QString> migrate(QSqlDatabase &db)
+{
+    const int target = currentSchemaVersion();
+    for (const MigrationStep &step : migrationSteps()) {
+        // A cheap check outside a transaction keeps an up-to-date database from taking
+        // the write lock on every open.
+        auto before = schemaVersion(db);
+        if (!before) {
+            return before;
+        }
+        if (*before > target) {
+            return Gateway::Unexpected {QStringLiteral(
+                "the database has schema version %1, newer than this build understands (%2); "
+                "it was written by a later Switchyard release: run that release or restore a backup")
+                                            .arg(*before).arg(target)};
+        }
+        if (*before >= step.version) {
+            continue;
+        }
+
+        QString error;
+        if (!execute(db, QStringLiteral("BEGIN IMMEDIATE"), &error)) {
+            return Gateway::Unexpected {QStringLiteral("migration to version %1 failed: %2").arg(step.version).arg(error)};
+        }
+        auto inside = schemaVersion(db);
+        if (!inside) {
+            execute(db, QStringLiteral("ROLLBACK"), &error);
+            return inside;
+        }
+        if (*inside >= step.version) {
+            // Another connection applied this step between the check and the lock.
+            if (!execute(db, QStringLiteral("COMMIT"), &error)) {
+                return Gateway::Unexpected {error};
+            }
+            continue;
+        }
+        if (*inside != step.version - 1) {
+            execute(db, QStringLiteral("ROLLBACK"), &error);
+            return Gateway::Unexpected {QStringLiteral("the database has schema version %1; no migration step leads from it to %2")
+                                            .arg(*inside).arg(step.version)};
+        }
+
+        bool ok = true;
+        for (const QString &statement : step.statements) {
+            if (!execute(db, statement, &error)) {
+                ok = false;
+                break;
+            }
+        }
+        // user_version lives in the database header, which is part of the transaction.
+        if (ok) {
+            ok = execute(db, QStringLiteral("PRAGMA user_version = %1").arg(step.version), &error);
+        }
+        if (ok) {
+            ok = execute(db, QStringLiteral("COMMIT"), &error);
+        }
+        if (!ok) {
+            QString ignored;
+            execute(db, QStringLiteral("ROLLBACK"), &ignored);
+            return Gateway::Unexpected {QStringLiteral("migration to version %1 failed: %2").arg(step.version).arg(error)};
+        }
+    }
+    return schemaVersion(db);
+}
+
+} // namespace Storage

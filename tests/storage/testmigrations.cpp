@@ -1,0 +1,221 @@
+// The schema path: a fresh file reaches the current version, a version-1 file written by
+// the first release is upgraded with its data intact, a newer file is refused.
+
+#include "database.h"
+#include "migrations.h"
+
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+using Storage::Database;
+
+namespace {
+
+QVariant scalar(QSqlDatabase db, const QString &sql)
+{
+    QSqlQuery query {db};
+    if (!query.exec(sql) || !query.next()) {
+        qWarning() << sql << query.lastError().text();
+        return {};
+    }
+    return query.value(0);
+}
+
+// A connection that bypasses Database, to build files the way an older release did.
+class RawConnection final {
+public:
+    explicit RawConnection(const QString &path)
+        : m_name {QStringLiteral("raw-%1").arg(++s_counter)}
+    {
+        m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
+        m_db.setDatabaseName(path);
+        QVERIFY2(m_db.open(), qPrintable(m_db.lastError().text()));
+    }
+    ~RawConnection()
+    {
+        m_db.close();
+        m_db = QSqlDatabase {};
+        QSqlDatabase::removeDatabase(m_name);
+    }
+    Q_DISABLE_COPY_MOVE(RawConnection)
+
+    bool exec(const QString &sql)
+    {
+        QSqlQuery query {m_db};
+        if (!query.exec(sql)) {
+            qWarning() << sql << query.lastError().text();
+            return false;
+        }
+        return true;
+    }
+
+private:
+    static inline int s_counter = 0;
+    QString m_name;
+    QSqlDatabase m_db;
+};
+
+} // namespace
+
+class TestMigrations final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void init();
+
+    void freshDatabaseReachesCurrentVersion();
+    void connectionSettings();
+    void versionOneDatabaseIsMigrated();
+    void newerVersionIsRefused();
+    void reopeningIsANoOp();
+    void notADatabaseIsRefused();
+    void stepsAreOrdered();
+
+private:
+    QString dbPath() const { return Database::defaultPath(m_dir->path()); }
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void TestMigrations::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestMigrations::freshDatabaseReachesCurrentVersion()
+{
+    auto db = Database::open(dbPath());
+    QVERIFY2(db, db ? "" : qPrintable(db.error()));
+    QCOMPARE(Storage::currentSchemaVersion(), 2);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 2);
+
+    const QStringList tables = (*db)->connection().tables();
+    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events"}) {
+        QVERIFY2(tables.contains(QLatin1String(table)), table);
+    }
+    const QStringList indexes {QStringLiteral("request_log_finished_at"), QStringLiteral("request_log_route_finished_at"),
+                               QStringLiteral("events_kind_at")};
+    for (const QString &index : indexes) {
+        QCOMPARE(scalar((*db)->connection(),
+                        QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '%1'").arg(index))
+                     .toInt(),
+                 1);
+    }
+}
+
+void TestMigrations::connectionSettings()
+{
+    auto db = Database::open(dbPath());
+    QVERIFY(db);
+    QSqlDatabase connection = (*db)->connection();
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA synchronous")).toInt(), 1); // NORMAL
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA foreign_keys")).toInt(), 1);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA busy_timeout")).toInt(), 5000);
+
+    // Foreign keys are enforced: the active pointer cannot name a missing version.
+    QSqlQuery query {connection};
+    QVERIFY(!query.exec(QStringLiteral("INSERT INTO active_policy (id, version_id) VALUES (1, 42)")));
+}
+
+void TestMigrations::versionOneDatabaseIsMigrated()
+{
+    {
+        // Exactly what version 1 created, plus data.
+        RawConnection raw {dbPath()};
+        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE policy_versions (id INTEGER PRIMARY KEY, created_at_ms INTEGER NOT NULL,"
+                                        " author TEXT NOT NULL, comment TEXT NOT NULL, content_hash TEXT NOT NULL,"
+                                        " document BLOB NOT NULL)")));
+        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE active_policy (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                                        " version_id INTEGER NOT NULL REFERENCES policy_versions(id))")));
+        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE secrets (name TEXT PRIMARY KEY, sealed BLOB NOT NULL,"
+                                        " updated_at_ms INTEGER NOT NULL)")));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO policy_versions VALUES (7, 1000, 'alice', 'first', 'hash7', x'6465636b')")));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO active_policy VALUES (1, 7)")));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO secrets VALUES ('openai', x'00ff', 2000)")));
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 1")));
+    }
+
+    auto db = Database::open(dbPath());
+    QVERIFY2(db, db ? "" : qPrintable(db.error()));
+    QSqlDatabase connection = (*db)->connection();
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), Storage::currentSchemaVersion());
+
+    // Version-1 data is untouched.
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT author || '/' || comment || '/' || content_hash FROM policy_versions WHERE id = 7"))
+                 .toString(),
+             QStringLiteral("alice/first/hash7"));
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT document FROM policy_versions WHERE id = 7")).toByteArray(), QByteArray("deck"));
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT version_id FROM active_policy")).toInt(), 7);
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT sealed FROM secrets WHERE name = 'openai'")).toByteArray(),
+             QByteArray::fromHex("00ff"));
+
+    // Version-2 tables exist and work.
+    QSqlQuery insert {connection};
+    QVERIFY2(insert.exec(QStringLiteral("INSERT INTO events (at_ms, kind, subject, detail) VALUES (1, 'k', 's', '{}')")),
+             qPrintable(insert.lastError().text()));
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM request_log")).toInt(), 0);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
+}
+
+void TestMigrations::newerVersionIsRefused()
+{
+    {
+        RawConnection raw {dbPath()};
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 99")));
+    }
+    auto db = Database::open(dbPath());
+    QVERIFY(!db);
+    QVERIFY2(db.error().contains(QLatin1String("99")), qPrintable(db.error()));
+    QVERIFY2(db.error().contains(QLatin1String("newer")), qPrintable(db.error()));
+    QVERIFY2(db.error().contains(dbPath()), qPrintable(db.error()));
+
+    // Refusal changed nothing: still refused.
+    auto again = Database::open(dbPath());
+    QVERIFY(!again);
+}
+
+void TestMigrations::reopeningIsANoOp()
+{
+    {
+        auto db = Database::open(dbPath());
+        QVERIFY(db);
+        QVERIFY((*db)->execute(QStringLiteral("INSERT INTO events (at_ms, kind, subject, detail) VALUES (1, 'k', 's', '')")));
+    }
+    // A second connection while the first is open, as the log writer does.
+    auto first = Database::open(dbPath());
+    auto second = Database::open(dbPath());
+    QVERIFY(first);
+    QVERIFY(second);
+    QVERIFY((*first)->connectionName() != (*second)->connectionName());
+    QCOMPARE(scalar((*second)->connection(), QStringLiteral("SELECT count(*) FROM events")).toInt(), 1);
+    QCOMPARE(scalar((*second)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), Storage::currentSchemaVersion());
+}
+
+void TestMigrations::notADatabaseIsRefused()
+{
+    QFile file {dbPath()};
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray(4096, 'x'));
+    file.close();
+    auto db = Database::open(dbPath());
+    QVERIFY(!db);
+    QVERIFY2(db.error().contains(dbPath()), qPrintable(db.error()));
+}
+
+void TestMigrations::stepsAreOrdered()
+{
+    int expected = 1;
+    for (const Storage::MigrationStep &step : Storage::migrationSteps()) {
+        QCOMPARE(step.version, expected++);
+        QVERIFY(!step.statements.isEmpty());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestMigrations)
+#include "testmigrations.moc"
