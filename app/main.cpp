@@ -141,7 +141,15 @@ int main(int argc, char **argv)
 
     // The store: request log writer first (its queue outlives the workers), then the
     // policy service, which applies new versions to the running gateway.
-    auto logWriter = Storage::LogWriter::start({Storage::Database::defaultPath(*dataDir)});
+    // Retention comes from the policy; the file's section, when given, wins over the
+    // stored one (which is what bootstrap will store anyway).
+    Storage::LogWriter::Options logOptions;
+    logOptions.databasePath = Storage::Database::defaultPath(*dataDir);
+    if (configured) {
+        logOptions.retentionDays = configured->requestLog.retentionDays;
+        logOptions.maxRows = configured->requestLog.maxRows;
+    }
+    auto logWriter = Storage::LogWriter::start(logOptions);
     if (!logWriter) {
         std::fprintf(stderr, "switchyard: %s\n", qPrintable(logWriter.error()));
         return 1;

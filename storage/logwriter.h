@@ -84,9 +84,9 @@ public:
     void flush();
 
     // Rows committed to request_log and events.
-    quint64 writtenRows() const { return m_written.load(std::memory_order_relaxed); }
+    quint64 writtenRows() const override { return m_written.load(std::memory_order_relaxed); }
     // Jobs refused because the queue was full.
-    quint64 droppedRows() const { return m_dropped.load(std::memory_order_relaxed); }
+    quint64 droppedRows() const override { return m_dropped.load(std::memory_order_relaxed); }
     // Rows that reached the writer but could not be written (SQL error, busy > 5 s).
     quint64 failedRows() const { return m_failed.load(std::memory_order_relaxed); }
     // Transactions committed with at least one row.

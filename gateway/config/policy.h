@@ -95,8 +95,18 @@ struct GatewaySettings {
     bool operator==(const GatewaySettings &) const = default;
 };
 
+// The request log (one row per request, in SQLite, written off the hot path).
+struct RequestLogSettings {
+    bool enabled = true;
+    int retentionDays = 30;    // rows older than this are deleted; 0 = keep by age
+    qint64 maxRows = 1000000;  // oldest rows beyond this are deleted; 0 = no limit
+
+    bool operator==(const RequestLogSettings &) const = default;
+};
+
 struct Policy {
     GatewaySettings gateway;
+    RequestLogSettings requestLog;
     std::vector<Provider> providers;
     std::vector<Route> routes;
     std::vector<VirtualKey> virtualKeys;

@@ -114,6 +114,18 @@ public:
         return value;
     }
 
+    bool boolean(const YAML::Node &node, const QString &field) const
+    {
+        const QString text = string(node, field);
+        if (text == u"true") {
+            return true;
+        }
+        if (text != u"false") {
+            fail(node, field, QStringLiteral("expected true or false"));
+        }
+        return false;
+    }
+
     double number(const YAML::Node &node, const QString &field) const
     {
         bool ok = false;
@@ -546,9 +558,26 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
         return policy;
     }
     reader.requireMap(root, QString());
-    reader.checkKeys(root, QString(), {"gateway", "providers", "routes", "virtual_keys"});
+    reader.checkKeys(root, QString(), {"gateway", "request_log", "providers", "routes", "virtual_keys"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
+    }
+    if (root["request_log"]) {
+        const YAML::Node node = root["request_log"];
+        const QString field = QStringLiteral("request_log");
+        reader.requireMap(node, field);
+        reader.checkKeys(node, field, {"enabled", "retention_days", "max_rows"});
+        if (node["enabled"]) {
+            policy.requestLog.enabled = reader.boolean(node["enabled"], QStringLiteral("request_log.enabled"));
+        }
+        if (node["retention_days"]) {
+            policy.requestLog.retentionDays =
+                static_cast<int>(reader.integer(node["retention_days"], QStringLiteral("request_log.retention_days"), 0, 36500));
+        }
+        if (node["max_rows"]) {
+            policy.requestLog.maxRows =
+                reader.integer(node["max_rows"], QStringLiteral("request_log.max_rows"), 0, 1000000000000LL);
+        }
     }
     if (root["providers"]) {
         reader.requireSequence(root["providers"], QStringLiteral("providers"));

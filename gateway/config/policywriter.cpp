@@ -30,6 +30,8 @@ struct Node {
     static Node string(const QByteArray &value) { return Node {Kind::String, value, {}, {}, false}; }
     static Node string(const QString &value) { return string(value.toUtf8()); }
     static Node integer(qint64 value) { return Node {Kind::Number, QByteArray::number(value), {}, {}, false}; }
+    // Booleans print bare in YAML and JSON alike, as numbers do.
+    static Node boolean(bool value) { return Node {Kind::Number, value ? "true" : "false", {}, {}, false}; }
     static Node list(bool compact) { return Node {Kind::List, {}, {}, {}, compact}; }
     static Node map(bool compact) { return Node {Kind::Map, {}, {}, {}, compact}; }
 
@@ -160,7 +162,12 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
         virtualKeys.items.push_back(virtualKeyNode(key, secrets));
     }
     Node root = Node::map(false);
+    Node requestLog = Node::map(false);
+    requestLog.add("enabled", Node::boolean(policy.requestLog.enabled))
+        .add("retention_days", Node::integer(policy.requestLog.retentionDays))
+        .add("max_rows", Node::integer(policy.requestLog.maxRows));
     root.add("gateway", gatewayNode(policy.gateway, secrets))
+        .add("request_log", std::move(requestLog))
         .add("providers", std::move(providers))
         .add("routes", std::move(routes))
         .add("virtual_keys", std::move(virtualKeys));

@@ -524,7 +524,8 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
     } else if (m_attemptIndex > 0) {
         route.fallbacks.fetch_add(1, std::memory_order_relaxed);
     }
-    if (RequestLogSink *log = m_worker.environment().requestLog) {
+    RequestLogSink *log = m_worker.environment().requestLog;
+    if (log && m_setup.table->policy().requestLog.enabled) {
         RequestLogEntry entry;
         entry.finishedAtMs = QDateTime::currentMSecsSinceEpoch();
         entry.requestId = m_setup.requestId;

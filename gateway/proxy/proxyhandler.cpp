@@ -211,7 +211,7 @@ void ProxyHandler::logRefusal(const QByteArray &requestId, const QByteArray &pat
                               const QString &keyName, const Refusal &refusal, std::chrono::steady_clock::time_point receivedAt)
 {
     RequestLogSink *log = m_worker.environment().requestLog;
-    if (!log) {
+    if (!log || !m_worker.table()->policy().requestLog.enabled) {
         return;
     }
     RequestLogEntry entry;

@@ -108,6 +108,14 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
     out += "switchyard_active_requests " + QByteArray::number(active) + '\n';
     out += "# HELP switchyard_uptime_seconds Seconds since the gateway started.\n# TYPE switchyard_uptime_seconds gauge\n";
     out += "switchyard_uptime_seconds " + QByteArray::number(static_cast<double>(m_uptime.elapsed()) / 1000.0) + '\n';
+    if (const RequestLogSink *log = m_environment.requestLog) {
+        out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
+               "# TYPE switchyard_request_log_rows_total counter\n";
+        out += "switchyard_request_log_rows_total " + QByteArray::number(log->writtenRows()) + '\n';
+        out += "# HELP switchyard_request_log_dropped_total Request-log rows dropped because the writer fell behind.\n"
+               "# TYPE switchyard_request_log_dropped_total counter\n";
+        out += "switchyard_request_log_dropped_total " + QByteArray::number(log->droppedRows()) + '\n';
+    }
 }
 
 StatusSnapshot GatewayRuntime::statusSnapshot() const

@@ -30,6 +30,10 @@ class RequestLogSink {
 public:
     virtual ~RequestLogSink() = default;
     virtual void record(RequestLogEntry &&entry) = 0;
+
+    // For metrics: rows committed, and rows dropped because the writer fell behind.
+    virtual quint64 writtenRows() const = 0;
+    virtual quint64 droppedRows() const = 0;
 };
 
 } // namespace Gateway

@@ -284,7 +284,12 @@ Transfer::Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_request.connectTimeoutMs));
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    if (m_request.url.startsWith("https:")) {
+        // Over TLS, wait for a connection that might offer HTTP/2 multiplexing rather than
+        // opening a parallel one. Plain HTTP/1.1 never multiplexes, and waiting there
+        // serialises a burst of new requests behind the first connect.
+        curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    }
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     // Upstream bodies are passed through byte for byte, compressed or not.

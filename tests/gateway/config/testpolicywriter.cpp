@@ -101,8 +101,8 @@ private slots:
         QCOMPARE(error.error, QJsonParseError::NoError);
         QVERIFY(document.isObject());
         QCOMPARE(document.object().keys(),
-                 (QStringList {QStringLiteral("gateway"), QStringLiteral("providers"), QStringLiteral("routes"),
-                               QStringLiteral("virtual_keys")}));
+                 (QStringList {QStringLiteral("gateway"), QStringLiteral("providers"), QStringLiteral("request_log"),
+                               QStringLiteral("routes"), QStringLiteral("virtual_keys")}));
         QCOMPARE(document.object().value(QStringLiteral("routes")).toArray().at(0).toObject().value(
                      QStringLiteral("targets")).toArray().at(1).toObject().value(QStringLiteral("weight")).toDouble(),
                  0.25);
@@ -126,6 +126,10 @@ private slots:
                             "  idle_timeout_ms: 60000\n"
                             "  max_connections: 10000\n"
                             "  drain_timeout_ms: 10000\n"
+                            "request_log:\n"
+                            "  enabled: true\n"
+                            "  retention_days: 30\n"
+                            "  max_rows: 1000000\n"
                             "providers:\n"
                             "  - name: openai\n"
                             "    type: openai\n"
@@ -157,6 +161,11 @@ private slots:
                             "    \"idle_timeout_ms\": 60000,\n"
                             "    \"max_connections\": 10000,\n"
                             "    \"drain_timeout_ms\": 10000\n"
+                            "  },\n"
+                            "  \"request_log\": {\n"
+                            "    \"enabled\": true,\n"
+                            "    \"retention_days\": 30,\n"
+                            "    \"max_rows\": 1000000\n"
                             "  },\n"
                             "  \"providers\": [\n"
                             "    {\n"

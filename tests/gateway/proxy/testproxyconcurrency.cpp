@@ -28,7 +28,8 @@ void TestProxyConcurrency::twoHundredConcurrentStreamsComplete()
     SimulatedUpstream gpuA {QStringLiteral("gpu-a"), Flavor::OpenAi};
     SimulatedUpstream gpuB {QStringLiteral("gpu-b"), Flavor::OpenAi};
     Behaviour behaviour;
-    behaviour.interTokenMs = 2; // streams overlap in time instead of finishing at once
+    // Every stream parks after its first event, so all 200 are provably open at once.
+    behaviour.holdStreamAfterChunks = 1;
     behaviour.capacityTokens = 1 << 20;
     gpuA.setBehaviour(behaviour);
     gpuB.setBehaviour(behaviour);
@@ -54,8 +55,13 @@ routes:
                          ",\"messages\":[{\"role\":\"user\",\"content\":\"stream " + QByteArray::number(i) + "\"}]}");
         clients.push_back(std::move(client));
     }
-    // All requests are in flight together at some point.
-    QTRY_VERIFY_WITH_TIMEOUT(gpuA.inFlight() + gpuB.inFlight() > STREAMS / 2, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(gpuA.heldStreams() + gpuB.heldStreams(), STREAMS, 20000);
+    for (const auto &client : clients) {
+        QTRY_VERIFY_WITH_TIMEOUT(client->bodySoFar().contains("tok0"), 10000);
+    }
+    QCOMPARE(gateway->activeRequests(), STREAMS);
+    gpuA.releaseHeldStreams();
+    gpuB.releaseHeldStreams();
     for (int i = 0; i < STREAMS; ++i) {
         QVERIFY2(clients[static_cast<std::size_t>(i)]->waitForResponses(1, 30000), qPrintable(QString::number(i)));
         const auto response = clients[static_cast<std::size_t>(i)]->responses().constFirst();
