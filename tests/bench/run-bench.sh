@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Gateway benchmark: the latency the gateway adds over calling the upstream directly, and
 # its closed-loop maximum, measured in the same run as nginx doing the same proxying job.
+# A second gateway instance with the request log turned off is measured in the same
+# rotation, to show what writing one SQLite row per request costs.
 # See docs/BENCHMARKS.md for what is measured and why it is set up this way.
 #
 #   tests/bench/run-bench.sh --runs 5
@@ -17,11 +19,14 @@ usage: tests/bench/run-bench.sh [options]
   --warmup S           unmeasured seconds before each measurement (default 1)
   --rates "R1 R2"      open-loop request rates (default "1000 5000")
   --connections C      keep-alive connections used by the load generator (default 32)
-  --port-base P        upstream on P, nginx proxy on P+1, gateway on P+2 (default 18480)
+  --port-base P        upstream on P, nginx proxy on P+1, gateway on P+2, gateway-nolog
+                       on P+3 (default 18480)
   --load-core N        core for the load generator and the static upstream (default 0)
   --proxy-core N       core for nginx proxy and gateway (default 1)
   --no-build           skip dependency install and build; use what is in build-bench/
-  --no-gateway         measure direct and nginx only
+  --targets "T1 T2"    what to measure, any of direct nginx gateway gateway-nolog
+                       (default all four); direct is needed for added latency
+  --no-gateway         measure direct and nginx only (drops both gateways from --targets)
   --priority MODE      rt (SCHED_RR, default), nice (-20) or none, for every process under
                        test alike; falls back to what the user may set
 EOF
@@ -38,6 +43,7 @@ PROXY_CORE=1
 DO_BUILD=1
 WANT_GATEWAY=1
 PRIORITY_MODE=rt
+TARGET_LIST="direct nginx gateway gateway-nolog"
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -50,12 +56,29 @@ while [[ $# -gt 0 ]]; do
         --load-core) LOAD_CORE="$2"; shift 2 ;;
         --proxy-core) PROXY_CORE="$2"; shift 2 ;;
         --no-build) DO_BUILD=0; shift ;;
+        --targets) TARGET_LIST="$2"; shift 2 ;;
         --no-gateway) WANT_GATEWAY=0; shift ;;
         --priority) PRIORITY_MODE="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run-bench: unknown option $1" >&2; usage >&2; exit 64 ;;
     esac
 done
+
+# The requested targets, in their canonical order (the rotation starts from it).
+declare -A WANTED=()
+for t in $TARGET_LIST; do
+    case "$t" in
+        direct|nginx|gateway|gateway-nolog) WANTED[$t]=1 ;;
+        *) echo "run-bench: unknown target $t (use direct, nginx, gateway, gateway-nolog)" >&2; exit 64 ;;
+    esac
+done
+if [[ $WANT_GATEWAY == 0 ]]; then
+    unset 'WANTED[gateway]' 'WANTED[gateway-nolog]'
+fi
+[[ ${#WANTED[@]} -gt 0 ]] || { echo "run-bench: no targets left to measure" >&2; exit 64; }
+wanted() { [[ -n ${WANTED[$1]:-} ]]; }
+WANT_ANY_GATEWAY=0
+if wanted gateway || wanted gateway-nolog; then WANT_ANY_GATEWAY=1; fi
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
@@ -67,6 +90,7 @@ SUMMARY="$BUILD_DIR/bench-summary.md"
 UPSTREAM_PORT=$PORT_BASE
 PROXY_PORT=$((PORT_BASE + 1))
 GATEWAY_PORT=$((PORT_BASE + 2))
+GATEWAY_NOLOG_PORT=$((PORT_BASE + 3))
 URL_PATH=/v1/chat/completions
 
 log() { echo "run-bench: $*" >&2; }
@@ -98,7 +122,7 @@ if [[ $DO_BUILD == 1 ]]; then
         build_loadgen_alone
     else
         ninja -C "$BUILD_DIR" switchyard-loadgen >&2 || build_loadgen_alone
-        if [[ $WANT_GATEWAY == 1 ]] && ! ninja -C "$BUILD_DIR" switchyard >&2; then
+        if [[ $WANT_ANY_GATEWAY == 1 ]] && ! ninja -C "$BUILD_DIR" switchyard >&2; then
             GATEWAY_STATUS="build failed"
         fi
     fi
@@ -164,7 +188,7 @@ wait_ready() {
     return 1
 }
 
-for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$GATEWAY_PORT"; do
+for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$GATEWAY_PORT" "$GATEWAY_NOLOG_PORT"; do
     if port_in_use "$port"; then
         log "port $port is already in use; pick another --port-base"
         exit 1
@@ -191,8 +215,9 @@ PIDS+=("$PROXY_PID")
 wait_ready "$PROXY_PID" "http://127.0.0.1:$PROXY_PORT/healthz" \
     || { log "nginx proxy did not start:"; cat "$WORK_DIR"/proxy-*.log >&2; exit 1; }
 
-TARGETS=(direct nginx)
-declare -A TARGET_PORT=([direct]=$UPSTREAM_PORT [nginx]=$PROXY_PORT [gateway]=$GATEWAY_PORT)
+declare -A TARGET_PORT=([direct]=$UPSTREAM_PORT [nginx]=$PROXY_PORT [gateway]=$GATEWAY_PORT
+                       [gateway-nolog]=$GATEWAY_NOLOG_PORT)
+declare -A TARGET_STATUS=([gateway]="not measured" [gateway-nolog]="not measured")
 
 # Answers 2xx to the benchmark's own request? A gateway that returns errors fast would
 # otherwise look like a fast gateway.
@@ -204,16 +229,18 @@ chat_ok() {
     [[ $code == 2* ]]
 }
 
-if [[ $WANT_GATEWAY == 0 ]]; then
-    GATEWAY_STATUS="skipped (--no-gateway)"
-elif [[ $GATEWAY_STATUS == "not measured" ]]; then
-    if [[ ! -x $GATEWAY_BIN ]]; then
-        GATEWAY_STATUS="binary missing ($GATEWAY_BIN)"
-    else
-        cat >"$WORK_DIR/gateway.yaml" <<EOF
+# Starts one gateway instance: start_gateway NAME PORT REQUEST_LOG(true|false).
+# Same config apart from the request log, same core, each with its own fresh data
+# directory (so its own SQLite database). Sets TARGET_STATUS[NAME].
+start_gateway() {
+    local name=$1 port=$2 request_log=$3 pid
+    mkdir -p "$WORK_DIR/$name-data"
+    cat >"$WORK_DIR/$name.yaml" <<EOF
 gateway:
-  listen: 127.0.0.1:$GATEWAY_PORT
+  listen: 127.0.0.1:$port
   threads: 1
+request_log:
+  enabled: $request_log
 providers:
   - name: static
     type: openai-compatible
@@ -223,24 +250,50 @@ routes:
     targets:
       - {provider: static, model: bench-upstream}
 EOF
-        "${PRIORITY[@]}" taskset -c "$PROXY_CORE" "$GATEWAY_BIN" --headless --config "$WORK_DIR/gateway.yaml" --threads 1 \
-            >"$WORK_DIR/gateway.log" 2>&1 &
-        GATEWAY_PID=$!
-        PIDS+=("$GATEWAY_PID")
-        if ! wait_ready "$GATEWAY_PID" "http://127.0.0.1:$GATEWAY_PORT/healthz"; then
-            GATEWAY_STATUS="did not become ready on /healthz"
-            log "gateway: $GATEWAY_STATUS; last log lines:"
-            tail -n 20 "$WORK_DIR/gateway.log" >&2 || true
-        elif ! chat_ok "$GATEWAY_PORT"; then
-            GATEWAY_STATUS="ready, but POST $URL_PATH did not answer 2xx"
-            log "gateway: $GATEWAY_STATUS; last log lines:"
-            tail -n 20 "$WORK_DIR/gateway.log" >&2 || true
-        else
-            GATEWAY_STATUS="measured"
-            TARGETS+=(gateway)
-        fi
+    "${PRIORITY[@]}" taskset -c "$PROXY_CORE" "$GATEWAY_BIN" --headless --config "$WORK_DIR/$name.yaml" \
+        --data-dir "$WORK_DIR/$name-data" --threads 1 >"$WORK_DIR/$name.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    if ! wait_ready "$pid" "http://127.0.0.1:$port/healthz"; then
+        TARGET_STATUS[$name]="did not become ready on /healthz"
+    elif ! chat_ok "$port"; then
+        TARGET_STATUS[$name]="ready, but POST $URL_PATH did not answer 2xx"
+    else
+        TARGET_STATUS[$name]="measured"
+        return 0
     fi
-fi
+    log "$name: ${TARGET_STATUS[$name]}; last log lines:"
+    tail -n 20 "$WORK_DIR/$name.log" >&2 || true
+    return 1
+}
+
+# One value from a gateway's /metrics, or "n/a".
+gateway_metric() {
+    curl -sf --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null \
+        | awk -v name="$2" '$1 == name { print $2; found = 1 } END { if (!found) print "n/a" }' || echo n/a
+}
+
+for name in gateway gateway-nolog; do
+    if ! wanted "$name"; then
+        TARGET_STATUS[$name]="skipped ($([[ $WANT_GATEWAY == 0 ]] && echo --no-gateway || echo --targets))"
+    elif [[ $GATEWAY_STATUS != "not measured" ]]; then
+        TARGET_STATUS[$name]=$GATEWAY_STATUS
+    elif [[ ! -x $GATEWAY_BIN ]]; then
+        TARGET_STATUS[$name]="binary missing ($GATEWAY_BIN)"
+    elif [[ $name == gateway ]]; then
+        start_gateway gateway "$GATEWAY_PORT" true || true
+    else
+        start_gateway gateway-nolog "$GATEWAY_NOLOG_PORT" false || true
+    fi
+done
+
+TARGETS=()
+for t in direct nginx gateway gateway-nolog; do
+    if wanted "$t" && [[ ${TARGET_STATUS[$t]:-measured} == measured ]]; then
+        TARGETS+=("$t")
+    fi
+done
+[[ ${#TARGETS[@]} -gt 0 ]] || { log "nothing left to measure"; exit 1; }
 chat_ok "$UPSTREAM_PORT" && chat_ok "$PROXY_PORT" || { log "nginx does not answer the chat request"; exit 1; }
 
 # --- measurements -----------------------------------------------------------------------
@@ -252,7 +305,8 @@ for rate in $RATES; do MODES+=("rate:$rate"); done
 MODES+=(closed)
 n_targets=${#TARGETS[@]}
 total=$((RUNS * ${#MODES[@]} * n_targets))
-log "gateway: $GATEWAY_STATUS$([[ $GATEWAY_STATUS == measured ]] || echo '; measuring direct and nginx only')"
+log "gateway (request log on): ${TARGET_STATUS[gateway]}; gateway-nolog (request log off): ${TARGET_STATUS[gateway-nolog]}"
+log "targets: ${TARGETS[*]}"
 log "$total measurements of ${WARMUP}s + ${DURATION}s each; raw results in $RESULTS"
 
 count=0
@@ -280,7 +334,12 @@ done
     echo "Settings: runs $RUNS, ${DURATION}s measured + ${WARMUP}s warmup, $CONNECTIONS connections," \
         "load generator + upstream on core $LOAD_CORE, proxy on core $PROXY_CORE," \
         "priority ${PRIORITY[*]:-default}"
-    echo "Gateway: $GATEWAY_STATUS"
+    echo "Gateway: request log on: ${TARGET_STATUS[gateway]}; request log off (gateway-nolog): ${TARGET_STATUS[gateway-nolog]}"
+    if [[ ${TARGET_STATUS[gateway]} == measured ]]; then
+        echo "Request log (gateway): $(gateway_metric "$GATEWAY_PORT" switchyard_request_log_rows_total) rows written," \
+            "$(gateway_metric "$GATEWAY_PORT" switchyard_request_log_dropped_total) dropped;" \
+            "database $(du -sh "$WORK_DIR/gateway-data" 2>/dev/null | cut -f1) on $(df -T "$WORK_DIR" | awk 'NR == 2 { print $2 }')"
+    fi
     echo
     awk -v rates="$RATES" -f "$SCRIPT_DIR/summarize.awk" "$RESULTS"
 } | tee "$SUMMARY"

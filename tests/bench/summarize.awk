@@ -1,7 +1,9 @@
 # Turns build-bench/bench-results.jsonl into the markdown summary of docs/BENCHMARKS.md.
 # Every comparison is made inside one run first (added latency = proxy minus direct, and
 # gateway/nginx ratios), then the median over runs is reported: on a noisy machine the runs
-# drift, but the three targets inside one run see the same noise.
+# drift, but the targets inside one run see the same noise.
+# Targets: direct, nginx, gateway (request log on) and gateway-nolog (request log off); the
+# last one only feeds the "request log on vs off" table.
 # Plain POSIX awk (Debian's default mawk): no asort, no JSON library; the loadgen's JSON is flat.
 #
 # usage: awk -v rates="1000 5000" -f summarize.awk bench-results.jsonl
@@ -40,6 +42,10 @@ function fmt(x, decimals) {
     if (x == "")
         return "n/a"
     return sprintf("%." decimals "f", x)
+}
+
+function target_name(t) {
+    return t == 1 ? "direct" : (t == 2 ? "nginx" : (t == 3 ? "gateway" : "gateway-nolog"))
 }
 
 function verdict(x, limit, atMost) {
@@ -94,13 +100,27 @@ END {
                     add(m SUBSEP "ratio99", (p99[r, m, "gateway"] - p99[r, m, "direct"]) / n99)
             }
         }
-        for (t = 1; t <= 3; t++) {
-            tg = t == 1 ? "direct" : (t == 2 ? "nginx" : "gateway")
+        # Request log on (gateway) vs off (gateway-nolog), latency at each fixed rate.
+        for (i = 1; i <= nrates; i++) {
+            m = rate[i]
+            if (!((r, m, "gateway-nolog") in p50))
+                continue
+            add(m SUBSEP "gateway-nolog" SUBSEP "p50", p50[r, m, "gateway-nolog"])
+            add(m SUBSEP "gateway-nolog" SUBSEP "p99", p99[r, m, "gateway-nolog"])
+            if ((r, m, "gateway") in p50) {
+                add(m SUBSEP "logdiff50", p50[r, m, "gateway"] - p50[r, m, "gateway-nolog"])
+                add(m SUBSEP "logdiff99", p99[r, m, "gateway"] - p99[r, m, "gateway-nolog"])
+            }
+        }
+        for (t = 1; t <= 4; t++) {
+            tg = target_name(t)
             if ((r, "closed", tg) in rps)
                 add("closed" SUBSEP tg, rps[r, "closed", tg])
         }
         if (((r, "closed", "gateway") in rps) && ((r, "closed", "nginx") in rps) && rps[r, "closed", "nginx"] > 0)
             add("closed" SUBSEP "ratio", rps[r, "closed", "gateway"] / rps[r, "closed", "nginx"])
+        if (((r, "closed", "gateway") in rps) && ((r, "closed", "gateway-nolog") in rps) && rps[r, "closed", "gateway-nolog"] > 0)
+            add("closed" SUBSEP "logratio", rps[r, "closed", "gateway"] / rps[r, "closed", "gateway-nolog"])
     }
 
     nruns = 0
@@ -131,18 +151,43 @@ END {
         fmt(median(values["closed", "direct"]), 0), fmt(median(values["closed", "nginx"]), 0),
         fmt(median(values["closed", "gateway"]), 0), fmt(median(values["closed", "ratio"]), 2)
 
+    print ""
+    print "Request log on vs off: gateway (request_log.enabled: true) and gateway-nolog"
+    print "(request_log.enabled: false), same config, same core. on - off and on/off are per-run values, then the median."
+    print ""
+    print "| rate (req/s) | pct | log on | log off | on - off |"
+    print "| ---: | :-: | ---: | ---: | ---: |"
+    for (i = 1; i <= nrates; i++) {
+        m = rate[i]
+        for (q = 1; q <= 2; q++) {
+            pc = q == 1 ? "50" : "99"
+            printf "| %s | p%s | %s | %s | %s |\n", m, pc,
+                fmt(median(values[m, "gateway", "p" pc]), 1),
+                fmt(median(values[m, "gateway-nolog", "p" pc]), 1),
+                fmt(median(values[m, "logdiff" pc]), 1)
+        }
+    }
+    print ""
+    print "| closed loop | log on | log off | on/off |"
+    print "| --- | ---: | ---: | ---: |"
+    printf "| max req/s | %s | %s | %s |\n",
+        fmt(median(values["closed", "gateway"]), 0), fmt(median(values["closed", "gateway-nolog"]), 0),
+        fmt(median(values["closed", "logratio"]), 2)
+
     top = rate[nrates]
     r50 = median(values[top, "ratio50"])
     r99 = median(values[top, "ratio99"])
     rmax = median(values["closed", "ratio"])
+    rlog = median(values["closed", "logratio"])
     print ""
     print "Targets:"
     printf "- added p50 at %s req/s, gateway/nginx = %s (target <= 1.5): %s\n", top, fmt(r50, 2), verdict(r50, 1.5, 1)
     printf "- added p99 at %s req/s, gateway/nginx = %s (target <= 1.5): %s\n", top, fmt(r99, 2), verdict(r99, 1.5, 1)
     printf "- closed-loop max, gateway/nginx = %s (target >= 0.5): %s\n", fmt(rmax, 2), verdict(rmax, 0.5, 0)
+    printf "- closed-loop max, request log on/off = %s (target >= 0.9): %s\n", fmt(rlog, 2), verdict(rlog, 0.9, 0)
 
-    for (t = 1; t <= 3; t++) {
-        tg = t == 1 ? "direct" : (t == 2 ? "nginx" : "gateway")
+    for (t = 1; t <= 4; t++) {
+        tg = target_name(t)
         if (errors[tg] > 0 || non2xx[tg] > 0 || failed[tg] > 0)
             printf "\nWARNING: %s had %d errors, %d non-2xx responses and %d failed measurements; its numbers are suspect.\n",
                 tg, errors[tg], non2xx[tg], failed[tg]
