@@ -8,7 +8,9 @@ BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev
     libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev libhttp-parser-dev
-    libsqlite3-dev libssl-dev
+    libsqlite3-dev qtkeychain-qt6-dev
+    # A real Secret Service for the keychain test: dbus-run-session + gnome-keyring.
+    dbus-daemon gnome-keyring libssl-dev
 )
 # Reference proxy and load tools used by tests/bench only.
 BENCH_PACKAGES=(nginx-light wrk)

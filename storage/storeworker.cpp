@@ -3,6 +3,7 @@
 #include "database.h"
 #include "logreader.h"
 #include "logwriter.h"
+#include "masterkey.h"
 #include "policyrepository.h"
 #include "secretbox.h"
 
@@ -32,11 +33,11 @@ StoreWorker::~StoreWorker()
 
 Gateway::Expected<bool, QString> StoreWorker::open(const QString &dataDirectory)
 {
-    auto box = SecretBox::fromKeyFile(SecretBox::defaultKeyPath(dataDirectory));
-    if (!box) {
-        return Gateway::Unexpected {box.error()};
+    auto key = openMasterKey(dataDirectory);
+    if (!key) {
+        return Gateway::Unexpected {key.error()};
     }
-    m_box = std::move(box).value();
+    m_box = std::move(key->box);
     auto database = Database::open(Database::defaultPath(dataDirectory));
     if (!database) {
         return Gateway::Unexpected {database.error()};

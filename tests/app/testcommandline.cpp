@@ -126,7 +126,11 @@ void TestCommandLine::missingConfigFileIsAnError()
 
 void TestCommandLine::headlessServesAndDrainsOnSigterm()
 {
-    const QString path = writeConfig("gateway:\n  listen: 127.0.0.1:0\n  threads: 1\n");
+    // A provider key in the policy must never show up in what the process prints.
+    const QString path = writeConfig("gateway:\n  listen: 127.0.0.1:0\n  threads: 1\n"
+                                     "providers:\n  - name: p\n    type: openai\n    base_url: http://127.0.0.1:9/v1\n"
+                                     "    keys: [{name: k, secret: sk-never-print-this-0001}]\n"
+                                     "routes:\n  - model: chat\n    targets: [{provider: p, model: m}]\n");
     QProcess process;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.remove(QStringLiteral("DISPLAY"));
@@ -146,6 +150,8 @@ void TestCommandLine::headlessServesAndDrainsOnSigterm()
     QCOMPARE(process.exitCode(), 0);
     output += process.readAllStandardOutput();
     QVERIFY2(output.contains("msg=\"stopped\""), output.constData());
+    const QByteArray everything = output + process.readAllStandardError();
+    QVERIFY(!everything.contains("sk-never-print-this-0001"));
 }
 
 QTEST_GUILESS_MAIN(TestCommandLine)
