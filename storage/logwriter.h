@@ -72,7 +72,7 @@ public:
 
     // Queues one row for the events table (kind e.g. "policy.activated", subject what it
     // concerns, detail a JSON document). Same queue, capacity and drop rule as record().
-    void recordEvent(QString kind, QString subject, QByteArray detailJson);
+    void recordEvent(QString kind, QString subject, QByteArray detailJson) override;
 
     // Asks the writer to apply retention after the jobs queued before this call. Never
     // dropped (it does not count against the capacity).

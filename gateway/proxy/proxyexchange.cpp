@@ -1,6 +1,7 @@
 #include "proxyexchange.h"
 
 #include "bodyrewriter.h"
+#include "util/jsonwriter.h"
 #include "workercontext.h"
 
 #include <QDateTime>
@@ -523,6 +524,15 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         route.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
     } else if (m_attemptIndex > 0) {
         route.fallbacks.fetch_add(1, std::memory_order_relaxed);
+        if (RequestLogSink *events = m_worker.environment().requestLog) {
+            QByteArray tried;
+            for (std::size_t i = 0; i < m_attemptIndex; ++i) {
+                tried += (i == 0 ? "" : ",") + Json::quoted(m_attempts[i].backend->label);
+            }
+            events->recordEvent(QStringLiteral("failover"), QString::fromUtf8(m_setup.route->model),
+                                "{\"request_id\":" + Json::quoted(m_setup.requestId) + ",\"failed\":[" + tried +
+                                    "],\"answered_by\":" + Json::quoted(m_lastBackendLabel) + '}');
+        }
     }
     RequestLogSink *log = m_worker.environment().requestLog;
     if (log && m_setup.table->policy().requestLog.enabled) {

@@ -30,6 +30,8 @@ class RequestLogSink {
 public:
     virtual ~RequestLogSink() = default;
     virtual void record(RequestLogEntry &&entry) = 0;
+    // An event for the events table (e.g. "failover"); same non-blocking rules.
+    virtual void recordEvent(QString kind, QString subject, QByteArray detailJson) = 0;
 
     // For metrics: rows committed, and rows dropped because the writer fell behind.
     virtual quint64 writtenRows() const = 0;

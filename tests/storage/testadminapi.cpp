@@ -52,6 +52,7 @@ private slots:
     void virtualKeysAreShownOnceAndEnforced();
     void requestLogAndEventsArePaginated();
     void stateReportsRoutesAndTargets();
+    void failoverIsRecordedAsAnEvent();
     void secretsNeverReachTheDatabaseFile();
     void applyUnderLoadLosesNoRequest();
 
@@ -332,6 +333,26 @@ void TestAdminApi::stateReportsRoutesAndTargets()
     QCOMPARE(targets.size(), 2);
     QCOMPARE(targets.at(0).toObject()[u"health"_qs].toString(), QStringLiteral("healthy"));
     QCOMPARE(targets.at(0).toObject()[u"share"_qs].toDouble(), 0.5);
+}
+
+void TestAdminApi::failoverIsRecordedAsAnEvent()
+{
+    const QByteArray extra = "  - model: solo\n    targets: [{provider: a, model: ma}]\n    fallbacks: [spare]\n"
+                             "  - model: spare\n    targets: [{provider: b, model: mb}]\n";
+    QCOMPARE(admin("PUT", "/admin/v1/policy", policyYaml("1", extra)).status, 200);
+    Gateway::Sim::Behaviour failing;
+    failing.failNextRequests = 1;
+    m_a->setBehaviour(failing);
+    const auto response = chat("solo");
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.header("x-switchyard-backend"), QByteArray("b/mb"));
+    m_log->flush();
+    const QJsonArray events = json(admin("GET", "/admin/v1/events?kind=failover").body)[u"data"_qs].toArray();
+    QCOMPARE(events.size(), 1);
+    const QJsonObject event = events.first().toObject();
+    QCOMPARE(event[u"subject"_qs].toString(), QStringLiteral("solo"));
+    QCOMPARE(event[u"detail"_qs].toObject()[u"answered_by"_qs].toString(), QStringLiteral("b/mb"));
+    QCOMPARE(event[u"detail"_qs].toObject()[u"failed"_qs].toArray().first().toString(), QStringLiteral("a/ma"));
 }
 
 void TestAdminApi::secretsNeverReachTheDatabaseFile()
