@@ -123,6 +123,7 @@ private:
     qsizetype m_queuedData = 0;              // guarded by m_mutex: rows and events in m_queue
     quint64 m_enqueued = 0;                  // guarded by m_mutex: jobs accepted so far
     quint64 m_completed = 0;                 // guarded by m_mutex: jobs written or failed
+    int m_flushWaiters = 0;                  // guarded by m_mutex: flush() calls waiting
     bool m_paused = false;                   // guarded by m_mutex
     bool m_stopping = false;                 // guarded by m_mutex
     bool m_writerGone = false;               // guarded by m_mutex
