@@ -47,6 +47,9 @@ Connection::Connection(qintptr socketDescriptor, RequestHandler &handler, const 
     m_socket->setReadBufferSize(READ_BUFFER_BYTES);
     m_deadlineTimer.setSingleShot(true);
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Connection::onDeadline);
+    m_cleanupTimer.setSingleShot(true);
+    m_cleanupTimer.setInterval(0);
+    connect(&m_cleanupTimer, &QTimer::timeout, this, &Connection::onResponseFinished);
     connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
     connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::onBytesWritten);
     // Queued: a disconnect noticed inside write() must not destroy the exchange that
@@ -271,7 +274,7 @@ void Connection::finish()
     m_finishPending = true;
     if (!m_inHandler) {
         // The caller is the exchange itself: destroy it only after it has returned.
-        QMetaObject::invokeMethod(this, &Connection::onResponseFinished, Qt::QueuedConnection);
+        m_cleanupTimer.start();
     }
 }
 

@@ -62,6 +62,10 @@ private:
     std::unique_ptr<Exchange> m_exchange;
     std::function<void()> m_drained;
     QTimer m_deadlineTimer;
+    // Runs onResponseFinished once the exchange that called finish() has returned. A 0 ms
+    // timer rather than a posted event: it fires in the same dispatcher iteration and
+    // needs no wake-up write.
+    QTimer m_cleanupTimer;
     Deadline m_deadline = Deadline::None;
 
     int m_requestVersionMinor = 1;

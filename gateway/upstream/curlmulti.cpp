@@ -223,9 +223,10 @@ void *CurlMulti::takeEasyHandle()
     if (m_idleEasyHandles.empty()) {
         return curl_easy_init();
     }
+    // Reused without curl_easy_reset(): every option a transfer depends on is set again
+    // by each Transfer, which is cheaper than resetting and re-applying the defaults.
     void *easy = m_idleEasyHandles.back();
     m_idleEasyHandles.pop_back();
-    curl_easy_reset(easy);
     return easy;
 }
 
@@ -269,13 +270,15 @@ Transfer::Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver
 
     curl_easy_setopt(easy, CURLOPT_URL, m_request.url.constData());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-    if (m_request.method == "POST") {
+    if (m_request.method == "GET") {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else {
         curl_easy_setopt(easy, CURLOPT_POST, 1L);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, m_request.body.constData());
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(m_request.body.size()));
-    } else if (m_request.method != "GET") {
-        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, m_request.method.constData());
     }
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
+                     m_request.method == "GET" || m_request.method == "POST" ? nullptr : m_request.method.constData());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::headerCallback);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
@@ -284,20 +287,16 @@ Transfer::Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_request.connectTimeoutMs));
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    if (m_request.url.startsWith("https:")) {
-        // Over TLS, wait for a connection that might offer HTTP/2 multiplexing rather than
-        // opening a parallel one. Plain HTTP/1.1 never multiplexes, and waiting there
-        // serialises a burst of new requests behind the first connect.
-        curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-    }
+    // Over TLS, wait for a connection that might offer HTTP/2 multiplexing rather than
+    // opening a parallel one. Plain HTTP/1.1 never multiplexes, and waiting there
+    // serialises a burst of new requests behind the first connect.
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, m_request.url.startsWith("https:") ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     // Upstream bodies are passed through byte for byte, compressed or not.
     curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (!m_multi.m_honourProxyEnvironment) {
-        curl_easy_setopt(easy, CURLOPT_PROXY, "");
-    }
+    curl_easy_setopt(easy, CURLOPT_PROXY, m_multi.m_honourProxyEnvironment ? nullptr : "");
     m_deadline = Clock::now() + std::chrono::milliseconds(m_request.firstByteTimeoutMs);
 }
 
