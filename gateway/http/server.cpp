@@ -1,6 +1,5 @@
 #include "server.h"
 
-#include "epolleventdispatcher.h"
 #include "listensocket.h"
 #include "serverworker.h"
 
@@ -26,7 +25,6 @@ Server::Server(QString name, ServerLimits limits, HandlerFactory factory, int th
     for (int i = 0; i < count; ++i) {
         std::unique_ptr<QThread, ThreadDeleter> thread {new QThread};
         thread->setObjectName(QStringLiteral("%1-%2").arg(m_name).arg(i));
-        thread->setEventDispatcher(new EpollEventDispatcher);
         thread->start();
         m_threads.push_back(std::move(thread));
     }

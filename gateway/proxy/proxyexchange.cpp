@@ -22,7 +22,6 @@ constexpr qsizetype MAX_ERROR_BODY_BYTES = 64 * 1024;
 constexpr qsizetype ERROR_SNIPPET_BYTES = 300;
 constexpr qint64 STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
-constexpr const char *USER_AGENT = "User-Agent: switchyard/0.1";
 
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
@@ -170,10 +169,12 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
 
     request.headers.reserve(8 + provider.extraHeaderLines.size());
     request.headers.push_back("Content-Type: application/json");
+    // Only what the upstream needs: every extra header line costs libcurl a formatted
+    // copy per request. Accept is forwarded when the client chose one.
     const QByteArray accept = clientRequest.header("accept");
-    request.headers.push_back("Accept: " +
-                              (accept.isEmpty() ? QByteArray(m_setup.inspected.stream ? "text/event-stream" : "application/json")
-                                                : accept));
+    if (!accept.isEmpty()) {
+        request.headers.push_back("Accept: " + accept);
+    }
     if (!provider.authHeaderLines.empty()) {
         const std::size_t key = m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
         request.headers.push_back(provider.authHeaderLines[key]);
@@ -190,7 +191,6 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
         request.headers.push_back(line);
     }
     request.headers.push_back("x-switchyard-request-id: " + m_setup.requestId);
-    request.headers.push_back(USER_AGENT);
     request.connectTimeoutMs = provider.config.timeouts.connectMs;
     request.firstByteTimeoutMs = provider.config.timeouts.firstTokenMs;
     request.idleTimeoutMs = provider.config.timeouts.idleMs;

@@ -26,8 +26,10 @@ void ensureCurlGlobal()
 
 } // namespace
 
-// Watches one socket for curl. Notifiers are disabled and deleted later, never deleted
-// inside their own activation; a reused descriptor gets fresh notifiers.
+// Watches one socket descriptor for curl. curl stops watching a connection each time it
+// goes back to its pool and starts again for the next request on it, so watchers are
+// kept per descriptor and only switched off and on: creating and deleting notifier
+// objects for every request would cost more than proxying it.
 class SocketWatcher final : public QObject {
 public:
     SocketWatcher(CurlMulti &multi, int socket)
@@ -50,11 +52,10 @@ public:
         m_write->setEnabled(what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
     }
 
-    void retire()
+    void stop()
     {
         m_read->setEnabled(false);
         m_write->setEnabled(false);
-        deleteLater();
     }
 
 private:
@@ -108,13 +109,17 @@ int CurlMulti::socketCallback(void *, int socket, int what, void *userp, void *s
     auto *watcher = static_cast<SocketWatcher *>(socketp);
     if (what == CURL_POLL_REMOVE) {
         if (watcher) {
-            watcher->retire();
+            watcher->stop();
             curl_multi_assign(self->m_multi, socket, nullptr);
         }
         return 0;
     }
     if (!watcher) {
-        watcher = new SocketWatcher(*self, socket);
+        SocketWatcher *&cached = self->m_watchers[socket];
+        if (!cached) {
+            cached = new SocketWatcher(*self, socket);
+        }
+        watcher = cached;
         curl_multi_assign(self->m_multi, socket, watcher);
     }
     watcher->watch(what);
@@ -124,11 +129,17 @@ int CurlMulti::socketCallback(void *, int socket, int what, void *userp, void *s
 int CurlMulti::timerCallback(void *, long timeoutMs, void *userp)
 {
     auto *self = static_cast<CurlMulti *>(userp);
+    // curl moves its timer several times per transfer. Re-arming a QTimer each time costs
+    // more than an early expiry, which is harmless (curl finds nothing due and asks for
+    // the right time again), so the timer is only moved earlier, never later, and never
+    // stopped. Even a 0 ms timeout is run from the event loop: socket_action must not be
+    // called from inside a curl callback.
     if (timeoutMs < 0) {
-        self->m_curlTimer.stop();
-    } else {
-        // Even a 0 ms timeout is run from the event loop: socket_action must not be
-        // called from inside a curl callback.
+        return 0;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    if (!self->m_curlTimer.isActive() || deadline < self->m_curlDeadline) {
+        self->m_curlDeadline = deadline;
         self->m_curlTimer.start(static_cast<int>(std::min<long>(timeoutMs, 24L * 3600 * 1000)));
     }
     return 0;
@@ -157,7 +168,7 @@ void CurlMulti::kick()
     if (m_actionDepth > 0) {
         return; // inside curl: its timer callback already scheduled the work
     }
-    m_curlTimer.stop();
+    // The armed timer stays: it may stand for another transfer's deadline.
     onCurlTimer();
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 struct curl_slist;
@@ -59,8 +60,12 @@ private:
 
     void *m_multi;
     QTimer m_curlTimer;
+    std::chrono::steady_clock::time_point m_curlDeadline; // when m_curlTimer fires
     QTimer m_deadlineTimer;
     std::vector<Transfer *> m_active;
+    // One watcher per descriptor number curl ever used, children of this object; a
+    // disabled watcher never conflicts with whoever reuses the number.
+    std::unordered_map<int, SocketWatcher *> m_watchers;
     std::vector<void *> m_idleEasyHandles;
     qint64 m_connectionsOpened = 0;
     int m_actionDepth = 0; // > 0 while inside curl_multi_socket_action
