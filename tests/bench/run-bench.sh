@@ -100,6 +100,14 @@ if [[ $(nproc) -le $LOAD_CORE || $(nproc) -le $PROXY_CORE ]]; then
     exit 1
 fi
 
+# The commit the binaries are built from, taken before the build: on a shared checkout it
+# can move while the benchmark runs. Local changes outside the benchmark's own files are
+# flagged, since they are in the build too.
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+DIRTY=$(git status --porcelain --untracked-files=no -- . ':(exclude)tests/bench' ':(exclude)docs' 2>/dev/null | wc -l)
+[[ $DIRTY -eq 0 ]] || COMMIT="$COMMIT plus uncommitted changes in $DIRTY files"
+[[ $DO_BUILD == 1 ]] || COMMIT="$COMMIT (--no-build: the binaries may be older)"
+
 # --- dependencies and build -------------------------------------------------------------
 
 LOADGEN="$BUILD_DIR/tests/bench/switchyard-loadgen"
@@ -330,7 +338,7 @@ done
 # --- summary ----------------------------------------------------------------------------
 
 {
-    echo "Environment: $(nproc) cores, $(uname -sr), $("$NGINX" -v 2>&1 | sed 's/.*: //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "Environment: $(nproc) cores, $(uname -sr), $("$NGINX" -v 2>&1 | sed 's/.*: //'), commit $COMMIT"
     echo "Settings: runs $RUNS, ${DURATION}s measured + ${WARMUP}s warmup, $CONNECTIONS connections," \
         "load generator + upstream on core $LOAD_CORE, proxy on core $PROXY_CORE," \
         "priority ${PRIORITY[*]:-default}"
