@@ -8,6 +8,8 @@
 #include <QSet>
 #include <QUrl>
 
+#include "yamlerror.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -145,16 +147,7 @@ public:
 private:
     [[noreturn]] void fail(const YAML::Node &node, const QString &field, const QString &message) const
     {
-        ConfigError error;
-        error.source = m_source;
-        const YAML::Mark mark = node.Mark();
-        if (mark.line >= 0) {
-            error.line = mark.line + 1;
-            error.column = mark.column + 1;
-        }
-        error.field = field;
-        error.message = message;
-        throw ImportFailure {error};
+        throw ImportFailure {errorAt(node, m_source, field, message)};
     }
 
     void requireMap(const YAML::Node &node, const QString &field) const

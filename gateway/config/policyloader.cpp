@@ -9,6 +9,8 @@
 #include <QSet>
 #include <QUrl>
 
+#include "yamlerror.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -35,16 +37,7 @@ public:
 
     [[noreturn]] void fail(const YAML::Node &node, const QString &field, const QString &message) const
     {
-        ConfigError error;
-        error.source = m_source;
-        const YAML::Mark mark = node.Mark();
-        if (mark.line >= 0) {
-            error.line = mark.line + 1;
-            error.column = mark.column + 1;
-        }
-        error.field = field;
-        error.message = message;
-        throw ParseFailure {error};
+        throw ParseFailure {errorAt(node, m_source, field, message)};
     }
 
     void requireMap(const YAML::Node &node, const QString &field) const
