@@ -1,9 +1,9 @@
 #include "connection.h"
 
 #include "statustext.h"
+#include "streamsocket.h"
 #include "util/jsonwriter.h"
 
-#include <QTcpSocket>
 
 namespace Gateway::Http {
 
@@ -35,26 +35,24 @@ QByteArray errorBody(int status, QByteArrayView message)
 Connection::Connection(qintptr socketDescriptor, RequestHandler &handler, const ServerLimits &limits,
                        ServerCounters &counters, QObject *parent)
     : QObject {parent}
-    , m_socket {new QTcpSocket(this)}
+    , m_socket {new StreamSocket(socketDescriptor, this)}
     , m_handler {handler}
     , m_limits {limits}
     , m_counters {counters}
     , m_parser {limits.maxBodyBytes, limits.maxHeaderBytes}
 {
     m_counters.openConnections.fetch_add(1, std::memory_order_relaxed);
-    m_socket->setSocketDescriptor(socketDescriptor);
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_socket->setReadBufferSize(READ_BUFFER_BYTES);
     m_deadlineTimer.setSingleShot(true);
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Connection::onDeadline);
     m_cleanupTimer.setSingleShot(true);
     m_cleanupTimer.setInterval(0);
     connect(&m_cleanupTimer, &QTimer::timeout, this, &Connection::onResponseFinished);
-    connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::onBytesWritten);
+    connect(m_socket, &StreamSocket::readyRead, this, &Connection::onReadyRead);
+    connect(m_socket, &StreamSocket::bytesWritten, this, &Connection::onBytesWritten);
     // Queued: a disconnect noticed inside write() must not destroy the exchange that
     // is calling us.
-    connect(m_socket, &QTcpSocket::disconnected, this, &Connection::onDisconnected, Qt::QueuedConnection);
+    connect(m_socket, &StreamSocket::disconnected, this, &Connection::onDisconnected, Qt::QueuedConnection);
 
     if (m_counters.openConnections.load(std::memory_order_relaxed) > m_limits.maxConnections) {
         rejectRequest(503, "the gateway has reached its connection limit");
@@ -190,10 +188,10 @@ void Connection::rejectRequest(int status, QByteArrayView message)
 
 void Connection::write(QByteArrayView data)
 {
-    if (m_socket->state() != QAbstractSocket::ConnectedState) {
+    if (!m_socket->isConnected()) {
         return;
     }
-    m_socket->write(data.constData(), data.size());
+    m_socket->write(data);
 }
 
 void Connection::writeHead(int status, const HeaderList &headers, qint64 contentLength)

@@ -10,9 +10,10 @@
 
 #include <memory>
 
-class QTcpSocket;
 
 namespace Gateway::Http {
+
+class StreamSocket;
 
 // One inbound HTTP/1.x connection: owns the socket, feeds the parser, enforces the
 // limits and timeouts, hands each complete request to the handler and writes the
@@ -53,7 +54,7 @@ private:
     qint64 pendingBytes() const override;
     void setDrainedCallback(std::function<void()> callback) override { m_drained = std::move(callback); }
 
-    QTcpSocket *m_socket;
+    StreamSocket *m_socket;
     RequestHandler &m_handler;
     const ServerLimits &m_limits;
     ServerCounters &m_counters;
