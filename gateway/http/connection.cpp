@@ -1,5 +1,6 @@
 #include "connection.h"
 
+#include "connectionsweeper.h"
 #include "statustext.h"
 #include "streamsocket.h"
 #include "util/jsonwriter.h"
@@ -33,21 +34,18 @@ QByteArray errorBody(int status, QByteArrayView message)
 } // namespace
 
 Connection::Connection(qintptr socketDescriptor, RequestHandler &handler, const ServerLimits &limits,
-                       ServerCounters &counters, QObject *parent)
+                       ServerCounters &counters, ConnectionSweeper &sweeper, QObject *parent)
     : QObject {parent}
     , m_socket {new StreamSocket(socketDescriptor, this)}
     , m_handler {handler}
     , m_limits {limits}
     , m_counters {counters}
     , m_parser {limits.maxBodyBytes, limits.maxHeaderBytes}
+    , m_sweeper {sweeper}
 {
+    m_sweeper.add(this);
     m_counters.openConnections.fetch_add(1, std::memory_order_relaxed);
     m_socket->setReadBufferSize(READ_BUFFER_BYTES);
-    m_deadlineTimer.setSingleShot(true);
-    connect(&m_deadlineTimer, &QTimer::timeout, this, &Connection::onDeadline);
-    m_cleanupTimer.setSingleShot(true);
-    m_cleanupTimer.setInterval(0);
-    connect(&m_cleanupTimer, &QTimer::timeout, this, &Connection::onResponseFinished);
     connect(m_socket, &StreamSocket::readyRead, this, &Connection::onReadyRead);
     connect(m_socket, &StreamSocket::bytesWritten, this, &Connection::onBytesWritten);
     // Queued: a disconnect noticed inside write() must not destroy the exchange that
@@ -73,6 +71,7 @@ Connection::~Connection()
         m_counters.activeRequests.fetch_sub(1, std::memory_order_relaxed);
     }
     m_counters.openConnections.fetch_sub(1, std::memory_order_relaxed);
+    m_sweeper.remove(this);
 }
 
 void Connection::closeWhenIdle()
@@ -87,11 +86,20 @@ void Connection::closeWhenIdle()
 void Connection::armDeadline(Deadline deadline)
 {
     m_deadline = deadline;
+    int timeoutMs = 0;
     switch (deadline) {
-    case Deadline::None: m_deadlineTimer.stop(); break;
-    case Deadline::Head: m_deadlineTimer.start(m_limits.headerTimeoutMs); break;
-    case Deadline::Body: m_deadlineTimer.start(m_limits.bodyTimeoutMs); break;
-    case Deadline::Idle: m_deadlineTimer.start(m_limits.idleTimeoutMs); break;
+    case Deadline::None: return;
+    case Deadline::Head: timeoutMs = m_limits.headerTimeoutMs; break;
+    case Deadline::Body: timeoutMs = m_limits.bodyTimeoutMs; break;
+    case Deadline::Idle: timeoutMs = m_limits.idleTimeoutMs; break;
+    }
+    m_deadlineAt = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+}
+
+void Connection::checkDeadline(std::chrono::steady_clock::time_point now)
+{
+    if (m_deadline != Deadline::None && now >= m_deadlineAt) {
+        onDeadline();
     }
 }
 
@@ -272,7 +280,7 @@ void Connection::finish()
     m_finishPending = true;
     if (!m_inHandler) {
         // The caller is the exchange itself: destroy it only after it has returned.
-        m_cleanupTimer.start();
+        m_sweeper.scheduleCleanup(this);
     }
 }
 

@@ -6,13 +6,15 @@
 #include "serverlimits.h"
 
 #include <QObject>
-#include <QTimer>
+
+#include <chrono>
 
 #include <memory>
 
 
 namespace Gateway::Http {
 
+class ConnectionSweeper;
 class StreamSocket;
 
 // One inbound HTTP/1.x connection: owns the socket, feeds the parser, enforces the
@@ -24,12 +26,17 @@ class Connection final : public QObject, private ResponseWriter {
 
 public:
     Connection(qintptr socketDescriptor, RequestHandler &handler, const ServerLimits &limits,
-               ServerCounters &counters, QObject *parent);
+               ServerCounters &counters, ConnectionSweeper &sweeper, QObject *parent);
     ~Connection() override;
 
     // Graceful shutdown: close once the current response (if any) is done.
     void closeWhenIdle();
     bool isIdle() const { return !m_responding; }
+
+    // Called by the sweeper: acts on a header, body or idle deadline that has passed.
+    void checkDeadline(std::chrono::steady_clock::time_point now);
+    // Called by the sweeper once the exchange that finished the response has returned.
+    void onResponseFinished();
 
 private:
     enum class Deadline { None, Head, Body, Idle };
@@ -38,7 +45,6 @@ private:
     void processInput();
     void dispatch(Request &&request);
     void rejectRequest(int status, QByteArrayView message);
-    void onResponseFinished();
     void onDeadline();
     void onBytesWritten();
     void onDisconnected();
@@ -62,12 +68,9 @@ private:
     QByteArray m_input; // received bytes not yet consumed by the parser
     std::unique_ptr<Exchange> m_exchange;
     std::function<void()> m_drained;
-    QTimer m_deadlineTimer;
-    // Runs onResponseFinished once the exchange that called finish() has returned. A 0 ms
-    // timer rather than a posted event: it fires in the same dispatcher iteration and
-    // needs no wake-up write.
-    QTimer m_cleanupTimer;
+    ConnectionSweeper &m_sweeper;
     Deadline m_deadline = Deadline::None;
+    std::chrono::steady_clock::time_point m_deadlineAt;
 
     int m_requestVersionMinor = 1;
     bool m_requestKeepAlive = true;

@@ -1,6 +1,7 @@
 #include "serverworker.h"
 
 #include "connection.h"
+#include "connectionsweeper.h"
 
 namespace Gateway::Http {
 
@@ -19,6 +20,7 @@ ServerWorker::~ServerWorker()
 
 bool ServerWorker::start(const std::function<std::unique_ptr<RequestHandler>()> &factory, int descriptor)
 {
+    m_sweeper = new ConnectionSweeper(this); // created here, on the worker's thread
     m_handler = factory();
     setMaxPendingConnections(1024);
     return setSocketDescriptor(descriptor);
@@ -35,7 +37,7 @@ void ServerWorker::beginShutdown()
 void ServerWorker::incomingConnection(qintptr socketDescriptor)
 {
     // Parented to this listener; the connection deletes itself when the socket closes.
-    new Connection(socketDescriptor, *m_handler, m_limits, m_counters, this);
+    new Connection(socketDescriptor, *m_handler, m_limits, m_counters, *m_sweeper, this);
 }
 
 } // namespace Gateway::Http

@@ -10,6 +10,8 @@
 
 namespace Gateway::Http {
 
+class ConnectionSweeper;
+
 // The per-thread part of Server: a listener on the shared port plus the handler that
 // serves its connections. Created on the main thread, moved to its worker thread,
 // initialised and destroyed there.
@@ -32,6 +34,7 @@ private:
     const ServerLimits &m_limits;
     ServerCounters &m_counters;
     std::unique_ptr<RequestHandler> m_handler;
+    ConnectionSweeper *m_sweeper = nullptr; // child; outlives the connections' clean-up
 };
 
 } // namespace Gateway::Http
