@@ -112,7 +112,11 @@ void Connection::onReadyRead()
     if (m_responding) {
         return; // pipelined bytes wait in the socket buffer until this response is done
     }
-    m_input.append(m_socket->readAll());
+    if (m_input.isEmpty()) {
+        m_input = m_socket->readAll(); // the common case: take the buffer, no copy
+    } else {
+        m_input.append(m_socket->readAll());
+    }
     processInput();
 }
 

@@ -168,7 +168,7 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     request.body = rewriteBody(clientRequest.body, m_setup.inspected, attempt.backend->upstreamModel, m_injectedUsage);
 
     request.headers.reserve(8 + provider.extraHeaderLines.size());
-    request.headers.push_back("Content-Type: application/json");
+    request.headers.push_back(QByteArrayLiteral("Content-Type: application/json"));
     // Only what the upstream needs: every extra header line costs libcurl a formatted
     // copy per request. Accept is forwarded when the client chose one.
     const QByteArray accept = clientRequest.header("accept");

@@ -18,6 +18,18 @@ struct CurlGlobal {
     CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
 
+// Upstream response headers the gateway acts on: the body's type, and what providers say
+// about rate limits. The rest are not copied (a few allocations per response saved).
+bool isKeptResponseHeader(QByteArrayView name)
+{
+    const auto is = [name](QByteArrayView wanted) { return name.compare(wanted, Qt::CaseInsensitive) == 0; };
+    const auto startsWith = [name](QByteArrayView prefix) {
+        return name.size() > prefix.size() && name.first(prefix.size()).compare(prefix, Qt::CaseInsensitive) == 0;
+    };
+    return is("content-type") || is("retry-after") || startsWith("x-ratelimit-") ||
+           startsWith("anthropic-ratelimit-");
+}
+
 void ensureCurlGlobal()
 {
     // curl_global_init is not thread-safe before 7.84 and must run once per process.
@@ -361,7 +373,7 @@ size_t Transfer::headerCallback(char *data, size_t size, size_t count, void *use
         return length;
     }
     const qsizetype colon = line.indexOf(':');
-    if (colon > 0) {
+    if (colon > 0 && isKeptResponseHeader(line.first(colon))) {
         Http::Header header;
         header.name = line.first(colon).toByteArray().toLower();
         header.value = line.sliced(colon + 1).trimmed().toByteArray();

@@ -42,6 +42,7 @@ struct TransferResult {
 class TransferObserver {
 public:
     virtual ~TransferObserver() = default;
+    // `headers` holds only content-type, retry-after and rate-limit headers (lower-case).
     virtual void onResponseHead(int status, const Http::HeaderList &headers) = 0;
     virtual bool onResponseData(QByteArrayView data) = 0;
     virtual void onComplete(const TransferResult &result) = 0;
