@@ -160,8 +160,11 @@ int RequestParser::onHeadersComplete()
     bool hostSeen = false;
     QByteArray contentLength;
     for (auto &header : m_request.headers) {
-        header.name = header.name.toLower();
-        header.value = header.value.trimmed();
+        // In place (rvalue overloads reuse the buffer): a request carries a dozen headers.
+        header.name = std::move(header.name).toLower();
+        if (!header.value.isEmpty() && (QChar::isSpace(header.value.front()) || QChar::isSpace(header.value.back()))) {
+            header.value = std::move(header.value).trimmed();
+        }
         if (header.name == "content-length") {
             if (contentLengthCount > 0 && header.value != contentLength) {
                 return fail(ErrorKind::BadRequest, "conflicting Content-Length headers");

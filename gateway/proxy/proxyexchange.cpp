@@ -5,7 +5,8 @@
 #include "workercontext.h"
 
 #include <QDateTime>
-#include <QSet>
+
+#include <algorithm>
 
 namespace Gateway::Proxy {
 
@@ -117,26 +118,29 @@ void ProxyExchange::planAttempts()
     // considered available and the policy ranks by weight alone.
     static const Routing::BackendSnapshot emptySnapshot;
 
-    QSet<int> visitedRoutes;
-    QSet<int> plannedBackends;
+    // Routes and backends are few: small vectors beat hash sets (no allocation per entry).
+    std::vector<int> visitedRoutes;
+    std::vector<int> plannedBackends;
     std::vector<int> order;
     std::vector<const Runtime::RouteRuntime *> pending {m_setup.route};
-    while (!pending.empty()) {
-        const Runtime::RouteRuntime *route = pending.front();
-        pending.erase(pending.begin());
-        if (visitedRoutes.contains(route->index)) {
+    const auto contains = [](const std::vector<int> &values, int value) {
+        return std::find(values.begin(), values.end(), value) != values.end();
+    };
+    for (std::size_t next = 0; next < pending.size(); ++next) {
+        const Runtime::RouteRuntime *route = pending[next];
+        if (contains(visitedRoutes, route->index)) {
             continue;
         }
-        visitedRoutes.insert(route->index);
+        visitedRoutes.push_back(route->index);
         route->policy->rank(route->targets, emptySnapshot, summary, m_worker.rng(), order);
         for (const int targetIndex : order) {
             const auto &target = route->targets[static_cast<std::size_t>(targetIndex)];
             const auto &backend = table.backends()[static_cast<std::size_t>(target.backendId)];
             const auto &provider = table.providers()[static_cast<std::size_t>(backend.providerIndex)];
-            if (!provider.supports(m_setup.endpoint) || plannedBackends.contains(backend.id)) {
+            if (!provider.supports(m_setup.endpoint) || contains(plannedBackends, backend.id)) {
                 continue;
             }
-            plannedBackends.insert(backend.id);
+            plannedBackends.push_back(backend.id);
             m_attempts.push_back({route, &backend});
         }
         for (const int fallback : route->fallbackRoutes) {

@@ -144,9 +144,9 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
     return table;
 }
 
-const RouteRuntime *RouteTable::findRoute(QByteArrayView model) const
+const RouteRuntime *RouteTable::findRoute(const QByteArray &model) const
 {
-    const auto it = m_routeIndex.constFind(model.toByteArray());
+    const auto it = m_routeIndex.constFind(model);
     return it == m_routeIndex.cend() ? nullptr : m_routes[static_cast<std::size_t>(*it)].get();
 }
 

@@ -63,7 +63,7 @@ public:
     const std::vector<BackendRuntime> &backends() const { return m_backends; }
     const std::vector<std::unique_ptr<RouteRuntime>> &routes() const { return m_routes; }
 
-    const RouteRuntime *findRoute(QByteArrayView model) const;
+    const RouteRuntime *findRoute(const QByteArray &model) const;
 
     bool requiresClientKey() const { return !m_virtualKeys.isEmpty(); }
     // SHA-256 of gateway.admin_token, empty when the policy sets none.

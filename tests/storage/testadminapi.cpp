@@ -99,7 +99,9 @@ void TestAdminApi::init()
     QVERIFY(m_a->listen().hasValue());
     QVERIFY(m_b->listen().hasValue());
 
-    auto log = Storage::LogWriter::start({Storage::Database::defaultPath(m_dir->path())});
+    Storage::LogWriter::Options logOptions;
+    logOptions.databasePath = Storage::Database::defaultPath(m_dir->path());
+    auto log = Storage::LogWriter::start(logOptions);
     QVERIFY2(log.hasValue(), log.hasValue() ? "" : qPrintable(log.error()));
     m_log = std::move(log).value();
     Storage::PolicyService::Options options;
