@@ -226,9 +226,9 @@ Http::HeaderList ProxyExchange::responseHeaders() const
 {
     Http::HeaderList headers;
     headers.reserve(4);
-    headers.push_back({"x-switchyard-request-id", m_setup.requestId});
+    headers.push_back({QByteArrayLiteral("x-switchyard-request-id"), m_setup.requestId});
     if (!m_lastBackendLabel.isEmpty()) {
-        headers.push_back({"x-switchyard-backend", m_lastBackendLabel});
+        headers.push_back({QByteArrayLiteral("x-switchyard-backend"), m_lastBackendLabel});
     }
     return headers;
 }
@@ -247,8 +247,8 @@ void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
         // possible; a later failure is reported inside the stream.
         m_mode = Mode::Streaming;
         Http::HeaderList out = responseHeaders();
-        out.push_back({"content-type", m_upstreamContentType});
-        out.push_back({"cache-control", "no-cache"});
+        out.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType});
+        out.push_back({QByteArrayLiteral("cache-control"), QByteArrayLiteral("no-cache")});
         m_clientStatus = status;
         m_writer.writeHead(status, out, -1);
         return;
@@ -427,7 +427,7 @@ void ProxyExchange::finishBuffered()
         recordUsage(usage.input, usage.output);
     }
     Http::HeaderList headers = responseHeaders();
-    headers.push_back({"content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType});
+    headers.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType.isEmpty() ? QByteArrayLiteral("application/json") : m_upstreamContentType});
     m_clientTtftMs = millisecondsSince(m_setup.receivedAt);
     m_setup.route->stats->ttft.observeMs(m_clientTtftMs);
     m_clientSawFirstByte = true;
@@ -448,7 +448,7 @@ void ProxyExchange::attemptFailed(Failure failure)
     if (failure.errorClass == ErrorClass::UpstreamClientError && m_buffer.size() <= MAX_ERROR_BODY_BYTES) {
         // Pass the upstream's own explanation through unchanged.
         Http::HeaderList headers = responseHeaders();
-        headers.push_back({"content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType});
+        headers.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType.isEmpty() ? QByteArrayLiteral("application/json") : m_upstreamContentType});
         m_clientStatus = m_upstreamStatus;
         m_writer.respond(m_upstreamStatus, headers, m_buffer);
         completeRequest(true, failure.errorClass);
@@ -492,9 +492,9 @@ void ProxyExchange::respondError(int status, ErrorClass errorClass, QByteArray m
     error.message = std::move(message);
     error.code = std::move(code);
     Http::HeaderList headers = responseHeaders();
-    headers.push_back({"content-type", "application/json"});
+    headers.push_back({QByteArrayLiteral("content-type"), QByteArrayLiteral("application/json")});
     if (!retryAfter.isEmpty()) {
-        headers.push_back({"retry-after", retryAfter});
+        headers.push_back({QByteArrayLiteral("retry-after"), retryAfter});
     }
     m_clientStatus = status;
     m_writer.respond(status, headers, errorBody(errorShape(), error));

@@ -13,9 +13,12 @@ WorkerContext::WorkerContext(const ProxyEnvironment &environment, std::uint64_t 
 QByteArray WorkerContext::nextRequestId()
 {
     // A random per-worker prefix plus a counter: unique without coordination.
-    const std::uint64_t value = (m_requestPrefix << 24) ^ ++m_requestCounter;
-    QByteArray id = "req_";
-    id += QByteArray::number(static_cast<qulonglong>(value), 16).rightJustified(16, '0');
+    std::uint64_t value = (m_requestPrefix << 24) ^ ++m_requestCounter;
+    static constexpr char HEX[] = "0123456789abcdef";
+    QByteArray id("req_0000000000000000", 20); // one allocation, filled from the right
+    for (qsizetype i = 19; i >= 4; --i, value >>= 4) {
+        id[i] = HEX[value & 0xF];
+    }
     return id;
 }
 

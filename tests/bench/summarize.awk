@@ -98,6 +98,10 @@ END {
                     add(m SUBSEP "ratio50", (p50[r, m, "gateway"] - p50[r, m, "direct"]) / n50)
                 if (n99 > 0)
                     add(m SUBSEP "ratio99", (p99[r, m, "gateway"] - p99[r, m, "direct"]) / n99)
+                if (n50 > 0 && ((r, m, "gateway-nolog") in p50))
+                    add(m SUBSEP "nologratio50", (p50[r, m, "gateway-nolog"] - p50[r, m, "direct"]) / n50)
+                if (n99 > 0 && ((r, m, "gateway-nolog") in p99))
+                    add(m SUBSEP "nologratio99", (p99[r, m, "gateway-nolog"] - p99[r, m, "direct"]) / n99)
             }
         }
         # Request log on (gateway) vs off (gateway-nolog), latency at each fixed rate.
@@ -119,6 +123,8 @@ END {
         }
         if (((r, "closed", "gateway") in rps) && ((r, "closed", "nginx") in rps) && rps[r, "closed", "nginx"] > 0)
             add("closed" SUBSEP "ratio", rps[r, "closed", "gateway"] / rps[r, "closed", "nginx"])
+        if (((r, "closed", "gateway-nolog") in rps) && ((r, "closed", "nginx") in rps) && rps[r, "closed", "nginx"] > 0)
+            add("closed" SUBSEP "nologratio", rps[r, "closed", "gateway-nolog"] / rps[r, "closed", "nginx"])
         if (((r, "closed", "gateway") in rps) && ((r, "closed", "gateway-nolog") in rps) && rps[r, "closed", "gateway-nolog"] > 0)
             add("closed" SUBSEP "logratio", rps[r, "closed", "gateway"] / rps[r, "closed", "gateway-nolog"])
     }
@@ -185,6 +191,12 @@ END {
     printf "- added p99 at %s req/s, gateway/nginx = %s (target <= 1.5): %s\n", top, fmt(r99, 2), verdict(r99, 1.5, 1)
     printf "- closed-loop max, gateway/nginx = %s (target >= 0.5): %s\n", fmt(rmax, 2), verdict(rmax, 0.5, 0)
     printf "- closed-loop max, request log on/off = %s (target >= 0.9): %s\n", fmt(rlog, 2), verdict(rlog, 0.9, 0)
+    # The data plane alone (the walking skeleton's targets predate the request log).
+    n50 = median(values[top, "nologratio50"])
+    n99 = median(values[top, "nologratio99"])
+    nmax = median(values["closed", "nologratio"])
+    printf "- data plane alone (gateway-nolog): added p50 at %s req/s / nginx = %s (<= 1.5): %s; added p99 = %s (<= 1.5): %s; closed-loop max / nginx = %s (>= 0.5): %s\n",
+        top, fmt(n50, 2), verdict(n50, 1.5, 1), fmt(n99, 2), verdict(n99, 1.5, 1), fmt(nmax, 2), verdict(nmax, 0.5, 0)
 
     for (t = 1; t <= 4; t++) {
         tg = target_name(t)
