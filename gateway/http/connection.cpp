@@ -3,6 +3,8 @@
 #include "connectionsweeper.h"
 #include "statustext.h"
 #include "streamsocket.h"
+
+#include <cstdio>
 #include "util/jsonwriter.h"
 
 
@@ -250,11 +252,12 @@ void Connection::writeBody(QByteArrayView data)
         return;
     }
     if (m_chunked) {
-        QByteArray frame = QByteArray::number(data.size(), 16);
-        frame += "\r\n";
-        frame += data;
-        frame += "\r\n";
-        write(frame);
+        // The frame goes straight into the socket's output buffer: no copy per chunk.
+        char size[20];
+        const int length = std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(data.size()));
+        write(QByteArrayView(size, length));
+        write(data);
+        write("\r\n");
         m_socket->flush(); // streamed chunks go out now, not at the next loop turn
     } else {
         write(data);

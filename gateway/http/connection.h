@@ -31,7 +31,6 @@ public:
 
     // Graceful shutdown: close once the current response (if any) is done.
     void closeWhenIdle();
-    bool isIdle() const { return !m_responding; }
 
     // Called by the sweeper: acts on a header, body or idle deadline that has passed.
     void checkDeadline(std::chrono::steady_clock::time_point now);

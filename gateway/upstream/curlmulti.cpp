@@ -236,9 +236,6 @@ void CurlMulti::detach(Transfer *transfer)
         *it = m_active.back();
         m_active.pop_back();
     }
-    long connects = 0;
-    curl_easy_getinfo(transfer->m_easy, CURLINFO_NUM_CONNECTS, &connects);
-    m_connectionsOpened += connects;
 }
 
 void *CurlMulti::takeEasyHandle()

@@ -39,10 +39,6 @@ public:
     // called, and the transfer finished, before this returns.
     void kick();
 
-    int activeTransfers() const { return static_cast<int>(m_active.size()); }
-    // Connections curl opened so far (to verify keep-alive reuse).
-    qint64 connectionsOpened() const { return m_connectionsOpened; }
-
 private:
     friend class Transfer;
     friend class SocketWatcher;
@@ -67,7 +63,6 @@ private:
     // disabled watcher never conflicts with whoever reuses the number.
     std::unordered_map<int, SocketWatcher *> m_watchers;
     std::vector<void *> m_idleEasyHandles;
-    qint64 m_connectionsOpened = 0;
     int m_actionDepth = 0; // > 0 while inside curl_multi_socket_action
     bool m_honourProxyEnvironment = true;
 };
@@ -82,8 +77,6 @@ public:
     // Backpressure: stop reading from upstream while the client is slow, and go on.
     void pauseReceiving();
     void resumeReceiving();
-
-    bool isFinished() const { return !m_attached; }
 
 private:
     friend class CurlMulti;
