@@ -24,6 +24,24 @@ constexpr std::array<TypeName, 8> TYPE_NAMES {{
 
 } // namespace
 
+const QStringList &strategyNames()
+{
+    static const QStringList names {QStringLiteral("weighted"),      QStringLiteral("round_robin"),
+                                    QStringLiteral("random"),        QStringLiteral("least_request"),
+                                    QStringLiteral("p2c"),           QStringLiteral("latency"),
+                                    QStringLiteral("cost"),          QStringLiteral("session_hash"),
+                                    QStringLiteral("adaptive")};
+    return names;
+}
+
+const QStringList &retryClassNames()
+{
+    static const QStringList names {QStringLiteral("connect_error"), QStringLiteral("timeout"),
+                                    QStringLiteral("rate_limited"),  QStringLiteral("server_error"),
+                                    QStringLiteral("context_length"), QStringLiteral("content_filter")};
+    return names;
+}
+
 WireFormat wireFormatOf(ProviderType type)
 {
     return type == ProviderType::Anthropic ? WireFormat::Anthropic : WireFormat::OpenAi;

@@ -58,17 +58,78 @@ struct Target {
     QString provider;
     QByteArray model; // model name sent upstream
     double weight = 1.0;
+    // Price table entry and limits, used by the cost strategy and the context filter.
+    double inputCostPerMTok = 0.0; // per million prompt tokens; 0 = unknown
+    double outputCostPerMTok = 0.0;
+    qint64 contextWindow = 0; // tokens; 0 = unknown
 
     bool operator==(const Target &) const = default;
+};
+
+// The strategies a route may name in `strategy:`.
+const QStringList &strategyNames();
+
+// Parameters of the route's strategy; each applies to the strategies named beside it.
+struct StrategyOptions {
+    QString loadMetric = QStringLiteral("tokens"); // least_request, p2c: tokens | requests
+    double loadFactor = 1.25;                      // session_hash: load bound factor (>= 1)
+    int maxLatencyMs = 0;                          // cost: 0 = no latency constraint
+    int intervalMs = 2000;                         // adaptive: weight recomputation period
+    double exploration = 0.05;                     // adaptive: probability of a uniform probe pick
+
+    bool operator==(const StrategyOptions &) const = default;
+};
+
+// Failure classes a route may retry (by name in `retry.on`).
+const QStringList &retryClassNames();
+
+struct RetryPolicy {
+    int attempts = 3; // total tries of one request, over targets and fallback routes
+    QStringList on = {QStringLiteral("connect_error"), QStringLiteral("timeout"), QStringLiteral("rate_limited"),
+                      QStringLiteral("server_error"), QStringLiteral("context_length")};
+
+    bool operator==(const RetryPolicy &) const = default;
 };
 
 struct Route {
     QByteArray model; // the name clients send as "model"
     QString strategy = QStringLiteral("weighted");
+    StrategyOptions options;
+    RetryPolicy retry;
     std::vector<Target> targets;
     QStringList fallbacks; // names of other routes, tried in order
 
     bool operator==(const Route &) const = default;
+};
+
+// Thresholds of the per-backend and per-key health state machine.
+struct HealthPolicy {
+    int windowMs = 10000;
+    int minRequests = 10;
+    double degradedErrorRate = 0.2;
+    double failedErrorRate = 0.5;
+    int consecutiveFailures = 5;
+    int openMs = 5000;
+    int maxOpenMs = 60000;
+    int halfOpenProbes = 1;
+    int halfOpenSuccesses = 3;
+    int slowStartMs = 10000;
+    double latencyOutlierFactor = 3.0;
+
+    bool operator==(const HealthPolicy &) const = default;
+};
+
+struct RoutingSettings {
+    double retryBudget = 0.2;    // retries in flight <= this share of active requests...
+    int retryMinConcurrency = 3; // ...or this many, whichever is larger
+    // Where a request's session key comes from, first match wins: header names, or
+    // `user` (OpenAI body field) / `metadata.user_id` (Anthropic body field).
+    QStringList sessionKeySources = {QStringLiteral("x-session-id"), QStringLiteral("x-conversation-id"),
+                                     QStringLiteral("mcp-session-id"), QStringLiteral("user"),
+                                     QStringLiteral("metadata.user_id")};
+    HealthPolicy health;
+
+    bool operator==(const RoutingSettings &) const = default;
 };
 
 struct VirtualKey {
@@ -107,6 +168,7 @@ struct RequestLogSettings {
 struct Policy {
     GatewaySettings gateway;
     RequestLogSettings requestLog;
+    RoutingSettings routing;
     std::vector<Provider> providers;
     std::vector<Route> routes;
     std::vector<VirtualKey> virtualKeys;

@@ -1,5 +1,8 @@
 #include "policyloader.h"
 
+#include "documentreader.h"
+#include "routingloader.h"
+
 #include "redaction.h"
 
 #include <QCryptographicHash>
@@ -20,168 +23,6 @@
 namespace Gateway::Config {
 
 namespace {
-
-// Parsing reports the first problem found. Internally it unwinds with this type; it
-// never escapes parsePolicy(), and parsing never runs on the data plane.
-struct ParseFailure {
-    ConfigError error;
-};
-
-class DocumentReader {
-public:
-    DocumentReader(QString source, const EnvLookup &env)
-        : m_source {std::move(source)}
-        , m_env {env}
-    {
-    }
-
-    [[noreturn]] void fail(const YAML::Node &node, const QString &field, const QString &message) const
-    {
-        throw ParseFailure {errorAt(node, m_source, field, message)};
-    }
-
-    void requireMap(const YAML::Node &node, const QString &field) const
-    {
-        if (!node.IsMap()) {
-            fail(node, field, QStringLiteral("expected a mapping"));
-        }
-    }
-
-    void requireSequence(const YAML::Node &node, const QString &field) const
-    {
-        if (!node.IsSequence()) {
-            fail(node, field, QStringLiteral("expected a list"));
-        }
-    }
-
-    // Rejects keys the schema does not know, so a typo never silently does nothing.
-    void checkKeys(const YAML::Node &map, const QString &field, std::initializer_list<const char *> allowed) const
-    {
-        for (const auto &entry : map) {
-            const auto key = QString::fromStdString(entry.first.as<std::string>());
-            bool known = false;
-            QStringList names;
-            for (const char *name : allowed) {
-                names << QString::fromLatin1(name);
-                known = known || key == QLatin1String(name);
-            }
-            if (!known) {
-                fail(entry.first, join(field, key),
-                     QStringLiteral("unknown key '%1' (allowed: %2)").arg(key, names.join(QStringLiteral(", "))));
-            }
-        }
-    }
-
-    QString string(const YAML::Node &node, const QString &field) const
-    {
-        if (!node.IsScalar()) {
-            fail(node, field, QStringLiteral("expected a string"));
-        }
-        return expand(node, field, QString::fromStdString(node.Scalar()));
-    }
-
-    QString requiredString(const YAML::Node &map, const char *key, const QString &parent) const
-    {
-        const QString field = join(parent, QString::fromLatin1(key));
-        const YAML::Node node = map[key];
-        if (!node) {
-            fail(map, field, QStringLiteral("required field is missing"));
-        }
-        const QString value = string(node, field);
-        if (value.isEmpty()) {
-            fail(node, field, QStringLiteral("must not be empty"));
-        }
-        return value;
-    }
-
-    qint64 integer(const YAML::Node &node, const QString &field, qint64 min, qint64 max) const
-    {
-        bool ok = false;
-        const qint64 value = string(node, field).toLongLong(&ok);
-        if (!ok) {
-            fail(node, field, QStringLiteral("expected an integer"));
-        }
-        if (value < min || value > max) {
-            fail(node, field, QStringLiteral("must be between %1 and %2").arg(min).arg(max));
-        }
-        return value;
-    }
-
-    bool boolean(const YAML::Node &node, const QString &field) const
-    {
-        const QString text = string(node, field);
-        if (text == u"true") {
-            return true;
-        }
-        if (text != u"false") {
-            fail(node, field, QStringLiteral("expected true or false"));
-        }
-        return false;
-    }
-
-    double number(const YAML::Node &node, const QString &field) const
-    {
-        bool ok = false;
-        const double value = string(node, field).toDouble(&ok);
-        if (!ok || !std::isfinite(value)) {
-            fail(node, field, QStringLiteral("expected a number"));
-        }
-        return value;
-    }
-
-    QStringList stringList(const YAML::Node &node, const QString &field) const
-    {
-        requireSequence(node, field);
-        QStringList values;
-        for (std::size_t i = 0; i < node.size(); ++i) {
-            values << string(node[i], indexed(field, i));
-        }
-        return values;
-    }
-
-    static QString join(const QString &parent, const QString &key)
-    {
-        return parent.isEmpty() ? key : parent + u'.' + key;
-    }
-
-    static QString indexed(const QString &field, std::size_t index)
-    {
-        return field + u'[' + QString::number(index) + u']';
-    }
-
-private:
-    // ${VAR} and ${VAR:-default}
-    QString expand(const YAML::Node &node, const QString &field, const QString &raw) const
-    {
-        static const QRegularExpression pattern {QStringLiteral(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})")};
-        if (!raw.contains(QLatin1String("${"))) {
-            return raw;
-        }
-        QString result;
-        qsizetype last = 0;
-        auto it = pattern.globalMatch(raw);
-        while (it.hasNext()) {
-            const auto match = it.next();
-            result += raw.mid(last, match.capturedStart() - last);
-            const QString name = match.captured(1);
-            const auto value = m_env(name);
-            if (value) {
-                result += QString::fromUtf8(*value);
-            } else if (match.capturedStart(2) >= 0) {
-                result += match.captured(3);
-            } else {
-                fail(node, field,
-                     QStringLiteral("environment variable %1 is not set (write ${%1:-} to allow an empty value)").arg(name));
-            }
-            last = match.capturedEnd();
-        }
-        result += raw.mid(last);
-        return result;
-    }
-
-    QString m_source;
-    const EnvLookup &m_env;
-};
 
 bool isHttpUrl(const QString &text)
 {
@@ -366,15 +207,9 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
 {
     Route route;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"model", "strategy", "targets", "fallbacks"});
+    reader.checkKeys(node, field, {"model", "strategy", "strategy_options", "retry", "targets", "fallbacks"});
     route.model = reader.requiredString(node, "model", field).toUtf8();
-    if (node["strategy"]) {
-        route.strategy = reader.string(node["strategy"], field + QStringLiteral(".strategy"));
-        if (route.strategy != u"weighted") {
-            reader.fail(node["strategy"], field + QStringLiteral(".strategy"),
-                        QStringLiteral("unknown strategy '%1' (allowed: weighted)").arg(route.strategy));
-        }
-    }
+    parseRouteStrategy(reader, node, field, route);
     const QString targetsField = field + QStringLiteral(".targets");
     if (!node["targets"]) {
         reader.fail(node, targetsField, QStringLiteral("required field is missing"));
@@ -388,7 +223,8 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
         const QString targetField = DocumentReader::indexed(targetsField, i);
         const YAML::Node targetNode = targets[i];
         reader.requireMap(targetNode, targetField);
-        reader.checkKeys(targetNode, targetField, {"provider", "model", "weight"});
+        reader.checkKeys(targetNode, targetField,
+                         {"provider", "model", "weight", "input_cost_per_mtok", "output_cost_per_mtok", "context_window"});
         Target target;
         target.provider = reader.requiredString(targetNode, "provider", targetField);
         target.model = reader.requiredString(targetNode, "model", targetField).toUtf8();
@@ -399,6 +235,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
                             QStringLiteral("must be greater than 0"));
             }
         }
+        parseTargetPricing(reader, targetNode, targetField, target);
         route.targets.push_back(std::move(target));
     }
     if (node["fallbacks"]) {
@@ -551,7 +388,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
         return policy;
     }
     reader.requireMap(root, QString());
-    reader.checkKeys(root, QString(), {"gateway", "request_log", "providers", "routes", "virtual_keys"});
+    reader.checkKeys(root, QString(), {"gateway", "request_log", "routing", "providers", "routes", "virtual_keys"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
     }
@@ -571,6 +408,9 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
             policy.requestLog.maxRows =
                 reader.integer(node["max_rows"], QStringLiteral("request_log.max_rows"), 0, 1000000000000LL);
         }
+    }
+    if (root["routing"]) {
+        policy.routing = parseRoutingSettings(reader, root["routing"]);
     }
     if (root["providers"]) {
         reader.requireSequence(root["providers"], QStringLiteral("providers"));

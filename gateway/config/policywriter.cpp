@@ -114,6 +114,23 @@ Node providerNode(const Provider &provider, SecretRendering secrets)
     return node;
 }
 
+Node strategyOptionsNode(const Route &route)
+{
+    // Only the options the route's strategy reads, as the loader accepts only those.
+    const StrategyOptions &options = route.options;
+    Node node = Node::map(true);
+    if (route.strategy == u"least_request" || route.strategy == u"p2c") {
+        node.add("load_metric", Node::string(options.loadMetric));
+    } else if (route.strategy == u"session_hash") {
+        node.add("load_factor", number(options.loadFactor));
+    } else if (route.strategy == u"cost") {
+        node.add("max_latency_ms", Node::integer(options.maxLatencyMs));
+    } else if (route.strategy == u"adaptive") {
+        node.add("interval_ms", Node::integer(options.intervalMs)).add("exploration", number(options.exploration));
+    }
+    return node;
+}
+
 Node routeNode(const Route &route)
 {
     Node targets = Node::list(false);
@@ -122,13 +139,50 @@ Node routeNode(const Route &route)
         entry.add("provider", Node::string(target.provider))
             .add("model", Node::string(target.model))
             .add("weight", number(target.weight));
+        // Price fields appear once set, so plain weighted routes stay one short line.
+        if (target.inputCostPerMTok > 0 || target.outputCostPerMTok > 0) {
+            entry.add("input_cost_per_mtok", number(target.inputCostPerMTok))
+                .add("output_cost_per_mtok", number(target.outputCostPerMTok));
+        }
+        if (target.contextWindow > 0) {
+            entry.add("context_window", Node::integer(target.contextWindow));
+        }
         targets.items.push_back(std::move(entry));
     }
+    Node retry = Node::map(true);
+    retry.add("attempts", Node::integer(route.retry.attempts)).add("on", stringList(route.retry.on));
     Node node = Node::map(false);
-    node.add("model", Node::string(route.model))
-        .add("strategy", Node::string(route.strategy))
+    node.add("model", Node::string(route.model)).add("strategy", Node::string(route.strategy));
+    Node options = strategyOptionsNode(route);
+    if (!options.fields.empty()) {
+        node.add("strategy_options", std::move(options));
+    }
+    node.add("retry", std::move(retry))
         .add("targets", std::move(targets))
         .add("fallbacks", stringList(route.fallbacks));
+    return node;
+}
+
+Node routingNode(const RoutingSettings &settings)
+{
+    const HealthPolicy &h = settings.health;
+    Node health = Node::map(false);
+    health.add("window_ms", Node::integer(h.windowMs))
+        .add("min_requests", Node::integer(h.minRequests))
+        .add("degraded_error_rate", number(h.degradedErrorRate))
+        .add("failed_error_rate", number(h.failedErrorRate))
+        .add("consecutive_failures", Node::integer(h.consecutiveFailures))
+        .add("open_ms", Node::integer(h.openMs))
+        .add("max_open_ms", Node::integer(h.maxOpenMs))
+        .add("half_open_probes", Node::integer(h.halfOpenProbes))
+        .add("half_open_successes", Node::integer(h.halfOpenSuccesses))
+        .add("slow_start_ms", Node::integer(h.slowStartMs))
+        .add("latency_outlier_factor", number(h.latencyOutlierFactor));
+    Node node = Node::map(false);
+    node.add("retry_budget", number(settings.retryBudget))
+        .add("retry_min_concurrency", Node::integer(settings.retryMinConcurrency))
+        .add("session_key_sources", stringList(settings.sessionKeySources))
+        .add("health", std::move(health));
     return node;
 }
 
@@ -168,6 +222,7 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
         .add("max_rows", Node::integer(policy.requestLog.maxRows));
     root.add("gateway", gatewayNode(policy.gateway, secrets))
         .add("request_log", std::move(requestLog))
+        .add("routing", routingNode(policy.routing))
         .add("providers", std::move(providers))
         .add("routes", std::move(routes))
         .add("virtual_keys", std::move(virtualKeys));

@@ -1,12 +1,18 @@
 #include "proxyexchange.h"
 
 #include "bodyrewriter.h"
+#include "upstreamrefusal.h"
+#include "routing/keypool.h"
+#include "routing/ratelimitheaders.h"
+#include "routing/retrybudget.h"
+#include "runtime/backendmonitor.h"
 #include "util/jsonwriter.h"
 #include "workercontext.h"
 
 #include <QDateTime>
 
 #include <algorithm>
+#include <numeric>
 
 namespace Gateway::Proxy {
 
@@ -80,7 +86,7 @@ ProxyExchange::~ProxyExchange()
     // Reaching here unfinished means the client went away: cancel the upstream
     // transfer now, and do not count it against the backend.
     m_transfer.reset();
-    endAttemptMetrics(false, ErrorClass::Count);
+    endAttemptMetrics(false, ErrorClass::ClientClosed);
     if (!m_completed) {
         completeRequest(true, ErrorClass::ClientClosed);
     }
@@ -112,41 +118,13 @@ void ProxyExchange::planAttempts()
     summary.model = m_setup.inspected.model;
     summary.estimatedPromptTokens = m_setup.inspected.estimatedPromptTokens;
     summary.maxTokens = m_setup.inspected.maxTokens;
-    summary.sessionKey = m_setup.inspected.user;
+    summary.sessionKey = m_setup.sessionKey;
     summary.stream = m_setup.inspected.stream;
-    // Health and load arrive with the routing engine; until then every backend is
-    // considered available and the policy ranks by weight alone.
-    static const Routing::BackendSnapshot emptySnapshot;
-
-    // Routes and backends are few: small vectors beat hash sets (no allocation per entry).
-    std::vector<int> visitedRoutes;
-    std::vector<int> plannedBackends;
-    std::vector<int> order;
-    std::vector<const Runtime::RouteRuntime *> pending {m_setup.route};
-    const auto contains = [](const std::vector<int> &values, int value) {
-        return std::find(values.begin(), values.end(), value) != values.end();
-    };
-    for (std::size_t next = 0; next < pending.size(); ++next) {
-        const Runtime::RouteRuntime *route = pending[next];
-        if (contains(visitedRoutes, route->index)) {
-            continue;
-        }
-        visitedRoutes.push_back(route->index);
-        route->policy->rank(route->targets, emptySnapshot, summary, m_worker.rng(), order);
-        for (const int targetIndex : order) {
-            const auto &target = route->targets[static_cast<std::size_t>(targetIndex)];
-            const auto &backend = table.backends()[static_cast<std::size_t>(target.backendId)];
-            const auto &provider = table.providers()[static_cast<std::size_t>(backend.providerIndex)];
-            if (!provider.supports(m_setup.endpoint) || contains(plannedBackends, backend.id)) {
-                continue;
-            }
-            plannedBackends.push_back(backend.id);
-            m_attempts.push_back({route, &backend});
-        }
-        for (const int fallback : route->fallbackRoutes) {
-            pending.push_back(table.routes()[static_cast<std::size_t>(fallback)].get());
-        }
-    }
+    m_expectedTokens = summary.expectedTokens();
+    const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
+    AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
+    planner.plan(*m_setup.route, summary, snapshot, m_attempts, m_setup.explain ? &m_explain : nullptr);
+    table.retryBudget().requestStarted();
 }
 
 bool ProxyExchange::wantsInjectedUsage(const Attempt &attempt) const
@@ -180,8 +158,9 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
         request.headers.push_back("Accept: " + accept);
     }
     if (!provider.authHeaderLines.empty()) {
-        const std::size_t key = m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
-        request.headers.push_back(provider.authHeaderLines[key]);
+        const std::size_t key = m_attemptKey >= 0 ? static_cast<std::size_t>(m_attemptKey)
+                                                  : m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
+        request.headers.push_back(provider.authHeaderLines[key % provider.authHeaderLines.size()]);
     }
     if (provider.format == Config::WireFormat::Anthropic) {
         const QByteArray version = clientRequest.header("anthropic-version");
@@ -201,8 +180,71 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     return request;
 }
 
+void ProxyExchange::noteAttempt(QByteArrayView what)
+{
+    if (m_setup.explain) {
+        m_attemptTrail += (m_attemptTrail.isEmpty() ? "" : ">") + m_attempts[m_attemptIndex].backend->label + ':' + what;
+    }
+}
+
+bool ProxyExchange::admitAttempt()
+{
+    const qint64 now = Runtime::monotonicNowMs();
+    for (; m_attemptIndex < m_attempts.size(); ++m_attemptIndex) {
+        const Attempt &attempt = m_attempts[m_attemptIndex];
+        const Routing::Admission admission = attempt.backend->monitor->health().admit(now);
+        const bool lastChance = m_attemptIndex + 1 == m_attempts.size() && m_attemptTrail.isEmpty() && !m_holdsRetry;
+        if (admission == Routing::Admission::Rejected && !lastChance) {
+            noteAttempt("skipped(circuit open)");
+            continue;
+        }
+        m_attemptProbe = admission == Routing::Admission::Probe;
+        m_attemptKey = -1;
+        const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+        if (provider.keys) {
+            m_attemptKey = provider.keys->pick(now, m_expectedTokens, m_worker.rng());
+            if (m_attemptKey < 0) {
+                if (m_attemptProbe) {
+                    attempt.backend->monitor->health().cancelProbe();
+                }
+                noteAttempt("skipped(every key cooling down)");
+                continue;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+bool ProxyExchange::shouldRetry(const Failure &failure)
+{
+    if (!failure.retryable || m_attemptIndex + 1 >= m_attempts.size()) {
+        return false;
+    }
+    if ((m_setup.route->retryOn & failure.retryClass) == 0) {
+        return false;
+    }
+    if (!m_holdsRetry) {
+        // One slot per request: it has at most one attempt in flight at a time.
+        if (!m_setup.table->retryBudget().tryAcquireRetry()) {
+            m_budgetExhausted = true;
+            return false;
+        }
+        m_holdsRetry = true;
+    }
+    return true;
+}
+
 void ProxyExchange::startAttempt()
 {
+    if (!admitAttempt()) {
+        m_attemptIndex = m_attempts.size() - 1;
+        respondError(503, ErrorClass::RateLimited,
+                     "no target of model '" + m_setup.route->model +
+                         "' can take the request now: circuits open or every provider key is cooling down",
+                     "no_capacity", QByteArrayLiteral("1"));
+        return;
+    }
     const Attempt &attempt = m_attempts[m_attemptIndex];
     m_mode = Mode::Waiting;
     m_upstreamStatus = 0;
@@ -214,12 +256,38 @@ void ProxyExchange::startAttempt()
     auto request = buildUpstreamRequest(attempt);
     attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
     attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
+    attempt.backend->monitor->started(m_expectedTokens);
     m_attemptInFlight = true;
+    m_attemptTtftMs = -1;
     m_attemptStartedAt = Clock::now();
     m_transfer = m_worker.curl().start(std::move(request), *this);
     // Send now rather than on the next loop turn. This may complete the attempt (and even
     // the whole exchange) synchronously, so nothing may follow it here.
     m_worker.curl().kick();
+}
+
+QByteArray ProxyExchange::routeReason() const
+{
+    if (!m_setup.explain) {
+        return {};
+    }
+    QByteArray reason = m_explain;
+    if (!m_setup.sessionKey.isEmpty()) {
+        reason += "; session=yes";
+    }
+    if (!m_attemptTrail.isEmpty()) {
+        reason += "; attempts=" + m_attemptTrail;
+    }
+    if (m_budgetExhausted) {
+        reason += "; retry budget exhausted";
+    }
+    // A header value: keep it to visible ASCII.
+    for (char &c : reason) {
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+            c = '?';
+        }
+    }
+    return reason;
 }
 
 Http::HeaderList ProxyExchange::responseHeaders() const
@@ -230,6 +298,9 @@ Http::HeaderList ProxyExchange::responseHeaders() const
     if (!m_lastBackendLabel.isEmpty()) {
         headers.push_back({QByteArrayLiteral("x-switchyard-backend"), m_lastBackendLabel});
     }
+    if (m_setup.explain) {
+        headers.push_back({QByteArrayLiteral("x-switchyard-route-reason"), routeReason()});
+    }
     return headers;
 }
 
@@ -238,6 +309,7 @@ void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
     m_upstreamStatus = status;
     m_upstreamContentType = headerValue(headers, "content-type");
     m_upstreamRetryAfter = headerValue(headers, "retry-after");
+    observeRateLimits(headers);
     if (status < 200 || status >= 300) {
         m_mode = Mode::DiscardingError;
         return;
@@ -260,7 +332,8 @@ bool ProxyExchange::onResponseData(QByteArrayView data)
 {
     if (!m_attemptSawBody) {
         m_attemptSawBody = true;
-        m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(millisecondsSince(m_attemptStartedAt));
+        m_attemptTtftMs = millisecondsSince(m_attemptStartedAt);
+        m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(m_attemptTtftMs);
     }
     switch (m_mode) {
     case Mode::Streaming:
@@ -346,12 +419,15 @@ void ProxyExchange::onComplete(const Upstream::TransferResult &result)
         switch (result.error) {
         case Upstream::TransferError::ConnectFailed:
             failure.errorClass = ErrorClass::UpstreamUnreachable;
+            failure.retryClass = Runtime::RETRY_CONNECT_ERROR;
             failure.detail = "could not connect: " + result.errorText;
             break;
         case Upstream::TransferError::ConnectTimeout:
         case Upstream::TransferError::FirstByteTimeout:
         case Upstream::TransferError::IdleTimeout:
             failure.errorClass = ErrorClass::UpstreamTimeout;
+            failure.retryClass = result.error == Upstream::TransferError::ConnectTimeout ? Runtime::RETRY_CONNECT_ERROR
+                                                                                          : Runtime::RETRY_TIMEOUT;
             break;
         case Upstream::TransferError::Aborted:
             failure.errorClass = ErrorClass::UpstreamError;
@@ -360,6 +436,7 @@ void ProxyExchange::onComplete(const Upstream::TransferResult &result)
             break;
         default:
             failure.errorClass = ErrorClass::UpstreamReset;
+            failure.retryClass = Runtime::RETRY_SERVER_ERROR;
             failure.detail = "connection broken: " + result.errorText;
             break;
         }
@@ -367,8 +444,6 @@ void ProxyExchange::onComplete(const Upstream::TransferResult &result)
         return;
     }
     if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
-        endAttemptMetrics(false, ErrorClass::Count);
-        m_transfer.reset();
         finishBuffered();
         return;
     }
@@ -378,17 +453,49 @@ void ProxyExchange::onComplete(const Upstream::TransferResult &result)
                      (m_buffer.isEmpty() ? QByteArray() : ": " + snippet(m_buffer));
     if (m_upstreamStatus == 429) {
         failure.errorClass = ErrorClass::RateLimited;
+        failure.retryClass = Runtime::RETRY_RATE_LIMITED;
         failure.retryAfter = m_upstreamRetryAfter;
     } else if (m_upstreamStatus == 400 || m_upstreamStatus == 413 || m_upstreamStatus == 422) {
-        // The request itself was refused: another target would refuse it too.
         failure.errorClass = ErrorClass::UpstreamClientError;
-        failure.retryable = false;
+        const UpstreamRefusal refusal = classifyRefusal(m_buffer);
+        if (refusal == UpstreamRefusal::ContextLength) {
+            // Another target with a larger window may take it.
+            failure.retryClass = Runtime::RETRY_CONTEXT_LENGTH;
+        } else if (refusal == UpstreamRefusal::ContentFilter) {
+            failure.retryClass = Runtime::RETRY_CONTENT_FILTER;
+        } else {
+            // The request itself was refused: another target would refuse it too.
+            failure.retryable = false;
+        }
     } else {
         // 5xx, or 401/403/404 meaning the gateway's key or model mapping is wrong for
         // this backend: another target may well succeed.
         failure.errorClass = ErrorClass::UpstreamError;
+        failure.retryClass = Runtime::RETRY_SERVER_ERROR;
     }
     attemptFailed(std::move(failure));
+}
+
+void ProxyExchange::observeRateLimits(const Http::HeaderList &headers)
+{
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(m_attempts[m_attemptIndex].backend->providerIndex)];
+    if (!provider.keys || m_attemptKey < 0) {
+        return;
+    }
+    std::vector<Routing::RateLimitHeaders::HeaderPair> pairs;
+    for (const auto &header : headers) {
+        if (header.name.startsWith("x-ratelimit-") || header.name.startsWith("anthropic-ratelimit-") ||
+            header.name.startsWith("retry-after")) {
+            pairs.push_back({header.name, header.value});
+        }
+    }
+    const qint64 now = Runtime::monotonicNowMs();
+    const auto limits = Routing::RateLimitHeaders::parse(pairs, QDateTime::currentMSecsSinceEpoch());
+    if (m_upstreamStatus == 429) {
+        provider.keys->observe429(m_attemptKey, limits.retryAfterMs, now);
+    } else if (!limits.isEmpty()) {
+        provider.keys->observeHeaders(m_attemptKey, limits, now);
+    }
 }
 
 void ProxyExchange::finishStream(const Upstream::TransferResult &result)
@@ -398,13 +505,13 @@ void ProxyExchange::finishStream(const Upstream::TransferResult &result)
     if (result.error == Upstream::TransferError::FirstByteTimeout || result.error == Upstream::TransferError::IdleTimeout) {
         errorClass = ErrorClass::UpstreamTimeout;
     }
-    endAttemptMetrics(failed, errorClass);
     m_transfer.reset();
     QByteArray out;
     const QByteArray remainder = m_sse.takeRemainder();
     if (!remainder.isEmpty()) {
         handleStreamEvent(remainder, out);
     }
+    endAttemptMetrics(failed, errorClass, failed ? QByteArrayView {result.errorText} : QByteArrayView {});
     if (failed) {
         ErrorInfo error;
         error.status = errorClass == ErrorClass::UpstreamTimeout ? 504 : 502;
@@ -426,6 +533,8 @@ void ProxyExchange::finishBuffered()
     if (m_worker.inspector().extractUsage(m_buffer, usage)) {
         recordUsage(usage.input, usage.output);
     }
+    endAttemptMetrics(false, ErrorClass::Count);
+    m_transfer.reset();
     Http::HeaderList headers = responseHeaders();
     headers.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType.isEmpty() ? QByteArrayLiteral("application/json") : m_upstreamContentType});
     m_clientTtftMs = millisecondsSince(m_setup.receivedAt);
@@ -438,12 +547,21 @@ void ProxyExchange::finishBuffered()
 
 void ProxyExchange::attemptFailed(Failure failure)
 {
-    endAttemptMetrics(true, failure.errorClass);
+    endAttemptMetrics(true, failure.errorClass, failure.detail);
     m_transfer.reset();
-    if (failure.retryable && m_attemptIndex + 1 < m_attempts.size()) {
+    if (failure.errorClass == ErrorClass::RateLimited) {
+        retryOnAnotherKey();
+    }
+    if (shouldRetry(failure)) {
         ++m_attemptIndex;
-        startAttempt();
-        return;
+        if (failure.retryClass == Runtime::RETRY_CONTEXT_LENGTH) {
+            skipSmallerContextWindows(m_attempts[m_attemptIndex - 1].backend->contextWindow);
+        }
+        if (m_attemptIndex < m_attempts.size()) {
+            startAttempt();
+            return;
+        }
+        --m_attemptIndex;
     }
     if (failure.errorClass == ErrorClass::UpstreamClientError && m_buffer.size() <= MAX_ERROR_BODY_BYTES) {
         // Pass the upstream's own explanation through unchanged.
@@ -501,17 +619,78 @@ void ProxyExchange::respondError(int status, ErrorClass errorClass, QByteArray m
     completeRequest(true, errorClass);
 }
 
-void ProxyExchange::endAttemptMetrics(bool failed, ErrorClass errorClass)
+void ProxyExchange::retryOnAnotherKey()
+{
+    // A 429 is about the key, not the backend: the same backend with another key comes
+    // next (the pool has cooled the limited key down, so it will not be picked again),
+    // within the route's attempts.
+    const Attempt attempt = m_attempts[m_attemptIndex];
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    if (!provider.keys || provider.keys->size() < 2 ||
+        m_attemptIndex + 1 >= static_cast<std::size_t>(std::max(1, m_setup.route->maxAttempts))) {
+        return;
+    }
+    m_attempts.insert(m_attempts.begin() + static_cast<std::ptrdiff_t>(m_attemptIndex + 1), attempt);
+    if (m_attempts.size() > static_cast<std::size_t>(m_setup.route->maxAttempts)) {
+        m_attempts.pop_back();
+    }
+}
+
+void ProxyExchange::skipSmallerContextWindows(qint64 refusedWindow)
+{
+    // A target whose window is no larger than the one that refused would refuse too.
+    while (m_attemptIndex + 1 < m_attempts.size()) {
+        const qint64 window = m_attempts[m_attemptIndex].backend->contextWindow;
+        if (refusedWindow <= 0 || window <= 0 || window > refusedWindow) {
+            return;
+        }
+        noteAttempt("skipped(context window too small)");
+        ++m_attemptIndex;
+    }
+}
+
+void ProxyExchange::endAttemptMetrics(bool failed, ErrorClass errorClass, QByteArrayView reason)
 {
     if (!m_attemptInFlight) {
         return;
     }
     m_attemptInFlight = false;
-    auto &stats = *m_attempts[m_attemptIndex].backend->stats;
+    const Attempt &attempt = m_attempts[m_attemptIndex];
+    auto &stats = *attempt.backend->stats;
     stats.inFlight.fetch_sub(1, std::memory_order_relaxed);
-    stats.latency.observeMs(millisecondsSince(m_attemptStartedAt));
+    const double latencyMs = millisecondsSince(m_attemptStartedAt);
+    stats.latency.observeMs(latencyMs);
     if (failed && errorClass != ErrorClass::Count) {
         stats.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
+    }
+
+    // What the routing engine learns. Client errors, 429s (the key's business) and the
+    // client hanging up say nothing about the backend's health.
+    Runtime::AttemptOutcome outcome;
+    outcome.failed = failed;
+    outcome.countsAgainstBackend = errorClass != ErrorClass::ClientClosed && errorClass != ErrorClass::RateLimited &&
+                                   errorClass != ErrorClass::UpstreamClientError;
+    outcome.reason = reason.toByteArray();
+    outcome.latencyMs = latencyMs;
+    outcome.ttftMs = m_attemptTtftMs;
+    outcome.outputTokens = failed ? -1 : m_tokensOut;
+    outcome.wasProbe = m_attemptProbe;
+    const qint64 now = Runtime::monotonicNowMs();
+    attempt.backend->monitor->finished(m_expectedTokens, outcome, now);
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    if (provider.keys && m_attemptKey >= 0) {
+        const qint64 actual = failed ? 0 : std::max<qint64>(0, m_tokensIn) + std::max<qint64>(0, m_tokensOut);
+        provider.keys->settle(m_attemptKey, m_expectedTokens, actual, now);
+        if (!failed) {
+            provider.keys->recordSuccess(m_attemptKey, now, false); // also ends a 429 backoff
+        }
+    }
+    if (errorClass == ErrorClass::ClientClosed) {
+        noteAttempt("client closed");
+    } else if (failed) {
+        noteAttempt(m_upstreamStatus > 0 ? QByteArray::number(m_upstreamStatus) : Metrics::errorClassName(errorClass).toByteArray());
+    } else {
+        noteAttempt(QByteArray::number(m_upstreamStatus));
     }
 }
 
@@ -521,6 +700,11 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         return;
     }
     m_completed = true;
+    auto &budget = m_setup.table->retryBudget();
+    if (m_holdsRetry) {
+        budget.releaseRetry();
+    }
+    budget.requestFinished();
     auto &route = *m_setup.route->stats;
     route.requests.fetch_add(1, std::memory_order_relaxed);
     route.latency.observeMs(millisecondsSince(m_setup.receivedAt));
@@ -557,6 +741,7 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         entry.tokensOut = m_tokensOut;
         entry.attempts = m_attempts.empty() ? 0 : static_cast<int>(m_attemptIndex + 1);
         entry.stream = m_setup.inspected.stream;
+        entry.routeReason = routeReason();
         log->record(std::move(entry));
     }
     if (m_tokensIn > 0 || m_tokensOut > 0) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "attemptplanner.h"
 #include "errorresponse.h"
 #include "inspectedrequest.h"
 #include "metrics/errorclass.h"
@@ -33,6 +34,8 @@ public:
         InspectedRequest inspected;
         QByteArray requestId;
         QString virtualKey; // name of the client's key, if keys are configured
+        QByteArray sessionKey; // from routing.session_key_sources; empty = none
+        bool explain = false;  // x-switchyard-explain: 1 asked for the route reason
         Clock::time_point receivedAt;
     };
 
@@ -48,10 +51,7 @@ public:
 private:
     enum class Mode { Waiting, Streaming, Buffering, DiscardingError };
 
-    struct Attempt {
-        const Runtime::RouteRuntime *route = nullptr;
-        const Runtime::BackendRuntime *backend = nullptr;
-    };
+    using Attempt = PlannedAttempt;
 
     struct Failure {
         Metrics::ErrorClass errorClass = Metrics::ErrorClass::UpstreamError;
@@ -59,10 +59,20 @@ private:
         QByteArray detail;
         QByteArray retryAfter;
         bool retryable = true;
+        unsigned retryClass = 0; // Runtime::RetryClass bit; retried only if the route lists it
     };
 
     void planAttempts();
     void startAttempt();
+    // Skips attempts whose backend refuses admission (open circuit, probe slots taken) or
+    // whose provider has no key with headroom; false when none is left.
+    bool admitAttempt();
+    bool shouldRetry(const Failure &failure);
+    void noteAttempt(QByteArrayView what);
+    void skipSmallerContextWindows(qint64 refusedWindow);
+    void retryOnAnotherKey();
+    void observeRateLimits(const Http::HeaderList &headers);
+    QByteArray routeReason() const;
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt);
 
     // TransferObserver
@@ -78,7 +88,7 @@ private:
     void respondWithFailure(const Failure &failure);
     void respondError(int status, Metrics::ErrorClass errorClass, QByteArray message, QByteArray code,
                       QByteArray retryAfter = {});
-    void endAttemptMetrics(bool failed, Metrics::ErrorClass errorClass);
+    void endAttemptMetrics(bool failed, Metrics::ErrorClass errorClass, QByteArrayView reason = {});
     void recordUsage(qint64 input, qint64 output);
     void completeRequest(bool failed, Metrics::ErrorClass errorClass);
     Http::HeaderList responseHeaders() const;
@@ -96,6 +106,14 @@ private:
     bool m_attemptInFlight = false;
     bool m_attemptSawBody = false;
     bool m_injectedUsage = false;
+    bool m_attemptProbe = false;       // a half-open probe of its backend
+    int m_attemptKey = -1;             // index into the provider's keys; -1 = none
+    double m_attemptTtftMs = -1;
+    std::int64_t m_expectedTokens = 0; // what one attempt adds to a backend's token load
+    bool m_holdsRetry = false;         // a retry-budget slot is taken
+    bool m_budgetExhausted = false;
+    QByteArray m_explain;              // the route reason, when asked for
+    QByteArray m_attemptTrail;         // "backend:outcome>..." for the route reason
 
     Mode m_mode = Mode::Waiting;
     int m_upstreamStatus = 0;

@@ -11,6 +11,25 @@ namespace Gateway::Proxy {
 
 namespace {
 
+// The first configured source that is present: a header, or the body's user field
+// (OpenAI `user`, Anthropic `metadata.user_id`; the inspector reads both).
+QByteArray sessionKeyOf(const QStringList &sources, const Http::Request &request, const InspectedRequest &inspected)
+{
+    for (const QString &source : sources) {
+        if (source == u"user" || source == u"metadata.user_id") {
+            if (!inspected.user.isEmpty()) {
+                return inspected.user;
+            }
+            continue;
+        }
+        const QByteArray value = request.header(source.toLatin1());
+        if (!value.isEmpty()) {
+            return value;
+        }
+    }
+    return {};
+}
+
 using Metrics::ErrorClass;
 
 QByteArray presentedKey(const Http::Request &request)
@@ -162,6 +181,8 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     setup.requestId = requestId;
     setup.virtualKey = key ? key->name : QString();
     setup.receivedAt = receivedAt;
+    setup.explain = setup.request.header("x-switchyard-explain") == "1";
+    setup.sessionKey = sessionKeyOf(setup.table->policy().routing.sessionKeySources, setup.request, setup.inspected);
     auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
     if (!exchange->start()) {
         return nullptr;

@@ -1,5 +1,7 @@
 #include "workercontext.h"
 
+#include "runtime/backendmonitor.h"
+
 namespace Gateway::Proxy {
 
 WorkerContext::WorkerContext(const ProxyEnvironment &environment, std::uint64_t seed)
@@ -29,6 +31,31 @@ std::size_t WorkerContext::nextKeyIndex(int providerIndex, std::size_t keyCount)
         m_keyCursor.resize(index + 1, 0);
     }
     return m_keyCursor[index]++ % keyCount;
+}
+
+const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::RouteTable &table, qint64 nowMs)
+{
+    Runtime::SnapshotSource &source = table.snapshots();
+    source.refreshIfStale(nowMs);
+    const std::uint64_t generation = source.generation();
+    if (&table != m_snapshotTable || generation != m_snapshotGeneration) {
+        // A copy per published snapshot (every REFRESH_MS at most), not per request.
+        if (const auto published = source.current()) {
+            m_snapshot = *published;
+        } else {
+            m_snapshot = {};
+        }
+        m_snapshotTable = &table;
+        m_snapshotGeneration = generation;
+    }
+    const auto &backends = table.backends();
+    m_snapshot.backends.resize(backends.size());
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+        auto &state = m_snapshot.backends[i];
+        state.inFlightRequests = std::max(0, backends[i].stats->inFlight.load(std::memory_order_relaxed));
+        state.inFlightTokens = backends[i].monitor->inFlightTokens();
+    }
+    return m_snapshot;
 }
 
 } // namespace Gateway::Proxy

@@ -1,5 +1,7 @@
 #include "gatewayruntime.h"
 
+#include "routingmetrics.h"
+
 #include "proxy/proxyhandler.h"
 #include "routetable.h"
 
@@ -63,9 +65,19 @@ void GatewayRuntime::setFallbackAdminToken(const QByteArray &token)
         token.isEmpty() ? QByteArray() : QCryptographicHash::hash(token, QCryptographicHash::Sha256);
 }
 
+void GatewayRuntime::setRequestLog(RequestLogSink *sink)
+{
+    m_environment.requestLog = sink;
+    if (const auto table = m_config.current()) {
+        table->snapshots().setEventSink(sink);
+    }
+}
+
 void GatewayRuntime::applyPolicy(const Config::Policy &policy)
 {
-    m_config.publish(Runtime::RouteTable::build(policy, m_metrics));
+    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing);
+    table->snapshots().setEventSink(m_environment.requestLog);
+    m_config.publish(std::move(table));
 }
 
 void GatewayRuntime::beginShutdown()
@@ -108,6 +120,9 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
     out += "switchyard_active_requests " + QByteArray::number(active) + '\n';
     out += "# HELP switchyard_uptime_seconds Seconds since the gateway started.\n# TYPE switchyard_uptime_seconds gauge\n";
     out += "switchyard_uptime_seconds " + QByteArray::number(static_cast<double>(m_uptime.elapsed()) / 1000.0) + '\n';
+    if (const auto table = m_config.current()) {
+        Runtime::appendRoutingMetrics(out, *table);
+    }
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
                "# TYPE switchyard_request_log_rows_total counter\n";

@@ -3,6 +3,7 @@
 #include "config/policy.h"
 #include "configsource.h"
 #include "metrics/metricsregistry.h"
+#include "routingregistry.h"
 #include "statuscollector.h"
 #include "statussnapshot.h"
 #include "util/expected.h"
@@ -29,7 +30,7 @@ public:
 
     // Wiring, before start(): where finished requests are logged, the store behind the
     // admin API, and the admin token used when the policy sets none.
-    void setRequestLog(RequestLogSink *sink) { m_environment.requestLog = sink; }
+    void setRequestLog(RequestLogSink *sink);
     void setAdminService(Admin::AdminService *service) { m_environment.adminService = service; }
     void setFallbackAdminToken(const QByteArray &token);
 
@@ -58,6 +59,7 @@ private:
 
     Config::GatewaySettings m_settings;
     Metrics::MetricsRegistry m_metrics;
+    Runtime::RoutingRegistry m_routing;
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;
     mutable Runtime::StatusCollector m_collector;

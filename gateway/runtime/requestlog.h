@@ -22,6 +22,7 @@ struct RequestLogEntry {
     double costUsd = 0;
     int attempts = 0;
     bool stream = false;
+    QByteArray routeReason; // why it went where it went; empty unless explain was asked for
 };
 
 // Where the data plane hands finished requests. record() must never block: an

@@ -1,6 +1,8 @@
 #include "routetable.h"
 
-#include "routing/weightedpolicy.h"
+#include "backendmonitor.h"
+#include "policyfactory.h"
+#include "routingregistry.h"
 
 #include <QCryptographicHash>
 #include <QUrl>
@@ -79,9 +81,37 @@ QByteArray ProviderRuntime::urlFor(Endpoint endpoint, const QByteArray &upstream
     return {};
 }
 
-std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics)
+namespace {
+
+unsigned retryBits(const QStringList &classes)
+{
+    unsigned bits = 0;
+    for (const QString &name : classes) {
+        if (name == u"connect_error") {
+            bits |= RETRY_CONNECT_ERROR;
+        } else if (name == u"timeout") {
+            bits |= RETRY_TIMEOUT;
+        } else if (name == u"rate_limited") {
+            bits |= RETRY_RATE_LIMITED;
+        } else if (name == u"server_error") {
+            bits |= RETRY_SERVER_ERROR;
+        } else if (name == u"context_length") {
+            bits |= RETRY_CONTEXT_LENGTH;
+        } else if (name == u"content_filter") {
+            bits |= RETRY_CONTENT_FILTER;
+        }
+    }
+    return bits;
+}
+
+} // namespace
+
+std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
+                                                    RoutingRegistry &routing)
 {
     std::shared_ptr<RouteTable> table {new RouteTable};
+    table->m_routing = &routing;
+    table->m_retryBudget = &routing.retryBudget(policy.routing);
     table->m_policy = policy;
     for (auto &provider : table->m_policy.providers) {
         for (auto &key : provider.keys) {
@@ -99,6 +129,9 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
     for (const auto &provider : policy.providers) {
         providerIndex.insert(provider.name, static_cast<int>(table->m_providers.size()));
         table->m_providers.push_back(compileProvider(provider));
+        if (!table->m_providers.back().authHeaderLines.empty()) {
+            table->m_providers.back().keys = &routing.keyPool(provider, policy.routing.health);
+        }
     }
     QHash<QByteArray, int> backendIndex;
     for (const auto &route : policy.routes) {
@@ -106,7 +139,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         runtime->index = static_cast<int>(table->m_routes.size());
         runtime->model = route.model;
         runtime->strategy = route.strategy;
-        runtime->policy = std::make_unique<Routing::WeightedPolicy>();
+        runtime->maxAttempts = route.retry.attempts;
+        runtime->retryOn = retryBits(route.retry.on);
         runtime->stats = &metrics.route(route.model);
         for (const auto &target : route.targets) {
             const QByteArray label = target.provider.toUtf8() + '/' + target.model;
@@ -118,11 +152,21 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
                 backend.upstreamModel = target.model;
                 backend.label = label;
                 backend.stats = &metrics.backend(label);
+                backend.monitor = &routing.backend(label, policy.routing.health);
                 it = backendIndex.insert(label, backend.id);
                 table->m_backends.push_back(std::move(backend));
             }
+            BackendRuntime &backend = table->m_backends[static_cast<std::size_t>(*it)];
+            if (backend.inputCostPerMTok == 0 && backend.outputCostPerMTok == 0) {
+                backend.inputCostPerMTok = target.inputCostPerMTok;
+                backend.outputCostPerMTok = target.outputCostPerMTok;
+            }
+            if (backend.contextWindow == 0) {
+                backend.contextWindow = target.contextWindow;
+            }
             runtime->targets.push_back({*it, target.weight});
         }
+        runtime->policy = makePolicy(route, runtime->targets);
         table->m_routeIndex.insert(route.model, runtime->index);
         table->m_routes.push_back(std::move(runtime));
     }
@@ -141,6 +185,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         const QByteArray digest = key.key.isEmpty() ? QByteArray::fromHex(key.keySha256) : keyDigest(key.key);
         table->m_virtualKeys.insert(digest, runtime);
     }
+    table->m_snapshots = std::make_unique<SnapshotSource>(*table);
     return table;
 }
 

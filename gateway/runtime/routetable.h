@@ -4,6 +4,7 @@
 #include "endpoint.h"
 #include "metrics/metricsregistry.h"
 #include "routing/routepolicy.h"
+#include "snapshotsource.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -12,7 +13,15 @@
 #include <memory>
 #include <vector>
 
+namespace Gateway::Routing {
+class KeyPool;
+class RetryBudget;
+} // namespace Gateway::Routing
+
 namespace Gateway::Runtime {
+
+class BackendMonitor;
+class RoutingRegistry;
 
 // A provider with everything the hot path needs precomputed: header lines carrying
 // its keys, its extra headers, and the URL of each endpoint.
@@ -21,6 +30,7 @@ struct ProviderRuntime {
     Config::WireFormat format = Config::WireFormat::OpenAi;
     std::vector<QByteArray> authHeaderLines;  // one per key, e.g. "Authorization: Bearer ..."
     std::vector<QByteArray> extraHeaderLines; // "Name: value"
+    Routing::KeyPool *keys = nullptr;         // null when the provider has no keys
 
     bool supports(Endpoint endpoint) const;
     QByteArray urlFor(Endpoint endpoint, const QByteArray &upstreamModel) const;
@@ -33,6 +43,21 @@ struct BackendRuntime {
     QByteArray upstreamModel;
     QByteArray label; // "provider/model": the x-switchyard-backend value
     Metrics::BackendStats *stats = nullptr;
+    BackendMonitor *monitor = nullptr;
+    // From the first target naming this backend that sets them.
+    double inputCostPerMTok = 0.0;
+    double outputCostPerMTok = 0.0;
+    qint64 contextWindow = 0;
+};
+
+// Failure classes a route's `retry.on` names, as bits.
+enum RetryClass : unsigned {
+    RETRY_CONNECT_ERROR = 1u << 0,
+    RETRY_TIMEOUT = 1u << 1,
+    RETRY_RATE_LIMITED = 1u << 2,
+    RETRY_SERVER_ERROR = 1u << 3,
+    RETRY_CONTEXT_LENGTH = 1u << 4,
+    RETRY_CONTENT_FILTER = 1u << 5,
 };
 
 struct RouteRuntime {
@@ -42,6 +67,8 @@ struct RouteRuntime {
     std::vector<Routing::PolicyTarget> targets;
     std::vector<int> fallbackRoutes; // indices into RouteTable::routes()
     std::unique_ptr<Routing::RoutePolicy> policy;
+    int maxAttempts = 3;      // retry.attempts
+    unsigned retryOn = 0;     // RetryClass bits
     Metrics::RouteStats *stats = nullptr;
 };
 
@@ -56,7 +83,8 @@ struct VirtualKeyRuntime {
 class RouteTable final {
 public:
     // The policy must have passed validation (Config::parsePolicy).
-    static std::shared_ptr<const RouteTable> build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics);
+    static std::shared_ptr<const RouteTable> build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
+                                                   RoutingRegistry &routing);
 
     const Config::Policy &policy() const { return m_policy; }
     const std::vector<ProviderRuntime> &providers() const { return m_providers; }
@@ -64,6 +92,12 @@ public:
     const std::vector<std::unique_ptr<RouteRuntime>> &routes() const { return m_routes; }
 
     const RouteRuntime *findRoute(const QByteArray &model) const;
+
+    RoutingRegistry &routing() const { return *m_routing; }
+    Routing::RetryBudget &retryBudget() const { return *m_retryBudget; }
+    // The live view of this table's backends policies rank over (mutable caches behind
+    // an immutable table: rebuilding it never changes the configuration).
+    SnapshotSource &snapshots() const { return *m_snapshots; }
 
     bool requiresClientKey() const { return !m_virtualKeys.isEmpty(); }
     // SHA-256 of gateway.admin_token, empty when the policy sets none.
@@ -81,6 +115,9 @@ private:
     QHash<QByteArray, int> m_routeIndex;
     QHash<QByteArray, VirtualKeyRuntime> m_virtualKeys; // by SHA-256 of the key
     QByteArray m_adminTokenDigest;
+    RoutingRegistry *m_routing = nullptr;
+    Routing::RetryBudget *m_retryBudget = nullptr;
+    std::unique_ptr<SnapshotSource> m_snapshots;
 };
 
 } // namespace Gateway::Runtime

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QByteArray>
+
 #include <QtGlobal>
 
 namespace Gateway::Sim {
@@ -20,6 +22,9 @@ struct Behaviour {
     int errorStatus = 500;
     double rateLimitRate = 0.0;  // 0..1, answered 429 with Retry-After
     int retryAfterSeconds = 1;
+    // Requests presenting this API key (Authorization: Bearer or x-api-key) always get
+    // 429 with Retry-After: one exhausted key among several.
+    QByteArray rateLimitedKey;
     int resetAfterChunks = -1;      // abort the connection after this many SSE events; -1 off
     int holdStreamAfterChunks = -1; // pause after this many events until releaseHeldStreams(); -1 off
 

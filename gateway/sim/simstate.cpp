@@ -82,6 +82,18 @@ SimState::Admission SimState::admit(const Http::Request &request)
 
     Admission admission;
     admission.behaviour = m_behaviour;
+    QByteArray key = request.header("x-api-key");
+    if (key.isEmpty()) {
+        key = request.header("authorization");
+        if (key.startsWith("Bearer ")) {
+            key = key.mid(7);
+        }
+    }
+    ++m_requestsByKey[key];
+    if (!m_behaviour.rateLimitedKey.isEmpty() && key == m_behaviour.rateLimitedKey) {
+        admission.verdict = Verdict::RateLimit;
+        return admission;
+    }
     if (m_behaviour.failNextRequests > 0) {
         --m_behaviour.failNextRequests;
         admission.verdict = Verdict::Fail;
@@ -97,6 +109,12 @@ SimState::Admission SimState::admit(const Http::Request &request)
         admission.verdict = Verdict::Fail;
     }
     return admission;
+}
+
+int SimState::requestsWithKey(const QByteArray &key) const
+{
+    const QMutexLocker locker {&m_mutex};
+    return m_requestsByKey.value(key);
 }
 
 void SimState::noteConnection(const Http::Request &request)

@@ -5,6 +5,7 @@
 #include "http/request.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QMutex>
 #include <QSet>
@@ -67,6 +68,8 @@ public:
     };
     // Records an inference request (body, headers, count) and decides whether it fails.
     Admission admit(const Http::Request &request);
+    // Inference requests that presented this API key.
+    int requestsWithKey(const QByteArray &key) const;
     // Counts a connection the first time a request arrives from its peer address:port.
     void noteConnection(const Http::Request &request);
     // Feeds the simulated prefix cache and the token counters.
@@ -89,6 +92,7 @@ private:
 
     mutable QMutex m_mutex;
     Behaviour m_behaviour;                   // guarded by m_mutex
+    QHash<QByteArray, int> m_requestsByKey;  // guarded by m_mutex
     std::mt19937 m_rng;                      // guarded by m_mutex
     QList<QByteArray> m_models;              // guarded by m_mutex
     QByteArray m_lastBody;                   // guarded by m_mutex

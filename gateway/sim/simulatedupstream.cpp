@@ -79,6 +79,11 @@ void SimulatedUpstream::releaseHeldStreams()
     m_state->releaseHeldStreams();
 }
 
+int SimulatedUpstream::requestsWithKey(const QByteArray &key) const
+{
+    return m_state->requestsWithKey(key);
+}
+
 int SimulatedUpstream::requestsReceived() const
 {
     return m_state->counters().requestsReceived.load(std::memory_order_relaxed);

@@ -61,6 +61,8 @@ public:
     // count as requests and are recorded as "last request"; /metrics and /v1/models
     // polls do not disturb them.
     int requestsReceived() const;
+    // Inference requests that presented this API key (bearer or x-api-key).
+    int requestsWithKey(const QByteArray &key) const;
     int metricsScrapes() const;
     // Distinct client address:port pairs that sent at least one request.
     int connectionsAccepted() const;

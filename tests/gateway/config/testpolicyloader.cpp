@@ -117,6 +117,9 @@ private slots:
     void unknownTopLevelKey();
     void unknownProviderKey();
     void unknownTargetKey();
+    void routingErrorsNameTheField_data();
+    void routingErrorsNameTheField();
+    void routingOptionsAreRead();
     void nonPositiveWeight_data();
     void nonPositiveWeight();
     void unknownProviderType();
@@ -321,6 +324,78 @@ void TestPolicyLoader::unknownTargetKey()
     QCOMPARE(error.line, 26);
     QCOMPARE(error.column, columnOf(document, QByteArrayLiteral("priority")));
     QVERIFY2(error.message.contains(QStringLiteral("unknown key 'priority'")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::routingErrorsNameTheField_data()
+{
+    QTest::addColumn<QByteArray>("from");
+    QTest::addColumn<QByteArray>("to");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("message");
+    const QByteArray strategy = QByteArrayLiteral("    strategy: weighted\n");
+    QTest::newRow("unknown strategy") << strategy << QByteArrayLiteral("    strategy: fastest\n")
+                                      << QStringLiteral("routes[0].strategy") << QStringLiteral("unknown strategy 'fastest'");
+    QTest::newRow("option of another strategy")
+        << strategy << QByteArrayLiteral("    strategy: p2c\n    strategy_options: {load_factor: 2}\n")
+        << QStringLiteral("routes[0].strategy_options.load_factor") << QStringLiteral("unknown key 'load_factor'");
+    QTest::newRow("bad load metric")
+        << strategy << QByteArrayLiteral("    strategy: least_request\n    strategy_options: {load_metric: bytes}\n")
+        << QStringLiteral("routes[0].strategy_options.load_metric") << QStringLiteral("unknown load metric 'bytes'");
+    QTest::newRow("load factor below 1")
+        << strategy << QByteArrayLiteral("    strategy: session_hash\n    strategy_options: {load_factor: 0.5}\n")
+        << QStringLiteral("routes[0].strategy_options.load_factor") << QStringLiteral("must be between 1 and 100");
+    QTest::newRow("exploration above 1")
+        << strategy << QByteArrayLiteral("    strategy: adaptive\n    strategy_options: {exploration: 1.5}\n")
+        << QStringLiteral("routes[0].strategy_options.exploration") << QStringLiteral("must be between 0 and 1");
+    QTest::newRow("unknown retry class")
+        << strategy << QByteArrayLiteral("    retry: {attempts: 2, on: [timeout, teapot]}\n")
+        << QStringLiteral("routes[0].retry.on[1]") << QStringLiteral("unknown failure class 'teapot'");
+    QTest::newRow("zero attempts") << strategy << QByteArrayLiteral("    retry: {attempts: 0}\n")
+                                   << QStringLiteral("routes[0].retry.attempts") << QStringLiteral("must be between 1 and 10");
+    QTest::newRow("negative price")
+        << QByteArrayLiteral("model: gpt-4o-mini, weight: 1}") << QByteArrayLiteral("model: gpt-4o-mini, weight: 1, input_cost_per_mtok: -1}")
+        << QStringLiteral("routes[0].targets[1].input_cost_per_mtok") << QStringLiteral("must be between 0 and");
+    QTest::newRow("retry budget above 1")
+        << QByteArrayLiteral("routes:\n") << QByteArrayLiteral("routing: {retry_budget: 2}\nroutes:\n")
+        << QStringLiteral("routing.retry_budget") << QStringLiteral("must be between 0 and 1");
+    QTest::newRow("failed below degraded")
+        << QByteArrayLiteral("routes:\n")
+        << QByteArrayLiteral("routing:\n  health: {degraded_error_rate: 0.5, failed_error_rate: 0.3}\nroutes:\n")
+        << QStringLiteral("routing.health.failed_error_rate") << QStringLiteral("must not be below degraded_error_rate");
+    QTest::newRow("session source with a colon")
+        << QByteArrayLiteral("routes:\n") << QByteArrayLiteral("routing: {session_key_sources: [\"x-a: b\"]}\nroutes:\n")
+        << QStringLiteral("routing.session_key_sources[0]") << QStringLiteral("expected a lower-case header name");
+}
+
+void TestPolicyLoader::routingErrorsNameTheField()
+{
+    QFETCH(QByteArray, from);
+    QFETCH(QByteArray, to);
+    QFETCH(QString, field);
+    QFETCH(QString, message);
+    const QByteArray document = replaced(EXAMPLE, from, to);
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, field);
+    QVERIFY2(error.message.contains(message), qPrintable(error.message));
+    QVERIFY(error.line > 0);
+}
+
+void TestPolicyLoader::routingOptionsAreRead()
+{
+    const QByteArray document = replaced(
+        EXAMPLE, QByteArrayLiteral("    strategy: weighted\n"),
+        QByteArrayLiteral("    strategy: session_hash\n    strategy_options: {load_factor: 1.5}\n"
+                          "    retry: {attempts: 5, on: [timeout]}\n"));
+    const auto policy = parsePolicy(document, QStringLiteral("test.yaml"), envFrom(defaultEnv()));
+    QVERIFY(policy.hasValue());
+    const auto &route = policy->routes.front();
+    QCOMPARE(route.strategy, QStringLiteral("session_hash"));
+    QCOMPARE(route.options.loadFactor, 1.5);
+    QCOMPARE(route.retry.attempts, 5);
+    QCOMPARE(route.retry.on, QStringList {QStringLiteral("timeout")});
+    // Untouched sections keep their documented defaults.
+    QCOMPARE(policy->routing.retryBudget, 0.2);
+    QCOMPARE(policy->routing.health.openMs, 5000);
 }
 
 void TestPolicyLoader::nonPositiveWeight_data()

@@ -1,0 +1,135 @@
+#include "attemptplanner.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace Gateway::Proxy {
+
+namespace {
+
+// Routes and backends are few: small vectors beat hash sets (no allocation per entry).
+bool contains(const std::vector<int> &values, int value)
+{
+    return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+constexpr const char *CIRCUIT_OPEN = "circuit open";
+
+} // namespace
+
+AttemptPlanner::AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng)
+    : m_table {table}
+    , m_endpoint {endpoint}
+    , m_rng {rng}
+{
+}
+
+const char *AttemptPlanner::exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,
+                                            const Routing::BackendSnapshot &snapshot) const
+{
+    const auto &provider = m_table.providers()[static_cast<std::size_t>(backend.providerIndex)];
+    if (!provider.supports(m_endpoint)) {
+        return "endpoint not supported";
+    }
+    if (backend.contextWindow > 0) {
+        const qint64 needed = qint64 {request.estimatedPromptTokens} + std::max(0, request.maxTokens);
+        if (needed > backend.contextWindow) {
+            return "context window too small";
+        }
+    }
+    const auto id = static_cast<std::size_t>(backend.id);
+    if (id < snapshot.backends.size() && !snapshot.backends[id].available) {
+        return CIRCUIT_OPEN;
+    }
+    return nullptr;
+}
+
+void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::RequestSummary &request,
+                          const Routing::BackendSnapshot &snapshot, std::vector<PlannedAttempt> &out, QByteArray *explain)
+{
+    const auto maxAttempts = static_cast<std::size_t>(std::max(1, first.maxAttempts));
+    std::vector<int> visitedRoutes;
+    std::vector<int> plannedBackends;
+    std::vector<int> candidates;
+    std::vector<int> circuitOpen;
+    std::vector<const Runtime::RouteRuntime *> pending {&first};
+    Routing::Ranking ranking;
+    ranking.explain = explain != nullptr;
+    for (std::size_t next = 0; next < pending.size() && out.size() < maxAttempts; ++next) {
+        const Runtime::RouteRuntime &route = *pending[next];
+        if (contains(visitedRoutes, route.index)) {
+            continue;
+        }
+        visitedRoutes.push_back(route.index);
+        for (const int fallback : route.fallbackRoutes) {
+            pending.push_back(m_table.routes()[static_cast<std::size_t>(fallback)].get());
+        }
+        candidates.clear();
+        circuitOpen.clear();
+        QByteArray filtered;
+        for (std::size_t i = 0; i < route.targets.size(); ++i) {
+            const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[i].backendId)];
+            if (contains(plannedBackends, backend.id)) {
+                continue;
+            }
+            const char *reason = exclusionReason(backend, request, snapshot);
+            if (!reason) {
+                candidates.push_back(static_cast<int>(i));
+                continue;
+            }
+            if (reason == CIRCUIT_OPEN) {
+                circuitOpen.push_back(static_cast<int>(i));
+            }
+            if (explain) {
+                filtered += (filtered.isEmpty() ? "" : ",") + backend.label + '(' + reason + ')';
+            }
+        }
+        bool panic = false;
+        if (candidates.empty() && !circuitOpen.empty() && next + 1 >= pending.size()) {
+            // Every remaining target's circuit is open and there is nowhere else to go:
+            // trying one beats refusing outright (Envoy's panic routing does the same).
+            candidates = circuitOpen;
+            panic = true;
+        }
+        if (candidates.empty()) {
+            if (explain) {
+                *explain += (explain->isEmpty() ? "" : "; ") + QByteArray("route=") + route.model +
+                            " no candidates filtered=" + filtered;
+            }
+            continue;
+        }
+        const Routing::RankInput input {route.targets, candidates, snapshot, request, route.index,
+                                        static_cast<int>(maxAttempts - out.size())};
+        route.policy->rank(input, m_rng, ranking);
+        for (const int index : ranking.order) {
+            const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)];
+            plannedBackends.push_back(backend.id);
+            out.push_back({&route, &backend});
+        }
+        if (explain) {
+            QByteArray scored;
+            for (const int index : candidates) {
+                const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)];
+                const double score = ranking.scores.empty() ? NAN : ranking.scores[static_cast<std::size_t>(index)];
+                scored += (scored.isEmpty() ? "" : ",") + backend.label +
+                          (std::isnan(score) ? QByteArray() : ':' + QByteArray::number(score, 'g', 4));
+            }
+            QByteArray order;
+            for (const int index : ranking.order) {
+                order += (order.isEmpty() ? "" : ">") +
+                         m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)].label;
+            }
+            *explain += (explain->isEmpty() ? "" : "; ") + QByteArray("route=") + route.model + " strategy=" +
+                        QByteArray(route.policy->name().data(), static_cast<qsizetype>(route.policy->name().size())) +
+                        " scores=" + scored + " order=" + order;
+            if (!filtered.isEmpty()) {
+                *explain += " filtered=" + filtered;
+            }
+            if (panic) {
+                *explain += " panic=all circuits open";
+            }
+        }
+    }
+}
+
+} // namespace Gateway::Proxy

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "runtime/endpoint.h"
+#include "runtime/routetable.h"
+
+#include <QByteArray>
+
+#include <vector>
+
+namespace Gateway::Proxy {
+
+struct PlannedAttempt {
+    const Runtime::RouteRuntime *route = nullptr;
+    const Runtime::BackendRuntime *backend = nullptr;
+};
+
+// Turns a request into the ordered list of upstream attempts: filters each route's
+// targets (endpoint support, open circuits, context window), asks the route's strategy
+// to rank the rest, then continues with the fallback routes, up to the first route's
+// retry.attempts. Optionally writes down why, for x-switchyard-route-reason and the
+// request log.
+class AttemptPlanner final {
+public:
+    AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng);
+
+    void plan(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+              const Routing::BackendSnapshot &snapshot, std::vector<PlannedAttempt> &out, QByteArray *explain);
+
+private:
+    // Why a target is left out, or null when it may be ranked.
+    const char *exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,
+                                const Routing::BackendSnapshot &snapshot) const;
+
+    const Runtime::RouteTable &m_table;
+    Runtime::Endpoint m_endpoint;
+    Routing::Rng &m_rng;
+};
+
+} // namespace Gateway::Proxy

@@ -1,0 +1,100 @@
+#include "backendmonitor.h"
+
+#include <algorithm>
+
+namespace Gateway::Runtime {
+
+BackendMonitor::BackendMonitor(QByteArray label, const Routing::HealthSettings &settings)
+    : m_label {std::move(label)}
+    , m_health {settings}
+{
+}
+
+void BackendMonitor::started(std::int64_t expectedTokens)
+{
+    m_inFlightTokens.fetch_add(expectedTokens, std::memory_order_relaxed);
+}
+
+void BackendMonitor::finished(std::int64_t expectedTokens, const AttemptOutcome &outcome, qint64 nowMs)
+{
+    m_inFlightTokens.fetch_sub(expectedTokens, std::memory_order_relaxed);
+    if (!outcome.countsAgainstBackend) {
+        if (outcome.wasProbe) {
+            m_health.cancelProbe();
+        }
+        return;
+    }
+    m_intervalAttempts.fetch_add(1, std::memory_order_relaxed);
+    if (outcome.failed) {
+        m_intervalFailures.fetch_add(1, std::memory_order_relaxed);
+        m_health.recordFailure(nowMs, outcome.reason, outcome.wasProbe);
+        return;
+    }
+    m_health.recordSuccess(nowMs, outcome.wasProbe);
+    const QMutexLocker lock {&m_latencyMutex};
+    if (outcome.ttftMs >= 0) {
+        m_ttft.observe(outcome.ttftMs, nowMs);
+    }
+    // Per output token, the time after the first token: so a long answer does not make
+    // a backend look slow, only a slow decode does.
+    if (outcome.outputTokens > 1 && outcome.latencyMs >= 0) {
+        const double decodeMs = std::max(0.0, outcome.latencyMs - std::max(0.0, outcome.ttftMs));
+        m_perToken.observe(decodeMs / static_cast<double>(outcome.outputTokens - 1), nowMs);
+    }
+}
+
+Routing::BackendState BackendMonitor::sample(qint64 nowMs)
+{
+    const Routing::HealthReading reading = m_health.reading(nowMs);
+    Routing::BackendState state;
+    state.health = reading.state;
+    // A half-open backend is "available": the data plane asks admit() for a probe slot
+    // before sending, so at most half_open_probes requests reach it.
+    state.available = reading.state != Routing::HealthState::Failed;
+    state.healthWeight = std::max(reading.weightMultiplier, 1e-3);
+    state.errorRate = reading.errorRate;
+    state.inFlightTokens = inFlightTokens();
+    const QMutexLocker lock {&m_latencyMutex};
+    state.ttftMs = m_ttft.value(nowMs);
+    state.latencyPerTokenMs = m_perToken.value(nowMs);
+    return state;
+}
+
+BackendMonitor::IntervalCounts BackendMonitor::takeInterval()
+{
+    IntervalCounts counts;
+    counts.attempts = m_intervalAttempts.exchange(0, std::memory_order_relaxed);
+    counts.failures = m_intervalFailures.exchange(0, std::memory_order_relaxed);
+    return counts;
+}
+
+std::uint64_t BackendMonitor::transitionsTo(Routing::HealthState state) const
+{
+    return m_transitions[static_cast<std::size_t>(state)].load(std::memory_order_relaxed);
+}
+
+void BackendMonitor::countTransitions(const std::vector<Routing::HealthEvent> &events)
+{
+    for (const auto &event : events) {
+        m_transitions[static_cast<std::size_t>(event.to)].fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+Routing::HealthSettings healthSettingsOf(const Config::HealthPolicy &policy)
+{
+    Routing::HealthSettings settings;
+    settings.windowMs = policy.windowMs;
+    settings.minRequests = policy.minRequests;
+    settings.degradedErrorRate = policy.degradedErrorRate;
+    settings.failedErrorRate = policy.failedErrorRate;
+    settings.consecutiveFailures = policy.consecutiveFailures;
+    settings.openMs = policy.openMs;
+    settings.maxOpenMs = policy.maxOpenMs;
+    settings.halfOpenProbes = policy.halfOpenProbes;
+    settings.halfOpenSuccesses = policy.halfOpenSuccesses;
+    settings.slowStartMs = policy.slowStartMs;
+    settings.latencyOutlierFactor = policy.latencyOutlierFactor;
+    return settings;
+}
+
+} // namespace Gateway::Runtime

@@ -1,0 +1,82 @@
+#pragma once
+
+#include "config/policy.h"
+#include "routing/backendsnapshot.h"
+#include "routing/healthtracker.h"
+#include "routing/peakewma.h"
+
+#include <QByteArray>
+#include <QMutex>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace Gateway::Runtime {
+
+// How one upstream attempt ended, as the routing engine learns from it.
+struct AttemptOutcome {
+    bool failed = false;
+    // False for failures that say nothing about the backend's health: client errors
+    // (the request was refused on its merits), the client hanging up, 429s (the key's
+    // business, not the backend's).
+    bool countsAgainstBackend = true;
+    QByteArray reason;       // why it failed, for the health event
+    double latencyMs = -1;   // whole attempt
+    double ttftMs = -1;      // first body byte; -1 = none
+    qint64 outputTokens = -1; // -1 = unknown
+    bool wasProbe = false;
+};
+
+// Everything the routing engine observes about one backend (provider + upstream model):
+// its health state machine, latency EWMAs, in-flight token load and the counts of the
+// current adaptive interval. One per backend label for the life of the process, so
+// health survives configuration changes; shared by every worker thread.
+class BackendMonitor final {
+public:
+    BackendMonitor(QByteArray label, const Routing::HealthSettings &settings);
+    BackendMonitor(const BackendMonitor &) = delete;
+    BackendMonitor &operator=(const BackendMonitor &) = delete;
+
+    const QByteArray &label() const { return m_label; }
+    Routing::HealthTracker &health() { return m_health; }
+
+    // Attempt life cycle: started() adds the request's expected tokens to the in-flight
+    // load; finished() takes them off again and records what happened.
+    void started(std::int64_t expectedTokens);
+    void finished(std::int64_t expectedTokens, const AttemptOutcome &outcome, qint64 nowMs);
+
+    std::int64_t inFlightTokens() const { return m_inFlightTokens.load(std::memory_order_relaxed); }
+
+    // The slow-moving part of a BackendState (health, EWMAs, error rate); the caller
+    // adds configuration (prices) and live in-flight counts.
+    Routing::BackendState sample(qint64 nowMs);
+
+    // Attempts and failures since the previous call: one adaptive interval's counts.
+    struct IntervalCounts {
+        std::uint64_t attempts = 0;
+        std::uint64_t failures = 0;
+    };
+    IntervalCounts takeInterval();
+
+    // State transitions counted since start, per target state (for metrics).
+    std::uint64_t transitionsTo(Routing::HealthState state) const;
+    void countTransitions(const std::vector<Routing::HealthEvent> &events);
+
+private:
+    QByteArray m_label;
+    Routing::HealthTracker m_health;
+    std::atomic<std::int64_t> m_inFlightTokens {0};
+    std::atomic<std::uint64_t> m_intervalAttempts {0};
+    std::atomic<std::uint64_t> m_intervalFailures {0};
+    std::array<std::atomic<std::uint64_t>, 4> m_transitions {};
+
+    QMutex m_latencyMutex; // guards the EWMAs (PeakEwma is not thread-safe)
+    Routing::PeakEwma m_ttft;
+    Routing::PeakEwma m_perToken;
+};
+
+// The health settings of a policy document, in the routing library's terms.
+Routing::HealthSettings healthSettingsOf(const Config::HealthPolicy &policy);
+
+} // namespace Gateway::Runtime

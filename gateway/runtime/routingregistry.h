@@ -1,0 +1,71 @@
+#pragma once
+
+#include "backendmonitor.h"
+#include "config/policy.h"
+
+#include <QMutex>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace Gateway::Routing {
+class KeyPool;
+class RetryBudget;
+} // namespace Gateway::Routing
+
+namespace Gateway::Runtime {
+
+// Owns the routing engine's live state for the life of the process: a monitor per
+// backend label and a key pool per provider, found by name when a policy is compiled,
+// so health, EWMAs and key cool-downs survive configuration changes; and the global
+// retry budget. Look-ups lock; the data plane only uses the stable pointers it hands out.
+class RoutingRegistry final {
+public:
+    RoutingRegistry();
+    ~RoutingRegistry();
+    RoutingRegistry(const RoutingRegistry &) = delete;
+    RoutingRegistry &operator=(const RoutingRegistry &) = delete;
+
+    // The monitor of a backend; replaced (the old one kept alive for tables still using
+    // it) when the health settings changed.
+    BackendMonitor &backend(const QByteArray &label, const Config::HealthPolicy &health);
+    // The key pool of a provider; replaced when its keys or their limits changed.
+    Routing::KeyPool &keyPool(const Config::Provider &provider, const Config::HealthPolicy &health);
+
+    // The retry budget for these settings; replaced (the old one kept alive for requests
+    // still holding slots in it) when they changed.
+    Routing::RetryBudget &retryBudget(const Config::RoutingSettings &settings);
+
+    template <typename Visitor>
+    void forEachBackend(Visitor &&visit) const
+    {
+        const QMutexLocker lock {&m_mutex};
+        for (const auto &entry : m_backends) {
+            visit(*entry.second.monitor);
+        }
+    }
+
+private:
+    struct BackendEntry {
+        Config::HealthPolicy health;
+        std::unique_ptr<BackendMonitor> monitor;
+    };
+    struct KeyPoolEntry {
+        std::vector<Config::ProviderKey> keys;
+        Config::HealthPolicy health;
+        std::unique_ptr<Routing::KeyPool> pool;
+    };
+
+    mutable QMutex m_mutex;
+    std::map<QByteArray, BackendEntry> m_backends;
+    std::map<QString, KeyPoolEntry> m_keyPools;
+    std::vector<std::unique_ptr<BackendMonitor>> m_retiredMonitors;
+    std::vector<std::unique_ptr<Routing::KeyPool>> m_retiredPools;
+    std::unique_ptr<Routing::RetryBudget> m_retryBudget;
+    double m_retryBudgetShare = -1;
+    int m_retryMinConcurrency = -1;
+    std::vector<std::unique_ptr<Routing::RetryBudget>> m_retiredBudgets;
+};
+
+} // namespace Gateway::Runtime

@@ -1,0 +1,319 @@
+// The routing engine end to end over real sockets: health and circuit breaking with a
+// slow-start ramp, key-level cool-down on 429 storms, the retry budget, session
+// stickiness and the explain header.
+
+#include "gatewayfixture.h"
+#include "loaddriver.h"
+#include "sim/simulatedupstream.h"
+#include "testhttpclient.h"
+
+#include <QElapsedTimer>
+#include <QTest>
+
+#include <map>
+#include <memory>
+
+using Gateway::Sim::Behaviour;
+using Gateway::Sim::Flavor;
+using Gateway::Sim::SimulatedUpstream;
+using TestSupport::LoadDriver;
+using TestSupport::TestHttpClient;
+
+namespace {
+
+QByteArray chat(const QByteArray &model)
+{
+    return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":4}";
+}
+
+LoadDriver::RequestFactory plain(const QByteArray &model)
+{
+    return [model](int) { return LoadDriver::Request {chat(model), {}}; };
+}
+
+std::unique_ptr<SimulatedUpstream> startSim(const QString &name)
+{
+    auto sim = std::make_unique<SimulatedUpstream>(name, Flavor::OpenAi);
+    if (!sim->listen().hasValue()) {
+        return nullptr;
+    }
+    return sim;
+}
+
+int countNon200(const QList<TestHttpClient::Response> &responses)
+{
+    int failures = 0;
+    for (const auto &response : responses) {
+        failures += response.status == 200 ? 0 : 1;
+    }
+    return failures;
+}
+
+} // namespace
+
+class TestRoutingEngine final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void failingTargetLosesTrafficThenRampsBack();
+    void rateLimitedKeyCoolsDownWhileOthersAbsorb();
+    void retryStormIsCappedByTheBudget();
+    void sessionsStickWhileHealthy();
+    void explainHeaderNamesStrategyAndCandidates();
+};
+
+void TestRoutingEngine::failingTargetLosesTrafficThenRampsBack()
+{
+    auto a = startSim(QStringLiteral("a"));
+    auto b = startSim(QStringLiteral("b"));
+    auto c = startSim(QStringLiteral("c"));
+    QVERIFY(a && b && c);
+    const QByteArray yaml = R"(
+routing:
+  health: {window_ms: 2000, min_requests: 10, failed_error_rate: 0.3, consecutive_failures: 5,
+           open_ms: 1000, max_open_ms: 4000, half_open_successes: 3, slow_start_ms: 4000}
+providers:
+  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
+  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+routes:
+  - model: chat
+    strategy: weighted
+    retry: {attempts: 3}
+    targets: [{provider: a, model: m}, {provider: b, model: m}, {provider: c, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 2);
+    QVERIFY(gateway);
+    LoadDriver load {gateway->port(), 4};
+    constexpr int BATCH = 60;
+    const auto cShareOfBatch = [&](int &non200) {
+        const int before[3] = {a->requestsReceived(), b->requestsReceived(), c->requestsReceived()};
+        const auto responses = load.run("/v1/chat/completions", BATCH, plain("chat"));
+        non200 += responses.isEmpty() ? BATCH : countNon200(responses);
+        const int da = a->requestsReceived() - before[0];
+        const int db = b->requestsReceived() - before[1];
+        const int dc = c->requestsReceived() - before[2];
+        return static_cast<double>(dc) / std::max(1, da + db + dc);
+    };
+
+    int non200 = 0;
+    const double healthyShare = cShareOfBatch(non200);
+    QVERIFY2(healthyShare > 0.25 && healthyShare < 0.42, qPrintable(QString::number(healthyShare)));
+
+    // c fails half its requests: within 10 s it gets under 5% of the attempts, and no
+    // client sees an error (retries on the other targets absorb the failures).
+    Behaviour failing = c->behaviour();
+    failing.errorRate = 0.5;
+    c->setBehaviour(failing);
+    QElapsedTimer clock;
+    clock.start();
+    double share = 1.0;
+    while (clock.elapsed() < 10000 && (share = cShareOfBatch(non200)) >= 0.05) {
+    }
+    QVERIFY2(share < 0.05, qPrintable(QStringLiteral("share of the failing target stayed at %1").arg(share)));
+    QCOMPARE(non200, 0);
+    // And it stays low while it keeps failing (probes only).
+    QVERIFY(cShareOfBatch(non200) < 0.05 + 1.0 / BATCH);
+
+    // c recovers: its share climbs back to its fair third within 30 s, through values
+    // in between (the slow-start ramp), not in one jump.
+    failing.errorRate = 0.0;
+    c->setBehaviour(failing);
+    clock.restart();
+    QList<double> shares;
+    while (clock.elapsed() < 30000) {
+        shares << cShareOfBatch(non200);
+        if (shares.last() >= 0.25) {
+            break;
+        }
+    }
+    QVERIFY2(!shares.isEmpty() && shares.last() >= 0.25, qPrintable(QStringLiteral("never recovered: %1 batches").arg(shares.size())));
+    const bool ramped = std::any_of(shares.cbegin(), shares.cend(), [](double s) { return s > 0.02 && s < 0.2; });
+    QVERIFY2(ramped, "the recovered target jumped straight back to full share");
+    QCOMPARE(non200, 0);
+
+    // Every transition is exported: c's circuit opened at least once, a and b never.
+    TestHttpClient http {gateway->port()};
+    http.get("/metrics");
+    QVERIFY(http.waitForResponses(1));
+    const QByteArray metrics = http.responses().constFirst().body;
+    QVERIFY(!metrics.contains("switchyard_backend_health_transitions_total{backend=\"c/m\",to=\"failed\"} 0\n"));
+    QVERIFY(metrics.contains("switchyard_backend_health_transitions_total{backend=\"c/m\",to=\"failed\"} "));
+    QVERIFY(metrics.contains("switchyard_backend_health_transitions_total{backend=\"a/m\",to=\"failed\"} 0\n"));
+}
+
+void TestRoutingEngine::rateLimitedKeyCoolsDownWhileOthersAbsorb()
+{
+    auto sim = startSim(QStringLiteral("cloud"));
+    QVERIFY(sim);
+    Behaviour behaviour = sim->behaviour();
+    behaviour.rateLimitedKey = "sk-two";
+    behaviour.retryAfterSeconds = 30;
+    sim->setBehaviour(behaviour);
+    const QByteArray yaml = R"(
+providers:
+  - name: cloud
+    type: openai
+    base_url: )" + sim->baseUrl() + R"(
+    keys:
+      - {name: one, secret: sk-one}
+      - {name: two, secret: sk-two}
+      - {name: three, secret: sk-three}
+routes:
+  - model: chat
+    retry: {attempts: 3}
+    targets: [{provider: cloud, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 2);
+    QVERIFY(gateway);
+    LoadDriver load {gateway->port(), 4};
+    const auto responses = load.run("/v1/chat/completions", 300, plain("chat"));
+    QCOMPARE(responses.size(), 300);
+    // The storm hits key two at most a few times (once per worker before the first 429
+    // is seen); after that it cools down for its Retry-After and gets nothing, while
+    // keys one and three take every request.
+    QVERIFY2(sim->requestsWithKey("sk-two") <= 4, qPrintable(QString::number(sim->requestsWithKey("sk-two"))));
+    QVERIFY(sim->requestsWithKey("sk-one") > 100);
+    QVERIFY(sim->requestsWithKey("sk-three") > 100);
+    // The client never sees the 429: a single target, but another key retries it.
+    QCOMPARE(countNon200(responses), 0);
+}
+
+void TestRoutingEngine::retryStormIsCappedByTheBudget()
+{
+    auto a = startSim(QStringLiteral("a"));
+    auto b = startSim(QStringLiteral("b"));
+    auto c = startSim(QStringLiteral("c"));
+    QVERIFY(a && b && c);
+    for (auto *sim : {a.get(), b.get(), c.get()}) {
+        Behaviour failing = sim->behaviour();
+        failing.errorRate = 1.0;
+        sim->setBehaviour(failing);
+    }
+    // Circuits never open here, so only the budget stands between a total outage and
+    // three upstream attempts per request.
+    const QByteArray yaml = R"(
+routing:
+  retry_budget: 0.2
+  retry_min_concurrency: 0
+  health: {failed_error_rate: 1, degraded_error_rate: 1, consecutive_failures: 1000000}
+providers:
+  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
+  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+routes:
+  - model: chat
+    retry: {attempts: 3}
+    targets: [{provider: a, model: m}, {provider: b, model: m}, {provider: c, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 2);
+    QVERIFY(gateway);
+    constexpr int REQUESTS = 400;
+    LoadDriver load {gateway->port(), 20};
+    const auto responses = load.run("/v1/chat/completions", REQUESTS, plain("chat"));
+    QCOMPARE(responses.size(), REQUESTS);
+    QCOMPARE(countNon200(responses), REQUESTS); // nothing can succeed
+    const int attempts = a->requestsReceived() + b->requestsReceived() + c->requestsReceived();
+    // Without a budget: 3 attempts per request (1200). With 20 in flight and a 20% budget
+    // at most 4 retries run at once; the extra load stays a fraction of the traffic.
+    const double perRequest = static_cast<double>(attempts) / REQUESTS;
+    QVERIFY2(perRequest > 1.0, "no retry happened at all");
+    QVERIFY2(perRequest <= 1.5, qPrintable(QStringLiteral("%1 attempts per request").arg(perRequest)));
+}
+
+void TestRoutingEngine::sessionsStickWhileHealthy()
+{
+    auto a = startSim(QStringLiteral("a"));
+    auto b = startSim(QStringLiteral("b"));
+    auto c = startSim(QStringLiteral("c"));
+    QVERIFY(a && b && c);
+    const QByteArray yaml = R"(
+providers:
+  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
+  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+routes:
+  - model: chat
+    strategy: session_hash
+    targets: [{provider: a, model: m}, {provider: b, model: m}, {provider: c, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 2);
+    QVERIFY(gateway);
+    constexpr int SESSIONS = 60;
+    constexpr int PER_SESSION = 20;
+    LoadDriver load {gateway->port(), 6};
+    const auto responses = load.run("/v1/chat/completions", SESSIONS * PER_SESSION, [](int index) {
+        const QByteArray session = "session-" + QByteArray::number(index % SESSIONS);
+        return LoadDriver::Request {chat("chat"), {{QByteArrayLiteral("x-session-id"), session}}};
+    });
+    QCOMPARE(responses.size(), SESSIONS * PER_SESSION);
+    // Responses do not say which session they belong to, so ask again one by one and
+    // compare each session's backend with where its earlier requests went.
+    TestHttpClient http {gateway->port()};
+    std::map<QByteArray, std::map<QByteArray, int>> backendsBySession;
+    for (int round = 0; round < 5; ++round) {
+        for (int s = 0; s < SESSIONS; ++s) {
+            const QByteArray session = "session-" + QByteArray::number(s);
+            http.post("/v1/chat/completions", chat("chat"), {{QByteArrayLiteral("x-session-id"), session}});
+        }
+    }
+    QVERIFY(http.waitForResponses(5 * SESSIONS, 30000));
+    const auto sequential = http.responses();
+    for (int i = 0; i < sequential.size(); ++i) {
+        QCOMPARE(sequential[i].status, 200);
+        ++backendsBySession["session-" + QByteArray::number(i % SESSIONS)][sequential[i].header("x-switchyard-backend")];
+    }
+    int sticky = 0;
+    int total = 0;
+    std::map<QByteArray, int> sessionsPerBackend;
+    for (const auto &[session, backends] : backendsBySession) {
+        int most = 0;
+        QByteArray owner;
+        for (const auto &[backend, count] : backends) {
+            total += count;
+            if (count > most) {
+                most = count;
+                owner = backend;
+            }
+        }
+        sticky += most;
+        ++sessionsPerBackend[owner];
+    }
+    QVERIFY2(sticky >= total * 99 / 100, qPrintable(QStringLiteral("%1 of %2 sticky").arg(sticky).arg(total)));
+    // And the sessions spread over all three targets.
+    QCOMPARE(sessionsPerBackend.size(), std::size_t {3});
+    QCOMPARE(countNon200(responses), 0);
+}
+
+void TestRoutingEngine::explainHeaderNamesStrategyAndCandidates()
+{
+    auto a = startSim(QStringLiteral("a"));
+    auto b = startSim(QStringLiteral("b"));
+    QVERIFY(a && b);
+    const QByteArray yaml = R"(
+providers:
+  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
+  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+routes:
+  - model: chat
+    strategy: p2c
+    targets: [{provider: a, model: m}, {provider: b, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    TestHttpClient http {gateway->port()};
+    http.post("/v1/chat/completions", chat("chat"), {{QByteArrayLiteral("x-switchyard-explain"), QByteArrayLiteral("1")}});
+    http.post("/v1/chat/completions", chat("chat"));
+    QVERIFY(http.waitForResponses(2));
+    const auto explained = http.responses().at(0);
+    QCOMPARE(explained.status, 200);
+    const QByteArray reason = explained.header("x-switchyard-route-reason");
+    QVERIFY2(reason.contains("route=chat strategy=p2c"), reason.constData());
+    QVERIFY2(reason.contains("a/m") && reason.contains("b/m"), reason.constData());
+    QVERIFY2(reason.contains(QByteArray("attempts=" + explained.header("x-switchyard-backend") + ":200")), reason.constData());
+    // Only on request.
+    QVERIFY(http.responses().at(1).header("x-switchyard-route-reason").isNull());
+}
+
+QTEST_GUILESS_MAIN(TestRoutingEngine)
+#include "testroutingengine.moc"
