@@ -49,8 +49,8 @@ Gateway::Expected<RequestPage, QString> LogReader::requests(const RequestQuery &
     QSqlQuery query {m_db.connection()};
     query.setForwardOnly(true);
     query.prepare(QStringLiteral("SELECT id, finished_at_ms, request_id, virtual_key, route, backend, endpoint, status,"
-                                 " error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd, attempts, stream"
-                                 " FROM request_log WHERE ")
+                                 " error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd, attempts, stream,"
+                                 " route_reason FROM request_log WHERE ")
                   + conditions.join(QLatin1String(" AND ")) + QStringLiteral(" ORDER BY id DESC LIMIT ?"));
     for (const QVariant &value : std::as_const(values)) {
         query.addBindValue(value);
@@ -82,6 +82,7 @@ Gateway::Expected<RequestPage, QString> LogReader::requests(const RequestQuery &
         entry.costUsd = query.value(i++).toDouble();
         entry.attempts = query.value(i++).toInt();
         entry.stream = query.value(i++).toInt() != 0;
+        entry.routeReason = query.value(i++).toByteArray();
         page.ids.append(query.value(0).toLongLong());
         page.rows.append(std::move(entry));
     }

@@ -60,8 +60,8 @@ public:
         }
         m_handle = *static_cast<sqlite3 *const *>(handle.constData());
         const char *sql = "INSERT INTO request_log (finished_at_ms, request_id, virtual_key, route, backend, endpoint,"
-                          " status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd, attempts, stream)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                          " status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd, attempts, stream,"
+                          " route_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         if (sqlite3_prepare_v3(m_handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &m_insertRow, nullptr) != SQLITE_OK) {
             return Gateway::Unexpected {QStringLiteral("cannot prepare the request log insert: %1")
                                             .arg(QString::fromUtf8(sqlite3_errmsg(m_handle)))};
@@ -117,6 +117,7 @@ public:
         sqlite3_bind_double(row, i++, entry.costUsd);
         sqlite3_bind_int(row, i++, entry.attempts);
         sqlite3_bind_int(row, i++, entry.stream ? 1 : 0);
+        text(i++, entry.routeReason);
         if (sqlite3_step(row) != SQLITE_DONE) {
             qCWarning(lcLogWriter) << "cannot insert a request log row:" << sqlite3_errmsg(m_handle);
             return false;

@@ -60,6 +60,11 @@ std::vector<MigrationStep> buildSteps()
         QStringLiteral("CREATE INDEX events_kind_at ON events (kind, at_ms)"),
     }});
 
+    // The routing engine explains its decisions; the explanation is kept with the row.
+    steps.push_back(MigrationStep {3, {
+        QStringLiteral("ALTER TABLE request_log ADD COLUMN route_reason TEXT NOT NULL DEFAULT ''"),
+    }});
+
     return steps;
 }
 

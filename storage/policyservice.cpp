@@ -451,6 +451,8 @@ void PolicyService::listRequests(Gateway::Admin::RequestFilter filter, ReplyCall
                 {QStringLiteral("cost_usd"), row.costUsd},
                 {QStringLiteral("attempts"), row.attempts},
                 {QStringLiteral("stream"), row.stream},
+                // Why it went where it went (empty unless x-switchyard-explain asked).
+                {QStringLiteral("route_reason"), QString::fromUtf8(row.routeReason)},
             };
             data.append(entry);
         }

@@ -75,7 +75,9 @@ void P2cPolicy::rank(const RankInput &input, Rng &rng, Ranking &out) const
         }
         const int index = input.candidates[position];
         const TargetLoad load = loadAt(position);
-        out.setScore(index, load.primary);
+        if (out.explain) {
+            out.setScore(index, load.primary);
+        }
         if (rankRest) {
             rest.add(0, load.primary, load.secondary, index);
         }

@@ -293,6 +293,7 @@ void TestLogWriter::entryFieldsRoundTrip()
     e.costUsd = 1.25;
     e.attempts = 3;
     e.stream = true;
+    e.routeReason = "route=chat strategy=p2c order=a/m>b/m; attempts=a/m:500>b/m:200";
     RequestLogEntry minimal; // every text field null
     minimal.finishedAtMs = NOW_MS - 4;
 
@@ -326,6 +327,7 @@ void TestLogWriter::entryFieldsRoundTrip()
     QCOMPARE(read.tokensOut, e.tokensOut);
     QCOMPARE(read.costUsd, e.costUsd);
     QCOMPARE(read.attempts, e.attempts);
+    QCOMPARE(read.routeReason, e.routeReason);
     QCOMPARE(read.stream, e.stream);
     QVERIFY(page->rows.at(0).requestId.isEmpty());
     QCOMPARE(page->rows.at(0).ttftMs, -1.0);

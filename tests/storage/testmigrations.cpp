@@ -91,8 +91,8 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 2);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 2);
+    QCOMPARE(Storage::currentSchemaVersion(), 3);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 3);
 
     const QStringList tables = (*db)->connection().tables();
     for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events"}) {
