@@ -91,11 +91,14 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
 
     Gateway::Config::Route chat;
     chat.model = "chat";
+    // The GPU pair is balanced adaptively: errors, token-normalised latency and in-flight
+    // tokens move the weights, which the console and /metrics show.
+    chat.strategy = QStringLiteral("adaptive");
     chat.targets = {{QStringLiteral("gpu-1"), "llama-3.1-8b", 3}, {QStringLiteral("gpu-2"), "llama-3.1-8b", 2}};
     chat.fallbacks = {QStringLiteral("chat-cloud")};
     Gateway::Config::Route chatCloud;
     chatCloud.model = "chat-cloud";
-    chatCloud.targets = {{QStringLiteral("cloud"), "gpt-4o-mini", 1}};
+    chatCloud.targets = {{QStringLiteral("cloud"), "gpt-4o-mini", 1, 0.15, 0.6, 128000}};
     Gateway::Config::Route sonnet;
     sonnet.model = "claude-sonnet";
     sonnet.targets = {{QStringLiteral("claude"), "claude-sonnet-4", 1}};
