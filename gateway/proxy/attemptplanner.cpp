@@ -1,5 +1,7 @@
 #include "attemptplanner.h"
 
+#include "routing/sessionhashpolicy.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -42,6 +44,30 @@ const char *AttemptPlanner::exclusionReason(const Runtime::BackendRuntime &backe
         return CIRCUIT_OPEN;
     }
     return nullptr;
+}
+
+void AttemptPlanner::appendSessionMove(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                                       const std::vector<int> &candidates, const Routing::Ranking &ranking,
+                                       QByteArray &explain) const
+{
+    const auto *sessionPolicy = dynamic_cast<const Routing::SessionHashPolicy *>(route.policy.get());
+    if (!sessionPolicy || request.sessionKey.isEmpty() || ranking.order.empty()) {
+        return;
+    }
+    // Where the session would go with every target healthy and unloaded: if the pick
+    // differs, the session moved, and the operator should see why.
+    std::vector<int> all(route.targets.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        all[i] = static_cast<int>(i);
+    }
+    const int owner = sessionPolicy->owner(request.sessionKey, all);
+    if (owner < 0 || owner == ranking.order.front()) {
+        explain += " session=sticky";
+        return;
+    }
+    const bool ownerIsCandidate = contains(candidates, owner);
+    const auto &ownerLabel = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(owner)].backendId)].label;
+    explain += " session=moved from " + ownerLabel + (ownerIsCandidate ? " (over its load bound)" : " (filtered out)");
 }
 
 void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::RequestSummary &request,
@@ -128,6 +154,7 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
             if (panic) {
                 *explain += " panic=all circuits open";
             }
+            appendSessionMove(route, request, candidates, ranking, *explain);
         }
     }
 }

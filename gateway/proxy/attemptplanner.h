@@ -31,6 +31,10 @@ private:
     const char *exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,
                                 const Routing::BackendSnapshot &snapshot) const;
 
+    // For session_hash routes: whether the session stayed on its own target, or moved.
+    void appendSessionMove(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                           const std::vector<int> &candidates, const Routing::Ranking &ranking, QByteArray &explain) const;
+
     const Runtime::RouteTable &m_table;
     Runtime::Endpoint m_endpoint;
     Routing::Rng &m_rng;

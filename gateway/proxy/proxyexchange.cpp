@@ -272,9 +272,6 @@ QByteArray ProxyExchange::routeReason() const
         return {};
     }
     QByteArray reason = m_explain;
-    if (!m_setup.sessionKey.isEmpty()) {
-        reason += "; session=yes";
-    }
     if (!m_attemptTrail.isEmpty()) {
         reason += "; attempts=" + m_attemptTrail;
     }

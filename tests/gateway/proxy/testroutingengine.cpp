@@ -283,6 +283,15 @@ routes:
     // And the sessions spread over all three targets.
     QCOMPARE(sessionsPerBackend.size(), std::size_t {3});
     QCOMPARE(countNon200(responses), 0);
+
+    // While healthy and under its load bound, the route reason says the session stayed.
+    TestHttpClient explained {gateway->port()};
+    const TestHttpClient::HeaderList headers {{QByteArrayLiteral("x-session-id"), QByteArrayLiteral("session-1")},
+                                              {QByteArrayLiteral("x-switchyard-explain"), QByteArrayLiteral("1")}};
+    explained.post("/v1/chat/completions", chat("chat"), headers);
+    QVERIFY(explained.waitForResponses(1));
+    const QByteArray reason = explained.responses().constFirst().header("x-switchyard-route-reason");
+    QVERIFY2(reason.contains("session=sticky"), reason.constData());
 }
 
 void TestRoutingEngine::explainHeaderNamesStrategyAndCandidates()
