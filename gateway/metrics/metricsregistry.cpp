@@ -35,6 +35,11 @@ void appendHeader(QByteArray &out, const char *name, const char *type, const cha
     out += '\n';
 }
 
+QByteArray armLabels(const ArmStats &stats)
+{
+    return "route=\"" + labelValue(stats.route) + "\",arm=\"" + labelValue(stats.arm) + '"';
+}
+
 void appendSample(QByteArray &out, const char *name, const QByteArray &labels, std::uint64_t value)
 {
     out += name;
@@ -66,6 +71,50 @@ BackendStats &MetricsRegistry::backend(const QByteArray &name)
         slot->backend = name;
     }
     return *slot;
+}
+
+ArmStats &MetricsRegistry::arm(const QByteArray &route, const QByteArray &arm)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_arms[{route, arm}];
+    if (!slot) {
+        slot = std::make_unique<ArmStats>();
+        slot->route = route;
+        slot->arm = arm;
+    }
+    return *slot;
+}
+
+void MetricsRegistry::appendArms(QByteArray &out) const
+{
+    appendHeader(out, "switchyard_split_requests_total", "counter", "Requests per arm of a traffic split.");
+    for (const auto &[key, stats] : m_arms) {
+        appendSample(out, "switchyard_split_requests_total", armLabels(*stats), stats->requests.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_split_errors_total", "counter", "Requests answered with an error, per arm.");
+    for (const auto &[key, stats] : m_arms) {
+        appendSample(out, "switchyard_split_errors_total", armLabels(*stats), stats->errors.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_split_tokens_total", "counter", "Tokens per arm; direction is in or out.");
+    for (const auto &[key, stats] : m_arms) {
+        appendSample(out, "switchyard_split_tokens_total", armLabels(*stats) + ",direction=\"in\"",
+                     stats->tokensIn.load(std::memory_order_relaxed));
+        appendSample(out, "switchyard_split_tokens_total", armLabels(*stats) + ",direction=\"out\"",
+                     stats->tokensOut.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_split_cost_micros_total", "counter",
+                 "Cost per arm from the targets' prices, in millionths of the price currency.");
+    for (const auto &[key, stats] : m_arms) {
+        appendSample(out, "switchyard_split_cost_micros_total", armLabels(*stats), stats->costMicros.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_split_duration_seconds", "histogram", "Request duration per arm.");
+    for (const auto &[key, stats] : m_arms) {
+        stats->latency.appendPrometheus(out, "switchyard_split_duration_seconds", armLabels(*stats));
+    }
+    appendHeader(out, "switchyard_split_time_to_first_token_seconds", "histogram", "Time to first token per arm.");
+    for (const auto &[key, stats] : m_arms) {
+        stats->ttft.appendPrometheus(out, "switchyard_split_time_to_first_token_seconds", armLabels(*stats));
+    }
 }
 
 void MetricsRegistry::appendPrometheus(QByteArray &out) const
@@ -154,6 +203,9 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
     for (const auto &[name, stats] : m_backends) {
         stats->ttft.appendPrometheus(out, "switchyard_backend_time_to_first_token_seconds",
                                      "backend=\"" + labelValue(name) + '"');
+    }
+    if (!m_arms.empty()) {
+        appendArms(out);
     }
 }
 

@@ -39,6 +39,20 @@ struct BackendStats {
     Histogram ttft;
 };
 
+// Counters of one arm of a traffic split (an A/B test or a gradual roll-out), so the
+// operator can compare arms on latency, errors, tokens and cost.
+struct ArmStats {
+    QByteArray route; // the route that splits
+    QByteArray arm;   // the arm's name
+    Counter requests {0};
+    Counter errors {0};
+    Counter tokensIn {0};
+    Counter tokensOut {0};
+    Counter costMicros {0}; // cost in millionths of the price table's currency
+    Histogram latency;
+    Histogram ttft;
+};
+
 // Owns every stats object for the life of the process, keyed by name, so counters
 // survive configuration changes. Look-ups take a lock and happen when a configuration
 // is compiled; the data plane only touches the atomics through stable pointers.
@@ -46,6 +60,7 @@ class MetricsRegistry final {
 public:
     RouteStats &route(const QByteArray &name);
     BackendStats &backend(const QByteArray &name);
+    ArmStats &arm(const QByteArray &route, const QByteArray &arm);
 
     // Requests refused before a route was known (bad JSON, unknown model, auth).
     std::array<Counter, ERROR_CLASS_COUNT> &unroutedErrors() { return m_unroutedErrors; }
@@ -72,9 +87,12 @@ public:
     }
 
 private:
+    void appendArms(QByteArray &out) const;
+
     mutable QMutex m_mutex;
     std::map<QByteArray, std::unique_ptr<RouteStats>> m_routes;
     std::map<QByteArray, std::unique_ptr<BackendStats>> m_backends;
+    std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<ArmStats>> m_arms;
     std::array<Counter, ERROR_CLASS_COUNT> m_unroutedErrors {};
 };
 

@@ -71,7 +71,8 @@ void AttemptPlanner::appendSessionMove(const Runtime::RouteRuntime &route, const
 }
 
 void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::RequestSummary &request,
-                          const Routing::BackendSnapshot &snapshot, std::vector<PlannedAttempt> &out, QByteArray *explain)
+                          const Routing::BackendSnapshot &snapshot, std::span<const int> allowedTargets,
+                          std::vector<PlannedAttempt> &out, QByteArray *explain)
 {
     const auto maxAttempts = static_cast<std::size_t>(std::max(1, first.maxAttempts));
     std::vector<int> visitedRoutes;
@@ -96,6 +97,13 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
         for (std::size_t i = 0; i < route.targets.size(); ++i) {
             const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[i].backendId)];
             if (contains(plannedBackends, backend.id)) {
+                continue;
+            }
+            if (next == 0 && !allowedTargets.empty() &&
+                std::find(allowedTargets.begin(), allowedTargets.end(), static_cast<int>(i)) == allowedTargets.end()) {
+                if (explain) {
+                    filtered += (filtered.isEmpty() ? "" : ",") + backend.label + "(not selected by rule)";
+                }
                 continue;
             }
             const char *reason = exclusionReason(backend, request, snapshot);

@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 
+#include <span>
 #include <vector>
 
 namespace Gateway::Proxy {
@@ -23,8 +24,11 @@ class AttemptPlanner final {
 public:
     AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng);
 
+    // `allowedTargets` (indices into the first route's targets; empty = all) narrows the
+    // first route, as conditional rules may; fallback routes are never narrowed.
     void plan(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
-              const Routing::BackendSnapshot &snapshot, std::vector<PlannedAttempt> &out, QByteArray *explain);
+              const Routing::BackendSnapshot &snapshot, std::span<const int> allowedTargets,
+              std::vector<PlannedAttempt> &out, QByteArray *explain);
 
 private:
     // Why a target is left out, or null when it may be ranked.

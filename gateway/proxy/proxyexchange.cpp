@@ -12,6 +12,7 @@
 #include <QDateTime>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace Gateway::Proxy {
@@ -123,7 +124,8 @@ void ProxyExchange::planAttempts()
     m_expectedTokens = summary.expectedTokens();
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
     AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
-    planner.plan(*m_setup.route, summary, snapshot, m_attempts, m_setup.explain ? &m_explain : nullptr);
+    planner.plan(*m_setup.route, summary, snapshot, m_setup.allowedTargets, m_attempts,
+                 m_setup.explain ? &m_explain : nullptr);
     table.retryBudget().requestStarted();
 }
 
@@ -266,12 +268,23 @@ void ProxyExchange::startAttempt()
     m_worker.curl().kick();
 }
 
+double ProxyExchange::requestCost() const
+{
+    // From the answering target's price table entry; 0 when unknown.
+    if (m_attemptIndex >= m_attempts.size() || m_clientStatus < 200 || m_clientStatus >= 300) {
+        return 0.0;
+    }
+    const auto &backend = *m_attempts[m_attemptIndex].backend;
+    return (static_cast<double>(std::max<qint64>(0, m_tokensIn)) * backend.inputCostPerMTok +
+            static_cast<double>(std::max<qint64>(0, m_tokensOut)) * backend.outputCostPerMTok) / 1e6;
+}
+
 QByteArray ProxyExchange::routeReason() const
 {
     if (!m_setup.explain) {
         return {};
     }
-    QByteArray reason = m_explain;
+    QByteArray reason = m_setup.ruleReason.isEmpty() ? m_explain : m_setup.ruleReason + "; " + m_explain;
     if (!m_attemptTrail.isEmpty()) {
         reason += "; attempts=" + m_attemptTrail;
     }
@@ -739,7 +752,21 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         entry.attempts = m_attempts.empty() ? 0 : static_cast<int>(m_attemptIndex + 1);
         entry.stream = m_setup.inspected.stream;
         entry.routeReason = routeReason();
+        entry.costUsd = requestCost();
         log->record(std::move(entry));
+    }
+    if (Metrics::ArmStats *arm = m_setup.arm) {
+        arm->requests.fetch_add(1, std::memory_order_relaxed);
+        if (failed) {
+            arm->errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        arm->latency.observeMs(millisecondsSince(m_setup.receivedAt));
+        if (m_clientTtftMs >= 0) {
+            arm->ttft.observeMs(m_clientTtftMs);
+        }
+        arm->tokensIn.fetch_add(static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensIn)), std::memory_order_relaxed);
+        arm->tokensOut.fetch_add(static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensOut)), std::memory_order_relaxed);
+        arm->costMicros.fetch_add(static_cast<std::uint64_t>(std::llround(requestCost() * 1e6)), std::memory_order_relaxed);
     }
     if (m_tokensIn > 0 || m_tokensOut > 0) {
         const auto in = static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensIn));

@@ -36,6 +36,12 @@ public:
         QString virtualKey; // name of the client's key, if keys are configured
         QByteArray sessionKey; // from routing.session_key_sources; empty = none
         bool explain = false;  // x-switchyard-explain: 1 asked for the route reason
+        // Set by conditional rules: indices into route->targets the request may use;
+        // empty = all of them.
+        std::vector<int> allowedTargets;
+        // The traffic-split arm the request was assigned to, if any.
+        Metrics::ArmStats *arm = nullptr;
+        QByteArray ruleReason; // which rule or arm decided, for the route reason
         Clock::time_point receivedAt;
     };
 
@@ -73,6 +79,7 @@ private:
     void retryOnAnotherKey();
     void observeRateLimits(const Http::HeaderList &headers);
     QByteArray routeReason() const;
+    double requestCost() const;
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt);
 
     // TransferObserver
