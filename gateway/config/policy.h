@@ -91,11 +91,26 @@ struct RetryPolicy {
     bool operator==(const RetryPolicy &) const = default;
 };
 
+// Hedging of non-streaming requests: a backup attempt on another target when the first
+// is slower than the route's own latency percentile.
+struct HedgePolicy {
+    bool enabled = false;
+    double percentile = 0.95; // of the route's recent request durations: the hedge delay
+    int minDelayMs = 10;      // never hedge sooner than this (also the delay before data exists)
+    double budget = 0.05;     // hedges running at once <= this share of active requests (at least 1)
+
+    bool operator==(const HedgePolicy &) const = default;
+};
+
 struct Route {
     QByteArray model; // the name clients send as "model"
     QString strategy = QStringLiteral("weighted");
     StrategyOptions options;
     RetryPolicy retry;
+    HedgePolicy hedge;
+    // After the first byte reached the client, continue a failed stream on another target
+    // (the partial answer sent as an assistant prefix) instead of ending it with an error.
+    bool streamResumption = false;
     std::vector<Target> targets;
     QStringList fallbacks; // names of other routes, tried in order
 

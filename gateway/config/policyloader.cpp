@@ -207,7 +207,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
 {
     Route route;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"model", "strategy", "strategy_options", "retry", "targets", "fallbacks"});
+    reader.checkKeys(node, field, {"model", "strategy", "strategy_options", "retry", "hedge", "stream_resumption", "targets", "fallbacks"});
     route.model = reader.requiredString(node, "model", field).toUtf8();
     parseRouteStrategy(reader, node, field, route);
     const QString targetsField = field + QStringLiteral(".targets");

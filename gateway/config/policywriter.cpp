@@ -157,7 +157,14 @@ Node routeNode(const Route &route)
     if (!options.fields.empty()) {
         node.add("strategy_options", std::move(options));
     }
+    Node hedge = Node::map(true);
+    hedge.add("enabled", Node::boolean(route.hedge.enabled))
+        .add("percentile", number(route.hedge.percentile))
+        .add("min_delay_ms", Node::integer(route.hedge.minDelayMs))
+        .add("budget", number(route.hedge.budget));
     node.add("retry", std::move(retry))
+        .add("hedge", std::move(hedge))
+        .add("stream_resumption", Node::boolean(route.streamResumption))
         .add("targets", std::move(targets))
         .add("fallbacks", stringList(route.fallbacks));
     return node;

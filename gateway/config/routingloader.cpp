@@ -130,6 +130,27 @@ RetryPolicy parseRetry(const DocumentReader &reader, const YAML::Node &node, con
     return retry;
 }
 
+HedgePolicy parseHedge(const DocumentReader &reader, const YAML::Node &node, const QString &field)
+{
+    HedgePolicy hedge;
+    reader.requireMap(node, field);
+    reader.checkKeys(node, field, {"enabled", "percentile", "min_delay_ms", "budget"});
+    const auto sub = [&field](const char *key) { return DocumentReader::join(field, QString::fromLatin1(key)); };
+    if (node["enabled"]) {
+        hedge.enabled = reader.boolean(node["enabled"], sub("enabled"));
+    }
+    if (node["percentile"]) {
+        hedge.percentile = reader.number(node["percentile"], sub("percentile"), 0.5, 0.999);
+    }
+    if (node["min_delay_ms"]) {
+        hedge.minDelayMs = durationMs(reader, node["min_delay_ms"], sub("min_delay_ms"), 1);
+    }
+    if (node["budget"]) {
+        hedge.budget = reader.number(node["budget"], sub("budget"), 0.0, 1.0);
+    }
+    return hedge;
+}
+
 } // namespace
 
 RoutingSettings parseRoutingSettings(const DocumentReader &reader, const YAML::Node &node)
@@ -181,6 +202,12 @@ void parseRouteStrategy(const DocumentReader &reader, const YAML::Node &routeNod
     }
     if (routeNode["retry"]) {
         route.retry = parseRetry(reader, routeNode["retry"], field + QStringLiteral(".retry"));
+    }
+    if (routeNode["hedge"]) {
+        route.hedge = parseHedge(reader, routeNode["hedge"], field + QStringLiteral(".hedge"));
+    }
+    if (routeNode["stream_resumption"]) {
+        route.streamResumption = reader.boolean(routeNode["stream_resumption"], field + QStringLiteral(".stream_resumption"));
     }
 }
 
