@@ -30,6 +30,8 @@ constexpr qsizetype MAX_ERROR_BODY_BYTES = 64 * 1024;
 constexpr qsizetype ERROR_SNIPPET_BYTES = 300;
 constexpr qint64 STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+// A stream is continued on another target at most this often before it is given up.
+constexpr int MAX_STREAM_RESUMPTIONS = 2;
 
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
@@ -101,6 +103,12 @@ ErrorShape ProxyExchange::errorShape() const
 bool ProxyExchange::start()
 {
     planAttempts();
+    const bool chat = m_setup.endpoint == Runtime::Endpoint::ChatCompletions || m_setup.endpoint == Runtime::Endpoint::Messages;
+    if (m_setup.inspected.stream && chat && routeConfig().streamResumption) {
+        m_continuation = std::make_unique<StreamContinuation>(m_setup.endpoint == Runtime::Endpoint::Messages
+                                                                  ? StreamContinuation::Format::Anthropic
+                                                                  : StreamContinuation::Format::OpenAi);
+    }
     if (m_attempts.empty()) {
         respondError(400, ErrorClass::BadRequest,
                      "model '" + m_setup.route->model + "' has no target that serves " + m_setup.request.path +
@@ -150,6 +158,13 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     request.url = provider.urlFor(m_setup.endpoint, attempt.backend->upstreamModel);
     m_injectedUsage = wantsInjectedUsage(attempt);
     request.body = rewriteBody(clientRequest.body, m_setup.inspected, attempt.backend->upstreamModel, m_injectedUsage);
+    if (m_resuming) {
+        const auto type = provider.config.type;
+        const bool gpuServer = type == Config::ProviderType::Vllm || type == Config::ProviderType::Sglang ||
+                               type == Config::ProviderType::OpenAiCompatible || type == Config::ProviderType::LlamaCpp ||
+                               type == Config::ProviderType::Tgi;
+        request.body = m_continuation->continuationBody(request.body, gpuServer);
+    }
 
     request.headers.reserve(8 + provider.extraHeaderLines.size());
     request.headers.push_back(QByteArrayLiteral("Content-Type: application/json"));
@@ -241,6 +256,15 @@ void ProxyExchange::startAttempt()
 {
     if (!admitAttempt()) {
         m_attemptIndex = m_attempts.size() - 1;
+        if (m_clientStatus != 0) {
+            ErrorInfo error;
+            error.status = 503;
+            error.code = "no_capacity";
+            error.message = "the stream failed and no other target of model '" + m_setup.route->model +
+                            "' could continue it; the response is incomplete";
+            endCommittedStream(error, ErrorClass::RateLimited);
+            return;
+        }
         respondError(503, ErrorClass::RateLimited,
                      "no target of model '" + m_setup.route->model +
                          "' can take the request now: circuits open or every provider key is cooling down",
@@ -266,6 +290,12 @@ void ProxyExchange::startAttempt()
     // Send now rather than on the next loop turn. This may complete the attempt (and even
     // the whole exchange) synchronously, so nothing may follow it here.
     m_worker.curl().kick();
+}
+
+const Config::Route &ProxyExchange::routeConfig() const
+{
+    // Routes are compiled in document order, so the index finds the route's settings.
+    return m_setup.table->policy().routes[static_cast<std::size_t>(m_setup.route->index)];
 }
 
 double ProxyExchange::requestCost() const
@@ -322,6 +352,11 @@ void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
     observeRateLimits(headers);
     if (status < 200 || status >= 300) {
         m_mode = Mode::DiscardingError;
+        return;
+    }
+    if (m_resuming) {
+        // The client already has the head: the continuation only adds events.
+        m_mode = m_upstreamContentType.contains("text/event-stream") ? Mode::Streaming : Mode::DiscardingError;
         return;
     }
     if (m_setup.inspected.stream && m_upstreamContentType.contains("text/event-stream")) {
@@ -392,6 +427,9 @@ void ProxyExchange::forwardStreamData(QByteArrayView data)
 
 void ProxyExchange::handleStreamEvent(QByteArrayView event, QByteArray &out)
 {
+    if (m_resuming && m_continuation->isPreamble(event)) {
+        return;
+    }
     if (mayCarryUsage(event)) {
         const SseEventFields fields = parseSseEvent(event);
         RequestInspector::Usage usage;
@@ -403,6 +441,9 @@ void ProxyExchange::handleStreamEvent(QByteArrayView event, QByteArray &out)
         }
     }
     out.append(event.data(), event.size());
+    if (m_continuation) {
+        m_continuation->observe(event);
+    }
 }
 
 void ProxyExchange::recordUsage(qint64 input, qint64 output)
@@ -453,7 +494,7 @@ void ProxyExchange::onComplete(const Upstream::TransferResult &result)
         attemptFailed(std::move(failure));
         return;
     }
-    if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
+    if (m_upstreamStatus >= 200 && m_upstreamStatus < 300 && !m_resuming) {
         finishBuffered();
         return;
     }
@@ -518,23 +559,61 @@ void ProxyExchange::finishStream(const Upstream::TransferResult &result)
     m_transfer.reset();
     QByteArray out;
     const QByteArray remainder = m_sse.takeRemainder();
-    if (!remainder.isEmpty()) {
+    // After a failure the remainder is a cut-off event: never forward half an event.
+    if (!remainder.isEmpty() && !failed) {
         handleStreamEvent(remainder, out);
     }
     endAttemptMetrics(failed, errorClass, failed ? QByteArrayView {result.errorText} : QByteArrayView {});
+    if (!out.isEmpty()) {
+        m_writer.writeBody(out);
+    }
+    if (failed && resumeStream()) {
+        return;
+    }
     if (failed) {
         ErrorInfo error;
         error.status = errorClass == ErrorClass::UpstreamTimeout ? 504 : 502;
         error.code = errorClass == ErrorClass::UpstreamTimeout ? "upstream_timeout" : "upstream_reset";
         error.message = m_lastBackendLabel + " failed after the stream started: " + result.errorText +
                         "; the response is incomplete";
-        out += streamErrorEvent(errorShape(), error);
-    }
-    if (!out.isEmpty()) {
-        m_writer.writeBody(out);
+        endCommittedStream(error, errorClass);
+        return;
     }
     m_writer.finish();
-    completeRequest(failed, errorClass);
+    completeRequest(false, errorClass);
+}
+
+bool ProxyExchange::resumeStream()
+{
+    if (!m_continuation || m_resumptions >= MAX_STREAM_RESUMPTIONS) {
+        return false;
+    }
+    if (!m_holdsRetry) {
+        if (!m_setup.table->retryBudget().tryAcquireRetry()) {
+            m_budgetExhausted = true;
+            return false;
+        }
+        m_holdsRetry = true;
+    }
+    ++m_resumptions;
+    m_resuming = true;
+    if (m_attemptIndex + 1 >= m_attempts.size()) {
+        // No other target planned: the same backend may well answer a fresh request.
+        m_attempts.push_back(m_attempts[m_attemptIndex]);
+    }
+    ++m_attemptIndex;
+    noteAttempt("resumed");
+    startAttempt();
+    return true;
+}
+
+void ProxyExchange::endCommittedStream(const ErrorInfo &error, ErrorClass errorClass)
+{
+    // The client already has a 200 and part of the answer: the failure goes into the
+    // stream, in the client's format, so it never looks like a complete answer.
+    m_writer.writeBody(streamErrorEvent(errorShape(), error));
+    m_writer.finish();
+    completeRequest(true, errorClass);
 }
 
 void ProxyExchange::finishBuffered()
@@ -572,6 +651,16 @@ void ProxyExchange::attemptFailed(Failure failure)
             return;
         }
         --m_attemptIndex;
+    }
+    if (m_clientStatus != 0) {
+        // A continuation of a committed stream failed too.
+        ErrorInfo error;
+        error.status = 502;
+        error.code = "upstream_error";
+        error.message = "resuming the stream on " + m_lastBackendLabel + " failed: " + failure.detail +
+                        "; the response is incomplete";
+        endCommittedStream(error, failure.errorClass);
+        return;
     }
     if (failure.errorClass == ErrorClass::UpstreamClientError && m_buffer.size() <= MAX_ERROR_BODY_BYTES) {
         // Pass the upstream's own explanation through unchanged.

@@ -6,6 +6,7 @@
 #include "metrics/errorclass.h"
 #include "runtime/routetable.h"
 #include "sseeventsplitter.h"
+#include "streamcontinuation.h"
 #include "upstream/curlmulti.h"
 
 #include "http/requesthandler.h"
@@ -79,7 +80,12 @@ private:
     void retryOnAnotherKey();
     void observeRateLimits(const Http::HeaderList &headers);
     QByteArray routeReason() const;
+    // Continues a stream that failed after the commit point on another target, when the
+    // route allows it; false when it cannot.
+    bool resumeStream();
+    void endCommittedStream(const ErrorInfo &error, Metrics::ErrorClass errorClass);
     double requestCost() const;
+    const Config::Route &routeConfig() const;
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt);
 
     // TransferObserver
@@ -121,6 +127,9 @@ private:
     bool m_budgetExhausted = false;
     QByteArray m_explain;              // the route reason, when asked for
     QByteArray m_attemptTrail;         // "backend:outcome>..." for the route reason
+    std::unique_ptr<StreamContinuation> m_continuation; // routes with stream_resumption only
+    bool m_resuming = false;           // the current attempt continues a committed stream
+    int m_resumptions = 0;
 
     Mode m_mode = Mode::Waiting;
     int m_upstreamStatus = 0;

@@ -37,11 +37,15 @@ qint64 countChars(std::string_view text)
 struct TextSink {
     qint64 chars = 0;
     quint64 hash = FNV_OFFSET;
+    int generatedTokens = 0; // "tok<N>" words: what this simulator generates
 
     void add(std::string_view text)
     {
         chars += countChars(text);
         hashInto(hash, text);
+        for (std::size_t at = text.find("tok"); at != std::string_view::npos; at = text.find("tok", at + 3)) {
+            ++generatedTokens;
+        }
     }
 };
 
@@ -113,8 +117,10 @@ error_code addContent(simdjson::ondemand::value value, TextSink &sink)
     return simdjson::SUCCESS;
 }
 
-// messages: [{role, content}, ...]; the first message also feeds `first`.
-error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink &first)
+// messages: [{role, content}, ...]; the first message also feeds `first`. A final
+// assistant message is a prefill (Anthropic) or continue_final_message (vLLM): its
+// generated tokens are reported in `continuedTokens`, so generation picks up after them.
+error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink &first, int &continuedTokens)
 {
     simdjson::ondemand::array messages;
     if (auto error = value.get_array().get(messages)) {
@@ -126,6 +132,8 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
         if (auto error = messageResult.get_object().get(message)) {
             return error;
         }
+        bool assistant = false;
+        int messageTokens = 0;
         for (auto fieldResult : message) {
             simdjson::ondemand::field field;
             std::string_view key;
@@ -135,6 +143,14 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
             if (auto error = field.unescaped_key().get(key)) {
                 return error;
             }
+            if (key == "role") {
+                std::string_view role;
+                if (auto error = field.value().get_string().get(role)) {
+                    return error;
+                }
+                assistant = role == "assistant";
+                continue;
+            }
             if (key != "content") {
                 continue;
             }
@@ -143,10 +159,12 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
                 return error;
             }
             all.chars += content.chars;
+            messageTokens = content.generatedTokens;
             if (isFirst) {
                 first = content;
             }
         }
+        continuedTokens = assistant ? messageTokens : 0;
         isFirst = false;
     }
     return simdjson::SUCCESS;
@@ -297,7 +315,7 @@ Expected<InferenceRequest, QByteArray> parseInferenceRequest(Endpoint endpoint, 
                 }
             }
         } else if (key == "messages") {
-            error = addMessages(field.value(), all, first);
+            error = addMessages(field.value(), all, first, request.continuedTokens);
         } else if (key == "system") {
             hasSystem = true;
             error = addContent(field.value(), system);

@@ -23,6 +23,7 @@ struct InferenceRequest {
     int maxTokens = -1;        // -1 when the request set no limit
     qint64 promptChars = 0;    // characters of all prompt text
     int promptTokens = 1;      // promptChars / 4, at least 1
+    int continuedTokens = 0;   // generated tokens in a final assistant message (a continuation)
     int inputCount = 1;        // embeddings: how many inputs
     quint64 inputHash = 0;     // embeddings: seeds the deterministic vectors
     // The leading part most prompts share (system prompt, else first message): feeds

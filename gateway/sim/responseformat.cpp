@@ -56,9 +56,9 @@ QByteArray openAiStreamEvent(const Generation &generation, int index)
         QByteArray choice = "[{\"index\":0,";
         if (chat) {
             choice += index == 0 ? "\"delta\":{\"role\":\"assistant\",\"content\":" : "\"delta\":{\"content\":";
-            choice += Json::quoted(tokenText(index)) + '}';
+            choice += Json::quoted(tokenText(index + generation.firstToken)) + '}';
         } else {
-            choice += "\"text\":" + Json::quoted(tokenText(index));
+            choice += "\"text\":" + Json::quoted(tokenText(index + generation.firstToken));
         }
         choice += ",\"logprobs\":null,\"finish_reason\":null}]";
         return sseData(chunkPrefix(generation) + choice + '}');
@@ -95,7 +95,7 @@ QByteArray anthropicStreamEvent(const Generation &generation, int index)
     if (token < tokens) {
         return sseEvent("content_block_delta",
                         "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":" +
-                            Json::quoted(tokenText(token)) + "}}");
+                            Json::quoted(tokenText(token + generation.firstToken)) + "}}");
     }
     if (token == tokens) {
         return sseEvent("content_block_stop", QByteArrayLiteral("{\"type\":\"content_block_stop\",\"index\":0}"));

@@ -19,6 +19,7 @@ struct Generation {
     qint64 created = 0;
     int promptTokens = 1;
     int completionTokens = 0;
+    int firstToken = 0; // a continuation starts numbering after the prefix it was given
     bool stopped = false; // finished naturally ("stop"/"end_turn") rather than at the limit
     bool includeUsage = false;
 };

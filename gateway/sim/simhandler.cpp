@@ -161,7 +161,9 @@ std::unique_ptr<Http::Exchange> SimHandler::serveInference(Endpoint endpoint, Ht
         tokens = std::max(1, behaviour.stopAfterTokens);
         generation.stopped = true;
     }
-    generation.completionTokens = tokens;
+    // A continuation generates what the prefix left to go, numbered after it.
+    generation.firstToken = std::clamp(inference.continuedTokens, 0, tokens - 1);
+    generation.completionTokens = tokens - generation.firstToken;
 
     plan.ttftMs = behaviour.ttftBaseMs +
                   static_cast<int>(behaviour.ttftPerPromptTokenMs * static_cast<double>(inference.promptTokens));

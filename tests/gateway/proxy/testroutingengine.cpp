@@ -5,6 +5,7 @@
 #include "gatewayfixture.h"
 #include "loaddriver.h"
 #include "sim/simulatedupstream.h"
+#include "ssecontent.h"
 #include "testhttpclient.h"
 
 #include <QElapsedTimer>
@@ -60,6 +61,8 @@ private slots:
     void retryStormIsCappedByTheBudget();
     void sessionsStickWhileHealthy();
     void explainHeaderNamesStrategyAndCandidates();
+    void streamResetMidwayIsResumedOnAnotherTarget_data();
+    void streamResetMidwayIsResumedOnAnotherTarget();
 };
 
 void TestRoutingEngine::failingTargetLosesTrafficThenRampsBack()
@@ -322,6 +325,62 @@ routes:
     QVERIFY2(reason.contains(QByteArray("attempts=" + explained.header("x-switchyard-backend") + ":200")), reason.constData());
     // Only on request.
     QVERIFY(http.responses().at(1).header("x-switchyard-route-reason").isNull());
+}
+
+void TestRoutingEngine::streamResetMidwayIsResumedOnAnotherTarget_data()
+{
+    QTest::addColumn<bool>("anthropic");
+    QTest::newRow("openai via vllm continue_final_message") << false;
+    QTest::newRow("anthropic assistant prefill") << true;
+}
+
+void TestRoutingEngine::streamResetMidwayIsResumedOnAnotherTarget()
+{
+    QFETCH(bool, anthropic);
+    const Flavor flavor = anthropic ? Flavor::Anthropic : Flavor::OpenAi;
+    auto first = std::make_unique<SimulatedUpstream>(QStringLiteral("first"), flavor);
+    auto second = std::make_unique<SimulatedUpstream>(QStringLiteral("second"), flavor);
+    QVERIFY(first->listen().hasValue() && second->listen().hasValue());
+    Behaviour resets = first->behaviour();
+    resets.resetAfterChunks = 5; // the connection breaks after five events reached the client
+    first->setBehaviour(resets);
+    const QByteArray type = anthropic ? "anthropic" : "vllm";
+    const QByteArray yaml = R"(
+providers:
+  - {name: first, type: )" + type + R"(, base_url: )" + first->baseUrl() + R"(}
+  - {name: second, type: )" + type + R"(, base_url: )" + second->baseUrl() + R"(}
+routes:
+  - model: chat
+    stream_resumption: true
+    targets: [{provider: first, model: m}]
+    fallbacks: [chat-second]
+  - model: chat-second
+    targets: [{provider: second, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    TestHttpClient http {gateway->port()};
+    const QByteArray body = "{\"model\":\"chat\",\"stream\":true,\"max_tokens\":12,"
+                            "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+    http.post(anthropic ? "/v1/messages" : "/v1/chat/completions", body);
+    QVERIFY(http.waitForResponses(1));
+    const auto response = http.responses().constFirst();
+    QCOMPARE(response.status, 200);
+    // The first target really broke mid-stream, and the second was asked to continue.
+    QCOMPARE(first->streamsReset(), 1);
+    QCOMPARE(second->requestsReceived(), 1);
+    const QList<QByteArray> data = response.sseDataLines();
+    // One uninterrupted answer: every token exactly once, in order, then a clean end.
+    QCOMPARE(TestSupport::joinedStreamContent(data), TestSupport::expectedSimContent(12));
+    const QByteArray all = response.body;
+    QVERIFY2(!all.contains("\"error\""), all.constData());
+    if (anthropic) {
+        QCOMPARE(response.sseEventNames().count(QByteArrayLiteral("message_start")), 1);
+        QCOMPARE(response.sseEventNames().count(QByteArrayLiteral("message_stop")), 1);
+    } else {
+        QCOMPARE(data.count(QByteArrayLiteral("[DONE]")), 1);
+        QCOMPARE(data.last(), QByteArrayLiteral("[DONE]"));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestRoutingEngine)
