@@ -85,6 +85,16 @@ ArmStats &MetricsRegistry::arm(const QByteArray &route, const QByteArray &arm)
     return *slot;
 }
 
+Counter &MetricsRegistry::ruleMatches(const QByteArray &route, const QByteArray &rule)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_ruleMatches[{route, rule}];
+    if (!slot) {
+        slot = std::make_unique<Counter>(0);
+    }
+    return *slot;
+}
+
 void MetricsRegistry::appendArms(QByteArray &out) const
 {
     appendHeader(out, "switchyard_split_requests_total", "counter", "Requests per arm of a traffic split.");
@@ -148,6 +158,14 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
         appendSample(out, "switchyard_fallbacks_total", "route=\"" + labelValue(name) + '"',
                      stats->fallbacks.load(std::memory_order_relaxed));
     }
+    appendHeader(out, "switchyard_hedges_total", "counter",
+                 "Hedged requests per route; outcome is started (a backup was sent) or won (the backup answered).");
+    for (const auto &[name, stats] : m_routes) {
+        appendSample(out, "switchyard_hedges_total", "route=\"" + labelValue(name) + "\",outcome=\"started\"",
+                     stats->hedges.load(std::memory_order_relaxed));
+        appendSample(out, "switchyard_hedges_total", "route=\"" + labelValue(name) + "\",outcome=\"won\"",
+                     stats->hedgeWins.load(std::memory_order_relaxed));
+    }
     appendHeader(out, "switchyard_tokens_total", "counter", "Tokens per route; direction is in (prompt) or out (completion).");
     for (const auto &[name, stats] : m_routes) {
         appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"in\"",
@@ -206,6 +224,14 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
     }
     if (!m_arms.empty()) {
         appendArms(out);
+    }
+    if (!m_ruleMatches.empty()) {
+        appendHeader(out, "switchyard_rule_matches_total", "counter", "Requests a conditional routing rule matched.");
+        for (const auto &[key, count] : m_ruleMatches) {
+            appendSample(out, "switchyard_rule_matches_total",
+                         "route=\"" + labelValue(key.first) + "\",rule=\"" + labelValue(key.second) + '"',
+                         count->load(std::memory_order_relaxed));
+        }
     }
 }
 

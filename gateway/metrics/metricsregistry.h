@@ -21,6 +21,8 @@ struct RouteStats {
     Counter requests {0};
     std::array<Counter, ERROR_CLASS_COUNT> errors {};
     Counter fallbacks {0}; // requests answered by a later attempt than the first
+    Counter hedges {0};    // backup attempts started by hedging
+    Counter hedgeWins {0}; // requests answered by the backup
     Counter tokensIn {0};
     Counter tokensOut {0};
     Histogram latency;
@@ -61,6 +63,8 @@ public:
     RouteStats &route(const QByteArray &name);
     BackendStats &backend(const QByteArray &name);
     ArmStats &arm(const QByteArray &route, const QByteArray &arm);
+    // Requests a conditional routing rule matched, by route and rule name.
+    Counter &ruleMatches(const QByteArray &route, const QByteArray &rule);
 
     // Requests refused before a route was known (bad JSON, unknown model, auth).
     std::array<Counter, ERROR_CLASS_COUNT> &unroutedErrors() { return m_unroutedErrors; }
@@ -93,6 +97,7 @@ private:
     std::map<QByteArray, std::unique_ptr<RouteStats>> m_routes;
     std::map<QByteArray, std::unique_ptr<BackendStats>> m_backends;
     std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<ArmStats>> m_arms;
+    std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<Counter>> m_ruleMatches;
     std::array<Counter, ERROR_CLASS_COUNT> m_unroutedErrors {};
 };
 

@@ -1,6 +1,8 @@
 #include "proxyexchange.h"
 
 #include "bodyrewriter.h"
+#include "hedgeattempt.h"
+#include "runtime/routingregistry.h"
 #include "upstreamrefusal.h"
 #include "routing/keypool.h"
 #include "routing/ratelimitheaders.h"
@@ -10,6 +12,7 @@
 #include "workercontext.h"
 
 #include <QDateTime>
+#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
@@ -32,6 +35,8 @@ constexpr qint64 STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 // A stream is continued on another target at most this often before it is given up.
 constexpr int MAX_STREAM_RESUMPTIONS = 2;
+// Requests a route must have answered before its latency percentile is trusted for hedging.
+constexpr std::uint64_t MIN_HEDGE_HISTORY = 20;
 
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
@@ -104,6 +109,11 @@ bool ProxyExchange::start()
 {
     planAttempts();
     const bool chat = m_setup.endpoint == Runtime::Endpoint::ChatCompletions || m_setup.endpoint == Runtime::Endpoint::Messages;
+    const Config::HedgePolicy &hedge = routeConfig().hedge;
+    if (hedge.enabled && !m_setup.inspected.stream) {
+        m_hedgeBudget = &m_setup.table->routing().hedgeBudget(m_setup.route->model, hedge.budget);
+        m_hedgeBudget->requestStarted();
+    }
     if (m_setup.inspected.stream && chat && routeConfig().streamResumption) {
         m_continuation = std::make_unique<StreamContinuation>(m_setup.endpoint == Runtime::Endpoint::Messages
                                                                   ? StreamContinuation::Format::Anthropic
@@ -150,7 +160,7 @@ bool ProxyExchange::wantsInjectedUsage(const Attempt &attempt) const
     return provider.format == Config::WireFormat::OpenAi && provider.config.type != Config::ProviderType::Tgi;
 }
 
-Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &attempt)
+Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &attempt, int key)
 {
     const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
     const auto &clientRequest = m_setup.request;
@@ -175,9 +185,9 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
         request.headers.push_back("Accept: " + accept);
     }
     if (!provider.authHeaderLines.empty()) {
-        const std::size_t key = m_attemptKey >= 0 ? static_cast<std::size_t>(m_attemptKey)
-                                                  : m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
-        request.headers.push_back(provider.authHeaderLines[key % provider.authHeaderLines.size()]);
+        const std::size_t line = key >= 0 ? static_cast<std::size_t>(key)
+                                          : m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
+        request.headers.push_back(provider.authHeaderLines[line % provider.authHeaderLines.size()]);
     }
     if (provider.format == Config::WireFormat::Anthropic) {
         const QByteArray version = clientRequest.header("anthropic-version");
@@ -197,38 +207,46 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     return request;
 }
 
-void ProxyExchange::noteAttempt(QByteArrayView what)
+void ProxyExchange::noteAttempt(std::size_t index, QByteArrayView what)
 {
     if (m_setup.explain) {
-        m_attemptTrail += (m_attemptTrail.isEmpty() ? "" : ">") + m_attempts[m_attemptIndex].backend->label + ':' + what;
+        m_attemptTrail += (m_attemptTrail.isEmpty() ? "" : ">") + m_attempts[index].backend->label + ':' + what;
     }
+}
+
+bool ProxyExchange::admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance)
+{
+    const Attempt &attempt = m_attempts[index];
+    const Routing::Admission admission = attempt.backend->monitor->health().admit(now);
+    if (admission == Routing::Admission::Rejected && !lastChance) {
+        noteAttempt(index, "skipped(circuit open)");
+        return false;
+    }
+    run = AttemptRun {};
+    run.index = index;
+    run.probe = admission == Routing::Admission::Probe;
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    if (provider.keys) {
+        run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng());
+        if (run.key < 0) {
+            if (run.probe) {
+                attempt.backend->monitor->health().cancelProbe();
+            }
+            noteAttempt(index, "skipped(every key cooling down)");
+            return false;
+        }
+    }
+    return true;
 }
 
 bool ProxyExchange::admitAttempt()
 {
     const qint64 now = Runtime::monotonicNowMs();
     for (; m_attemptIndex < m_attempts.size(); ++m_attemptIndex) {
-        const Attempt &attempt = m_attempts[m_attemptIndex];
-        const Routing::Admission admission = attempt.backend->monitor->health().admit(now);
         const bool lastChance = m_attemptIndex + 1 == m_attempts.size() && m_attemptTrail.isEmpty() && !m_holdsRetry;
-        if (admission == Routing::Admission::Rejected && !lastChance) {
-            noteAttempt("skipped(circuit open)");
-            continue;
+        if (admitRun(m_attemptIndex, m_run, now, lastChance)) {
+            return true;
         }
-        m_attemptProbe = admission == Routing::Admission::Probe;
-        m_attemptKey = -1;
-        const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
-        if (provider.keys) {
-            m_attemptKey = provider.keys->pick(now, m_expectedTokens, m_worker.rng());
-            if (m_attemptKey < 0) {
-                if (m_attemptProbe) {
-                    attempt.backend->monitor->health().cancelProbe();
-                }
-                noteAttempt("skipped(every key cooling down)");
-                continue;
-            }
-        }
-        return true;
     }
     return false;
 }
@@ -277,19 +295,123 @@ void ProxyExchange::startAttempt()
     m_upstreamContentType.clear();
     m_upstreamRetryAfter.clear();
     m_buffer.clear();
-    m_attemptSawBody = false;
+    m_run.sawBody = false;
     m_lastBackendLabel = attempt.backend->label;
-    auto request = buildUpstreamRequest(attempt);
-    attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
-    attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
-    attempt.backend->monitor->started(m_expectedTokens);
-    m_attemptInFlight = true;
-    m_attemptTtftMs = -1;
-    m_attemptStartedAt = Clock::now();
+    auto request = buildUpstreamRequest(attempt, m_run.key);
+    beginRun(m_run);
     m_transfer = m_worker.curl().start(std::move(request), *this);
+    if (m_hedgeBudget && !m_hedge && !m_hedgeTimer && m_attemptIndex + 1 < m_attempts.size()) {
+        armHedge();
+    }
     // Send now rather than on the next loop turn. This may complete the attempt (and even
     // the whole exchange) synchronously, so nothing may follow it here.
     m_worker.curl().kick();
+}
+
+void ProxyExchange::beginRun(AttemptRun &run)
+{
+    const Attempt &attempt = m_attempts[run.index];
+    attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
+    attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
+    attempt.backend->monitor->started(m_expectedTokens);
+    run.inFlight = true;
+    run.ttftMs = -1;
+    run.startedAt = Clock::now();
+}
+
+void ProxyExchange::armHedge()
+{
+    // The delay is the route's own latency percentile: only requests slower than, say, 95%
+    // of their peers get a backup. Without enough history there is nothing to compare to.
+    const Config::HedgePolicy &policy = routeConfig().hedge;
+    const Metrics::Histogram &latency = m_setup.route->stats->latency;
+    if (latency.count() < MIN_HEDGE_HISTORY) {
+        return;
+    }
+    const double delayMs = std::max<double>(policy.minDelayMs, latency.quantileMs(policy.percentile));
+    m_hedgeTimer = std::make_unique<QTimer>();
+    m_hedgeTimer->setSingleShot(true);
+    m_hedgeTimer->setTimerType(Qt::PreciseTimer);
+    QObject::connect(m_hedgeTimer.get(), &QTimer::timeout, &m_worker.threadContext(), [this] { launchHedge(); });
+    m_hedgeTimer->start(static_cast<int>(std::ceil(delayMs)));
+}
+
+void ProxyExchange::launchHedge()
+{
+    if (m_completed || !m_transfer || m_hedge || m_attemptIndex + 1 >= m_attempts.size()) {
+        return;
+    }
+    if (!m_hedgeBudget->tryAcquireRetry()) {
+        m_hedgeBudgetExhausted = true;
+        return;
+    }
+    m_holdsHedge = true;
+    AttemptRun run;
+    if (!admitRun(m_attemptIndex + 1, run, Runtime::monotonicNowMs(), false)) {
+        releaseHedgeSlot();
+        return;
+    }
+    const Attempt &attempt = m_attempts[run.index];
+    auto request = buildUpstreamRequest(attempt, run.key);
+    beginRun(run);
+    m_setup.route->stats->hedges.fetch_add(1, std::memory_order_relaxed);
+    noteAttempt(run.index, "hedge");
+    m_hedge = std::make_unique<HedgeAttempt>(run, MAX_BUFFERED_RESPONSE_BYTES, [this](HedgeAttempt &hedge) { hedgeCompleted(hedge); });
+    m_hedge->start(m_worker.curl(), std::move(request));
+    m_worker.curl().kick();
+}
+
+void ProxyExchange::hedgeCompleted(HedgeAttempt &hedge)
+{
+    releaseHedgeSlot();
+    if (m_completed) {
+        return;
+    }
+    if (m_transfer && !hedge.succeeded()) {
+        // The main attempt is still running: a failed backup changes nothing for the client.
+        const ErrorClass errorClass = hedge.result().error != Upstream::TransferError::None ? ErrorClass::UpstreamReset
+                                      : hedge.status() == 429                               ? ErrorClass::RateLimited
+                                      : hedge.status() < 500                                 ? ErrorClass::UpstreamClientError
+                                                                                             : ErrorClass::UpstreamError;
+        endRunMetrics(hedge.run(), hedge.status(), true, errorClass, hedge.result().errorText);
+        return;
+    }
+    if (m_transfer) {
+        // The backup won: the main attempt is abandoned, not held against its backend.
+        m_transfer.reset();
+        endAttemptMetrics(false, ErrorClass::ClientClosed);
+        m_setup.route->stats->hedgeWins.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Adopt the backup as the attempt (it answered, or the main one failed already) and
+    // finish through the normal completion path.
+    m_hedgeTimer.reset();
+    m_run = hedge.run();
+    m_attemptIndex = m_run.index;
+    m_lastBackendLabel = m_attempts[m_attemptIndex].backend->label;
+    m_upstreamStatus = hedge.status();
+    m_upstreamContentType = headerValue(hedge.headers(), "content-type");
+    m_upstreamRetryAfter = headerValue(hedge.headers(), "retry-after");
+    m_buffer = std::move(hedge.body());
+    m_mode = m_upstreamStatus >= 200 && m_upstreamStatus < 300 ? Mode::Buffering : Mode::DiscardingError;
+    onComplete(hedge.result());
+}
+
+void ProxyExchange::releaseHedgeSlot()
+{
+    if (m_holdsHedge) {
+        m_holdsHedge = false;
+        m_hedgeBudget->releaseRetry();
+    }
+}
+
+void ProxyExchange::cancelHedge()
+{
+    m_hedgeTimer.reset();
+    if (m_hedge && m_hedge->inFlight()) {
+        m_hedge->cancel();
+        endRunMetrics(m_hedge->run(), 0, false, ErrorClass::ClientClosed, {});
+    }
+    releaseHedgeSlot();
 }
 
 const Config::Route &ProxyExchange::routeConfig() const
@@ -375,10 +497,10 @@ void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
 
 bool ProxyExchange::onResponseData(QByteArrayView data)
 {
-    if (!m_attemptSawBody) {
-        m_attemptSawBody = true;
-        m_attemptTtftMs = millisecondsSince(m_attemptStartedAt);
-        m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(m_attemptTtftMs);
+    if (!m_run.sawBody) {
+        m_run.sawBody = true;
+        m_run.ttftMs = millisecondsSince(m_run.startedAt);
+        m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(m_run.ttftMs);
     }
     switch (m_mode) {
     case Mode::Streaming:
@@ -530,7 +652,7 @@ void ProxyExchange::onComplete(const Upstream::TransferResult &result)
 void ProxyExchange::observeRateLimits(const Http::HeaderList &headers)
 {
     const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(m_attempts[m_attemptIndex].backend->providerIndex)];
-    if (!provider.keys || m_attemptKey < 0) {
+    if (!provider.keys || m_run.key < 0) {
         return;
     }
     std::vector<Routing::RateLimitHeaders::HeaderPair> pairs;
@@ -543,9 +665,9 @@ void ProxyExchange::observeRateLimits(const Http::HeaderList &headers)
     const qint64 now = Runtime::monotonicNowMs();
     const auto limits = Routing::RateLimitHeaders::parse(pairs, QDateTime::currentMSecsSinceEpoch());
     if (m_upstreamStatus == 429) {
-        provider.keys->observe429(m_attemptKey, limits.retryAfterMs, now);
+        provider.keys->observe429(m_run.key, limits.retryAfterMs, now);
     } else if (!limits.isEmpty()) {
-        provider.keys->observeHeaders(m_attemptKey, limits, now);
+        provider.keys->observeHeaders(m_run.key, limits, now);
     }
 }
 
@@ -602,7 +724,7 @@ bool ProxyExchange::resumeStream()
         m_attempts.push_back(m_attempts[m_attemptIndex]);
     }
     ++m_attemptIndex;
-    noteAttempt("resumed");
+    noteAttempt(m_attemptIndex, "resumed");
     startAttempt();
     return true;
 }
@@ -638,6 +760,10 @@ void ProxyExchange::attemptFailed(Failure failure)
 {
     endAttemptMetrics(true, failure.errorClass, failure.detail);
     m_transfer.reset();
+    if (m_hedge && m_hedge->inFlight()) {
+        return; // the backup is already running: its answer decides
+    }
+    m_hedgeTimer.reset();
     if (failure.errorClass == ErrorClass::RateLimited) {
         retryOnAnotherKey();
     }
@@ -743,21 +869,27 @@ void ProxyExchange::skipSmallerContextWindows(qint64 refusedWindow)
         if (refusedWindow <= 0 || window <= 0 || window > refusedWindow) {
             return;
         }
-        noteAttempt("skipped(context window too small)");
+        noteAttempt(m_attemptIndex, "skipped(context window too small)");
         ++m_attemptIndex;
     }
 }
 
 void ProxyExchange::endAttemptMetrics(bool failed, ErrorClass errorClass, QByteArrayView reason)
 {
-    if (!m_attemptInFlight) {
+    endRunMetrics(m_run, m_upstreamStatus, failed, errorClass, reason);
+}
+
+void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool failed, ErrorClass errorClass,
+                                  QByteArrayView reason)
+{
+    if (!run.inFlight) {
         return;
     }
-    m_attemptInFlight = false;
-    const Attempt &attempt = m_attempts[m_attemptIndex];
+    run.inFlight = false;
+    const Attempt &attempt = m_attempts[run.index];
     auto &stats = *attempt.backend->stats;
     stats.inFlight.fetch_sub(1, std::memory_order_relaxed);
-    const double latencyMs = millisecondsSince(m_attemptStartedAt);
+    const double latencyMs = millisecondsSince(run.startedAt);
     stats.latency.observeMs(latencyMs);
     if (failed && errorClass != ErrorClass::Count) {
         stats.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
@@ -771,25 +903,26 @@ void ProxyExchange::endAttemptMetrics(bool failed, ErrorClass errorClass, QByteA
                                    errorClass != ErrorClass::UpstreamClientError;
     outcome.reason = reason.toByteArray();
     outcome.latencyMs = latencyMs;
-    outcome.ttftMs = m_attemptTtftMs;
+    outcome.ttftMs = run.ttftMs;
     outcome.outputTokens = failed ? -1 : m_tokensOut;
-    outcome.wasProbe = m_attemptProbe;
+    outcome.wasProbe = run.probe;
     const qint64 now = Runtime::monotonicNowMs();
     attempt.backend->monitor->finished(m_expectedTokens, outcome, now);
     const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
-    if (provider.keys && m_attemptKey >= 0) {
+    if (provider.keys && run.key >= 0) {
         const qint64 actual = failed ? 0 : std::max<qint64>(0, m_tokensIn) + std::max<qint64>(0, m_tokensOut);
-        provider.keys->settle(m_attemptKey, m_expectedTokens, actual, now);
+        provider.keys->settle(run.key, m_expectedTokens, actual, now);
         if (!failed) {
-            provider.keys->recordSuccess(m_attemptKey, now, false); // also ends a 429 backoff
+            provider.keys->recordSuccess(run.key, now, false); // also ends a 429 backoff
         }
     }
     if (errorClass == ErrorClass::ClientClosed) {
-        noteAttempt("client closed");
+        noteAttempt(run.index, m_completed || m_clientStatus != 0 ? "cancelled" : "client closed");
     } else if (failed) {
-        noteAttempt(m_upstreamStatus > 0 ? QByteArray::number(m_upstreamStatus) : Metrics::errorClassName(errorClass).toByteArray());
+        noteAttempt(run.index, upstreamStatus > 0 ? QByteArray::number(upstreamStatus)
+                                                  : Metrics::errorClassName(errorClass).toByteArray());
     } else {
-        noteAttempt(QByteArray::number(m_upstreamStatus));
+        noteAttempt(run.index, QByteArray::number(upstreamStatus));
     }
 }
 
@@ -799,6 +932,10 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         return;
     }
     m_completed = true;
+    cancelHedge();
+    if (m_hedgeBudget) {
+        m_hedgeBudget->requestFinished();
+    }
     auto &budget = m_setup.table->retryBudget();
     if (m_holdsRetry) {
         budget.releaseRetry();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "attemptplanner.h"
+#include "attemptrun.h"
 #include "errorresponse.h"
 #include "inspectedrequest.h"
 #include "metrics/errorclass.h"
@@ -11,12 +12,19 @@
 
 #include "http/requesthandler.h"
 
+#include <QTimer>
+
 #include <chrono>
 #include <memory>
 #include <vector>
 
+namespace Gateway::Routing {
+class RetryBudget;
+}
+
 namespace Gateway::Proxy {
 
+class HedgeAttempt;
 class WorkerContext;
 
 // One client request being proxied: tries the ranked targets of its route, then its
@@ -75,7 +83,7 @@ private:
     // whose provider has no key with headroom; false when none is left.
     bool admitAttempt();
     bool shouldRetry(const Failure &failure);
-    void noteAttempt(QByteArrayView what);
+    void noteAttempt(std::size_t index, QByteArrayView what);
     void skipSmallerContextWindows(qint64 refusedWindow);
     void retryOnAnotherKey();
     void observeRateLimits(const Http::HeaderList &headers);
@@ -86,7 +94,15 @@ private:
     void endCommittedStream(const ErrorInfo &error, Metrics::ErrorClass errorClass);
     double requestCost() const;
     const Config::Route &routeConfig() const;
-    Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt);
+    Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt, int key);
+    bool admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance);
+    void beginRun(AttemptRun &run);
+    // Hedging (non-streaming routes with hedge.enabled).
+    void armHedge();
+    void launchHedge();
+    void hedgeCompleted(HedgeAttempt &hedge);
+    void releaseHedgeSlot();
+    void cancelHedge();
 
     // TransferObserver
     void onResponseHead(int status, const Http::HeaderList &headers) override;
@@ -102,6 +118,8 @@ private:
     void respondError(int status, Metrics::ErrorClass errorClass, QByteArray message, QByteArray code,
                       QByteArray retryAfter = {});
     void endAttemptMetrics(bool failed, Metrics::ErrorClass errorClass, QByteArrayView reason = {});
+    void endRunMetrics(AttemptRun &run, int upstreamStatus, bool failed, Metrics::ErrorClass errorClass,
+                       QByteArrayView reason);
     void recordUsage(qint64 input, qint64 output);
     void completeRequest(bool failed, Metrics::ErrorClass errorClass);
     Http::HeaderList responseHeaders() const;
@@ -115,13 +133,8 @@ private:
     std::vector<Attempt> m_attempts;
     std::size_t m_attemptIndex = 0;
     std::unique_ptr<Upstream::Transfer> m_transfer;
-    Clock::time_point m_attemptStartedAt;
-    bool m_attemptInFlight = false;
-    bool m_attemptSawBody = false;
+    AttemptRun m_run; // the current main attempt
     bool m_injectedUsage = false;
-    bool m_attemptProbe = false;       // a half-open probe of its backend
-    int m_attemptKey = -1;             // index into the provider's keys; -1 = none
-    double m_attemptTtftMs = -1;
     std::int64_t m_expectedTokens = 0; // what one attempt adds to a backend's token load
     bool m_holdsRetry = false;         // a retry-budget slot is taken
     bool m_budgetExhausted = false;
@@ -129,6 +142,11 @@ private:
     QByteArray m_attemptTrail;         // "backend:outcome>..." for the route reason
     std::unique_ptr<StreamContinuation> m_continuation; // routes with stream_resumption only
     bool m_resuming = false;           // the current attempt continues a committed stream
+    Routing::RetryBudget *m_hedgeBudget = nullptr; // set when the route hedges this request
+    std::unique_ptr<QTimer> m_hedgeTimer;
+    std::unique_ptr<HedgeAttempt> m_hedge;
+    bool m_holdsHedge = false;
+    bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
 
     Mode m_mode = Mode::Waiting;

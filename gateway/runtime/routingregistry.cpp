@@ -68,4 +68,19 @@ Routing::RetryBudget &RoutingRegistry::retryBudget(const Config::RoutingSettings
     return *m_retryBudget;
 }
 
+Routing::RetryBudget &RoutingRegistry::hedgeBudget(const QByteArray &route, double share)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &entry = m_hedgeBudgets[route];
+    if (entry.second && entry.first != share) {
+        m_retiredBudgets.push_back(std::move(entry.second));
+    }
+    if (!entry.second) {
+        Routing::RetryBudgetSettings settings = Routing::RetryBudget::hedgeSettings();
+        settings.budgetPercent = share;
+        entry = {share, std::make_unique<Routing::RetryBudget>(settings)};
+    }
+    return *entry.second;
+}
+
 } // namespace Gateway::Runtime

@@ -36,6 +36,9 @@ public:
     // The retry budget for these settings; replaced (the old one kept alive for requests
     // still holding slots in it) when they changed.
     Routing::RetryBudget &retryBudget(const Config::RoutingSettings &settings);
+    // The hedge budget of a route (hedges at once <= `share` of its active requests, at
+    // least one); replaced when the share changed.
+    Routing::RetryBudget &hedgeBudget(const QByteArray &route, double share);
 
     template <typename Visitor>
     void forEachBackend(Visitor &&visit) const
@@ -66,6 +69,7 @@ private:
     double m_retryBudgetShare = -1;
     int m_retryMinConcurrency = -1;
     std::vector<std::unique_ptr<Routing::RetryBudget>> m_retiredBudgets;
+    std::map<QByteArray, std::pair<double, std::unique_ptr<Routing::RetryBudget>>> m_hedgeBudgets;
 };
 
 } // namespace Gateway::Runtime

@@ -1,6 +1,6 @@
 #include "loaddriver.h"
 
-#include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QTimer>
 
@@ -17,32 +17,37 @@ LoadDriver::LoadDriver(quint16 port, int clients)
 LoadDriver::~LoadDriver() = default;
 
 QList<TestHttpClient::Response> LoadDriver::run(const QByteArray &path, int total, const RequestFactory &factory,
-                                                int timeoutMs)
+                                                int timeoutMs, std::vector<double> *latenciesMs)
 {
+    std::vector<QElapsedTimer> sentAt(m_clients.size());
     QList<TestHttpClient::Response> responses;
     int sent = 0;
     QEventLoop loop;
     std::vector<QMetaObject::Connection> connections;
-    const auto sendNext = [&](TestHttpClient &client) {
+    const auto sendNext = [&](TestHttpClient &client, std::size_t slot) {
         if (sent >= total) {
             return;
         }
+        sentAt[slot].start();
         const Request request = factory(sent++);
         client.post(path, request.body, request.headers);
     };
-    for (auto &client : m_clients) {
-        TestHttpClient *raw = client.get();
-        connections.push_back(QObject::connect(raw, &TestHttpClient::responseComplete, &loop, [&, raw] {
+    for (std::size_t slot = 0; slot < m_clients.size(); ++slot) {
+        TestHttpClient *raw = m_clients[slot].get();
+        connections.push_back(QObject::connect(raw, &TestHttpClient::responseComplete, &loop, [&, raw, slot] {
             responses.push_back(raw->currentResponse());
+            if (latenciesMs) {
+                latenciesMs->push_back(static_cast<double>(sentAt[slot].nsecsElapsed()) / 1e6);
+            }
             if (responses.size() >= total) {
                 loop.quit();
                 return;
             }
-            sendNext(*raw);
+            sendNext(*raw, slot);
         }));
     }
-    for (auto &client : m_clients) {
-        sendNext(*client);
+    for (std::size_t slot = 0; slot < m_clients.size(); ++slot) {
+        sendNext(*m_clients[slot], slot);
     }
     QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
     if (responses.size() < total) {

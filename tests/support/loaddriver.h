@@ -28,8 +28,10 @@ public:
 
     // Sends `total` requests to `path`; returns the responses in completion order, or an
     // empty list if they did not all arrive within `timeoutMs`.
+    // `latenciesMs`, when given, receives each request's send-to-answer time, in the same
+    // order as the responses.
     QList<TestHttpClient::Response> run(const QByteArray &path, int total, const RequestFactory &factory,
-                                        int timeoutMs = 30000);
+                                        int timeoutMs = 30000, std::vector<double> *latenciesMs = nullptr);
 
 private:
     quint16 m_port;

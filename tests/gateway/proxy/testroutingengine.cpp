@@ -9,6 +9,8 @@
 #include "testhttpclient.h"
 
 #include <QElapsedTimer>
+
+#include <algorithm>
 #include <QTest>
 
 #include <map>
@@ -61,6 +63,7 @@ private slots:
     void retryStormIsCappedByTheBudget();
     void sessionsStickWhileHealthy();
     void explainHeaderNamesStrategyAndCandidates();
+    void hedgingCutsTheStragglersTailWithinBudget();
     void streamResetMidwayIsResumedOnAnotherTarget_data();
     void streamResetMidwayIsResumedOnAnotherTarget();
 };
@@ -325,6 +328,60 @@ routes:
     QVERIFY2(reason.contains(QByteArray("attempts=" + explained.header("x-switchyard-backend") + ":200")), reason.constData());
     // Only on request.
     QVERIFY(http.responses().at(1).header("x-switchyard-route-reason").isNull());
+}
+
+void TestRoutingEngine::hedgingCutsTheStragglersTailWithinBudget()
+{
+    // One straggler target (300 ms before it answers) takes 1 in 40 requests: without
+    // hedging that is the route's p99. With hedging, a request still waiting after the
+    // route's p95 (or min_delay_ms) gets a backup on the fast target.
+    auto slow = startSim(QStringLiteral("slow"));
+    auto fast = startSim(QStringLiteral("fast"));
+    QVERIFY(slow && fast);
+    Behaviour straggler = slow->behaviour();
+    straggler.headerDelayMs = 300;
+    slow->setBehaviour(straggler);
+    const auto yamlWith = [&](bool hedge) -> QByteArray {
+        return R"(
+providers:
+  - {name: slow, type: vllm, base_url: )" + slow->baseUrl() + R"(}
+  - {name: fast, type: vllm, base_url: )" + fast->baseUrl() + R"(}
+routes:
+  - model: chat
+    hedge: {enabled: )" + QByteArray(hedge ? "true" : "false") + R"(, percentile: 0.95, min_delay_ms: 20, budget: 0.05}
+    targets: [{provider: slow, model: m, weight: 1}, {provider: fast, model: m, weight: 39}]
+)";
+    };
+    constexpr int REQUESTS = 400;
+    const auto p99Of = [&](bool hedge, int &upstreamAttempts) {
+        auto gateway = TestSupport::startGateway(yamlWith(hedge), 1);
+        if (!gateway) {
+            return -1.0;
+        }
+        const int before = slow->requestsReceived() + fast->requestsReceived();
+        LoadDriver load {gateway->port(), 4};
+        std::vector<double> latencies;
+        const auto responses = load.run("/v1/chat/completions", REQUESTS, plain("chat"), 60000, &latencies);
+        if (responses.size() != REQUESTS || countNon200(responses) != 0) {
+            return -1.0;
+        }
+        upstreamAttempts = slow->requestsReceived() + fast->requestsReceived() - before;
+        std::sort(latencies.begin(), latencies.end());
+        return latencies[static_cast<std::size_t>(REQUESTS * 99 / 100)];
+    };
+    int attemptsOff = 0;
+    int attemptsOn = 0;
+    const double p99Off = p99Of(false, attemptsOff);
+    const double p99On = p99Of(true, attemptsOn);
+    QVERIFY(p99Off > 0 && p99On > 0);
+    qInfo("p99 without hedging %.1f ms, with %.1f ms; %d hedges for %d requests", p99Off, p99On, attemptsOn - REQUESTS,
+          REQUESTS);
+    QVERIFY2(p99Off >= 250, qPrintable(QStringLiteral("without hedging p99 %1 ms").arg(p99Off)));
+    QVERIFY2(p99On < p99Off / 3, qPrintable(QStringLiteral("p99 %1 ms hedged vs %2 ms").arg(p99On).arg(p99Off)));
+    QCOMPARE(attemptsOff, REQUESTS);
+    // Extra requests stay within the 5% budget (the straggler's 1 in 40, give or take).
+    const int hedges = attemptsOn - REQUESTS;
+    QVERIFY2(hedges > 0 && hedges <= REQUESTS * 5 / 100, qPrintable(QStringLiteral("%1 hedges").arg(hedges)));
 }
 
 void TestRoutingEngine::streamResetMidwayIsResumedOnAnotherTarget_data()

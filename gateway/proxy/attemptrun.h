@@ -1,0 +1,21 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace Gateway::Proxy {
+
+// One upstream attempt while it runs: which planned attempt it is, and what its outcome
+// must be reported against (key, probe slot, timing). The exchange's main attempt and a
+// hedge each have one.
+struct AttemptRun {
+    std::size_t index = 0; // into the exchange's planned attempts
+    std::chrono::steady_clock::time_point startedAt;
+    int key = -1;          // index into the provider's keys; -1 = none
+    bool probe = false;    // a half-open probe of its backend
+    bool inFlight = false;
+    bool sawBody = false;
+    double ttftMs = -1;    // to the first body byte; -1 = none yet
+};
+
+} // namespace Gateway::Proxy
