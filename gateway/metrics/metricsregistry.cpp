@@ -166,6 +166,14 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
         appendSample(out, "switchyard_hedges_total", "route=\"" + labelValue(name) + "\",outcome=\"won\"",
                      stats->hedgeWins.load(std::memory_order_relaxed));
     }
+    appendHeader(out, "switchyard_session_moves_total", "counter",
+                 "Requests of a session sent elsewhere than its own target (session_hash), by reason.");
+    for (const auto &[name, stats] : m_routes) {
+        appendSample(out, "switchyard_session_moves_total", "route=\"" + labelValue(name) + "\",reason=\"overloaded\"",
+                     stats->sessionMovesOverloaded.load(std::memory_order_relaxed));
+        appendSample(out, "switchyard_session_moves_total", "route=\"" + labelValue(name) + "\",reason=\"unavailable\"",
+                     stats->sessionMovesUnavailable.load(std::memory_order_relaxed));
+    }
     appendHeader(out, "switchyard_tokens_total", "counter", "Tokens per route; direction is in (prompt) or out (completion).");
     for (const auto &[name, stats] : m_routes) {
         appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"in\"",

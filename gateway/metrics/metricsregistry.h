@@ -23,6 +23,8 @@ struct RouteStats {
     Counter fallbacks {0}; // requests answered by a later attempt than the first
     Counter hedges {0};    // backup attempts started by hedging
     Counter hedgeWins {0}; // requests answered by the backup
+    Counter sessionMovesOverloaded {0};  // session_hash: own target over its load bound
+    Counter sessionMovesUnavailable {0}; // session_hash: own target filtered out (circuit open, ...)
     Counter tokensIn {0};
     Counter tokensOut {0};
     Histogram latency;

@@ -46,28 +46,36 @@ const char *AttemptPlanner::exclusionReason(const Runtime::BackendRuntime &backe
     return nullptr;
 }
 
-void AttemptPlanner::appendSessionMove(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
-                                       const std::vector<int> &candidates, const Routing::Ranking &ranking,
-                                       QByteArray &explain) const
+void AttemptPlanner::noteSessionMove(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                                     const std::vector<int> &candidates, const Routing::Ranking &ranking,
+                                     QByteArray *explain) const
 {
-    const auto *sessionPolicy = dynamic_cast<const Routing::SessionHashPolicy *>(route.policy.get());
-    if (!sessionPolicy || request.sessionKey.isEmpty() || ranking.order.empty()) {
+    if (request.sessionKey.isEmpty() || ranking.order.empty() || route.strategy != u"session_hash") {
         return;
     }
+    const auto *sessionPolicy = static_cast<const Routing::SessionHashPolicy *>(route.policy.get());
     // Where the session would go with every target healthy and unloaded: if the pick
     // differs, the session moved, and the operator should see why.
-    std::vector<int> all(route.targets.size());
+    thread_local std::vector<int> all;
+    all.resize(route.targets.size());
     for (std::size_t i = 0; i < all.size(); ++i) {
         all[i] = static_cast<int>(i);
     }
     const int owner = sessionPolicy->owner(request.sessionKey, all);
     if (owner < 0 || owner == ranking.order.front()) {
-        explain += " session=sticky";
+        if (explain) {
+            *explain += " session=sticky";
+        }
         return;
     }
-    const bool ownerIsCandidate = contains(candidates, owner);
-    const auto &ownerLabel = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(owner)].backendId)].label;
-    explain += " session=moved from " + ownerLabel + (ownerIsCandidate ? " (over its load bound)" : " (filtered out)");
+    const bool overloaded = contains(candidates, owner);
+    auto &moves = overloaded ? route.stats->sessionMovesOverloaded : route.stats->sessionMovesUnavailable;
+    moves.fetch_add(1, std::memory_order_relaxed);
+    if (explain) {
+        const auto &ownerLabel =
+            m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(owner)].backendId)].label;
+        *explain += " session=moved from " + ownerLabel + (overloaded ? " (over its load bound)" : " (filtered out)");
+    }
 }
 
 void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::RequestSummary &request,
@@ -140,6 +148,8 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
             plannedBackends.push_back(backend.id);
             out.push_back({&route, &backend});
         }
+        QByteArray sessionNote;
+        noteSessionMove(route, request, candidates, ranking, explain ? &sessionNote : nullptr);
         if (explain) {
             QByteArray scored;
             for (const int index : candidates) {
@@ -162,7 +172,8 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
             if (panic) {
                 *explain += " panic=all circuits open";
             }
-            appendSessionMove(route, request, candidates, ranking, *explain);
+            *explain += sessionNote;
+
         }
     }
 }

@@ -35,9 +35,10 @@ private:
     const char *exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,
                                 const Routing::BackendSnapshot &snapshot) const;
 
-    // For session_hash routes: whether the session stayed on its own target, or moved.
-    void appendSessionMove(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
-                           const std::vector<int> &candidates, const Routing::Ranking &ranking, QByteArray &explain) const;
+    // For session_hash routes: counts a session that left its own target (filtered out,
+    // or over its load bound) and says so in the explanation.
+    void noteSessionMove(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                         const std::vector<int> &candidates, const Routing::Ranking &ranking, QByteArray *explain) const;
 
     const Runtime::RouteTable &m_table;
     Runtime::Endpoint m_endpoint;

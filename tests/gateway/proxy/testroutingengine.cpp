@@ -62,6 +62,7 @@ private slots:
     void rateLimitedKeyCoolsDownWhileOthersAbsorb();
     void retryStormIsCappedByTheBudget();
     void sessionsStickWhileHealthy();
+    void sessionsMoveWhenTheirTargetFailsAndTheMoveIsRecorded();
     void explainHeaderNamesStrategyAndCandidates();
     void hedgingCutsTheStragglersTailWithinBudget();
     void streamResetMidwayIsResumedOnAnotherTarget_data();
@@ -298,6 +299,69 @@ routes:
     QVERIFY(explained.waitForResponses(1));
     const QByteArray reason = explained.responses().constFirst().header("x-switchyard-route-reason");
     QVERIFY2(reason.contains("session=sticky"), reason.constData());
+}
+
+void TestRoutingEngine::sessionsMoveWhenTheirTargetFailsAndTheMoveIsRecorded()
+{
+    auto a = startSim(QStringLiteral("a"));
+    auto b = startSim(QStringLiteral("b"));
+    auto c = startSim(QStringLiteral("c"));
+    QVERIFY(a && b && c);
+    const QByteArray yaml = R"(
+routing:
+  health: {consecutive_failures: 3, open_ms: 60000}
+providers:
+  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
+  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+routes:
+  - model: chat
+    strategy: session_hash
+    targets: [{provider: a, model: m}, {provider: b, model: m}, {provider: c, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    TestHttpClient http {gateway->port()};
+    const auto ask = [&](const QByteArray &session) {
+        http.post("/v1/chat/completions", chat("chat"),
+                  {{QByteArrayLiteral("x-session-id"), session}, {QByteArrayLiteral("x-switchyard-explain"), QByteArrayLiteral("1")}});
+        const auto count = http.responses().size() + 1;
+        return http.waitForResponses(static_cast<int>(count)) ? http.responses().last() : TestHttpClient::Response {};
+    };
+    // Find a session that lives on a.
+    QByteArray onA;
+    for (int i = 0; i < 100 && onA.isEmpty(); ++i) {
+        const QByteArray session = "s-" + QByteArray::number(i);
+        if (ask(session).header("x-switchyard-backend") == "a/m") {
+            onA = session;
+        }
+    }
+    QVERIFY(!onA.isEmpty());
+    // a starts failing: retries answer the session elsewhere, and once a's circuit opens
+    // the session moves, consistently, and the move is counted.
+    Behaviour failing = a->behaviour();
+    failing.errorRate = 1.0;
+    a->setBehaviour(failing);
+    QByteArray movedTo;
+    QByteArray reason;
+    for (int i = 0; i < 10; ++i) {
+        const auto response = ask(onA);
+        QCOMPARE(response.status, 200);
+        QVERIFY(response.header("x-switchyard-backend") != "a/m");
+        reason = response.header("x-switchyard-route-reason");
+        if (i >= 5) { // the circuit is open by now: every request goes to one new target
+            if (movedTo.isEmpty()) {
+                movedTo = response.header("x-switchyard-backend");
+            }
+            QCOMPARE(response.header("x-switchyard-backend"), movedTo);
+        }
+    }
+    QVERIFY2(reason.contains("session=moved from a/m (filtered out)"), reason.constData());
+    http.get("/metrics");
+    QVERIFY(http.waitForResponses(static_cast<int>(http.responses().size() + 1)));
+    const QByteArray metrics = http.responses().last().body;
+    QVERIFY(metrics.contains("switchyard_session_moves_total{route=\"chat\",reason=\"unavailable\"} "));
+    QVERIFY(!metrics.contains("switchyard_session_moves_total{route=\"chat\",reason=\"unavailable\"} 0\n"));
 }
 
 void TestRoutingEngine::explainHeaderNamesStrategyAndCandidates()
