@@ -152,17 +152,6 @@ namespace {
 
 // Until health tracking exists, a target's state is read off its recent error rate with
 // the thresholds operators know from Bifrost: >5% failed, >2% degraded.
-QString healthFromErrors(const BackendStatus &backend)
-{
-    if (backend.requests == 0) {
-        return QStringLiteral("healthy");
-    }
-    const double rate = static_cast<double>(backend.errors) / static_cast<double>(backend.requests);
-    if (rate > 0.05) {
-        return QStringLiteral("failed");
-    }
-    return rate > 0.02 ? QStringLiteral("degraded") : QStringLiteral("healthy");
-}
 
 QJsonObject latencyJson(const LatencySummary &latency, const char *prefix)
 {
@@ -184,7 +173,15 @@ QByteArray GatewayRuntime::stateJson() const
                 {QStringLiteral("backend"), backend.id},
                 {QStringLiteral("weight"), target.weight},
                 {QStringLiteral("share"), target.share},
-                {QStringLiteral("health"), healthFromErrors(backend)},
+                {QStringLiteral("health"), backend.health},
+                {QStringLiteral("health_weight"), backend.healthWeight},
+                {QStringLiteral("effective_weight"), target.effectiveWeight},
+                {QStringLiteral("factors"), QJsonObject {{QStringLiteral("error_penalty"), target.errorPenalty},
+                                                         {QStringLiteral("latency_score"), target.latencyScore},
+                                                         {QStringLiteral("utilisation"), target.utilisation},
+                                                         {QStringLiteral("momentum"), target.momentum}}},
+                {QStringLiteral("ttft_ewma_ms"), backend.ttftEwmaMs},
+                {QStringLiteral("token_latency_ewma_ms"), backend.tokenLatencyEwmaMs},
                 {QStringLiteral("in_flight"), backend.inFlight},
                 {QStringLiteral("queue"), QJsonValue::Null}, // filled once GPU metrics are scraped
                 {QStringLiteral("requests_per_second"), backend.requestsPerSecond},

@@ -104,8 +104,29 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
         ttft = summarize(minus(it->second.ttft, previous.ttft));
     };
 
+    // The data plane refreshes the snapshot as requests arrive; an idle gateway's console
+    // must still see circuits close and ramps finish, so the status poll refreshes it too.
+    table.snapshots().refreshIfStale(monotonicNowMs());
+    const auto routing = table.snapshots().current();
+    const auto healthName = [](Routing::HealthState state) {
+        switch (state) {
+        case Routing::HealthState::Degraded: return QStringLiteral("degraded");
+        case Routing::HealthState::Failed: return QStringLiteral("failed");
+        case Routing::HealthState::Recovering: return QStringLiteral("recovering");
+        case Routing::HealthState::Healthy: break;
+        }
+        return QStringLiteral("healthy");
+    };
     for (const auto &backend : table.backends()) {
         BackendStatus status;
+        if (routing && static_cast<std::size_t>(backend.id) < routing->backends.size()) {
+            const auto &state = routing->backends[static_cast<std::size_t>(backend.id)];
+            status.health = healthName(state.health);
+            status.healthWeight = state.healthWeight;
+            status.windowErrorRate = state.errorRate;
+            status.ttftEwmaMs = state.ttftMs;
+            status.tokenLatencyEwmaMs = state.latencyPerTokenMs;
+        }
         const auto &provider = table.providers()[static_cast<std::size_t>(backend.providerIndex)];
         status.id = QString::fromUtf8(backend.label);
         status.provider = provider.config.name;
@@ -126,8 +147,25 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
         for (const auto &target : route->targets) {
             weightSum += target.weight;
         }
-        for (const auto &target : route->targets) {
-            status.targets.push_back({target.backendId, target.weight, weightSum > 0 ? target.weight / weightSum : 0});
+        const auto routeIndex = static_cast<std::size_t>(route->index);
+        const bool adaptive = routing && routeIndex < routing->routes.size() &&
+                              routing->routes[routeIndex].targets.size() == route->targets.size();
+        for (std::size_t t = 0; t < route->targets.size(); ++t) {
+            const auto &target = route->targets[t];
+            RouteTargetStatus entry {target.backendId, target.weight, weightSum > 0 ? target.weight / weightSum : 0};
+            const double health = routing && static_cast<std::size_t>(target.backendId) < routing->backends.size()
+                                      ? routing->backends[static_cast<std::size_t>(target.backendId)].healthWeight
+                                      : 1.0;
+            entry.effectiveWeight = target.weight * health;
+            if (adaptive) {
+                const auto &factors = routing->routes[routeIndex].targets[t];
+                entry.errorPenalty = factors.errorPenalty;
+                entry.latencyScore = factors.latencyScore;
+                entry.utilisation = factors.utilisation;
+                entry.momentum = factors.momentum;
+                entry.effectiveWeight = factors.weight * health;
+            }
+            status.targets.push_back(entry);
         }
         for (const int fallback : route->fallbackRoutes) {
             status.fallbacks << QString::fromUtf8(table.routes()[static_cast<std::size_t>(fallback)]->model);

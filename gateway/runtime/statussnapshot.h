@@ -30,12 +30,25 @@ struct BackendStatus {
     qint64 tokensOut = 0;
     LatencySummary latency; // whole attempt
     LatencySummary ttft;    // time to first byte of the body / first token
+    // From the routing engine's health state machine.
+    QString health = QStringLiteral("healthy"); // healthy, degraded, failed, recovering
+    double healthWeight = 1.0;   // slow-start ramp / degraded share
+    double windowErrorRate = 0;  // over the health window
+    double ttftEwmaMs = 0;       // peak-EWMA; 0 = no sample yet
+    double tokenLatencyEwmaMs = 0;
 };
 
 struct RouteTargetStatus {
     int backendIndex = -1; // into StatusSnapshot::backends
     double weight = 0;     // configured weight
     double share = 0;      // weight / sum of weights of the route
+    // Adaptive routes: the factors of the last recomputation and the resulting weight
+    // (all 1 on other strategies).
+    double errorPenalty = 1;
+    double latencyScore = 1;
+    double utilisation = 1;
+    double momentum = 1;
+    double effectiveWeight = 0; // what the strategy draws with now (health ramp included)
 };
 
 struct RouteStatus {

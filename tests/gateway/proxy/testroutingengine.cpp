@@ -121,6 +121,18 @@ routes:
     QCOMPARE(non200, 0);
     // And it stays low while it keeps failing (probes only).
     QVERIFY(cShareOfBatch(non200) < 0.05 + 1.0 / BATCH);
+    // The consoles see the state machine (refreshed at most every 100 ms), not a guess
+    // from error counts.
+    const auto healthOfC = [&] {
+        const auto status = gateway->statusSnapshot();
+        for (const auto &backend : status.backends) {
+            if (backend.id == u"c/m") {
+                return backend.health;
+            }
+        }
+        return QString();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(healthOfC() == u"failed" || healthOfC() == u"recovering", 2000);
 
     // c recovers: its share climbs back to its fair third within 30 s, through values
     // in between (the slow-start ramp), not in one jump.
