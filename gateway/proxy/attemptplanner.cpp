@@ -17,6 +17,15 @@ bool contains(const std::vector<int> &values, int value)
 
 constexpr const char *CIRCUIT_OPEN = "circuit open";
 
+struct Scratch {
+    std::vector<int> visitedRoutes;
+    std::vector<int> plannedBackends;
+    std::vector<int> candidates;
+    std::vector<int> circuitOpen;
+    std::vector<const Runtime::RouteRuntime *> pending;
+    Routing::Ranking ranking;
+};
+
 } // namespace
 
 AttemptPlanner::AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng)
@@ -83,13 +92,15 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
                           std::vector<PlannedAttempt> &out, QByteArray *explain)
 {
     const auto maxAttempts = static_cast<std::size_t>(std::max(1, first.maxAttempts));
-    std::vector<int> visitedRoutes;
-    std::vector<int> plannedBackends;
-    std::vector<int> candidates;
-    std::vector<int> circuitOpen;
-    std::vector<const Runtime::RouteRuntime *> pending {&first};
-    Routing::Ranking ranking;
+    // Scratch reused across requests on this worker thread: planning allocates nothing
+    // once the vectors have grown to the table's size.
+    thread_local Scratch scratch;
+    auto &[visitedRoutes, plannedBackends, candidates, circuitOpen, pending, ranking] = scratch;
+    visitedRoutes.clear();
+    plannedBackends.clear();
+    pending.assign(1, &first);
     ranking.explain = explain != nullptr;
+    out.reserve(maxAttempts);
     for (std::size_t next = 0; next < pending.size() && out.size() < maxAttempts; ++next) {
         const Runtime::RouteRuntime &route = *pending[next];
         if (contains(visitedRoutes, route.index)) {
