@@ -13,6 +13,7 @@ struct AttemptRun {
     std::chrono::steady_clock::time_point startedAt;
     int key = -1;          // index into the provider's keys; -1 = none
     bool probe = false;    // a half-open probe of its backend
+    bool keyProbe = false; // a half-open probe of its key
     bool inFlight = false;
     bool sawBody = false;
     double ttftMs = -1;    // to the first body byte; -1 = none yet

@@ -37,6 +37,8 @@ constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 constexpr int MAX_STREAM_RESUMPTIONS = 2;
 // Requests a route must have answered before its latency percentile is trusted for hedging.
 constexpr std::uint64_t MIN_HEDGE_HISTORY = 20;
+// Picks of another key after a key failed, before the pool's own choice stands.
+constexpr int MAX_KEY_REDRAWS = 4;
 
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
@@ -227,7 +229,16 @@ bool ProxyExchange::admitRun(std::size_t index, AttemptRun &run, qint64 now, boo
     run.probe = admission == Routing::Admission::Probe;
     const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
     if (provider.keys) {
-        run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng());
+        run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng(), &run.keyProbe);
+        // A retry after a key's own failure (401/403/429) goes to another key when there
+        // is one; the discarded pick's reservation is handed back.
+        for (int redraw = 0; redraw < MAX_KEY_REDRAWS && run.key >= 0 && run.key == m_failedKey; ++redraw) {
+            if (run.keyProbe) {
+                provider.keys->health(run.key).cancelProbe();
+            }
+            provider.keys->settle(run.key, m_expectedTokens, 0, now);
+            run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng(), &run.keyProbe);
+        }
         if (run.key < 0) {
             if (run.probe) {
                 attempt.backend->monitor->health().cancelProbe();
@@ -764,7 +775,8 @@ void ProxyExchange::attemptFailed(Failure failure)
         return; // the backup is already running: its answer decides
     }
     m_hedgeTimer.reset();
-    if (failure.errorClass == ErrorClass::RateLimited) {
+    if (failure.errorClass == ErrorClass::RateLimited || failure.upstreamStatus == 401 || failure.upstreamStatus == 403) {
+        m_failedKey = m_run.key;
         retryOnAnotherKey();
     }
     if (shouldRetry(failure)) {
@@ -899,8 +911,12 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
     // client hanging up say nothing about the backend's health.
     Runtime::AttemptOutcome outcome;
     outcome.failed = failed;
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    // A 401/403 with a key pool is that key's fault (revoked, no access), held against the
+    // key's own circuit below, not against the backend.
+    const bool keyFault = provider.keys && run.key >= 0 && (upstreamStatus == 401 || upstreamStatus == 403);
     outcome.countsAgainstBackend = errorClass != ErrorClass::ClientClosed && errorClass != ErrorClass::RateLimited &&
-                                   errorClass != ErrorClass::UpstreamClientError;
+                                   errorClass != ErrorClass::UpstreamClientError && !keyFault;
     outcome.reason = reason.toByteArray();
     outcome.latencyMs = latencyMs;
     outcome.ttftMs = run.ttftMs;
@@ -908,12 +924,18 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
     outcome.wasProbe = run.probe;
     const qint64 now = Runtime::monotonicNowMs();
     attempt.backend->monitor->finished(m_expectedTokens, outcome, now);
-    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
     if (provider.keys && run.key >= 0) {
         const qint64 actual = failed ? 0 : std::max<qint64>(0, m_tokensIn) + std::max<qint64>(0, m_tokensOut);
         provider.keys->settle(run.key, m_expectedTokens, actual, now);
-        if (!failed) {
-            provider.keys->recordSuccess(run.key, now, false); // also ends a 429 backoff
+        // The key's own circuit: 401/403 mean this key is revoked or lacks access (another
+        // key may work); anything else the key answered says it is fine. A 429 is the
+        // pool's cool-down business, and an abandoned attempt says nothing.
+        if (upstreamStatus == 401 || upstreamStatus == 403) {
+            provider.keys->recordFailure(run.key, now, QByteArray("answered " + QByteArray::number(upstreamStatus)), run.keyProbe);
+        } else if (upstreamStatus > 0 && upstreamStatus != 429 && errorClass != ErrorClass::ClientClosed) {
+            provider.keys->recordSuccess(run.key, now, run.keyProbe); // also ends a 429 backoff
+        } else if (run.keyProbe) {
+            provider.keys->health(run.key).cancelProbe();
         }
     }
     if (errorClass == ErrorClass::ClientClosed) {

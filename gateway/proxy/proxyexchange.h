@@ -146,6 +146,7 @@ private:
     std::unique_ptr<QTimer> m_hedgeTimer;
     std::unique_ptr<HedgeAttempt> m_hedge;
     bool m_holdsHedge = false;
+    int m_failedKey = -1; // key that just failed on its own account (401/403/429)
     bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
 

@@ -25,6 +25,8 @@ struct Behaviour {
     // Requests presenting this API key (Authorization: Bearer or x-api-key) always get
     // 429 with Retry-After: one exhausted key among several.
     QByteArray rateLimitedKey;
+    // Requests presenting this API key get 401: a revoked key among several.
+    QByteArray rejectedKey;
     int resetAfterChunks = -1;      // abort the connection after this many SSE events; -1 off
     int holdStreamAfterChunks = -1; // pause after this many events until releaseHeldStreams(); -1 off
 

@@ -112,6 +112,9 @@ std::unique_ptr<Http::Exchange> SimHandler::serveInference(Endpoint endpoint, Ht
             plan.status = 429;
             plan.headers.push_back({"retry-after", QByteArray::number(behaviour.retryAfterSeconds)});
             plan.body = ResponseFormat::errorBody(anthropic, 429, "simulated rate limit");
+        } else if (admission.verdict == SimState::Verdict::Unauthorized) {
+            plan.status = 401;
+            plan.body = ResponseFormat::errorBody(anthropic, 401, "simulated revoked API key");
         } else {
             plan.status = behaviour.errorStatus;
             plan.body = ResponseFormat::errorBody(anthropic, plan.status, "simulated upstream failure");

@@ -90,6 +90,10 @@ SimState::Admission SimState::admit(const Http::Request &request)
         }
     }
     ++m_requestsByKey[key];
+    if (!m_behaviour.rejectedKey.isEmpty() && key == m_behaviour.rejectedKey) {
+        admission.verdict = Verdict::Unauthorized;
+        return admission;
+    }
     if (!m_behaviour.rateLimitedKey.isEmpty() && key == m_behaviour.rateLimitedKey) {
         admission.verdict = Verdict::RateLimit;
         return admission;

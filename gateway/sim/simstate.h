@@ -61,7 +61,7 @@ public:
     void setModels(const QList<QByteArray> &models);
     QList<QByteArray> models() const;
 
-    enum class Verdict { Serve, Fail, RateLimit };
+    enum class Verdict { Serve, Fail, RateLimit, Unauthorized };
     struct Admission {
         Verdict verdict = Verdict::Serve;
         Behaviour behaviour;

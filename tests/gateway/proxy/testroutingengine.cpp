@@ -60,6 +60,7 @@ class TestRoutingEngine final : public QObject {
 private slots:
     void failingTargetLosesTrafficThenRampsBack();
     void rateLimitedKeyCoolsDownWhileOthersAbsorb();
+    void revokedKeyOpensItsCircuitWhileOthersServe();
     void retryStormIsCappedByTheBudget();
     void sessionsStickWhileHealthy();
     void sessionsMoveWhenTheirTargetFailsAndTheMoveIsRecorded();
@@ -196,6 +197,45 @@ routes:
     QVERIFY(sim->requestsWithKey("sk-three") > 100);
     // The client never sees the 429: a single target, but another key retries it.
     QCOMPARE(countNon200(responses), 0);
+}
+
+void TestRoutingEngine::revokedKeyOpensItsCircuitWhileOthersServe()
+{
+    auto sim = startSim(QStringLiteral("cloud"));
+    QVERIFY(sim);
+    Behaviour behaviour = sim->behaviour();
+    behaviour.rejectedKey = "sk-revoked";
+    sim->setBehaviour(behaviour);
+    const QByteArray yaml = R"(
+routing:
+  health: {consecutive_failures: 3, open_ms: 60000}
+providers:
+  - name: cloud
+    type: openai
+    base_url: )" + sim->baseUrl() + R"(
+    keys:
+      - {name: good, secret: sk-good}
+      - {name: revoked, secret: sk-revoked}
+routes:
+  - model: chat
+    targets: [{provider: cloud, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    LoadDriver load {gateway->port(), 2};
+    const auto responses = load.run("/v1/chat/completions", 200, plain("chat"));
+    QCOMPARE(responses.size(), 200);
+    // Each 401 is retried at once on the other key, and after three in a row the revoked
+    // key's circuit opens: it gets nothing more (its open interval is a minute). With two
+    // clients, one more request may already be on its way when the circuit opens.
+    for (const auto &response : responses) {
+        QVERIFY2(response.status == 200, response.body.constData());
+    }
+    QVERIFY2(sim->requestsWithKey("sk-revoked") <= 4, qPrintable(QString::number(sim->requestsWithKey("sk-revoked"))));
+    QCOMPARE(sim->requestsWithKey("sk-good"), 200);
+    // The backend itself stays healthy: a bad key is not a bad backend.
+    const auto status = gateway->statusSnapshot();
+    QCOMPARE(status.backends.front().health, QStringLiteral("healthy"));
 }
 
 void TestRoutingEngine::retryStormIsCappedByTheBudget()
