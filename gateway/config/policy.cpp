@@ -42,6 +42,20 @@ const QStringList &retryClassNames()
     return names;
 }
 
+const QStringList &splitStickyNames()
+{
+    static const QStringList names {QStringLiteral("session"), QStringLiteral("user"), QStringLiteral("virtual_key"),
+                                    QStringLiteral("none")};
+    return names;
+}
+
+bool RuleConditions::isEmpty() const
+{
+    return virtualKeys.isEmpty() && headers.empty() && minPromptTokens < 0 && maxPromptTokens < 0 && !hasImages &&
+           !hasTools && lastUserMessageMatches.isEmpty() && lastUserMessageContains.isEmpty() && minMaxTokens < 0 &&
+           maxMaxTokens < 0;
+}
+
 WireFormat wireFormatOf(ProviderType type)
 {
     return type == ProviderType::Anthropic ? WireFormat::Anthropic : WireFormat::OpenAi;

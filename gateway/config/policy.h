@@ -7,6 +7,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -102,6 +103,60 @@ struct HedgePolicy {
     bool operator==(const HedgePolicy &) const = default;
 };
 
+// Conditions of a routing rule (`when:`). Every condition given must hold; unset ones
+// (empty lists, -1, nullopt) are not conditions. At least one is required.
+struct RuleConditions {
+    QStringList virtualKeys;                                 // the client's key name is one of these
+    std::vector<std::pair<QByteArray, QByteArray>> headers;  // lower-case name, exact value
+    int minPromptTokens = -1;                                // estimated prompt tokens >=
+    int maxPromptTokens = -1;                                // estimated prompt tokens <=
+    std::optional<bool> hasImages;                           // an image content part is present (or not)
+    std::optional<bool> hasTools;                            // tools / functions are present (or not)
+    QString lastUserMessageMatches;                          // regular expression on the last user message
+    QStringList lastUserMessageContains;                     // any of these, case-insensitive
+    int minMaxTokens = -1;                                   // requested max_tokens >=
+    int maxMaxTokens = -1;                                   // requested max_tokens <=
+
+    bool isEmpty() const;
+    bool operator==(const RuleConditions &) const = default;
+};
+
+// What a matching rule or a split arm does: exactly one of the two is set.
+struct RouteAction {
+    QByteArray route;    // send to this other route (its strategy, targets, fallbacks)
+    QStringList targets; // or narrow this route to these "provider/model" targets
+
+    bool operator==(const RouteAction &) const = default;
+};
+
+struct RouteRule {
+    QString name; // optional; "#<1-based index>" in route reasons and metrics when empty
+    RuleConditions when;
+    RouteAction action;
+
+    bool operator==(const RouteRule &) const = default;
+};
+
+// The sticky keys a traffic split may hash.
+const QStringList &splitStickyNames();
+
+struct SplitArm {
+    QString name;
+    double share = 0.0; // in (0, 1]; a split's shares sum to 1
+    RouteAction action;
+
+    bool operator==(const SplitArm &) const = default;
+};
+
+// A traffic split (A/B test, gradual roll-out), applied when no rule matched. No arms =
+// no split.
+struct SplitPolicy {
+    QString sticky = QStringLiteral("session"); // session | user | virtual_key | none
+    std::vector<SplitArm> arms;
+
+    bool operator==(const SplitPolicy &) const = default;
+};
+
 struct Route {
     QByteArray model; // the name clients send as "model"
     QString strategy = QStringLiteral("weighted");
@@ -113,6 +168,10 @@ struct Route {
     bool streamResumption = false;
     std::vector<Target> targets;
     QStringList fallbacks; // names of other routes, tried in order
+    // Evaluated in order before the strategy; the first match decides. A redirect is one
+    // hop: the destination's own rules and split are not evaluated.
+    std::vector<RouteRule> rules;
+    SplitPolicy split;
 
     bool operator==(const Route &) const = default;
 };

@@ -2,6 +2,7 @@
 
 #include "documentreader.h"
 #include "routingloader.h"
+#include "ruleloader.h"
 
 #include "redaction.h"
 
@@ -207,7 +208,9 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
 {
     Route route;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"model", "strategy", "strategy_options", "retry", "hedge", "stream_resumption", "targets", "fallbacks"});
+    reader.checkKeys(node, field,
+                     {"model", "strategy", "strategy_options", "retry", "hedge", "stream_resumption", "rules", "split",
+                      "targets", "fallbacks"});
     route.model = reader.requiredString(node, "model", field).toUtf8();
     parseRouteStrategy(reader, node, field, route);
     const QString targetsField = field + QStringLiteral(".targets");
@@ -241,6 +244,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
     if (node["fallbacks"]) {
         route.fallbacks = reader.stringList(node["fallbacks"], field + QStringLiteral(".fallbacks"));
     }
+    parseRouteRules(reader, node, field, route);
     return route;
 }
 
@@ -433,6 +437,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
         }
     }
     validateReferences(reader, root, policy);
+    validateRuleReferences(reader, root, policy);
     return policy;
 }
 

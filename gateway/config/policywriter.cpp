@@ -131,6 +131,85 @@ Node strategyOptionsNode(const Route &route)
     return node;
 }
 
+Node actionInto(Node node, const RouteAction &action)
+{
+    if (!action.route.isEmpty()) {
+        node.add("route", Node::string(action.route));
+    } else {
+        node.add("targets", stringList(action.targets));
+    }
+    return node;
+}
+
+Node conditionsNode(const RuleConditions &when)
+{
+    // Only the conditions that are set: an absent key is "no condition", which is not the
+    // same as any value it could be written with.
+    Node node = Node::map(true);
+    if (!when.virtualKeys.isEmpty()) {
+        node.add("virtual_key", stringList(when.virtualKeys));
+    }
+    if (!when.headers.empty()) {
+        Node headers = Node::map(true);
+        for (const auto &[name, value] : when.headers) {
+            headers.fields.emplace_back(name, Node::string(value));
+        }
+        node.add("header", std::move(headers));
+    }
+    if (when.minPromptTokens >= 0) {
+        node.add("min_prompt_tokens", Node::integer(when.minPromptTokens));
+    }
+    if (when.maxPromptTokens >= 0) {
+        node.add("max_prompt_tokens", Node::integer(when.maxPromptTokens));
+    }
+    if (when.hasImages) {
+        node.add("has_images", Node::boolean(*when.hasImages));
+    }
+    if (when.hasTools) {
+        node.add("has_tools", Node::boolean(*when.hasTools));
+    }
+    if (!when.lastUserMessageMatches.isEmpty()) {
+        node.add("last_user_message_matches", Node::string(when.lastUserMessageMatches));
+    }
+    if (!when.lastUserMessageContains.isEmpty()) {
+        node.add("last_user_message_contains", stringList(when.lastUserMessageContains));
+    }
+    if (when.minMaxTokens >= 0) {
+        node.add("min_max_tokens", Node::integer(when.minMaxTokens));
+    }
+    if (when.maxMaxTokens >= 0) {
+        node.add("max_max_tokens", Node::integer(when.maxMaxTokens));
+    }
+    return node;
+}
+
+Node rulesNode(const std::vector<RouteRule> &rules)
+{
+    Node list = Node::list(false);
+    for (const auto &rule : rules) {
+        Node entry = Node::map(false);
+        if (!rule.name.isEmpty()) {
+            entry.add("name", Node::string(rule.name));
+        }
+        entry.add("when", conditionsNode(rule.when));
+        list.items.push_back(actionInto(std::move(entry), rule.action));
+    }
+    return list;
+}
+
+Node splitNode(const SplitPolicy &split)
+{
+    Node arms = Node::list(false);
+    for (const auto &arm : split.arms) {
+        Node entry = Node::map(true);
+        entry.add("name", Node::string(arm.name)).add("share", number(arm.share));
+        arms.items.push_back(actionInto(std::move(entry), arm.action));
+    }
+    Node node = Node::map(false);
+    node.add("sticky", Node::string(split.sticky)).add("arms", std::move(arms));
+    return node;
+}
+
 Node routeNode(const Route &route)
 {
     Node targets = Node::list(false);
@@ -164,8 +243,15 @@ Node routeNode(const Route &route)
         .add("budget", number(route.hedge.budget));
     node.add("retry", std::move(retry))
         .add("hedge", std::move(hedge))
-        .add("stream_resumption", Node::boolean(route.streamResumption))
-        .add("targets", std::move(targets))
+        .add("stream_resumption", Node::boolean(route.streamResumption));
+    // Conditional routing appears once configured, so plain routes stay as they were.
+    if (!route.rules.empty()) {
+        node.add("rules", rulesNode(route.rules));
+    }
+    if (!route.split.arms.empty()) {
+        node.add("split", splitNode(route.split));
+    }
+    node.add("targets", std::move(targets))
         .add("fallbacks", stringList(route.fallbacks));
     return node;
 }

@@ -20,6 +20,12 @@ struct InspectedRequest {
     QByteArray streamOptionsScalars; // other scalar members of stream_options, "k":v,...
     QByteArray user;                 // OpenAI "user" / Anthropic metadata.user_id
     int estimatedPromptTokens = 0;
+    bool hasImages = false; // an image content part: OpenAI image_url / input_image, Anthropic image
+    bool hasTools = false;  // a non-empty "tools" or "functions" array
+    // Text of the last user message (string content, or its text parts joined by '\n'; for
+    // /v1/completions the prompt), UTF-8, at most RequestInspector::MAX_CAPTURED_TEXT
+    // bytes. Captured only when asked for: conditional rules on the message need it.
+    QByteArray lastUserMessage;
 };
 
 } // namespace Gateway::Proxy

@@ -1,6 +1,7 @@
 #include "proxyhandler.h"
 
 #include "proxyexchange.h"
+#include "routedecider.h"
 #include "util/jsonwriter.h"
 
 #include <QDateTime>
@@ -25,6 +26,18 @@ QByteArray sessionKeyOf(const QStringList &sources, const Http::Request &request
         const QByteArray value = request.header(source.toLatin1());
         if (!value.isEmpty()) {
             return value;
+        }
+    }
+    return {};
+}
+
+// RequestFacts::HeaderLookup over a request's headers (names are lower-case already).
+QByteArrayView requestHeader(const void *context, QByteArrayView lowerName)
+{
+    for (const auto &header : static_cast<const Http::Request *>(context)->headers) {
+        if (header.name == lowerName) {
+            // Present but empty is still present: a null view would read as absent.
+            return header.value.isNull() ? QByteArrayView {"", 0} : QByteArrayView {header.value};
         }
     }
     return {};
@@ -143,14 +156,14 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
                nullptr, {}, keyName);
         return nullptr;
     }
-    auto inspected = m_worker.inspector().inspect(endpoint, request.body);
+    auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage());
     if (!inspected) {
         const auto &error = inspected.error();
         reject({400, ErrorClass::BadRequest, error.message, error.code, error.param}, nullptr, {}, keyName);
         return nullptr;
     }
-    const Runtime::RouteRuntime *route = table->findRoute(inspected->model);
-    if (!route) {
+    const Runtime::RouteRuntime *requested = table->findRoute(inspected->model);
+    if (!requested) {
         QByteArray available;
         for (const auto &candidate : table->routes()) {
             if (!key || key->allRoutes || key->routes.contains(candidate->model)) {
@@ -164,9 +177,29 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
                nullptr, inspected->model, keyName);
         return nullptr;
     }
+    const bool explain = request.header("x-switchyard-explain") == "1";
+    QByteArray sessionKey = sessionKeyOf(table->policy().routing.sessionKeySources, request, *inspected);
+    RouteDecider::Decision decision;
+    decision.route = requested;
+    if (!requested->rules.empty() || requested->split) {
+        Routing::RequestFacts facts;
+        facts.virtualKey = keyName;
+        facts.headerLookup = &requestHeader;
+        facts.headerContext = &request;
+        facts.estimatedPromptTokens = inspected->estimatedPromptTokens;
+        facts.maxTokens = inspected->maxTokens;
+        facts.hasImages = inspected->hasImages;
+        facts.hasTools = inspected->hasTools;
+        facts.lastUserMessage = inspected->lastUserMessage;
+        decision = RouteDecider::decide(*table, *requested, facts, {sessionKey, inspected->user}, m_worker.rng(), explain);
+    }
+    // The permission applies to the route that will serve the request, wherever the
+    // client's model name led.
+    const Runtime::RouteRuntime *route = decision.route;
     if (key && !key->allRoutes && !key->routes.contains(route->model)) {
+        const QByteArray via = route == requested ? QByteArray() : " (chosen by a rule or split of '" + requested->model + "')";
         reject({403, ErrorClass::Unauthorized,
-                "virtual key '" + key->name.toUtf8() + "' is not allowed to use model '" + route->model + "'",
+                "virtual key '" + key->name.toUtf8() + "' is not allowed to use model '" + route->model + "'" + via,
                 "model_not_allowed", "model"},
                route->stats, route->model, keyName);
         return nullptr;
@@ -181,8 +214,11 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     setup.requestId = requestId;
     setup.virtualKey = key ? key->name : QString();
     setup.receivedAt = receivedAt;
-    setup.explain = setup.request.header("x-switchyard-explain") == "1";
-    setup.sessionKey = sessionKeyOf(setup.table->policy().routing.sessionKeySources, setup.request, setup.inspected);
+    setup.explain = explain;
+    setup.sessionKey = std::move(sessionKey);
+    setup.allowedTargets = std::move(decision.allowedTargets);
+    setup.arm = decision.arm;
+    setup.ruleReason = std::move(decision.reason);
     auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
     if (!exchange->start()) {
         return nullptr;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -21,46 +22,129 @@ InspectionError invalid(const char *message, const char *code, const char *param
     return InspectionError {QByteArray(message), QByteArray(code), QByteArray(param)};
 }
 
-// Sums the text characters of a content value: a string, or an array of parts whose
-// "text" (or nested "content", as in tool results) holds strings.
-std::size_t contentChars(od::value value, int depth = 0)
+bool isImageType(std::string_view type)
+{
+    // OpenAI chat image_url, OpenAI Responses input_image, Anthropic image.
+    return type == "image_url" || type == "input_image" || type == "image";
+}
+
+// Appends one piece of text to a bounded capture, '\n' between pieces, cutting at a
+// UTF-8 character boundary so the capture stays valid text.
+void appendCaptured(std::string &out, std::string_view text)
+{
+    constexpr std::size_t limit = RequestInspector::MAX_CAPTURED_TEXT;
+    if (!out.empty() && out.size() < limit) {
+        out += '\n';
+    }
+    if (out.size() >= limit) {
+        return;
+    }
+    std::size_t take = std::min(text.size(), limit - out.size());
+    if (take < text.size()) {
+        while (take > 0 && (static_cast<unsigned char>(text[take]) & 0xC0) == 0x80) {
+            --take;
+        }
+    }
+    out.append(text.data(), take);
+}
+
+// What one pass over the prompt collects.
+struct ContentScan {
+    std::size_t chars = 0;
+    bool hasImages = false;
+    std::string *capture = nullptr; // the current message's text; null = not capturing
+};
+
+// Walks a content value: a string, or an array of parts whose "text" (or nested
+// "content", as in tool results) holds strings. Counts the characters, notices image
+// parts, and copies the text of the value's own parts when `captureText` (nested tool
+// results are the tool's words, not the user's, so they are counted but not copied).
+void scanContent(od::value value, ContentScan &scan, int depth, bool captureText)
 {
     od::json_type type;
     if (depth > 8 || value.type().get(type)) {
-        return 0;
+        return;
     }
     if (type == od::json_type::string) {
         std::string_view text;
-        return value.get_string().get(text) ? 0 : text.size();
+        if (!value.get_string().get(text)) {
+            scan.chars += text.size();
+            if (captureText && scan.capture) {
+                appendCaptured(*scan.capture, text);
+            }
+        }
+        return;
     }
-    std::size_t total = 0;
     if (type == od::json_type::array) {
         od::array array;
         if (value.get_array().get(array)) {
-            return 0;
+            return;
         }
         for (auto element : array) {
             od::value item;
             if (!element.get(item)) {
-                total += contentChars(item, depth + 1);
+                scanContent(item, scan, depth + 1, captureText);
             }
         }
     } else if (type == od::json_type::object) {
         od::object object;
         if (value.get_object().get(object)) {
-            return 0;
+            return;
         }
         for (auto field : object) {
             std::string_view key;
             if (field.unescaped_key().get(key)) {
-                return total;
+                return;
             }
-            if (key == "text" || key == "content" || key == "arguments") {
-                total += contentChars(field.value(), depth + 1);
+            if (key == "text") {
+                scanContent(field.value(), scan, depth + 1, captureText);
+            } else if (key == "content" || key == "arguments") {
+                scanContent(field.value(), scan, depth + 1, false);
+            } else if (key == "type") {
+                std::string_view partType;
+                if (!field.value().get_string().get(partType) && isImageType(partType)) {
+                    scan.hasImages = true;
+                }
             }
         }
     }
-    return total;
+}
+
+// One chat message: its role decides whether its text is the user's. Text is copied
+// while the role is unknown or "user" (the role usually comes first, so assistant and
+// system messages cost no copy).
+void scanMessage(od::value message, ContentScan &scan, bool &isUser)
+{
+    isUser = false;
+    od::object object;
+    if (message.get_object().get(object)) {
+        scanContent(message, scan, 0, false);
+        return;
+    }
+    bool roleKnown = false;
+    for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) {
+            return;
+        }
+        if (key == "role") {
+            std::string_view role;
+            roleKnown = !field.value().get_string().get(role);
+            isUser = roleKnown && role == "user";
+        } else if (key == "content") {
+            scanContent(field.value(), scan, 1, !roleKnown || isUser);
+        } else if (key == "text" || key == "arguments") {
+            scanContent(field.value(), scan, 1, false);
+        }
+    }
+}
+
+// A non-empty array: "tools": [] declares none.
+bool nonEmptyArray(od::value value)
+{
+    od::array array;
+    bool empty = true;
+    return !value.get_array().get(array) && !array.is_empty().get(empty) && !empty;
 }
 
 // Offset just past the JSON object or array starting at `begin`, or -1. Used to find
@@ -105,6 +189,9 @@ std::string_view trimmedToken(std::string_view raw)
 struct RequestInspector::Impl {
     od::parser parser;
     std::string scratch;
+    // Reused captures: the message being read, and the last user message so far.
+    std::string messageText;
+    std::string lastUserText;
 
     // simdjson reads up to SIMDJSON_PADDING bytes past the end; use the body in place
     // when its allocation has room, else a reused scratch copy.
@@ -127,7 +214,8 @@ RequestInspector::RequestInspector()
 
 RequestInspector::~RequestInspector() = default;
 
-Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::Endpoint endpoint, const QByteArray &body)
+Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::Endpoint endpoint, const QByteArray &body,
+                                                                     bool captureLastUserMessage)
 {
     using Runtime::Endpoint;
     InspectedRequest result;
@@ -145,8 +233,14 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
     bool sawMessages = false;
     bool sawPrompt = false;
     bool sawInput = false;
-    std::size_t promptChars = 0;
     int messageCount = 0;
+    ContentScan scan;
+    std::string &lastUserText = m_impl->lastUserText;
+    lastUserText.clear();
+    const auto captureInto = [&](std::string &buffer) {
+        buffer.clear();
+        scan.capture = captureLastUserMessage ? &buffer : nullptr;
+    };
 
     for (auto field : object) {
         std::string_view key;
@@ -243,18 +337,29 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
                 if (message.get(item)) {
                     return Unexpected {invalid("the request body is not valid JSON", "invalid_json", "")};
                 }
-                promptChars += contentChars(item);
+                captureInto(m_impl->messageText);
+                bool isUser = false;
+                scanMessage(item, scan, isUser);
+                if (isUser && scan.capture) {
+                    std::swap(lastUserText, m_impl->messageText);
+                }
                 ++messageCount;
             }
+            scan.capture = nullptr;
             sawMessages = true;
         } else if (key == "prompt") {
-            promptChars += contentChars(value);
+            // A completion prompt is all user text: rules on "the last user message" read it.
+            captureInto(lastUserText);
+            scanContent(value, scan, 0, true);
+            scan.capture = nullptr;
             sawPrompt = true;
         } else if (key == "input") {
-            promptChars += contentChars(value);
+            scanContent(value, scan, 0, false);
             sawInput = true;
         } else if (key == "system") {
-            promptChars += contentChars(value);
+            scanContent(value, scan, 0, false);
+        } else if (key == "tools" || key == "functions") {
+            result.hasTools = result.hasTools || nonEmptyArray(value);
         } else if (key == "user") {
             std::string_view user;
             if (!value.get_string().get(user)) {
@@ -301,7 +406,11 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
         break;
     }
     result.estimatedPromptTokens =
-        static_cast<int>((promptChars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN) + messageCount * TOKENS_PER_MESSAGE;
+        static_cast<int>((scan.chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN) + messageCount * TOKENS_PER_MESSAGE;
+    result.hasImages = scan.hasImages;
+    if (captureLastUserMessage && !lastUserText.empty()) {
+        result.lastUserMessage = QByteArray(lastUserText.data(), static_cast<qsizetype>(lastUserText.size()));
+    }
     return result;
 }
 

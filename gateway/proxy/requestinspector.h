@@ -6,6 +6,7 @@
 
 #include <QByteArray>
 
+#include <cstddef>
 #include <memory>
 
 namespace Gateway::Proxy {
@@ -25,7 +26,14 @@ public:
     RequestInspector(const RequestInspector &) = delete;
     RequestInspector &operator=(const RequestInspector &) = delete;
 
-    Expected<InspectedRequest, InspectionError> inspect(Runtime::Endpoint endpoint, const QByteArray &body);
+    // Rules look at the start of a message; a bound keeps a pasted document from costing
+    // a copy (and a regex scan) of megabytes.
+    static constexpr std::size_t MAX_CAPTURED_TEXT = 16 * 1024;
+
+    // captureLastUserMessage: also copy the last user message's text (bounded), which
+    // only conditional rules read, so requests pay for the copy only when one exists.
+    Expected<InspectedRequest, InspectionError> inspect(Runtime::Endpoint endpoint, const QByteArray &body,
+                                                        bool captureLastUserMessage = false);
 
     // Token usage in a complete JSON response or SSE payload: OpenAI "usage" with
     // prompt_tokens/completion_tokens, or Anthropic input_tokens/output_tokens (at the

@@ -104,7 +104,90 @@ unsigned retryBits(const QStringList &classes)
     return bits;
 }
 
+Routing::TrafficSplit::Sticky stickyOf(const QString &name)
+{
+    if (name == u"user") {
+        return Routing::TrafficSplit::Sticky::User;
+    }
+    if (name == u"virtual_key") {
+        return Routing::TrafficSplit::Sticky::VirtualKey;
+    }
+    if (name == u"none") {
+        return Routing::TrafficSplit::Sticky::None;
+    }
+    return Routing::TrafficSplit::Sticky::Session;
+}
+
+// Indices of the route's targets carrying these "provider/model" labels (every target
+// with a label, should a route list one twice).
+std::vector<int> targetIndices(const Config::Route &route, const QStringList &labels)
+{
+    std::vector<int> indices;
+    for (std::size_t i = 0; i < route.targets.size(); ++i) {
+        const auto &target = route.targets[i];
+        if (labels.contains(target.provider + u'/' + QString::fromUtf8(target.model))) {
+            indices.push_back(static_cast<int>(i));
+        }
+    }
+    return indices;
+}
+
+Routing::RuleSet::Conditions conditionsOf(const Config::RuleConditions &when)
+{
+    Routing::RuleSet::Conditions conditions;
+    conditions.virtualKeys = when.virtualKeys;
+    conditions.headers = when.headers;
+    conditions.minPromptTokens = when.minPromptTokens;
+    conditions.maxPromptTokens = when.maxPromptTokens;
+    conditions.hasImages = when.hasImages;
+    conditions.hasTools = when.hasTools;
+    conditions.messagePattern = when.lastUserMessageMatches;
+    conditions.messageKeywords = when.lastUserMessageContains;
+    conditions.minMaxTokens = when.minMaxTokens;
+    conditions.maxMaxTokens = when.maxMaxTokens;
+    return conditions;
+}
+
 } // namespace
+
+void RouteTable::compileConditionalRouting(const Config::Route &route, RouteRuntime &runtime,
+                                           Metrics::MetricsRegistry &metrics)
+{
+    for (const auto &rule : route.rules) {
+        Routing::RuleSet::Rule compiled;
+        compiled.name = rule.name.toUtf8();
+        compiled.when = conditionsOf(rule.when);
+        if (!rule.action.route.isEmpty()) {
+            compiled.action.route = m_routeIndex.value(rule.action.route, -1);
+        } else {
+            compiled.action.targets = targetIndices(route, rule.action.targets);
+        }
+        // The loader validated the rule, so this only fails for a policy built by hand.
+        if (const auto error = runtime.rules.add(std::move(compiled))) {
+            qWarning("route %s: %s; rule ignored", route.model.constData(), qPrintable(*error));
+            continue;
+        }
+        runtime.ruleMatches.push_back(&metrics.ruleMatches(route.model, runtime.rules.rule(runtime.rules.size() - 1).name));
+    }
+    m_readsLastUserMessage = m_readsLastUserMessage || runtime.rules.readsLastUserMessage();
+    if (route.split.arms.empty()) {
+        return;
+    }
+    std::vector<double> shares;
+    for (const auto &arm : route.split.arms) {
+        SplitArmRuntime compiled;
+        compiled.name = arm.name.toUtf8();
+        if (!arm.action.route.isEmpty()) {
+            compiled.route = m_routeIndex.value(arm.action.route, -1);
+        } else {
+            compiled.targets = targetIndices(route, arm.action.targets);
+        }
+        compiled.stats = &metrics.arm(route.model, compiled.name);
+        runtime.arms.push_back(std::move(compiled));
+        shares.push_back(arm.share);
+    }
+    runtime.split = std::make_unique<Routing::TrafficSplit>(shares, stickyOf(route.split.sticky), route.model);
+}
 
 std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
                                                     RoutingRegistry &routing)
@@ -174,6 +257,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         for (const auto &fallback : policy.routes[r].fallbacks) {
             table->m_routes[r]->fallbackRoutes.push_back(table->m_routeIndex.value(fallback.toUtf8()));
         }
+        // After every route has its index: rules and arms may redirect to later routes.
+        table->compileConditionalRouting(policy.routes[r], *table->m_routes[r], metrics);
     }
     for (const auto &key : policy.virtualKeys) {
         VirtualKeyRuntime runtime;

@@ -4,6 +4,8 @@
 #include "endpoint.h"
 #include "metrics/metricsregistry.h"
 #include "routing/routepolicy.h"
+#include "routing/ruleset.h"
+#include "routing/trafficsplit.h"
 #include "snapshotsource.h"
 
 #include <QByteArray>
@@ -60,6 +62,14 @@ enum RetryClass : unsigned {
     RETRY_CONTENT_FILTER = 1u << 5,
 };
 
+// One arm of a route's traffic split, compiled: where it sends requests and its metrics.
+struct SplitArmRuntime {
+    QByteArray name;
+    int route = -1;           // another route (index into RouteTable::routes()); -1 = stay
+    std::vector<int> targets; // when staying: indices into the splitting route's targets
+    Metrics::ArmStats *stats = nullptr;
+};
+
 struct RouteRuntime {
     int index = -1;
     QByteArray model;
@@ -70,6 +80,12 @@ struct RouteRuntime {
     int maxAttempts = 3;      // retry.attempts
     unsigned retryOn = 0;     // RetryClass bits
     Metrics::RouteStats *stats = nullptr;
+    // Conditional routing (routes[].rules and .split), evaluated before the strategy.
+    // Rule actions hold route indices and indices into `targets`.
+    Routing::RuleSet rules;
+    std::vector<Metrics::Counter *> ruleMatches; // aligned with rules
+    std::unique_ptr<Routing::TrafficSplit> split; // null = no split
+    std::vector<SplitArmRuntime> arms;            // aligned with the split's arms
 };
 
 struct VirtualKeyRuntime {
@@ -99,6 +115,9 @@ public:
     // an immutable table: rebuilding it never changes the configuration).
     SnapshotSource &snapshots() const { return *m_snapshots; }
 
+    // Some route has a rule on the last user message, so the inspector must capture it.
+    bool readsLastUserMessage() const { return m_readsLastUserMessage; }
+
     bool requiresClientKey() const { return !m_virtualKeys.isEmpty(); }
     // SHA-256 of gateway.admin_token, empty when the policy sets none.
     const QByteArray &adminTokenDigest() const { return m_adminTokenDigest; }
@@ -107,6 +126,7 @@ public:
 
 private:
     RouteTable() = default;
+    void compileConditionalRouting(const Config::Route &route, RouteRuntime &runtime, Metrics::MetricsRegistry &metrics);
 
     Config::Policy m_policy;
     std::vector<ProviderRuntime> m_providers;
@@ -115,6 +135,7 @@ private:
     QHash<QByteArray, int> m_routeIndex;
     QHash<QByteArray, VirtualKeyRuntime> m_virtualKeys; // by SHA-256 of the key
     QByteArray m_adminTokenDigest;
+    bool m_readsLastUserMessage = false;
     RoutingRegistry *m_routing = nullptr;
     Routing::RetryBudget *m_retryBudget = nullptr;
     std::unique_ptr<SnapshotSource> m_snapshots;

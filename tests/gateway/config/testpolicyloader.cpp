@@ -3,6 +3,8 @@
 #include <QHash>
 #include <QTest>
 
+#include <optional>
+
 using Gateway::Config::ConfigError;
 using Gateway::Config::EnvLookup;
 using Gateway::Config::parsePolicy;
@@ -120,6 +122,9 @@ private slots:
     void routingErrorsNameTheField_data();
     void routingErrorsNameTheField();
     void routingOptionsAreRead();
+    void rulesAndSplitAreRead();
+    void ruleErrorsNameTheField_data();
+    void ruleErrorsNameTheField();
     void nonPositiveWeight_data();
     void nonPositiveWeight();
     void unknownProviderType();
@@ -396,6 +401,153 @@ void TestPolicyLoader::routingOptionsAreRead()
     // Untouched sections keep their documented defaults.
     QCOMPARE(policy->routing.retryBudget, 0.2);
     QCOMPARE(policy->routing.health.openMs, 5000);
+}
+
+namespace {
+
+// The example with conditional routing added to its first route (targets gpu-1/llama-3.1-8b
+// and openai/gpt-4o-mini; the other route is chat-cloud).
+QByteArray withRules(const QByteArray &rules)
+{
+    return replaced(EXAMPLE, QByteArrayLiteral("    fallbacks: [chat-cloud]\n"), "    fallbacks: [chat-cloud]\n" + rules);
+}
+
+} // namespace
+
+void TestPolicyLoader::rulesAndSplitAreRead()
+{
+    const QByteArray document = withRules(QByteArrayLiteral(R"(    rules:
+      - name: vision
+        when: {has_images: true}
+        route: chat-cloud
+      - when:
+          virtual_key: team-a
+          header: {x-tier: gold}
+          min_prompt_tokens: 4000
+          last_user_message_matches: "(?i)\\bdef\\b"
+          last_user_message_contains: [python, "stack trace"]
+          max_max_tokens: 256
+        targets: [gpu-1/llama-3.1-8b]
+    split:
+      arms:
+        - {name: control, share: 0.7, targets: [gpu-1/llama-3.1-8b]}
+        - {name: b, share: 0.2, route: chat-cloud}
+        - {name: c, share: 0.1, targets: [openai/gpt-4o-mini]}
+)"));
+    const auto policy = parsePolicy(document, SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(policy.hasValue(), policy.hasValue() ? "" : qPrintable(policy.error().toString()));
+    const auto &route = policy->routes.front();
+    QCOMPARE(route.rules.size(), std::size_t {2});
+    QCOMPARE(route.rules[0].name, QStringLiteral("vision"));
+    QCOMPARE(route.rules[0].when.hasImages, std::optional<bool> {true});
+    QVERIFY(!route.rules[0].when.hasTools);
+    QCOMPARE(route.rules[0].action.route, QByteArrayLiteral("chat-cloud"));
+    QVERIFY(route.rules[0].action.targets.isEmpty());
+    const auto &when = route.rules[1].when;
+    QCOMPARE(when.virtualKeys, QStringList {QStringLiteral("team-a")}); // a single name reads as a list
+    QCOMPARE(when.headers.size(), std::size_t {1});
+    QCOMPARE(when.headers[0].first, QByteArrayLiteral("x-tier"));
+    QCOMPARE(when.headers[0].second, QByteArrayLiteral("gold"));
+    QCOMPARE(when.minPromptTokens, 4000);
+    QCOMPARE(when.maxPromptTokens, -1);
+    QCOMPARE(when.lastUserMessageMatches, QStringLiteral("(?i)\\bdef\\b"));
+    QCOMPARE(when.lastUserMessageContains, (QStringList {QStringLiteral("python"), QStringLiteral("stack trace")}));
+    QCOMPARE(when.minMaxTokens, -1);
+    QCOMPARE(when.maxMaxTokens, 256);
+    QCOMPARE(route.rules[1].action.targets, QStringList {QStringLiteral("gpu-1/llama-3.1-8b")});
+    // Defaults: sticky on the session; shares that sum to 1 within rounding are accepted.
+    QCOMPARE(route.split.sticky, QStringLiteral("session"));
+    QCOMPARE(route.split.arms.size(), std::size_t {3});
+    QCOMPARE(route.split.arms[1].name, QStringLiteral("b"));
+    QCOMPARE(route.split.arms[1].share, 0.2);
+    QCOMPARE(route.split.arms[1].action.route, QByteArrayLiteral("chat-cloud"));
+    // A route without rules has none and no split.
+    QVERIFY(policy->routes[1].rules.empty());
+    QVERIFY(policy->routes[1].split.arms.empty());
+}
+
+void TestPolicyLoader::ruleErrorsNameTheField_data()
+{
+    QTest::addColumn<QByteArray>("rules");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("message");
+    const auto row = [](const char *name, const char *rules, const char *field, const char *message) {
+        QTest::newRow(name) << QByteArray(rules) << QString::fromLatin1(field) << QString::fromLatin1(message);
+    };
+    row("no condition", "    rules:\n      - {when: {}, route: chat-cloud}\n", "routes[0].rules[0].when",
+        "a rule needs at least one condition");
+    row("no when", "    rules:\n      - {route: chat-cloud}\n", "routes[0].rules[0].when", "required field is missing");
+    row("no action", "    rules:\n      - {when: {has_images: true}}\n", "routes[0].rules[0]",
+        "needs exactly one action: route (another route) or targets (of this route)");
+    row("two actions", "    rules:\n      - {when: {has_images: true}, route: chat-cloud, targets: [gpu-1/llama-3.1-8b]}\n",
+        "routes[0].rules[0].targets", "give either route or targets, not both");
+    row("unknown route", "    rules:\n      - {when: {has_tools: true}, route: nowhere}\n", "routes[0].rules[0].route",
+        "unknown route 'nowhere'");
+    row("own route", "    rules:\n      - {when: {has_tools: true}, route: chat}\n", "routes[0].rules[0].route",
+        "cannot send to its own route; use targets to narrow it");
+    row("target of another route", "    rules:\n      - {when: {has_tools: true}, targets: [gpu-1/llama-3.1-8b, claude/x]}\n",
+        "routes[0].rules[0].targets[1]", "'claude/x' is not a target of this route (targets: gpu-1/llama-3.1-8b, openai/gpt-4o-mini)");
+    row("target listed twice", "    rules:\n      - {when: {has_tools: true}, targets: [gpu-1/llama-3.1-8b, gpu-1/llama-3.1-8b]}\n",
+        "routes[0].rules[0].targets[1]", "'gpu-1/llama-3.1-8b' is listed twice");
+    row("empty targets", "    rules:\n      - {when: {has_tools: true}, targets: []}\n", "routes[0].rules[0].targets",
+        "must not be empty");
+    row("bad regex", "    rules:\n      - {when: {last_user_message_matches: \"(def\"}, route: chat-cloud}\n",
+        "routes[0].rules[0].when.last_user_message_matches", "invalid regular expression: missing closing parenthesis at offset 4");
+    row("unknown condition", "    rules:\n      - {when: {has_video: true}, route: chat-cloud}\n",
+        "routes[0].rules[0].when.has_video", "unknown key 'has_video'");
+    row("upper-case header", "    rules:\n      - {when: {header: {X-Tier: gold}}, route: chat-cloud}\n",
+        "routes[0].rules[0].when.header.X-Tier", "'X-Tier' is not a lower-case header name");
+    row("max below min", "    rules:\n      - {when: {min_prompt_tokens: 10, max_prompt_tokens: 5}, route: chat-cloud}\n",
+        "routes[0].rules[0].when.max_prompt_tokens", "must not be below min_prompt_tokens");
+    row("zero max_tokens bound", "    rules:\n      - {when: {min_max_tokens: 0}, route: chat-cloud}\n",
+        "routes[0].rules[0].when.min_max_tokens", "must be between 1 and 100000000");
+    row("not a boolean", "    rules:\n      - {when: {has_images: maybe}, route: chat-cloud}\n",
+        "routes[0].rules[0].when.has_images", "expected true or false");
+    row("duplicate rule name",
+        "    rules:\n      - {name: a, when: {has_tools: true}, route: chat-cloud}\n"
+        "      - {name: a, when: {has_images: true}, route: chat-cloud}\n",
+        "routes[0].rules[1].name", "duplicate rule name 'a'");
+    row("rules not a list", "    rules: {when: {has_tools: true}}\n", "routes[0].rules", "expected a list");
+    row("shares below 1",
+        "    split:\n      arms:\n        - {name: a, share: 0.5, route: chat-cloud}\n"
+        "        - {name: b, share: 0.4, targets: [gpu-1/llama-3.1-8b]}\n",
+        "routes[0].split.arms", "arm shares must sum to 1 (they sum to 0.9)");
+    row("zero share",
+        "    split:\n      arms:\n        - {name: a, share: 0, route: chat-cloud}\n"
+        "        - {name: b, share: 1, targets: [gpu-1/llama-3.1-8b]}\n",
+        "routes[0].split.arms[0].share", "must be greater than 0 and at most 1");
+    row("missing share", "    split:\n      arms:\n        - {name: a, route: chat-cloud}\n",
+        "routes[0].split.arms[0].share", "required field is missing");
+    row("duplicate arm name",
+        "    split:\n      arms:\n        - {name: a, share: 0.5, route: chat-cloud}\n"
+        "        - {name: a, share: 0.5, targets: [gpu-1/llama-3.1-8b]}\n",
+        "routes[0].split.arms[1].name", "duplicate arm name 'a'");
+    row("unknown sticky",
+        "    split:\n      sticky: cookie\n      arms:\n        - {name: a, share: 1, route: chat-cloud}\n",
+        "routes[0].split.sticky", "unknown sticky key 'cookie' (allowed: session, user, virtual_key, none)");
+    row("arm to unknown route",
+        "    split:\n      arms:\n        - {name: a, share: 0.5, targets: [openai/gpt-4o-mini]}\n"
+        "        - {name: b, share: 0.5, route: chat-v2}\n",
+        "routes[0].split.arms[1].route", "unknown route 'chat-v2'");
+    row("arm without action", "    split:\n      arms:\n        - {name: a, share: 1}\n", "routes[0].split.arms[0]",
+        "needs exactly one action");
+    row("arm to its own route", "    split:\n      arms:\n        - {name: a, share: 1, route: chat}\n",
+        "routes[0].split.arms[0].route", "cannot send to its own route");
+    row("no arms", "    split: {sticky: none, arms: []}\n", "routes[0].split.arms", "a split needs at least one arm");
+}
+
+void TestPolicyLoader::ruleErrorsNameTheField()
+{
+    QFETCH(QByteArray, rules);
+    QFETCH(QString, field);
+    QFETCH(QString, message);
+    const QByteArray document = withRules(rules);
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, field);
+    QVERIFY2(error.message.contains(message), qPrintable(error.message));
+    // Every error points into the added lines, after the route's fallbacks.
+    QVERIFY2(error.line >= lineOf(document, "    fallbacks: [chat-cloud]\n") + 1, qPrintable(error.toString()));
+    QCOMPARE(error.source, SOURCE);
 }
 
 void TestPolicyLoader::nonPositiveWeight_data()

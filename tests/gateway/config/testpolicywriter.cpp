@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QTest>
 
+#include <optional>
+
 using Gateway::Config::ConfigError;
 using Gateway::Config::parsePolicy;
 using Gateway::Config::Policy;
@@ -90,6 +92,23 @@ private slots:
         QVERIFY(yaml.contains("listen: \"[::1]:9000\"\n"));
         QVERIFY(yaml.contains("key_sha256: \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\""));
         QVERIFY(!yaml.contains("${"));
+        // Conditional routing survives too: every condition, both actions, the split.
+        const auto &chat = policy.routes[0];
+        QCOMPARE(chat.rules.size(), std::size_t {2});
+        QCOMPARE(chat.rules[0].name, QStringLiteral("vision"));
+        QCOMPARE(chat.rules[0].action.route, QByteArrayLiteral("chat-cloud"));
+        QVERIFY(chat.rules[1].name.isEmpty());
+        QCOMPARE(chat.rules[1].when.hasTools, std::optional<bool> {false});
+        QCOMPARE(chat.rules[1].when.headers.size(), std::size_t {2});
+        QCOMPARE(chat.rules[1].action.targets.size(), 2);
+        QCOMPARE(chat.split.sticky, QStringLiteral("user"));
+        QCOMPARE(chat.split.arms.size(), std::size_t {2});
+        QCOMPARE(chat.split.arms[1].share, 0.1);
+        QVERIFY2(yaml.contains("    rules:\n      - name: vision\n        when: {has_images: true}\n        route: chat-cloud\n"),
+                 yaml.constData());
+        QVERIFY(yaml.contains("    split:\n      sticky: user\n      arms:\n"
+                              "        - {name: control, share: 0.9, route: chat-last}\n"
+                              "        - {name: canary, share: 0.1, targets: [openai/gpt-4o-mini]}\n"));
     }
 
     void jsonRoundTripIsLossless() const

@@ -43,6 +43,14 @@ private slots:
     void userField();
     void estimatedTokensForStringContent();
     void estimatedTokensForContentParts();
+    void imagesAreDetected_data();
+    void imagesAreDetected();
+    void toolsAreDetected_data();
+    void toolsAreDetected();
+    void lastUserMessageIsCaptured_data();
+    void lastUserMessageIsCaptured();
+    void lastUserMessageOnlyWhenAsked();
+    void lastUserMessageIsBoundedAtACharacter();
     void missingModel();
     void modelNotAString();
     void emptyModel();
@@ -287,6 +295,152 @@ void TestRequestInspector::estimatedTokensForContentParts()
     const auto nestedResult = inspector.inspect(Endpoint::Messages, nested);
     QVERIFY(nestedResult.hasValue());
     QCOMPARE(nestedResult->estimatedPromptTokens, 6);
+}
+
+void TestRequestInspector::imagesAreDetected_data()
+{
+    QTest::addColumn<int>("endpoint");
+    QTest::addColumn<QByteArray>("messages");
+    QTest::addColumn<bool>("hasImages");
+    const auto chatRow = [](const char *name, const char *messages, bool images) {
+        QTest::newRow(name) << int(Endpoint::ChatCompletions) << QByteArray(messages) << images;
+    };
+    chatRow("text only", R"([{"role":"user","content":"a cat?"}])", false);
+    chatRow("text parts", R"([{"role":"user","content":[{"type":"text","text":"a cat?"}]}])", false);
+    chatRow("openai image_url", R"([{"role":"user","content":[{"type":"text","text":"what is it?"},)"
+                                R"({"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}])",
+            true);
+    chatRow("input_image", R"([{"role":"user","content":[{"type":"input_image","image_url":"https://x/y.png"}]}])", true);
+    chatRow("image in an earlier message",
+            R"([{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]},)"
+            R"({"role":"assistant","content":"a cat"},{"role":"user","content":"thanks"}])",
+            true);
+    chatRow("the word image in text", R"([{"role":"user","content":[{"type":"text","text":"image"}]}])", false);
+    QTest::newRow("anthropic image") << int(Endpoint::Messages)
+                                     << QByteArray(R"([{"role":"user","content":[{"type":"image","source":)"
+                                                   R"({"type":"base64","media_type":"image/png","data":"AAAA"}}]}])")
+                                     << true;
+    QTest::newRow("anthropic image in a tool result")
+        << int(Endpoint::Messages)
+        << QByteArray(R"([{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":)"
+                      R"([{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]}]}])")
+        << true;
+}
+
+void TestRequestInspector::imagesAreDetected()
+{
+    QFETCH(int, endpoint);
+    QFETCH(QByteArray, messages);
+    QFETCH(bool, hasImages);
+    RequestInspector inspector;
+    const QByteArray body = "{\"model\":\"m\",\"max_tokens\":10,\"messages\":" + messages + '}';
+    const auto result = inspector.inspect(static_cast<Endpoint>(endpoint), body);
+    QVERIFY2(result.hasValue(), result.hasValue() ? "" : result.error().message.constData());
+    QCOMPARE(result->hasImages, hasImages);
+    QVERIFY(!result->hasTools);
+}
+
+void TestRequestInspector::toolsAreDetected_data()
+{
+    QTest::addColumn<QByteArray>("members");
+    QTest::addColumn<bool>("hasTools");
+    QTest::newRow("none") << QByteArray() << false;
+    QTest::newRow("openai tools")
+        << QByteArray(R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}])") << true;
+    QTest::newRow("empty tools") << QByteArray(R"("tools":[])") << false;
+    QTest::newRow("null tools") << QByteArray(R"("tools":null)") << false;
+    QTest::newRow("legacy functions") << QByteArray(R"("functions":[{"name":"f"}])") << true;
+    QTest::newRow("anthropic tools")
+        << QByteArray(R"("tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"tool_choice":{"type":"auto"})")
+        << true;
+}
+
+void TestRequestInspector::toolsAreDetected()
+{
+    QFETCH(QByteArray, members);
+    QFETCH(bool, hasTools);
+    RequestInspector inspector;
+    const QByteArray body = chat(members);
+    const auto result = inspector.inspect(Endpoint::ChatCompletions, body);
+    QVERIFY2(result.hasValue(), result.hasValue() ? "" : result.error().message.constData());
+    QCOMPARE(result->hasTools, hasTools);
+    // The rest of the body is still read after the tools.
+    QCOMPARE(result->model, QByteArrayLiteral("chat"));
+    QCOMPARE(result->estimatedPromptTokens, 8);
+}
+
+void TestRequestInspector::lastUserMessageIsCaptured_data()
+{
+    QTest::addColumn<int>("endpoint");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("text");
+    const auto row = [](const char *name, Endpoint endpoint, const char *body, const char *text) {
+        QTest::newRow(name) << int(endpoint) << QByteArray(body) << QByteArray(text);
+    };
+    row("string content", Endpoint::ChatCompletions,
+        R"({"model":"m","messages":[{"role":"user","content":"def f(): pass"}]})", "def f(): pass");
+    row("the last user message, not the assistant's", Endpoint::ChatCompletions,
+        R"({"model":"m","messages":[{"role":"system","content":"be nice"},{"role":"user","content":"first"},)"
+        R"({"role":"assistant","content":"answer"},{"role":"user","content":"second"},{"role":"assistant","content":"x"}]})",
+        "second");
+    row("text parts joined", Endpoint::ChatCompletions,
+        R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"look at"},)"
+        R"({"type":"image_url","image_url":{"url":"https://x/y.png"}},{"type":"text","text":"this"}]}]})",
+        "look at\nthis");
+    row("role after content", Endpoint::ChatCompletions,
+        R"({"model":"m","messages":[{"content":"mine","role":"user"},{"content":"not mine","role":"assistant"}]})", "mine");
+    row("escapes decoded", Endpoint::ChatCompletions,
+        R"({"model":"m","messages":[{"role":"user","content":"a\nb \"q\" \u00e9"}]})", "a\nb \"q\" \xc3\xa9");
+    row("anthropic tool result is not the user's text", Endpoint::Messages,
+        R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t",)"
+        R"("content":"tool output"},{"type":"text","text":"and now?"}]}]})",
+        "and now?");
+    row("no user message", Endpoint::ChatCompletions,
+        R"({"model":"m","messages":[{"role":"system","content":"only system"}]})", "");
+    row("completions prompt", Endpoint::Completions, R"({"model":"m","prompt":"class Foo:"})", "class Foo:");
+}
+
+void TestRequestInspector::lastUserMessageIsCaptured()
+{
+    QFETCH(int, endpoint);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, text);
+    RequestInspector inspector;
+    const auto result = inspector.inspect(static_cast<Endpoint>(endpoint), body, true);
+    QVERIFY2(result.hasValue(), result.hasValue() ? "" : result.error().message.constData());
+    QCOMPARE(result->lastUserMessage, text);
+    // The same inspector, reused, starts from scratch.
+    const auto next = inspector.inspect(Endpoint::ChatCompletions, chat({}), true);
+    QCOMPARE(next->lastUserMessage, QByteArrayLiteral("Hello, world!"));
+}
+
+void TestRequestInspector::lastUserMessageOnlyWhenAsked()
+{
+    RequestInspector inspector;
+    const auto result = inspector.inspect(Endpoint::ChatCompletions, chat({}));
+    QVERIFY(result.hasValue());
+    QVERIFY(result->lastUserMessage.isEmpty());
+    QCOMPARE(result->estimatedPromptTokens, 8); // counting does not depend on capturing
+}
+
+void TestRequestInspector::lastUserMessageIsBoundedAtACharacter()
+{
+    RequestInspector inspector;
+    constexpr auto limit = static_cast<qsizetype>(RequestInspector::MAX_CAPTURED_TEXT);
+    // One ASCII byte, then two-byte characters: the limit falls inside a character,
+    // which is left out whole.
+    QByteArray text = "a";
+    while (text.size() < limit + 100) {
+        text += "\xc3\xa9";
+    }
+    const QByteArray body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}";
+    const auto result = inspector.inspect(Endpoint::ChatCompletions, body, true);
+    QVERIFY(result.hasValue());
+    QCOMPARE(result->lastUserMessage.size(), limit - 1);
+    QCOMPARE(result->lastUserMessage, text.left(limit - 1));
+    QCOMPARE(QString::fromUtf8(result->lastUserMessage).toUtf8(), result->lastUserMessage); // valid UTF-8
+    // The estimate still counts all of it.
+    QVERIFY(result->estimatedPromptTokens > (limit + 100) / 4);
 }
 
 void TestRequestInspector::missingModel()
