@@ -77,10 +77,12 @@ bool tokenMatches(QByteArrayView presented, const QByteArray &digest)
     return difference == 0;
 }
 
-AdminHandler::AdminHandler(AdminService *service, QObject &threadContext, std::function<QByteArray()> stateJson)
+AdminHandler::AdminHandler(AdminService *service, QObject &threadContext, std::function<QByteArray()> stateJson,
+                           Explainer explainer)
     : m_service {service}
     , m_threadContext {&threadContext}
     , m_stateJson {std::move(stateJson)}
+    , m_explainer {std::move(explainer)}
 {
 }
 
@@ -170,6 +172,14 @@ std::unique_ptr<Http::Exchange> AdminHandler::dispatch(const Http::Request &requ
             });
         }
         return notAllowed("GET, PUT");
+    }
+    if (path == "explain") {
+        if (method != "POST") {
+            return notAllowed("POST");
+        }
+        respond(writer, requestId,
+                m_explainer ? m_explainer(request) : error(503, "explain is not available here", "explain_unavailable"));
+        return nullptr;
     }
     if (path == "state") {
         if (method != "GET") {

@@ -19,7 +19,11 @@ class AdminHandler final {
 public:
     // `threadContext` lives on the worker thread that calls handle(); replies are
     // delivered through it. `stateJson` renders /admin/v1/state (thread-safe).
-    AdminHandler(AdminService *service, QObject &threadContext, std::function<QByteArray()> stateJson);
+    // Answers POST /admin/v1/explain: where a request would go, and why (thread-safe).
+    using Explainer = std::function<AdminReply(const Http::Request &request)>;
+
+    AdminHandler(AdminService *service, QObject &threadContext, std::function<QByteArray()> stateJson,
+                 Explainer explainer = {});
 
     // `tokenDigest` is the SHA-256 of the admin token; empty means no token is set, and
     // then the admin API refuses everything (it is never open).
@@ -36,6 +40,7 @@ private:
     AdminService *m_service;
     QPointer<QObject> m_threadContext;
     std::function<QByteArray()> m_stateJson;
+    Explainer m_explainer;
 };
 
 // Whether `presented` matches the token whose SHA-256 is `digest`, in time that does

@@ -84,6 +84,19 @@ QByteArray snippet(const QByteArray &body)
 
 } // namespace
 
+Routing::RequestSummary requestSummary(const InspectedRequest &inspected, const QByteArray &sessionKey)
+{
+    Routing::RequestSummary summary;
+    summary.model = inspected.model;
+    summary.estimatedPromptTokens = inspected.estimatedPromptTokens;
+    summary.maxTokens = inspected.maxTokens;
+    summary.sessionKey = sessionKey;
+    summary.stream = inspected.stream;
+    summary.hasImages = inspected.hasImages;
+    summary.hasTools = inspected.hasTools;
+    return summary;
+}
+
 ProxyExchange::ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer)
     : m_worker {worker}
     , m_setup {std::move(setup)}
@@ -135,12 +148,7 @@ bool ProxyExchange::start()
 void ProxyExchange::planAttempts()
 {
     const auto &table = *m_setup.table;
-    Routing::RequestSummary summary;
-    summary.model = m_setup.inspected.model;
-    summary.estimatedPromptTokens = m_setup.inspected.estimatedPromptTokens;
-    summary.maxTokens = m_setup.inspected.maxTokens;
-    summary.sessionKey = m_setup.sessionKey;
-    summary.stream = m_setup.inspected.stream;
+    const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
     m_expectedTokens = summary.expectedTokens();
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
     AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};

@@ -27,6 +27,9 @@ namespace Gateway::Proxy {
 class HedgeAttempt;
 class WorkerContext;
 
+// What a routing policy may know about a request (no body), from its inspection.
+Routing::RequestSummary requestSummary(const InspectedRequest &inspected, const QByteArray &sessionKey);
+
 // One client request being proxied: tries the ranked targets of its route, then its
 // fallback routes, until one answers; streams or buffers the answer to the client;
 // accounts tokens, latency and errors. Retries happen only before the first byte was

@@ -1,10 +1,13 @@
 #include "proxyhandler.h"
 
 #include "proxyexchange.h"
+#include "attemptplanner.h"
 #include "routedecider.h"
+#include "runtime/snapshotsource.h"
 #include "util/jsonwriter.h"
 
 #include <QDateTime>
+#include <QUrlQuery>
 
 #include <optional>
 
@@ -58,7 +61,8 @@ QByteArray presentedKey(const Http::Request &request)
 
 ProxyHandler::ProxyHandler(const ProxyEnvironment &environment, std::uint64_t seed)
     : m_worker {environment, seed}
-    , m_admin {environment.adminService, m_worker.threadContext(), environment.stateJson}
+    , m_admin {environment.adminService, m_worker.threadContext(), environment.stateJson,
+               [this](const Http::Request &request) { return explainRoute(request); }}
 {
 }
 
@@ -224,6 +228,70 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
         return nullptr;
     }
     return exchange;
+}
+
+Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
+{
+    const auto failure = [](int status, const QByteArray &message, const QByteArray &code) {
+        ErrorInfo info;
+        info.status = status;
+        info.message = message;
+        info.code = code;
+        return Admin::AdminReply {status, "application/json", errorBody(ErrorShape::OpenAi, info)};
+    };
+    const QUrlQuery query {QString::fromUtf8(request.query)};
+    const QByteArray path = query.hasQueryItem(QStringLiteral("endpoint"))
+                                ? query.queryItemValue(QStringLiteral("endpoint")).toUtf8()
+                                : QByteArrayLiteral("/v1/chat/completions");
+    Runtime::Endpoint endpoint;
+    if (!Runtime::endpointForPath(path, endpoint)) {
+        return failure(400, "unknown endpoint '" + path + "' (e.g. /v1/chat/completions, /v1/messages)", "invalid_endpoint");
+    }
+    const std::shared_ptr<const Runtime::RouteTable> table = m_worker.table();
+    auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage());
+    if (!inspected) {
+        return failure(400, inspected.error().message, inspected.error().code);
+    }
+    const Runtime::RouteRuntime *requested = table->findRoute(inspected->model);
+    if (!requested) {
+        return failure(404, "model '" + inspected->model + "' does not exist", "model_not_found");
+    }
+    // The explained request's own headers (session id, rule headers) are the admin
+    // request's headers; the virtual key is named by ?key=.
+    const QString keyName = query.queryItemValue(QStringLiteral("key"));
+    const QByteArray sessionKey = sessionKeyOf(table->policy().routing.sessionKeySources, request, *inspected);
+    RouteDecider::Decision decision;
+    decision.route = requested;
+    if (!requested->rules.empty() || requested->split) {
+        Routing::RequestFacts facts;
+        facts.virtualKey = keyName;
+        facts.headerLookup = &requestHeader;
+        facts.headerContext = &request;
+        facts.estimatedPromptTokens = inspected->estimatedPromptTokens;
+        facts.maxTokens = inspected->maxTokens;
+        facts.hasImages = inspected->hasImages;
+        facts.hasTools = inspected->hasTools;
+        facts.lastUserMessage = inspected->lastUserMessage;
+        decision = RouteDecider::decide(*table, *requested, facts, {sessionKey, inspected->user}, m_worker.rng(), true);
+    }
+    const Routing::RequestSummary summary = requestSummary(*inspected, sessionKey);
+    const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(*table, Runtime::monotonicNowMs());
+    std::vector<PlannedAttempt> attempts;
+    QByteArray reason;
+    AttemptPlanner planner {*table, endpoint, m_worker.rng()};
+    planner.plan(*decision.route, summary, snapshot, decision.allowedTargets, attempts, &reason);
+    if (!decision.reason.isEmpty()) {
+        reason = decision.reason + "; " + reason;
+    }
+    QByteArray order;
+    for (const auto &attempt : attempts) {
+        order += (order.isEmpty() ? "" : ",") + Json::quoted(attempt.backend->label);
+    }
+    const QByteArray body = "{\"requested\":" + Json::quoted(requested->model) + ",\"route\":" +
+                            Json::quoted(decision.route->model) + ",\"strategy\":" + Json::quoted(decision.route->strategy.toUtf8()) +
+                            ",\"session_key\":" + (sessionKey.isEmpty() ? QByteArray("null") : Json::quoted(sessionKey)) +
+                            ",\"attempts\":[" + order + "],\"route_reason\":" + Json::quoted(reason) + "}";
+    return {200, "application/json", body};
 }
 
 void ProxyHandler::handleModels(const Http::Request &request, Http::ResponseWriter &writer, const QByteArray &requestId)

@@ -34,6 +34,9 @@ private:
     std::unique_ptr<Http::Exchange> handleInference(Runtime::Endpoint endpoint, Http::Request &&request,
                                                     Http::ResponseWriter &writer, const QByteArray &requestId);
     void handleModels(const Http::Request &request, Http::ResponseWriter &writer, const QByteArray &requestId);
+    // POST /admin/v1/explain: runs rules, split and strategy on a request body without
+    // sending anything, and says where it would go and why.
+    Admin::AdminReply explainRoute(const Http::Request &request);
     void handleMetrics(Http::ResponseWriter &writer);
     // Authenticates the client; returns the key's entry, or nullptr when no keys are
     // configured. Fills `refusal` on failure.

@@ -9,6 +9,9 @@
 #include "testhttpclient.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 #include <QTest>
@@ -65,6 +68,7 @@ private slots:
     void sessionsStickWhileHealthy();
     void sessionsMoveWhenTheirTargetFailsAndTheMoveIsRecorded();
     void explainHeaderNamesStrategyAndCandidates();
+    void adminExplainDryRunsTheDecision();
     void hedgingCutsTheStragglersTailWithinBudget();
     void streamResetMidwayIsResumedOnAnotherTarget_data();
     void streamResetMidwayIsResumedOnAnotherTarget();
@@ -444,6 +448,44 @@ routes:
     QVERIFY2(reason.contains(QByteArray("attempts=" + explained.header("x-switchyard-backend") + ":200")), reason.constData());
     // Only on request.
     QVERIFY(http.responses().at(1).header("x-switchyard-route-reason").isNull());
+}
+
+void TestRoutingEngine::adminExplainDryRunsTheDecision()
+{
+    auto a = startSim(QStringLiteral("a"));
+    auto b = startSim(QStringLiteral("b"));
+    QVERIFY(a && b);
+    const QByteArray yaml = R"(
+gateway: {admin_token: test-admin-token}
+providers:
+  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
+  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+routes:
+  - model: chat
+    strategy: session_hash
+    targets: [{provider: a, model: m}, {provider: b, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    TestHttpClient http {gateway->port()};
+    const TestHttpClient::HeaderList headers {{QByteArrayLiteral("authorization"), QByteArrayLiteral("Bearer test-admin-token")},
+                                              {QByteArrayLiteral("x-session-id"), QByteArrayLiteral("conversation-7")}};
+    http.post("/admin/v1/explain", chat("chat"), headers);
+    http.post("/admin/v1/explain", chat("nope"), headers);
+    http.post("/admin/v1/explain", chat("chat"));
+    QVERIFY(http.waitForResponses(3));
+    const auto explained = http.responses().at(0);
+    QCOMPARE(explained.status, 200);
+    const QJsonObject body = QJsonDocument::fromJson(explained.body).object();
+    QCOMPARE(body.value(QStringLiteral("route")).toString(), QStringLiteral("chat"));
+    QCOMPARE(body.value(QStringLiteral("session_key")).toString(), QStringLiteral("conversation-7"));
+    QCOMPARE(body.value(QStringLiteral("attempts")).toArray().size(), 2);
+    QVERIFY(body.value(QStringLiteral("route_reason")).toString().contains(QStringLiteral("strategy=session_hash")));
+    QVERIFY(body.value(QStringLiteral("route_reason")).toString().contains(QStringLiteral("session=sticky")));
+    // Nothing was sent upstream: it is a dry run.
+    QCOMPARE(a->requestsReceived() + b->requestsReceived(), 0);
+    QCOMPARE(http.responses().at(1).status, 404);
+    QCOMPARE(http.responses().at(2).status, 401); // the admin token is required
 }
 
 void TestRoutingEngine::hedgingCutsTheStragglersTailWithinBudget()
