@@ -88,6 +88,9 @@ struct RetryPolicy {
     int attempts = 3; // total tries of one request, over targets and fallback routes
     QStringList on = {QStringLiteral("connect_error"), QStringLiteral("timeout"), QStringLiteral("rate_limited"),
                       QStringLiteral("server_error"), QStringLiteral("context_length")};
+    // Routes tried first after a failure of one class (e.g. context_length -> a route of
+    // long-context models), before the rest of the plan; in document order.
+    std::vector<std::pair<QString, QStringList>> fallbacks;
 
     bool operator==(const RetryPolicy &) const = default;
 };

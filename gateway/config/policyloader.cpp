@@ -314,6 +314,20 @@ void validateReferences(const DocumentReader &reader, const YAML::Node &root, co
     }
     for (std::size_t r = 0; r < policy.routes.size(); ++r) {
         const auto &route = policy.routes[r];
+        for (const auto &[failureClass, routes] : route.retry.fallbacks) {
+            const YAML::Node listNode = root["routes"][r]["retry"]["fallbacks"][failureClass.toStdString()];
+            for (qsizetype f = 0; f < routes.size(); ++f) {
+                const QString field = DocumentReader::indexed(DocumentReader::indexed(QStringLiteral("routes"), r) +
+                                                                  QStringLiteral(".retry.fallbacks.") + failureClass,
+                                                              static_cast<std::size_t>(f));
+                if (!routeNames.contains(routes[f].toUtf8())) {
+                    reader.fail(listNode[static_cast<std::size_t>(f)], field, QStringLiteral("unknown route '%1'").arg(routes[f]));
+                }
+                if (routes[f].toUtf8() == route.model) {
+                    reader.fail(listNode[static_cast<std::size_t>(f)], field, QStringLiteral("a route cannot fall back to itself"));
+                }
+            }
+        }
         for (qsizetype f = 0; f < route.fallbacks.size(); ++f) {
             const QString &fallback = route.fallbacks[f];
             const YAML::Node fallbackNode = root["routes"][r]["fallbacks"][f];

@@ -230,6 +230,13 @@ Node routeNode(const Route &route)
     }
     Node retry = Node::map(true);
     retry.add("attempts", Node::integer(route.retry.attempts)).add("on", stringList(route.retry.on));
+    if (!route.retry.fallbacks.empty()) {
+        Node byClass = Node::map(true);
+        for (const auto &[failureClass, routes] : route.retry.fallbacks) {
+            byClass.fields.emplace_back(failureClass.toUtf8(), stringList(routes));
+        }
+        retry.add("fallbacks", std::move(byClass));
+    }
     Node node = Node::map(false);
     node.add("model", Node::string(route.model)).add("strategy", Node::string(route.strategy));
     Node options = strategyOptionsNode(route);

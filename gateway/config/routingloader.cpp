@@ -111,7 +111,7 @@ RetryPolicy parseRetry(const DocumentReader &reader, const YAML::Node &node, con
 {
     RetryPolicy retry;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"attempts", "on"});
+    reader.checkKeys(node, field, {"attempts", "on", "fallbacks"});
     if (node["attempts"]) {
         retry.attempts = static_cast<int>(reader.integer(node["attempts"], field + QStringLiteral(".attempts"), 1, MAX_ATTEMPTS));
     }
@@ -126,6 +126,21 @@ RetryPolicy parseRetry(const DocumentReader &reader, const YAML::Node &node, con
             }
         }
         retry.on.removeDuplicates();
+    }
+    if (node["fallbacks"]) {
+        const QString fallbacksField = field + QStringLiteral(".fallbacks");
+        const YAML::Node fallbacks = node["fallbacks"];
+        reader.requireMap(fallbacks, fallbacksField);
+        for (const auto &entry : fallbacks) {
+            const QString name = QString::fromStdString(entry.first.as<std::string>());
+            const QString entryField = DocumentReader::join(fallbacksField, name);
+            if (!retryClassNames().contains(name)) {
+                reader.fail(entry.first, entryField,
+                            QStringLiteral("unknown failure class '%1' (allowed: %2)")
+                                .arg(name, retryClassNames().join(QStringLiteral(", "))));
+            }
+            retry.fallbacks.emplace_back(name, reader.stringList(entry.second, entryField));
+        }
     }
     return retry;
 }

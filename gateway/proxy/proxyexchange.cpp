@@ -275,7 +275,7 @@ bool ProxyExchange::shouldRetry(const Failure &failure)
     if (!failure.retryable || m_attemptIndex + 1 >= m_attempts.size()) {
         return false;
     }
-    if ((m_setup.route->retryOn & failure.retryClass) == 0) {
+    if ((m_setup.route->retryOn & failure.retryClass) == 0 && (m_classFallbacksUsed & failure.retryClass) == 0) {
         return false;
     }
     if (!m_holdsRetry) {
@@ -787,6 +787,9 @@ void ProxyExchange::attemptFailed(Failure failure)
         m_failedKey = m_run.key;
         retryOnAnotherKey();
     }
+    if (failure.retryable) {
+        insertClassFallbacks(failure.retryClass);
+    }
     if (shouldRetry(failure)) {
         ++m_attemptIndex;
         if (failure.retryClass == Runtime::RETRY_CONTEXT_LENGTH) {
@@ -862,6 +865,47 @@ void ProxyExchange::respondError(int status, ErrorClass errorClass, QByteArray m
     m_clientStatus = status;
     m_writer.respond(status, headers, errorBody(errorShape(), error));
     completeRequest(true, errorClass);
+}
+
+void ProxyExchange::insertClassFallbacks(unsigned retryClass)
+{
+    // retry.fallbacks: after a failure of this class, the routes named for it come next,
+    // ahead of the rest of the plan (once per class), within the route's attempts.
+    if (retryClass == 0 || (m_classFallbacksUsed & retryClass) != 0) {
+        return;
+    }
+    const auto &table = *m_setup.table;
+    for (const auto &[bits, routes] : m_setup.route->classFallbacks) {
+        if ((bits & retryClass) == 0) {
+            continue;
+        }
+        m_classFallbacksUsed |= retryClass;
+        const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
+        const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
+        AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
+        std::vector<Attempt> extra;
+        for (const int routeIndex : routes) {
+            planner.plan(*table.routes()[static_cast<std::size_t>(routeIndex)], summary, snapshot, {}, extra, nullptr);
+        }
+        // Backends already tried are not tried again.
+        std::erase_if(extra, [this](const Attempt &candidate) {
+            for (std::size_t i = 0; i <= m_attemptIndex; ++i) {
+                if (m_attempts[i].backend == candidate.backend) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        m_attempts.insert(m_attempts.begin() + static_cast<std::ptrdiff_t>(m_attemptIndex + 1), extra.begin(), extra.end());
+        const auto limit = static_cast<std::size_t>(std::max(1, m_setup.route->maxAttempts));
+        if (m_attempts.size() > limit) {
+            m_attempts.resize(std::max(limit, m_attemptIndex + 1));
+        }
+        if (m_setup.explain && !extra.empty()) {
+            m_explain += "; class fallback -> " + table.routes()[static_cast<std::size_t>(routes.front())]->model;
+        }
+        return;
+    }
 }
 
 void ProxyExchange::retryOnAnotherKey()

@@ -89,6 +89,7 @@ private:
     void noteAttempt(std::size_t index, QByteArrayView what);
     void skipSmallerContextWindows(qint64 refusedWindow);
     void retryOnAnotherKey();
+    void insertClassFallbacks(unsigned retryClass);
     void observeRateLimits(const Http::HeaderList &headers);
     QByteArray routeReason() const;
     // Continues a stream that failed after the commit point on another target, when the
@@ -150,6 +151,7 @@ private:
     std::unique_ptr<HedgeAttempt> m_hedge;
     bool m_holdsHedge = false;
     int m_failedKey = -1; // key that just failed on its own account (401/403/429)
+    unsigned m_classFallbacksUsed = 0; // RetryClass bits whose retry.fallbacks were planned in
     bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
 

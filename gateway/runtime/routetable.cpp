@@ -257,6 +257,13 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         for (const auto &fallback : policy.routes[r].fallbacks) {
             table->m_routes[r]->fallbackRoutes.push_back(table->m_routeIndex.value(fallback.toUtf8()));
         }
+        for (const auto &[failureClass, routes] : policy.routes[r].retry.fallbacks) {
+            std::vector<int> indices;
+            for (const auto &name : routes) {
+                indices.push_back(table->m_routeIndex.value(name.toUtf8()));
+            }
+            table->m_routes[r]->classFallbacks.emplace_back(retryBits({failureClass}), std::move(indices));
+        }
         // After every route has its index: rules and arms may redirect to later routes.
         table->compileConditionalRouting(policy.routes[r], *table->m_routes[r], metrics);
     }

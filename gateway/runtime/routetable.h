@@ -79,6 +79,8 @@ struct RouteRuntime {
     std::unique_ptr<Routing::RoutePolicy> policy;
     int maxAttempts = 3;      // retry.attempts
     unsigned retryOn = 0;     // RetryClass bits
+    // retry.fallbacks: for a failure class (RetryClass bit), routes tried first.
+    std::vector<std::pair<unsigned, std::vector<int>>> classFallbacks;
     Metrics::RouteStats *stats = nullptr;
     // Conditional routing (routes[].rules and .split), evaluated before the strategy.
     // Rule actions hold route indices and indices into `targets`.

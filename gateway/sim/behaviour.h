@@ -30,6 +30,10 @@ struct Behaviour {
     int resetAfterChunks = -1;      // abort the connection after this many SSE events; -1 off
     int holdStreamAfterChunks = -1; // pause after this many events until releaseHeldStreams(); -1 off
 
+    // > 0: prompt tokens + max_tokens beyond this are refused with 400 and a
+    // "maximum context length" message, as vLLM and OpenAI phrase it.
+    int contextWindowTokens = 0;
+
     // Generation size.
     int defaultMaxTokens = 16;   // when the request sets no limit; ends with "stop"
     int maxTokensCap = 4096;     // a request never gets more than this

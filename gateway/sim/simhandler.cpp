@@ -130,6 +130,15 @@ std::unique_ptr<Http::Exchange> SimHandler::serveInference(Endpoint endpoint, Ht
         return nullptr;
     }
     const InferenceRequest &inference = parsed.value();
+    const int window = behaviour.contextWindowTokens;
+    if (window > 0 && inference.promptTokens + std::max(0, inference.maxTokens) > window) {
+        const QByteArray message = "This model's maximum context length is " + QByteArray::number(window) +
+                                   " tokens; the request needs " +
+                                   QByteArray::number(inference.promptTokens + std::max(0, inference.maxTokens)) +
+                                   " (context_length_exceeded)";
+        respondError(writer, anthropic, 400, message);
+        return nullptr;
+    }
     m_state.recordPrompt(inference.prefixHash, inference.prefixTokens, inference.promptTokens);
 
     QByteArray model = inference.model;

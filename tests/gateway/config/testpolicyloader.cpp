@@ -355,6 +355,12 @@ void TestPolicyLoader::routingErrorsNameTheField_data()
     QTest::newRow("unknown retry class")
         << strategy << QByteArrayLiteral("    retry: {attempts: 2, on: [timeout, teapot]}\n")
         << QStringLiteral("routes[0].retry.on[1]") << QStringLiteral("unknown failure class 'teapot'");
+    QTest::newRow("class fallback of an unknown class")
+        << strategy << QByteArrayLiteral("    retry: {fallbacks: {teapot: [chat-cloud]}}\n")
+        << QStringLiteral("routes[0].retry.fallbacks.teapot") << QStringLiteral("unknown failure class 'teapot'");
+    QTest::newRow("class fallback to an unknown route")
+        << strategy << QByteArrayLiteral("    retry: {fallbacks: {context_length: [chat-huge]}}\n")
+        << QStringLiteral("routes[0].retry.fallbacks.context_length[0]") << QStringLiteral("unknown route 'chat-huge'");
     QTest::newRow("zero attempts") << strategy << QByteArrayLiteral("    retry: {attempts: 0}\n")
                                    << QStringLiteral("routes[0].retry.attempts") << QStringLiteral("must be between 1 and 10");
     QTest::newRow("negative price")

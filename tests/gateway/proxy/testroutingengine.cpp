@@ -64,6 +64,7 @@ private slots:
     void failingTargetLosesTrafficThenRampsBack();
     void rateLimitedKeyCoolsDownWhileOthersAbsorb();
     void revokedKeyOpensItsCircuitWhileOthersServe();
+    void contextLengthFailureFallsBackToTheLongContextRoute();
     void retryStormIsCappedByTheBudget();
     void sessionsStickWhileHealthy();
     void sessionsMoveWhenTheirTargetFailsAndTheMoveIsRecorded();
@@ -240,6 +241,47 @@ routes:
     // The backend itself stays healthy: a bad key is not a bad backend.
     const auto status = gateway->statusSnapshot();
     QCOMPARE(status.backends.front().health, QStringLiteral("healthy"));
+}
+
+void TestRoutingEngine::contextLengthFailureFallsBackToTheLongContextRoute()
+{
+    auto small = startSim(QStringLiteral("small"));
+    auto large = startSim(QStringLiteral("large"));
+    auto other = startSim(QStringLiteral("other"));
+    QVERIFY(small && large && other);
+    Behaviour limited = small->behaviour();
+    limited.contextWindowTokens = 100;
+    small->setBehaviour(limited);
+    // The operator did not declare context windows, so the refusal is only learnt from the
+    // answer; retry.fallbacks sends that class to the long-context route first, while
+    // other failures would go to the ordinary fallback.
+    const QByteArray yaml = R"(
+providers:
+  - {name: small, type: vllm, base_url: )" + small->baseUrl() + R"(}
+  - {name: large, type: vllm, base_url: )" + large->baseUrl() + R"(}
+  - {name: other, type: vllm, base_url: )" + other->baseUrl() + R"(}
+routes:
+  - model: chat
+    retry: {attempts: 2, fallbacks: {context_length: [chat-long]}}
+    targets: [{provider: small, model: m}]
+    fallbacks: [chat-other]
+  - model: chat-long
+    targets: [{provider: large, model: m}]
+  - model: chat-other
+    targets: [{provider: other, model: m}]
+)";
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    TestHttpClient http {gateway->port()};
+    const QByteArray longPrompt(2000, 'x');
+    http.post("/v1/chat/completions",
+              "{\"model\":\"chat\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"" + longPrompt + "\"}]}");
+    http.post("/v1/chat/completions", chat("chat"));
+    QVERIFY(http.waitForResponses(2));
+    QCOMPARE(http.responses().at(0).status, 200);
+    QCOMPARE(http.responses().at(0).header("x-switchyard-backend"), QByteArrayLiteral("large/m"));
+    QCOMPARE(other->requestsReceived(), 0);
+    QCOMPARE(http.responses().at(1).header("x-switchyard-backend"), QByteArrayLiteral("small/m"));
 }
 
 void TestRoutingEngine::retryStormIsCappedByTheBudget()
