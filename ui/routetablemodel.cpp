@@ -116,8 +116,16 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
                 t.p99Ms = backend.latency.p99Ms;
                 t.ttftP50Ms = backend.ttft.p50Ms;
                 t.ttftP99Ms = backend.ttft.p99Ms;
+                t.health = backend.health;
+                t.healthWeight = backend.healthWeight;
                 t.toolTip = tr("Backend %1 (%2), model %3\nCounters are the backend's, shared by every route that uses it.")
                                 .arg(backend.id, backend.providerType, QString::fromUtf8(backend.model));
+                t.toolTip += QLatin1Char('\n') + tr("Weight now %1 (error ×%2, latency ×%3, utilisation ×%4, momentum ×%5)")
+                                                   .arg(QString::number(target.effectiveWeight, 'g', 3),
+                                                        QString::number(target.errorPenalty, 'g', 2),
+                                                        QString::number(target.latencyScore, 'g', 2),
+                                                        QString::number(target.utilisation, 'g', 2),
+                                                        QString::number(target.momentum, 'g', 2));
             } else {
                 t.name = tr("(unknown backend)");
             }
@@ -306,6 +314,14 @@ QVariant RouteTableModel::displayData(const RowValues &values, int column) const
         return values.type;
     case ShareColumn:
         return values.share < 0 ? QString {} : formatPercent(values.share);
+    case HealthColumn:
+        if (values.health == u"failed") {
+            return tr("circuit open");
+        }
+        if (values.health == u"recovering") {
+            return tr("recovering %1").arg(formatPercent(values.healthWeight));
+        }
+        return values.health;
     case RequestsColumn:
         return QLocale {}.toString(values.requests);
     case RateColumn:
@@ -355,6 +371,9 @@ QVariant RouteTableModel::data(const QModelIndex &index, int role) const
         return {};
     case Qt::ForegroundRole:
         if ((column == ErrorsColumn || column == ErrorRateColumn) && values->errors > 0) {
+            return errorColor(QGuiApplication::palette());
+        }
+        if (column == HealthColumn && !values->health.isEmpty() && values->health != u"healthy") {
             return errorColor(QGuiApplication::palette());
         }
         return {};
@@ -409,6 +428,8 @@ QVariant RouteTableModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Strategy / type");
     case ShareColumn:
         return tr("Share");
+    case HealthColumn:
+        return tr("Health");
     case RequestsColumn:
         return tr("Requests");
     case RateColumn:

@@ -23,6 +23,7 @@ public:
         NameColumn,      // route model, or the target's backend id
         TypeColumn,      // routing strategy, or the target's provider type
         ShareColumn,     // configured share of the route's traffic
+        HealthColumn,    // the routing engine's health state of a target (with its ramp)
         RequestsColumn,
         RateColumn,
         InFlightColumn,
@@ -59,6 +60,8 @@ private:
         QString type;
         double weight = 0;
         double share = -1; // < 0: no share (route rows)
+        QString health;    // empty on route rows
+        double healthWeight = 1;
         qint64 requests = 0;
         qint64 errors = 0;
         double requestsPerSecond = 0;

@@ -93,6 +93,18 @@ void TestRouteTableModel::populatesRoutesWithTargets() const
     QCOMPARE(model.index(1, Ui::RouteTableModel::TypeColumn, chat).data().toString(), QStringLiteral("vllm"));
     QCOMPARE(model.index(1, Ui::RouteTableModel::RequestsColumn, chat).data().toString(), QLocale {}.toString(20));
     QCOMPARE(model.rowCount(model.index(1, 0)), 1);
+    QCOMPARE(model.index(1, Ui::RouteTableModel::HealthColumn, chat).data().toString(), QStringLiteral("healthy"));
+
+    // The health column follows the routing engine's state machine.
+    Gateway::StatusSnapshot changed = baseSnapshot();
+    changed.backends[1].health = QStringLiteral("failed");
+    changed.backends[0].health = QStringLiteral("recovering");
+    changed.backends[0].healthWeight = 0.4;
+    model.update(changed);
+    QCOMPARE(model.index(1, Ui::RouteTableModel::HealthColumn, chat).data().toString(), QStringLiteral("circuit open"));
+    QVERIFY(model.index(0, Ui::RouteTableModel::HealthColumn, chat).data().toString().startsWith(QStringLiteral("recovering")));
+    QVERIFY(model.index(1, Ui::RouteTableModel::HealthColumn, chat).data(Qt::ForegroundRole).isValid());
+    QVERIFY(model.index(0, Ui::RouteTableModel::HealthColumn).data().toString().isEmpty()); // route rows
 }
 
 void TestRouteTableModel::numbersOnlyEmitDataChanged() const
