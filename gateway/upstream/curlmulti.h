@@ -2,6 +2,7 @@
 
 #include "upstreamrequest.h"
 
+#include <QHash>
 #include <QObject>
 #include <QTimer>
 
@@ -16,12 +17,29 @@ namespace Gateway::Upstream {
 
 class Transfer;
 class SocketWatcher;
+class PlainConnection;
+struct PlainOrigin;
+struct PlainRoute;
+struct PlainState;
 
-// libcurl's multi interface driven by this thread's Qt event loop (the qtcurl pattern):
-// curl's socket callback maps to QSocketNotifiers, its timer callback to a single-shot
-// QTimer, and finished transfers are drained after every action. One per worker
-// thread, owned by that worker: curl's connection pool (keep-alive, HTTP/2 sessions)
-// is per multi handle, so it is never shared across threads and needs no locks.
+// Upstream HTTP for one worker thread, driven by its Qt event loop.
+//
+// Two paths behind one interface:
+// - libcurl's multi interface (the qtcurl pattern): curl's socket callback maps to
+//   QSocketNotifiers, its timer callback to a single-shot QTimer, and finished transfers
+//   are drained after every action. It serves everything: TLS, HTTP/2, proxies.
+// - a small built-in HTTP/1.1 client for plain `http://` upstreams when no proxy is
+//   configured (local inference servers, sidecars). It sends the same request bytes
+//   curl would (request line, Host, Accept, the caller's headers, Content-Length) and
+//   reads responses with Content-Length, chunked or close-delimited bodies. It exists
+//   because curl's per-request generality (URL parsing, printf-built request heads,
+//   two readiness polls per request) cost more CPU than the rest of a proxied request.
+//   Anything unusual (a header curl treats specially, an unusual URL, a host name not
+//   resolved yet) goes to curl instead.
+//
+// One per worker thread, owned by that worker: the connection pools (curl's and the
+// built-in one) are per instance, so they are never shared across threads and need no
+// locks.
 class CurlMulti final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(CurlMulti)
@@ -36,12 +54,19 @@ public:
     // Lets curl start transfers added since the last event-loop turn right away instead
     // of on its 0 ms timer, saving a loop iteration per request. Safe to call from
     // anywhere but a curl callback (where it does nothing). A transfer's observer may be
-    // called, and the transfer finished, before this returns.
+    // called, and the transfer finished, before this returns. (The built-in client sends
+    // in start() and needs no kick.)
     void kick();
+
+    // Transfers served by the built-in HTTP/1.1 client so far (for tests).
+    quint64 plainTransfers() const { return m_plainTransfers; }
+    // Switches the built-in client off: every later transfer goes through curl (tests).
+    void setPlainClientEnabled(bool enabled) { m_plainEnabled = enabled; }
 
 private:
     friend class Transfer;
     friend class SocketWatcher;
+    friend class PlainConnection;
 
     static int socketCallback(void *easy, int socket, int what, void *userp, void *socketp);
     static int timerCallback(void *multi, long timeoutMs, void *userp);
@@ -54,6 +79,15 @@ private:
     void *takeEasyHandle();
     void recycleEasyHandle(void *easy);
 
+    // Built-in client.
+    PlainRoute *plainRouteFor(const UpstreamRequest &request);
+    void runPlainQueue();
+    void schedulePlainQueue();
+    void onPlainActivity(PlainConnection *connection, bool readable);
+    PlainConnection *takeIdleConnection(PlainOrigin &origin);
+    void releaseConnection(PlainConnection *connection, bool reusable);
+    void forgetConnection(PlainConnection *connection);
+
     void *m_multi;
     QTimer m_curlTimer;
     std::chrono::steady_clock::time_point m_curlDeadline; // when m_curlTimer fires
@@ -65,6 +99,17 @@ private:
     std::vector<void *> m_idleEasyHandles;
     int m_actionDepth = 0; // > 0 while inside curl_multi_socket_action
     bool m_honourProxyEnvironment = true;
+    bool m_curlAdded = false; // a curl transfer was added since the last kick
+
+    bool m_plainEnabled = true;
+    quint64 m_plainTransfers = 0;
+    QHash<QByteArray, PlainRoute *> m_plainRoutes;   // by URL, owned
+    QHash<QByteArray, PlainOrigin *> m_plainOrigins; // by "host:port", owned
+    std::vector<Transfer *> m_plainQueue;            // outcomes to report, resumed input to process
+    std::vector<PlainConnection *> m_connections;    // every open connection, owned
+    std::size_t m_idleConnections = 0;
+    bool m_plainQueueScheduled = false;
+    bool m_plainStarting = false; // inside start(): outcomes wait for the event loop
 };
 
 // One upstream HTTP exchange in flight. RAII: its destructor cancels the transfer.
@@ -83,19 +128,35 @@ private:
     using Clock = std::chrono::steady_clock;
 
     Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver &observer);
+    Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver &observer, PlainRoute &route);
 
     static size_t headerCallback(char *data, size_t size, size_t count, void *userp);
     static size_t writeCallback(char *data, size_t size, size_t count, void *userp);
     void complete(int curlCode);
     void fail(TransferError error, const char *text);
 
+    // Built-in client: each returns false once the transfer has ended (its observer was
+    // told, and `this` may be gone).
+    bool plainBegin();
+    bool plainConnect();
+    bool plainSend();
+    bool plainOnWritable();
+    bool plainOnReadable();
+    bool plainProcessInput(bool eof);
+    bool plainRetryOrFail(int curlCode);
+    bool plainFinish(int curlCode, bool reusable);
+    bool plainReport(int curlCode);
+    bool plainDeliver(const char *data, qsizetype size);
+
     CurlMulti &m_multi;
     UpstreamRequest m_request;
     TransferObserver &m_observer;
     void *m_easy = nullptr;
     std::unique_ptr<curl_slist, void (*)(curl_slist *)> m_headerList;
+    std::unique_ptr<PlainState> m_plain; // set: served by the built-in client
     Http::HeaderList m_responseHeaders;
     Clock::time_point m_deadline;
+    int m_plainStatus = 0; // built-in client: the final response's status once its head is read
     bool m_attached = false;
     bool m_headDelivered = false;
     bool m_bodyStarted = false;
