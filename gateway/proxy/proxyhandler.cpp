@@ -46,6 +46,29 @@ QByteArrayView requestHeader(const void *context, QByteArrayView lowerName)
     return {};
 }
 
+// Rules and split of the requested route (nothing to do, and nothing allocated, for a
+// route without them).
+RouteDecider::Decision decideRoute(const Runtime::RouteTable &table, const Runtime::RouteRuntime &requested,
+                                   const QString &keyName, const Http::Request &request, const InspectedRequest &inspected,
+                                   const QByteArray &sessionKey, Routing::Rng &rng, bool explain)
+{
+    if (requested.rules.empty() && !requested.split) {
+        RouteDecider::Decision decision;
+        decision.route = &requested;
+        return decision;
+    }
+    Routing::RequestFacts facts;
+    facts.virtualKey = keyName;
+    facts.headerLookup = &requestHeader;
+    facts.headerContext = &request;
+    facts.estimatedPromptTokens = inspected.estimatedPromptTokens;
+    facts.maxTokens = inspected.maxTokens;
+    facts.hasImages = inspected.hasImages;
+    facts.hasTools = inspected.hasTools;
+    facts.lastUserMessage = inspected.lastUserMessage;
+    return RouteDecider::decide(table, requested, facts, {sessionKey, inspected.user}, rng, explain);
+}
+
 using Metrics::ErrorClass;
 
 QByteArray presentedKey(const Http::Request &request)
@@ -183,20 +206,8 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     }
     const bool explain = request.header("x-switchyard-explain") == "1";
     QByteArray sessionKey = sessionKeyOf(table->policy().routing.sessionKeySources, request, *inspected);
-    RouteDecider::Decision decision;
-    decision.route = requested;
-    if (!requested->rules.empty() || requested->split) {
-        Routing::RequestFacts facts;
-        facts.virtualKey = keyName;
-        facts.headerLookup = &requestHeader;
-        facts.headerContext = &request;
-        facts.estimatedPromptTokens = inspected->estimatedPromptTokens;
-        facts.maxTokens = inspected->maxTokens;
-        facts.hasImages = inspected->hasImages;
-        facts.hasTools = inspected->hasTools;
-        facts.lastUserMessage = inspected->lastUserMessage;
-        decision = RouteDecider::decide(*table, *requested, facts, {sessionKey, inspected->user}, m_worker.rng(), explain);
-    }
+    RouteDecider::Decision decision =
+        decideRoute(*table, *requested, keyName, request, *inspected, sessionKey, m_worker.rng(), explain);
     // The permission applies to the route that will serve the request, wherever the
     // client's model name led.
     const Runtime::RouteRuntime *route = decision.route;
@@ -260,20 +271,8 @@ Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
     // request's headers; the virtual key is named by ?key=.
     const QString keyName = query.queryItemValue(QStringLiteral("key"));
     const QByteArray sessionKey = sessionKeyOf(table->policy().routing.sessionKeySources, request, *inspected);
-    RouteDecider::Decision decision;
-    decision.route = requested;
-    if (!requested->rules.empty() || requested->split) {
-        Routing::RequestFacts facts;
-        facts.virtualKey = keyName;
-        facts.headerLookup = &requestHeader;
-        facts.headerContext = &request;
-        facts.estimatedPromptTokens = inspected->estimatedPromptTokens;
-        facts.maxTokens = inspected->maxTokens;
-        facts.hasImages = inspected->hasImages;
-        facts.hasTools = inspected->hasTools;
-        facts.lastUserMessage = inspected->lastUserMessage;
-        decision = RouteDecider::decide(*table, *requested, facts, {sessionKey, inspected->user}, m_worker.rng(), true);
-    }
+    const RouteDecider::Decision decision =
+        decideRoute(*table, *requested, keyName, request, *inspected, sessionKey, m_worker.rng(), true);
     const Routing::RequestSummary summary = requestSummary(*inspected, sessionKey);
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(*table, Runtime::monotonicNowMs());
     std::vector<PlannedAttempt> attempts;

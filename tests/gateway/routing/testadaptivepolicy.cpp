@@ -1,5 +1,7 @@
 #include "routing/adaptivepolicy.h"
 
+#include "strategytestsupport.h"
+
 #include <QTest>
 
 #include <algorithm>
@@ -16,51 +18,13 @@ using Gateway::Routing::Rng;
 using Gateway::Routing::TargetFactors;
 using Gateway::Routing::XoshiroRng;
 
+using StrategyTest::ScriptedRng;
+using StrategyTest::allCandidates;
+using StrategyTest::targetsWithWeights;
+
 namespace {
 
 constexpr int ROUNDS = 100000;
-
-// Returns a fixed sequence of uniform draws, in order; fails the test if it runs out.
-class ScriptedRng final : public Rng {
-public:
-    explicit ScriptedRng(std::vector<double> uniforms)
-        : m_uniforms {std::move(uniforms)}
-    {
-    }
-
-    std::uint64_t next() override
-    {
-        if (m_next >= m_uniforms.size()) {
-            qFatal("ScriptedRng: script exhausted after %zu draws", m_uniforms.size());
-        }
-        const double u = m_uniforms[m_next++];
-        return static_cast<std::uint64_t>(u * 9007199254740992.0) << 11;
-    }
-
-    std::size_t draws() const { return m_next; }
-
-private:
-    std::vector<double> m_uniforms;
-    std::size_t m_next = 0;
-};
-
-std::vector<PolicyTarget> targetsWithWeights(const std::vector<double> &weights)
-{
-    std::vector<PolicyTarget> targets;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-        targets.push_back({static_cast<int>(i), weights[i]});
-    }
-    return targets;
-}
-
-std::vector<int> allOf(std::size_t count)
-{
-    std::vector<int> indices(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        indices[i] = static_cast<int>(i);
-    }
-    return indices;
-}
 
 // A snapshot with one route (index 0) whose adaptive weights are `adaptive`.
 BackendSnapshot snapshotWithRoute(const std::vector<double> &adaptive)
@@ -141,7 +105,7 @@ void TestAdaptivePolicy::exactOrderForGivenDraws()
 {
     const auto targets = targetsWithWeights({1, 1, 1});
     const BackendSnapshot snapshot = snapshotWithRoute({1, 2, 7});
-    const auto candidates = allOf(3);
+    const auto candidates = allCandidates(3);
     const RequestSummary request;
     const RankInput input {targets, candidates, snapshot, request, 0, 3};
     const AdaptivePolicy policy;
@@ -193,7 +157,7 @@ void TestAdaptivePolicy::drawsWithAdaptiveWeightsTimesHealth()
     const auto targets = targetsWithWeights({5, 5, 5});
     BackendSnapshot snapshot = snapshotWithRoute({1, 3, 6});
     snapshot.backends[2].healthWeight = 0.5;
-    const auto shares = firstChoiceShares(withExploration(0.0), targets, allOf(3), snapshot, 0);
+    const auto shares = firstChoiceShares(withExploration(0.0), targets, allCandidates(3), snapshot, 0);
     verifyShares(shares, {1.0 / 7, 3.0 / 7, 3.0 / 7}, 0.01);
 }
 
@@ -205,16 +169,16 @@ void TestAdaptivePolicy::fallsBackToEffectiveWeight()
     const AdaptivePolicy policy = withExploration(0.0);
 
     // ... when the route has no entry,
-    verifyShares(firstChoiceShares(policy, targets, allOf(3), snapshot, -1), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0.01);
-    verifyShares(firstChoiceShares(policy, targets, allOf(3), snapshot, 5), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0.01);
+    verifyShares(firstChoiceShares(policy, targets, allCandidates(3), snapshot, -1), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0.01);
+    verifyShares(firstChoiceShares(policy, targets, allCandidates(3), snapshot, 5), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0.01);
     // ... or its factors were not computed yet,
     snapshot.routes[0].targets.clear();
-    verifyShares(firstChoiceShares(policy, targets, allOf(3), snapshot, 0), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0.01);
+    verifyShares(firstChoiceShares(policy, targets, allCandidates(3), snapshot, 0), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0.01);
     // ... and per target when the vector is short (a target added since the last run).
     snapshot.routes[0].targets.resize(2);
     snapshot.routes[0].targets[0].weight = 4.0; // x 0.5 health = 2
     snapshot.routes[0].targets[1].weight = 1.0;
-    verifyShares(firstChoiceShares(policy, targets, allOf(3), snapshot, 0), {0.5, 0.25, 0.25}, 0.01);
+    verifyShares(firstChoiceShares(policy, targets, allCandidates(3), snapshot, 0), {0.5, 0.25, 0.25}, 0.01);
 }
 
 void TestAdaptivePolicy::explorationShareWithinTolerance()
@@ -223,7 +187,7 @@ void TestAdaptivePolicy::explorationShareWithinTolerance()
     // each gets exploration / 4.
     const auto targets = targetsWithWeights({1, 1, 1, 1});
     const BackendSnapshot snapshot = snapshotWithRoute({1, 1e-9, 1e-9, 1e-9});
-    const auto shares = firstChoiceShares(withExploration(0.2), targets, allOf(4), snapshot, 0);
+    const auto shares = firstChoiceShares(withExploration(0.2), targets, allCandidates(4), snapshot, 0);
     // Standard deviation at p = 0.05 over 100k rounds is 0.0007.
     verifyShares(shares, {0.85, 0.05, 0.05, 0.05}, 0.004);
 }
@@ -234,7 +198,7 @@ void TestAdaptivePolicy::defaultExplorationProbesPenalisedTargets()
     // 5% / 2 from exploration plus its weight share of the rest.
     const auto targets = targetsWithWeights({1, 1});
     const BackendSnapshot snapshot = snapshotWithRoute({1, 0.01});
-    const auto shares = firstChoiceShares(AdaptivePolicy {}, targets, allOf(2), snapshot, 0);
+    const auto shares = firstChoiceShares(AdaptivePolicy {}, targets, allCandidates(2), snapshot, 0);
     const double expected = 0.05 / 2 + 0.95 * (0.01 / 1.01);
     verifyShares(shares, {1.0 - expected, expected}, 0.003);
 }
@@ -243,7 +207,7 @@ void TestAdaptivePolicy::fallbacksFollowWeightAmongTheRest()
 {
     const auto targets = targetsWithWeights({1, 1, 1});
     const BackendSnapshot snapshot = snapshotWithRoute({7, 1, 2});
-    const auto candidates = allOf(3);
+    const auto candidates = allCandidates(3);
     const RequestSummary request;
     const RankInput input {targets, candidates, snapshot, request, 0, 2};
     const AdaptivePolicy policy = withExploration(0.0);

@@ -1,5 +1,7 @@
 #include "routing/keypool.h"
 
+#include "strategytestsupport.h"
+
 #include <QTest>
 
 #include <atomic>
@@ -17,29 +19,9 @@ using Gateway::Routing::RateLimitHeaders;
 using Gateway::Routing::Rng;
 using Gateway::Routing::XoshiroRng;
 
+using StrategyTest::ScriptedRng;
+
 namespace {
-
-// Returns a fixed sequence of uniform draws, in order; fails the test if it runs out.
-class ScriptedRng final : public Rng {
-public:
-    explicit ScriptedRng(std::vector<double> uniforms)
-        : m_uniforms {std::move(uniforms)}
-    {
-    }
-
-    std::uint64_t next() override
-    {
-        if (m_next >= m_uniforms.size()) {
-            qFatal("ScriptedRng: script exhausted after %zu draws", m_uniforms.size());
-        }
-        const double u = m_uniforms[m_next++];
-        return static_cast<std::uint64_t>(u * 9007199254740992.0) << 11; // inverts uniform()
-    }
-
-private:
-    std::vector<double> m_uniforms;
-    std::size_t m_next = 0;
-};
 
 std::vector<ProviderKey> keys(const std::vector<std::pair<int, std::int64_t>> &limits)
 {

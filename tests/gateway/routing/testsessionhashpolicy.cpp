@@ -1,5 +1,7 @@
 #include "routing/sessionhashpolicy.h"
 
+#include "strategytestsupport.h"
+
 #include <QTest>
 
 #include <algorithm>
@@ -15,51 +17,13 @@ using Gateway::Routing::Rng;
 using Gateway::Routing::SessionHashPolicy;
 using Gateway::Routing::XoshiroRng;
 
+using StrategyTest::ScriptedRng;
+using StrategyTest::allCandidates;
+using StrategyTest::targetsWithWeights;
+
 namespace {
 
 constexpr int SESSIONS = 100000;
-
-// Returns a fixed sequence of uniform draws, in order; fails the test if it runs out.
-class ScriptedRng final : public Rng {
-public:
-    explicit ScriptedRng(std::vector<double> uniforms)
-        : m_uniforms {std::move(uniforms)}
-    {
-    }
-
-    std::uint64_t next() override
-    {
-        if (m_next >= m_uniforms.size()) {
-            qFatal("ScriptedRng: script exhausted after %zu draws", m_uniforms.size());
-        }
-        const double u = m_uniforms[m_next++];
-        return static_cast<std::uint64_t>(u * 9007199254740992.0) << 11;
-    }
-
-    std::size_t draws() const { return m_next; }
-
-private:
-    std::vector<double> m_uniforms;
-    std::size_t m_next = 0;
-};
-
-std::vector<PolicyTarget> targetsWithWeights(const std::vector<double> &weights)
-{
-    std::vector<PolicyTarget> targets;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-        targets.push_back({static_cast<int>(i), weights[i]});
-    }
-    return targets;
-}
-
-std::vector<int> allOf(std::size_t count)
-{
-    std::vector<int> indices(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        indices[i] = static_cast<int>(i);
-    }
-    return indices;
-}
 
 QByteArray sessionKey(int i)
 {
@@ -144,7 +108,7 @@ LoadRun simulateLoad(double loadFactor, bool completions)
     constexpr int DISTINCT_SESSIONS = 2000;
     constexpr int PICKS = 20000;
     const auto targets = targetsWithWeights(std::vector<double>(TARGETS, 1.0));
-    const auto candidates = allOf(TARGETS);
+    const auto candidates = allCandidates(TARGETS);
     SessionHashPolicy policy {targets, SessionHashPolicy::Parameters {SessionHashPolicy::DEFAULT_RING_SIZE, loadFactor}};
     BackendSnapshot snapshot = snapshotOf(TARGETS);
     const auto cumulative = zipfCumulative(DISTINCT_SESSIONS, 1.1);
@@ -253,7 +217,7 @@ void TestSessionHashPolicy::ringSizeFollowsParameters()
 void TestSessionHashPolicy::sameKeyAlwaysSameTarget()
 {
     const auto targets = targetsWithWeights({1, 2, 3, 1, 5, 1, 1, 2});
-    const auto candidates = allOf(targets.size());
+    const auto candidates = allCandidates(targets.size());
     const BackendSnapshot snapshot = snapshotOf(targets.size());
     // A second instance stands in for another worker or a restarted process.
     const SessionHashPolicy first {targets};
@@ -279,7 +243,7 @@ void TestSessionHashPolicy::renumberedBackendsKeepSessionsWithTargetKeys()
     const SessionHashPolicy keyedBefore {before, parameters, keys};
     const SessionHashPolicy keyedAfter {after, parameters, keys};
     const SessionHashPolicy unkeyedAfter {after, parameters};
-    const auto candidates = allOf(4);
+    const auto candidates = allCandidates(4);
     int differsWithoutKeys = 0;
     for (int i = 0; i < 1000; ++i) {
         const QByteArray key = sessionKey(i);
@@ -308,7 +272,7 @@ void TestSessionHashPolicy::sessionsSpreadByWeight()
     QFETCH(int, ringSize);
     const auto targets = targetsWithWeights(weights);
     const SessionHashPolicy policy {targets, SessionHashPolicy::Parameters {ringSize, 1.25}};
-    const auto backends = assignBackends(policy, targets, allOf(targets.size()), snapshotOf(targets.size()));
+    const auto backends = assignBackends(policy, targets, allCandidates(targets.size()), snapshotOf(targets.size()));
     double totalWeight = 0.0;
     for (const double weight : weights) {
         totalWeight += weight;
@@ -350,7 +314,7 @@ void TestSessionHashPolicy::removingATargetMovesOnlyItsSessions()
     const auto targets = targetsWithWeights(std::vector<double>(n, 1.0));
     const BackendSnapshot snapshot = snapshotOf(n);
     const SessionHashPolicy policy {targets};
-    const auto before = assignBackends(policy, targets, allOf(n), snapshot);
+    const auto before = assignBackends(policy, targets, allCandidates(n), snapshot);
 
     const int removed = count / 2;
     std::vector<int> after;
@@ -358,9 +322,9 @@ void TestSessionHashPolicy::removingATargetMovesOnlyItsSessions()
         std::vector<PolicyTarget> remaining = targets;
         remaining.erase(remaining.begin() + removed);
         const SessionHashPolicy rebuilt {remaining};
-        after = assignBackends(rebuilt, remaining, allOf(remaining.size()), snapshot);
+        after = assignBackends(rebuilt, remaining, allCandidates(remaining.size()), snapshot);
     } else {
-        std::vector<int> candidates = allOf(n);
+        std::vector<int> candidates = allCandidates(n);
         candidates.erase(candidates.begin() + removed);
         after = assignBackends(policy, targets, candidates, snapshot);
     }
@@ -388,7 +352,7 @@ void TestSessionHashPolicy::removingATargetMovesOnlyItsSessions()
 void TestSessionHashPolicy::overloadedOwnerSpillsToNextClockwise()
 {
     const auto targets = targetsWithWeights({1, 1, 1, 1});
-    const auto candidates = allOf(4);
+    const auto candidates = allCandidates(4);
     const SessionHashPolicy policy {targets};
     XoshiroRng rng {3};
     for (int i = 0; i < 200; ++i) {
@@ -478,7 +442,7 @@ void TestSessionHashPolicy::withoutBoundSkewWouldOverload()
 void TestSessionHashPolicy::noSessionKeyPicksLeastLoaded()
 {
     const auto targets = targetsWithWeights({1, 1, 1, 1, 1});
-    const auto candidates = allOf(5);
+    const auto candidates = allCandidates(5);
     BackendSnapshot snapshot = snapshotOf(5);
     const int loads[] = {5, 2, 7, 2, 9};
     for (std::size_t i = 0; i < 5; ++i) {
@@ -511,7 +475,7 @@ void TestSessionHashPolicy::noSessionKeyTiesAreRandom()
     constexpr int ROUNDS = 30000;
     constexpr double TOLERANCE = 0.02; // about 7 standard deviations at p = 1/3
     const auto targets = targetsWithWeights({1, 1, 1, 1});
-    const auto candidates = allOf(4);
+    const auto candidates = allCandidates(4);
     BackendSnapshot snapshot = snapshotOf(4);
     snapshot.backends[0].inFlightRequests = 3;
     snapshot.backends[1].inFlightRequests = 1;
