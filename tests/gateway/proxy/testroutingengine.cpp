@@ -46,6 +46,16 @@ std::unique_ptr<SimulatedUpstream> startSim(const QString &name)
     return sim;
 }
 
+// `providers:` entries for simulated GPU servers, each named as its simulator.
+QByteArray vllmProviders(std::initializer_list<const SimulatedUpstream *> sims)
+{
+    QByteArray yaml;
+    for (const SimulatedUpstream *sim : sims) {
+        yaml += "  - {name: " + sim->name().toUtf8() + ", type: vllm, base_url: " + sim->baseUrl() + "}\n";
+    }
+    return yaml;
+}
+
 int countNon200(const QList<TestHttpClient::Response> &responses)
 {
     int failures = 0;
@@ -86,9 +96,7 @@ routing:
   health: {window_ms: 2000, min_requests: 10, failed_error_rate: 0.3, consecutive_failures: 5,
            open_ms: 1000, max_open_ms: 4000, half_open_successes: 3, slow_start_ms: 4000}
 providers:
-  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
-  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
-  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+)" + vllmProviders({a.get(), b.get(), c.get()}) + R"(
 routes:
   - model: chat
     strategy: weighted
@@ -257,9 +265,7 @@ void TestRoutingEngine::contextLengthFailureFallsBackToTheLongContextRoute()
     // other failures would go to the ordinary fallback.
     const QByteArray yaml = R"(
 providers:
-  - {name: small, type: vllm, base_url: )" + small->baseUrl() + R"(}
-  - {name: large, type: vllm, base_url: )" + large->baseUrl() + R"(}
-  - {name: other, type: vllm, base_url: )" + other->baseUrl() + R"(}
+)" + vllmProviders({small.get(), large.get(), other.get()}) + R"(
 routes:
   - model: chat
     retry: {attempts: 2, fallbacks: {context_length: [chat-long]}}
@@ -303,9 +309,7 @@ routing:
   retry_min_concurrency: 0
   health: {failed_error_rate: 1, degraded_error_rate: 1, consecutive_failures: 1000000}
 providers:
-  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
-  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
-  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+)" + vllmProviders({a.get(), b.get(), c.get()}) + R"(
 routes:
   - model: chat
     retry: {attempts: 3}
@@ -334,9 +338,7 @@ void TestRoutingEngine::sessionsStickWhileHealthy()
     QVERIFY(a && b && c);
     const QByteArray yaml = R"(
 providers:
-  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
-  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
-  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+)" + vllmProviders({a.get(), b.get(), c.get()}) + R"(
 routes:
   - model: chat
     strategy: session_hash
@@ -409,9 +411,7 @@ void TestRoutingEngine::sessionsMoveWhenTheirTargetFailsAndTheMoveIsRecorded()
 routing:
   health: {consecutive_failures: 3, open_ms: 60000}
 providers:
-  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
-  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
-  - {name: c, type: vllm, base_url: )" + c->baseUrl() + R"(}
+)" + vllmProviders({a.get(), b.get(), c.get()}) + R"(
 routes:
   - model: chat
     strategy: session_hash
@@ -469,8 +469,7 @@ void TestRoutingEngine::explainHeaderNamesStrategyAndCandidates()
     QVERIFY(a && b);
     const QByteArray yaml = R"(
 providers:
-  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
-  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+)" + vllmProviders({a.get(), b.get()}) + R"(
 routes:
   - model: chat
     strategy: p2c
@@ -500,8 +499,7 @@ void TestRoutingEngine::adminExplainDryRunsTheDecision()
     const QByteArray yaml = R"(
 gateway: {admin_token: test-admin-token}
 providers:
-  - {name: a, type: vllm, base_url: )" + a->baseUrl() + R"(}
-  - {name: b, type: vllm, base_url: )" + b->baseUrl() + R"(}
+)" + vllmProviders({a.get(), b.get()}) + R"(
 routes:
   - model: chat
     strategy: session_hash
@@ -544,8 +542,7 @@ void TestRoutingEngine::hedgingCutsTheStragglersTailWithinBudget()
     const auto yamlWith = [&](bool hedge) -> QByteArray {
         return R"(
 providers:
-  - {name: slow, type: vllm, base_url: )" + slow->baseUrl() + R"(}
-  - {name: fast, type: vllm, base_url: )" + fast->baseUrl() + R"(}
+)" + vllmProviders({slow.get(), fast.get()}) + R"(
 routes:
   - model: chat
     hedge: {enabled: )" + QByteArray(hedge ? "true" : "false") + R"(, percentile: 0.95, min_delay_ms: 20, budget: 0.05}
