@@ -2,7 +2,6 @@
 
 #include "upstreamrequest.h"
 
-#include <QHash>
 #include <QObject>
 #include <QTimer>
 
@@ -18,6 +17,9 @@ namespace Gateway::Upstream {
 class Transfer;
 class SocketWatcher;
 class PlainConnection;
+class PlainConnectionPool;
+class PlainRoutes;
+class PlainSink;
 struct PlainOrigin;
 struct PlainRoute;
 struct PlainState;
@@ -35,7 +37,9 @@ struct PlainState;
 //   because curl's per-request generality (URL parsing, printf-built request heads,
 //   two readiness polls per request) cost more CPU than the rest of a proxied request.
 //   Anything unusual (a header curl treats specially, an unusual URL, a host name not
-//   resolved yet) goes to curl instead.
+//   resolved yet) goes to curl instead. Its parts: PlainRoutes (plainroute.h: which
+//   requests, where to), HostResolver, PlainConnection and its pool, ResponseFramer;
+//   plaintransfer.cpp drives a transfer through them.
 //
 // One per worker thread, owned by that worker: the connection pools (curl's and the
 // built-in one) are per instance, so they are never shared across threads and need no
@@ -66,7 +70,6 @@ public:
 private:
     friend class Transfer;
     friend class SocketWatcher;
-    friend class PlainConnection;
 
     static int socketCallback(void *easy, int socket, int what, void *userp, void *socketp);
     static int timerCallback(void *multi, long timeoutMs, void *userp);
@@ -84,9 +87,7 @@ private:
     void runPlainQueue();
     void schedulePlainQueue();
     void onPlainActivity(PlainConnection *connection, bool readable);
-    PlainConnection *takeIdleConnection(PlainOrigin &origin);
-    void releaseConnection(PlainConnection *connection, bool reusable);
-    void forgetConnection(PlainConnection *connection);
+    PlainConnection *openConnection(PlainOrigin &origin, int descriptor);
 
     void *m_multi;
     QTimer m_curlTimer;
@@ -103,11 +104,9 @@ private:
 
     bool m_plainEnabled = true;
     quint64 m_plainTransfers = 0;
-    QHash<QByteArray, PlainRoute *> m_plainRoutes;   // by URL, owned
-    QHash<QByteArray, PlainOrigin *> m_plainOrigins; // by "host:port", owned
-    std::vector<Transfer *> m_plainQueue;            // outcomes to report, resumed input to process
-    std::vector<PlainConnection *> m_connections;    // every open connection, owned
-    std::size_t m_idleConnections = 0;
+    std::unique_ptr<PlainRoutes> m_plainRoutes;
+    std::unique_ptr<PlainConnectionPool> m_connections;
+    std::vector<Transfer *> m_plainQueue; // outcomes to report, resumed input to process
     bool m_plainQueueScheduled = false;
     bool m_plainStarting = false; // inside start(): outcomes wait for the event loop
 };
@@ -125,6 +124,7 @@ public:
 
 private:
     friend class CurlMulti;
+    friend class PlainSink;
     using Clock = std::chrono::steady_clock;
 
     Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver &observer);
@@ -146,7 +146,6 @@ private:
     bool plainRetryOrFail(int curlCode);
     bool plainFinish(int curlCode, bool reusable);
     bool plainReport(int curlCode);
-    bool plainDeliver(const char *data, qsizetype size);
 
     CurlMulti &m_multi;
     UpstreamRequest m_request;

@@ -1,8 +1,7 @@
-// The gateway's built-in HTTP/1.1 upstream client (gateway/upstream/curlmulti.h) against
-// libcurl, which it replaces for plain http:// upstreams: every scenario runs once on each
-// path against the same scripted server, and the request bytes the server received and
-// the outcome the observer saw must be identical. It lives with the benchmark because the
-// client exists for the benchmark's throughput target (docs/BENCHMARKS.md).
+// The gateway's built-in HTTP/1.1 upstream client (gateway/upstream/curlmulti.h,
+// plaintransfer.cpp) against libcurl, which it replaces for plain http:// upstreams: every
+// scenario runs once on each path against the same scripted server, and the request bytes
+// the server received and the outcome the observer saw must be identical.
 
 #include "upstream/curlmulti.h"
 
@@ -25,6 +24,7 @@ struct Reply {
     QByteArray bytes;
     bool closeAfter = false;
     int sendFirst = -1; // > 0: send only this many bytes, the rest never (then close)
+    bool dribble = false; // one byte per write, a few milliseconds apart: every split
 };
 
 // A raw TCP server: records every request (head and Content-Length body) and answers
@@ -77,6 +77,10 @@ private:
                 socket->disconnectFromHost();
                 return;
             }
+            if (reply.dribble) {
+                dribble(socket, reply.bytes, reply.closeAfter || closeIdleAfterReply);
+                return;
+            }
             socket->write(reply.bytes);
             socket->flush();
             if (reply.closeAfter || closeIdleAfterReply) {
@@ -84,6 +88,20 @@ private:
                 return;
             }
         }
+    }
+
+    // The response one byte at a time, so the client sees it split at every boundary.
+    void dribble(QTcpSocket *socket, QByteArray bytes, bool closeAfter)
+    {
+        if (bytes.isEmpty()) {
+            if (closeAfter) {
+                socket->disconnectFromHost();
+            }
+            return;
+        }
+        socket->write(bytes.first(1));
+        socket->flush();
+        QTimer::singleShot(2, socket, [this, socket, rest = bytes.sliced(1), closeAfter] { dribble(socket, rest, closeAfter); });
     }
 
     QTcpServer m_server;
@@ -162,7 +180,7 @@ bool waitFor(const std::function<bool()> &condition, int timeoutMs = 5000)
 
 } // namespace
 
-class TestUpstreamClient final : public QObject {
+class TestPlainClient final : public QObject {
     Q_OBJECT
 
 private:
@@ -289,6 +307,32 @@ private slots:
         compare(replies({{"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 4\r\n\r\nslow"}}), single());
     }
 
+    void splitAtEveryByte()
+    {
+        // http-parser frames what arrives; heads, chunk size lines, trailers and interim
+        // responses cut anywhere must give the same outcome.
+        Reply chunked {"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nx-ratelimit-limit-tokens: 90\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n5;ext=\"q\"\r\ndata:\r\n3\r\n abc\r\n0\r\nX-Trailer: t\r\n\r\n"};
+        chunked.dribble = true;
+        compare(replies({chunked}), single());
+        Reply interim {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nRetry-After:  7 \r\nContent-Length: 4\r\n\r\nbody"};
+        interim.dribble = true;
+        compare(replies({interim}), single());
+    }
+
+    void keepAliveDecisions()
+    {
+        const Scenario twice = [](CurlMulti &multi, ScriptedServer &server, QList<Outcome> &outcomes) {
+            single()(multi, server, outcomes);
+            single()(multi, server, outcomes);
+        };
+        // HTTP/1.1 saying close is not reused. (Not compared: a kept HTTP/1.0 connection,
+        // on which curl then sends HTTP/1.0 requests and the built-in client HTTP/1.1.)
+        compare(replies({{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na"},
+                         {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nb"}}),
+                twice);
+    }
+
     void keepAliveReusesOneConnection()
     {
         const Scenario twice = [](CurlMulti &multi, ScriptedServer &server, QList<Outcome> &outcomes) {
@@ -379,5 +423,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestUpstreamClient)
-#include "testupstreamclient.moc"
+QTEST_GUILESS_MAIN(TestPlainClient)
+#include "testplainclient.moc"
