@@ -316,13 +316,11 @@ bool Transfer::plainOnReadable()
     }
     for (;;) {
         PlainConnection &connection = *plain.connection;
-        // A head is framed once it is whole, so the buffer may grow to hold one.
-        const qsizetype limit = plain.phase == PlainState::Phase::Head
-                                    ? ResponseFramer::MAX_HEAD_BYTES + READ_CHUNK
-                                    : READ_CHUNK;
-        const qsizetype space = connection.prepareSpace(limit);
+        // The framer takes the bytes as they come, so the buffer never needs to hold more
+        // than one read (a paused transfer stops reading).
+        const qsizetype space = connection.prepareSpace(READ_CHUNK);
         if (space <= 0) {
-            return plainProcessInput(false); // a head larger than the limit fails there
+            return plainProcessInput(false);
         }
         const ssize_t n = ::recv(connection.descriptor(), connection.space(), static_cast<size_t>(space), 0);
         if (n > 0) {
@@ -354,6 +352,7 @@ bool Transfer::plainRetryOrFail(int curlCode)
     // A reused connection the server had closed: nothing of the answer arrived, so the
     // request is sent again on a new connection, once (curl does the same).
     const bool nothingReceived = plain.phase <= PlainState::Phase::Head && !m_headDelivered &&
+                                 plain.framer.headBytes() == 0 &&
                                  (!plain.connection || plain.connection->buffered() == 0);
     if (plain.reusedConnection && !plain.retried && nothingReceived) {
         plain.retried = true;
@@ -372,9 +371,7 @@ bool Transfer::plainProcessInput(bool eof)
 
     if (eof) {
         if (!framer.headComplete()) {
-            // Nothing of the answer: perhaps a reused connection the server had closed.
-            return connection.buffered() == 0 ? plainRetryOrFail(CURLE_GOT_NOTHING)
-                                              : plainFinish(CURLE_RECV_ERROR, false);
+            return framer.headBytes() == 0 ? plainRetryOrFail(CURLE_GOT_NOTHING) : plainFinish(CURLE_RECV_ERROR, false);
         }
         if (m_paused) {
             return true; // resumeReceiving() reads on, and sees the end again

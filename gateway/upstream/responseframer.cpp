@@ -2,289 +2,282 @@
 
 #include "headermatch.h"
 
-#include <algorithm>
+#include <climits>
 
 namespace Gateway::Upstream {
 
+// http-parser's C callbacks, forwarding to the framer. Any value but 0, 1 and 2 stops
+// http_parser_execute with an HPE_CB_* error; the framer records why first.
+struct ResponseFramerCallbacks {
+    static ResponseFramer &self(http_parser *parser) { return *static_cast<ResponseFramer *>(parser->data); }
+
+    static int onMessageBegin(http_parser *parser)
+    {
+        self(parser).beginMessage();
+        return 0;
+    }
+
+    static int onHeaderField(http_parser *parser, const char *at, size_t length)
+    {
+        ResponseFramer &f = self(parser);
+        if (f.m_headComplete) {
+            return 0; // a trailer field after a chunked body: not used
+        }
+        if (f.m_inValue) {
+            f.endHeader();
+        }
+        f.m_field.append(at, length);
+        return 0;
+    }
+
+    static int onHeaderValue(http_parser *parser, const char *at, size_t length)
+    {
+        ResponseFramer &f = self(parser);
+        if (f.m_headComplete) {
+            return 0;
+        }
+        f.m_inValue = true;
+        f.m_value.append(at, length);
+        return 0;
+    }
+
+    static int onHeadersComplete(http_parser *parser) { return self(parser).onHeadersComplete(); }
+
+    static int onBody(http_parser *parser, const char *at, size_t length)
+    {
+        ResponseFramer &f = self(parser);
+        f.m_bodyFramed = true;
+        if (!f.m_sink->onBody(QByteArrayView {at, static_cast<qsizetype>(length)})) {
+            f.m_error = ResponseFramer::Error::Aborted;
+            return -1;
+        }
+        // Paused: stop here, unless this slice ends a Content-Length body (which then
+        // completes, paused or not).
+        const bool lengthDone = !(parser->flags & F_CHUNKED) && parser->content_length == 0;
+        if (f.m_sink->paused() && !lengthDone) {
+            http_parser_pause(parser, 1);
+        }
+        return 0;
+    }
+
+    static int onMessageComplete(http_parser *parser)
+    {
+        ResponseFramer &f = self(parser);
+        if (f.m_interim) {
+            f.m_restart = true; // the real response follows, on a fresh parser
+        } else {
+            f.m_complete = true;
+        }
+        // Bytes after the response are not this response's.
+        http_parser_pause(parser, 1);
+        return 0;
+    }
+
+    static const http_parser_settings &settings()
+    {
+        static const http_parser_settings settings = [] {
+            http_parser_settings s {};
+            s.on_message_begin = &onMessageBegin;
+            s.on_header_field = &onHeaderField;
+            s.on_header_value = &onHeaderValue;
+            s.on_headers_complete = &onHeadersComplete;
+            s.on_body = &onBody;
+            s.on_message_complete = &onMessageComplete;
+            return s;
+        }();
+        return settings;
+    }
+};
+
+namespace {
+
+void initParser(http_parser &parser, void *owner)
+{
+    http_parser_init(&parser, HTTP_RESPONSE);
+    parser.data = owner;
+    // "Transfer-Encoding: chunked" with a Content-Length: chunked wins (RFC 9112 6.3).
+    parser.allow_chunked_length = 1;
+}
+
+} // namespace
+
+void ResponseFramer::Piece::clear()
+{
+    data = nullptr;
+    size = 0;
+    owned.clear();
+    isOwned = false;
+}
+
+void ResponseFramer::Piece::append(const char *at, std::size_t length)
+{
+    if (isOwned) {
+        owned.append(at, length);
+    } else if (size == 0) {
+        data = at;
+        size = length;
+    } else {
+        keep();
+        owned.append(at, length);
+    }
+}
+
+void ResponseFramer::Piece::keep()
+{
+    if (!isOwned && size > 0) {
+        owned.assign(data, size);
+        isOwned = true;
+    }
+}
+
+QByteArrayView ResponseFramer::Piece::view() const
+{
+    return isOwned ? QByteArrayView {owned.data(), static_cast<qsizetype>(owned.size())}
+                   : QByteArrayView {data, static_cast<qsizetype>(size)};
+}
+
+ResponseFramer::ResponseFramer()
+{
+    initParser(m_parser, this);
+}
+
 void ResponseFramer::start(Sink &sink)
 {
+    initParser(m_parser, this);
     m_sink = &sink;
     m_headers.clear();
-    m_framing = Framing::Length;
-    m_chunk = Chunk::Size;
-    m_remaining = 0;
+    m_field.clear();
+    m_value.clear();
+    m_inValue = false;
+    m_connectionToken = 0;
     m_status = 0;
+    m_headBytes = 0;
     m_error = Error::None;
     m_headComplete = false;
+    m_interim = false;
+    m_restart = false;
     m_complete = false;
     m_keepAlive = false;
     m_bodyFramed = false;
+}
+
+void ResponseFramer::beginMessage()
+{
+    m_headers.clear();
+    m_field.clear();
+    m_value.clear();
+    m_inValue = false;
+    m_connectionToken = 0;
+    m_interim = false;
+}
+
+void ResponseFramer::endHeader()
+{
+    const QByteArrayView name = m_field.view();
+    const QByteArrayView value = m_value.view().trimmed();
+    if (equalsIgnoringCase(name, "connection")) {
+        qsizetype start = 0;
+        while (start <= value.size()) {
+            qsizetype comma = value.indexOf(',', start);
+            if (comma < 0) {
+                comma = value.size();
+            }
+            const QByteArrayView token = value.sliced(start, comma - start).trimmed();
+            if (equalsIgnoringCase(token, "close")) {
+                m_connectionToken = 1;
+            } else if (equalsIgnoringCase(token, "keep-alive")) {
+                m_connectionToken = 2;
+            }
+            start = comma + 1;
+        }
+    } else if (isKeptResponseHeader(name)) {
+        Http::Header header;
+        header.name = name.toByteArray().toLower();
+        header.value = value.toByteArray();
+        m_headers.push_back(std::move(header));
+    }
+    m_field.clear();
+    m_value.clear();
+    m_inValue = false;
+}
+
+int ResponseFramer::onHeadersComplete()
+{
+    if (m_inValue) {
+        endHeader();
+    }
+    if (m_parser.http_major != 1) {
+        m_error = Error::MalformedHead;
+        return -1;
+    }
+    const int status = static_cast<int>(m_parser.status_code);
+    if (status >= 100 && status < 200) {
+        if (status == 101) {
+            m_error = Error::Upgrade;
+            return -1;
+        }
+        m_interim = true; // no body; the real response follows
+        return 1;
+    }
+    const bool chunked = (m_parser.flags & F_CHUNKED) != 0;
+    const bool noBody = status == 204 || status == 304;
+    const bool untilClose =
+        !noBody && !chunked && (m_parser.uses_transfer_encoding || m_parser.content_length == ULLONG_MAX);
+    const bool emptyBody = noBody || (!chunked && !untilClose && m_parser.content_length == 0);
+    m_keepAlive = m_connectionToken == 0 ? m_parser.http_minor != 0 : m_connectionToken == 2;
+    if (untilClose) {
+        m_keepAlive = false;
+    }
+    m_status = status;
+    m_headComplete = true;
+    m_sink->onHead(status, m_headers);
+    if (m_sink->paused() && !emptyBody) {
+        http_parser_pause(&m_parser, 1);
+    }
+    return noBody ? 1 : 0; // 1: no body whatever the headers say
 }
 
 qsizetype ResponseFramer::feed(QByteArrayView data)
 {
     m_bodyFramed = false;
     qsizetype used = 0;
-    while (!m_headComplete) {
-        const QByteArrayView input = data.sliced(used);
-        bool interim = false;
-        const qsizetype length = readHead(input, interim);
-        if (length <= 0) {
-            return used;
+    while (used < data.size() && !m_complete && m_error == Error::None) {
+        const bool inHead = !m_headComplete;
+        const size_t n = http_parser_execute(&m_parser, &ResponseFramerCallbacks::settings(), data.data() + used,
+                                             static_cast<size_t>(data.size() - used));
+        used += static_cast<qsizetype>(n);
+        if (inHead && !m_headComplete) {
+            m_headBytes += static_cast<qsizetype>(n);
         }
-        used += length;
-        if (interim) {
-            continue; // the real response follows
-        }
-        m_headComplete = true;
-        m_sink->onHead(m_status, m_headers);
-        if (m_framing == Framing::None) {
-            m_complete = true;
-            return used;
-        }
-    }
-    if (used < data.size()) {
-        m_bodyFramed = true;
-    }
-    return used + frameBody(data.sliced(used));
-}
-
-qsizetype ResponseFramer::readHead(QByteArrayView input, bool &interim)
-{
-    qsizetype headLength = -1;
-    for (qsizetype i = input.indexOf('\n'); i >= 0; i = input.indexOf('\n', i + 1)) {
-        if (i + 1 < input.size() && input[i + 1] == '\n') {
-            headLength = i + 2;
-            break;
-        }
-        if (i + 2 < input.size() && input[i + 1] == '\r' && input[i + 2] == '\n') {
-            headLength = i + 3;
-            break;
-        }
-    }
-    if (headLength < 0) {
-        if (input.size() > MAX_HEAD_BYTES) {
-            m_error = Error::HeadTooLarge;
-            return -1;
-        }
-        return 0;
-    }
-    const QByteArrayView headText = input.first(headLength);
-    qsizetype lineEnd = headText.indexOf('\n');
-    QByteArrayView statusLine = headText.first(lineEnd);
-    if (statusLine.endsWith('\r')) {
-        statusLine.chop(1);
-    }
-    // "HTTP/1.x SSS reason"
-    if (statusLine.size() < 12 || !statusLine.startsWith("HTTP/1.") || statusLine[8] != ' ' ||
-        (statusLine.size() > 12 && statusLine[12] != ' ')) {
-        m_error = Error::MalformedHead;
-        return -1;
-    }
-    int status = 0;
-    for (qsizetype i = 9; i < 12; ++i) {
-        if (statusLine[i] < '0' || statusLine[i] > '9') {
-            m_error = Error::MalformedHead;
-            return -1;
-        }
-        status = status * 10 + (statusLine[i] - '0');
-    }
-    const bool http10 = statusLine[7] == '0';
-    bool keepAlive = !http10;
-    bool chunked = false;
-    qint64 contentLength = -1;
-    m_headers.clear();
-    qsizetype lineStart = lineEnd + 1;
-    while (lineStart < headLength) {
-        lineEnd = headText.indexOf('\n', lineStart);
-        QByteArrayView line = headText.sliced(lineStart, lineEnd - lineStart);
-        lineStart = lineEnd + 1;
-        if (line.endsWith('\r')) {
-            line.chop(1);
-        }
-        const qsizetype colon = line.indexOf(':');
-        if (line.isEmpty() || colon <= 0) {
-            continue;
-        }
-        const QByteArrayView name = line.first(colon);
-        const QByteArrayView value = line.sliced(colon + 1).trimmed();
-        if (equalsIgnoringCase(name, "content-length")) {
-            bool ok = !value.isEmpty();
-            qint64 length = 0;
-            for (const char c : value) {
-                ok = ok && c >= '0' && c <= '9' && length < (Q_INT64_C(1) << 56);
-                length = length * 10 + (c - '0');
-            }
-            if (!ok || (contentLength >= 0 && contentLength != length)) {
-                m_error = Error::MalformedHead;
-                return -1;
-            }
-            contentLength = length;
-        } else if (equalsIgnoringCase(name, "transfer-encoding")) {
-            const qsizetype comma = value.lastIndexOf(',');
-            chunked = equalsIgnoringCase(comma < 0 ? value : value.sliced(comma + 1).trimmed(), "chunked");
-        } else if (equalsIgnoringCase(name, "connection")) {
-            for (QByteArrayView token : QByteArray(value.toByteArray()).split(',')) {
-                token = token.trimmed();
-                if (equalsIgnoringCase(token, "close")) {
-                    keepAlive = false;
-                } else if (equalsIgnoringCase(token, "keep-alive")) {
-                    keepAlive = true;
-                }
-            }
-        }
-        if (isKeptResponseHeader(name)) {
-            Http::Header header;
-            header.name = name.toByteArray().toLower();
-            header.value = value.toByteArray();
-            m_headers.push_back(std::move(header));
-        }
-    }
-    if (status >= 100 && status < 200) {
-        if (status == 101) {
-            m_error = Error::Upgrade;
-            return -1;
-        }
-        m_headers.clear();
-        interim = true;
-        return headLength;
-    }
-    m_keepAlive = keepAlive;
-    if (status == 204 || status == 304) {
-        m_framing = Framing::None;
-    } else if (chunked) {
-        m_framing = Framing::Chunked;
-        m_chunk = Chunk::Size;
-    } else if (contentLength >= 0) {
-        m_framing = contentLength == 0 ? Framing::None : Framing::Length;
-        m_remaining = contentLength;
-    } else {
-        m_framing = Framing::UntilClose;
-        m_keepAlive = false;
-    }
-    m_status = status;
-    return headLength;
-}
-
-qsizetype ResponseFramer::frameBody(QByteArrayView input)
-{
-    qsizetype used = 0;
-    const auto deliver = [&](qsizetype take) {
-        const char *data = input.data() + used;
-        used += take;
-        if (!m_sink->onBody(QByteArrayView {data, take})) {
-            m_error = Error::Aborted;
-            return false;
-        }
-        return true;
-    };
-    while (!m_sink->paused()) {
-        const qsizetype buffered = input.size() - used;
-        switch (m_framing) {
-        case Framing::Length: {
-            const qsizetype take = static_cast<qsizetype>(std::min<qint64>(m_remaining, buffered));
-            if (take > 0) {
-                m_remaining -= take;
-                if (!deliver(take)) {
-                    return used;
-                }
-            }
-            // A Content-Length body completes with its last byte, paused or not.
-            m_complete = m_remaining == 0;
-            return used;
-        }
-        case Framing::UntilClose:
-            if (buffered > 0) {
-                if (!deliver(buffered)) {
-                    return used;
-                }
-                continue; // re-check pause
-            }
-            return used;
-        case Framing::Chunked: {
-            if (m_chunk == Chunk::Data) {
-                const qsizetype take = static_cast<qsizetype>(std::min<qint64>(m_remaining, buffered));
-                if (take > 0) {
-                    m_remaining -= take;
-                    if (!deliver(take)) {
-                        return used;
-                    }
-                }
-                if (m_remaining == 0) {
-                    m_chunk = Chunk::DataEnd;
-                    continue;
-                }
-                return used;
-            }
-            // Size, DataEnd and Trailer work on whole lines.
-            const QByteArrayView rest = input.sliced(used);
-            const qsizetype newline = rest.indexOf('\n');
-            if (newline < 0) {
-                if (rest.size() > MAX_HEAD_BYTES) {
-                    m_error = Error::MalformedBody;
-                }
-                return used;
-            }
-            QByteArrayView line = rest.first(newline);
-            if (line.endsWith('\r')) {
-                line.chop(1);
-            }
-            used += newline + 1;
-            if (m_chunk == Chunk::DataEnd) {
-                if (!line.isEmpty()) {
-                    m_error = Error::MalformedBody;
-                    return used;
-                }
-                m_chunk = Chunk::Size;
+        const auto code = HTTP_PARSER_ERRNO(&m_parser);
+        if (code == HPE_PAUSED) {
+            http_parser_pause(&m_parser, 0);
+            if (m_restart) {
+                // An interim response ended: the next bytes start the final one.
+                initParser(m_parser, this);
+                m_restart = false;
+                m_headBytes = 0;
                 continue;
             }
-            if (m_chunk == Chunk::Trailer) {
-                if (line.isEmpty()) {
-                    m_complete = true;
-                    return used;
-                }
-                continue; // trailer fields are not used
-            }
-            // Size line: hex digits, then optional extensions after ';'.
-            qint64 size = 0;
-            qsizetype digits = 0;
-            for (; digits < line.size(); ++digits) {
-                const char c = line[digits];
-                int value = -1;
-                if (c >= '0' && c <= '9') {
-                    value = c - '0';
-                } else if (c >= 'a' && c <= 'f') {
-                    value = c - 'a' + 10;
-                } else if (c >= 'A' && c <= 'F') {
-                    value = c - 'A' + 10;
-                } else {
-                    break;
-                }
-                if (size >= (Q_INT64_C(1) << 56)) {
-                    m_error = Error::MalformedBody;
-                    return used;
-                }
-                size = size * 16 + value;
-            }
-            const QByteArrayView extensions = line.sliced(digits).trimmed();
-            if (digits == 0 || (!extensions.isEmpty() && !extensions.startsWith(';'))) {
-                m_error = Error::MalformedBody;
-                return used;
-            }
-            if (size == 0) {
-                m_chunk = Chunk::Trailer;
-            } else {
-                m_chunk = Chunk::Data;
-                m_remaining = size;
-            }
-            continue;
+            break; // complete, or the sink paused
         }
-        case Framing::None:
-            m_complete = true;
-            return used;
+        if (code != HPE_OK) {
+            if (m_error == Error::None) {
+                m_error = code == HPE_HEADER_OVERFLOW ? Error::HeadTooLarge
+                          : m_headComplete            ? Error::MalformedBody
+                                                      : Error::MalformedHead;
+            }
+            break;
+        }
+        if (n == 0) {
+            break;
         }
     }
-    // Paused with bytes still buffered: the caller feeds them again once resumed.
+    if (!m_headComplete && m_error == Error::None) {
+        // A header split across reads: its first part is about to be overwritten.
+        m_field.keep();
+        m_value.keep();
+    }
     return used;
 }
 
@@ -293,9 +286,12 @@ void ResponseFramer::feedEof()
     if (m_complete || m_error != Error::None) {
         return;
     }
-    if (m_framing == Framing::UntilClose) {
-        m_complete = true; // a close-delimited body ends here
-    } else {
+    // Completes a close-delimited body; any other state is an error.
+    http_parser_execute(&m_parser, &ResponseFramerCallbacks::settings(), nullptr, 0);
+    if (HTTP_PARSER_ERRNO(&m_parser) == HPE_PAUSED) {
+        http_parser_pause(&m_parser, 0);
+    }
+    if (!m_complete) {
         m_error = Error::Truncated;
     }
 }
