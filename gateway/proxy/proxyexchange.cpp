@@ -37,8 +37,6 @@ constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 constexpr int MAX_STREAM_RESUMPTIONS = 2;
 // Requests a route must have answered before its latency percentile is trusted for hedging.
 constexpr std::uint64_t MIN_HEDGE_HISTORY = 20;
-// Picks of another key after a key failed, before the pool's own choice stands.
-constexpr int MAX_KEY_REDRAWS = 4;
 
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
@@ -194,10 +192,9 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     if (!accept.isEmpty()) {
         request.headers.push_back("Accept: " + accept);
     }
-    if (!provider.authHeaderLines.empty()) {
-        const std::size_t line = key >= 0 ? static_cast<std::size_t>(key)
-                                          : m_worker.nextKeyIndex(attempt.backend->providerIndex, provider.authHeaderLines.size());
-        request.headers.push_back(provider.authHeaderLines[line % provider.authHeaderLines.size()]);
+    // A provider with keys always has a pool, and admission picked one of its keys.
+    if (key >= 0 && static_cast<std::size_t>(key) < provider.authHeaderLines.size()) {
+        request.headers.push_back(provider.authHeaderLines[static_cast<std::size_t>(key)]);
     }
     if (provider.format == Config::WireFormat::Anthropic) {
         const QByteArray version = clientRequest.header("anthropic-version");
@@ -237,16 +234,7 @@ bool ProxyExchange::admitRun(std::size_t index, AttemptRun &run, qint64 now, boo
     run.probe = admission == Routing::Admission::Probe;
     const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
     if (provider.keys) {
-        run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng(), &run.keyProbe);
-        // A retry after a key's own failure (401/403/429) goes to another key when there
-        // is one; the discarded pick's reservation is handed back.
-        for (int redraw = 0; redraw < MAX_KEY_REDRAWS && run.key >= 0 && run.key == m_failedKey; ++redraw) {
-            if (run.keyProbe) {
-                provider.keys->health(run.key).cancelProbe();
-            }
-            provider.keys->settle(run.key, m_expectedTokens, 0, now);
-            run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng(), &run.keyProbe);
-        }
+        run.key = provider.keys->pick(now, m_expectedTokens, m_worker.rng(), &run.keyProbe, m_failedKey);
         if (run.key < 0) {
             if (run.probe) {
                 attempt.backend->monitor->health().cancelProbe();
@@ -462,6 +450,9 @@ QByteArray ProxyExchange::routeReason() const
     if (m_budgetExhausted) {
         reason += "; retry budget exhausted";
     }
+    if (m_hedgeBudgetExhausted) {
+        reason += "; hedge budget exhausted";
+    }
     // A header value: keep it to visible ASCII.
     for (char &c : reason) {
         if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
@@ -674,15 +665,13 @@ void ProxyExchange::observeRateLimits(const Http::HeaderList &headers)
     if (!provider.keys || m_run.key < 0) {
         return;
     }
-    std::vector<Routing::RateLimitHeaders::HeaderPair> pairs;
+    // The reader takes the header list as it is (no copies) and skips other names itself.
+    Routing::RateLimitHeaders::Reader reader {QDateTime::currentMSecsSinceEpoch()};
     for (const auto &header : headers) {
-        if (header.name.startsWith("x-ratelimit-") || header.name.startsWith("anthropic-ratelimit-") ||
-            header.name.startsWith("retry-after")) {
-            pairs.push_back({header.name, header.value});
-        }
+        reader.add(header.name, header.value);
     }
     const qint64 now = Runtime::monotonicNowMs();
-    const auto limits = Routing::RateLimitHeaders::parse(pairs, QDateTime::currentMSecsSinceEpoch());
+    const auto limits = reader.result();
     if (m_upstreamStatus == 429) {
         provider.keys->observe429(m_run.key, limits.retryAfterMs, now);
     } else if (!limits.isEmpty()) {
@@ -726,7 +715,7 @@ void ProxyExchange::finishStream(const Upstream::TransferResult &result)
 
 bool ProxyExchange::resumeStream()
 {
-    if (!m_continuation || m_resumptions >= MAX_STREAM_RESUMPTIONS) {
+    if (!m_continuation || !m_continuation->canResume() || m_resumptions >= MAX_STREAM_RESUMPTIONS) {
         return false;
     }
     if (!m_holdsRetry) {

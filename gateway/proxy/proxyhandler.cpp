@@ -17,16 +17,17 @@ namespace {
 
 // The first configured source that is present: a header, or the body's user field
 // (OpenAI `user`, Anthropic `metadata.user_id`; the inspector reads both).
-QByteArray sessionKeyOf(const QStringList &sources, const Http::Request &request, const InspectedRequest &inspected)
+QByteArray sessionKeyOf(const std::vector<QByteArray> &sources, const Http::Request &request,
+                        const InspectedRequest &inspected)
 {
-    for (const QString &source : sources) {
-        if (source == u"user" || source == u"metadata.user_id") {
+    for (const QByteArray &source : sources) {
+        if (source == "user" || source == "metadata.user_id") {
             if (!inspected.user.isEmpty()) {
                 return inspected.user;
             }
             continue;
         }
-        const QByteArray value = request.header(source.toLatin1());
+        const QByteArray value = request.header(source);
         if (!value.isEmpty()) {
             return value;
         }
@@ -205,7 +206,7 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
         return nullptr;
     }
     const bool explain = request.header("x-switchyard-explain") == "1";
-    QByteArray sessionKey = sessionKeyOf(table->policy().routing.sessionKeySources, request, *inspected);
+    QByteArray sessionKey = sessionKeyOf(table->sessionKeySources(), request, *inspected);
     RouteDecider::Decision decision =
         decideRoute(*table, *requested, keyName, request, *inspected, sessionKey, m_worker.rng(), explain);
     // The permission applies to the route that will serve the request, wherever the
@@ -270,7 +271,7 @@ Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
     // The explained request's own headers (session id, rule headers) are the admin
     // request's headers; the virtual key is named by ?key=.
     const QString keyName = query.queryItemValue(QStringLiteral("key"));
-    const QByteArray sessionKey = sessionKeyOf(table->policy().routing.sessionKeySources, request, *inspected);
+    const QByteArray sessionKey = sessionKeyOf(table->sessionKeySources(), request, *inspected);
     const RouteDecider::Decision decision =
         decideRoute(*table, *requested, keyName, request, *inspected, sessionKey, m_worker.rng(), true);
     const Routing::RequestSummary summary = requestSummary(*inspected, sessionKey);

@@ -15,25 +15,42 @@ StreamContinuation::StreamContinuation(Format format)
 
 void StreamContinuation::observe(QByteArrayView event)
 {
-    const SseEventFields fields = parseSseEvent(event);
-    if (fields.data.isEmpty() || fields.data == "[DONE]") {
+    if (m_overflowed) {
         return;
     }
-    const QJsonObject object = QJsonDocument::fromJson(fields.data).object();
-    ++m_events;
-    if (m_format == Format::Anthropic) {
-        if (object.value(QStringLiteral("type")).toString() == u"content_block_delta") {
-            m_partial += object.value(QStringLiteral("delta")).toObject().value(QStringLiteral("text")).toString().toUtf8();
+    if (m_kept.size() + event.size() > MAX_KEPT_BYTES) {
+        m_overflowed = true;
+        m_kept = QByteArray();
+        return;
+    }
+    m_kept.append(event.data(), event.size());
+}
+
+QByteArray StreamContinuation::partialText() const
+{
+    QByteArray partial;
+    SseEventSplitter splitter;
+    splitter.feed(m_kept, [this, &partial](QByteArrayView event) {
+        const SseEventFields fields = parseSseEvent(event);
+        if (fields.data.isEmpty() || fields.data == "[DONE]") {
+            return;
         }
-        return;
-    }
-    const QJsonObject choice = object.value(QStringLiteral("choices")).toArray().at(0).toObject();
-    const QJsonValue delta = choice.value(QStringLiteral("delta"));
-    if (delta.isObject()) {
-        m_partial += delta.toObject().value(QStringLiteral("content")).toString().toUtf8();
-    } else {
-        m_partial += choice.value(QStringLiteral("text")).toString().toUtf8(); // legacy completions
-    }
+        const QJsonObject object = QJsonDocument::fromJson(fields.data).object();
+        if (m_format == Format::Anthropic) {
+            if (object.value(QStringLiteral("type")).toString() == u"content_block_delta") {
+                partial += object.value(QStringLiteral("delta")).toObject().value(QStringLiteral("text")).toString().toUtf8();
+            }
+            return;
+        }
+        const QJsonObject choice = object.value(QStringLiteral("choices")).toArray().at(0).toObject();
+        const QJsonValue delta = choice.value(QStringLiteral("delta"));
+        if (delta.isObject()) {
+            partial += delta.toObject().value(QStringLiteral("content")).toString().toUtf8();
+        } else {
+            partial += choice.value(QStringLiteral("text")).toString().toUtf8(); // legacy completions
+        }
+    });
+    return partial;
 }
 
 QByteArray StreamContinuation::continuationBody(QByteArrayView body, bool continueFinalMessage) const
@@ -41,7 +58,7 @@ QByteArray StreamContinuation::continuationBody(QByteArrayView body, bool contin
     QJsonObject request = QJsonDocument::fromJson(body.toByteArray()).object();
     QJsonArray messages = request.value(QStringLiteral("messages")).toArray();
     messages.append(QJsonObject {{QStringLiteral("role"), QStringLiteral("assistant")},
-                                 {QStringLiteral("content"), QString::fromUtf8(m_partial)}});
+                                 {QStringLiteral("content"), QString::fromUtf8(partialText())}});
     request.insert(QStringLiteral("messages"), messages);
     if (m_format == Format::OpenAi && continueFinalMessage) {
         request.insert(QStringLiteral("continue_final_message"), true);

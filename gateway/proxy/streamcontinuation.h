@@ -17,10 +17,14 @@ public:
 
     explicit StreamContinuation(Format format);
 
-    // Notes the answer text an SSE event (as forwarded to the client) carries.
+    // Keeps an SSE event as forwarded to the client. Nothing is parsed here: per-event
+    // JSON parsing would tax every chunk of every stream on the route, while resuming is
+    // rare. The text is read out of the kept events only when a continuation is built.
+    // Beyond MAX_KEPT_BYTES the stream can no longer be resumed (canResume() is false).
     void observe(QByteArrayView event);
-    const QByteArray &partialText() const { return m_partial; }
-    int observedEvents() const { return m_events; }
+    bool canResume() const { return !m_overflowed; }
+    // The answer text the kept events carry.
+    QByteArray partialText() const;
 
     // The request body for the continuation: the (already target-rewritten) body with the
     // partial answer appended as a final assistant message. Anthropic continues an
@@ -33,9 +37,11 @@ public:
     bool isPreamble(QByteArrayView event) const;
 
 private:
+    static constexpr qsizetype MAX_KEPT_BYTES = 8 * 1024 * 1024;
+
     Format m_format;
-    QByteArray m_partial;
-    int m_events = 0;
+    QByteArray m_kept; // the forwarded events, back to back
+    bool m_overflowed = false;
 };
 
 } // namespace Gateway::Proxy

@@ -24,15 +24,6 @@ QByteArray WorkerContext::nextRequestId()
     return id;
 }
 
-std::size_t WorkerContext::nextKeyIndex(int providerIndex, std::size_t keyCount)
-{
-    const auto index = static_cast<std::size_t>(providerIndex);
-    if (m_keyCursor.size() <= index) {
-        m_keyCursor.resize(index + 1, 0);
-    }
-    return m_keyCursor[index]++ % keyCount;
-}
-
 const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::RouteTable &table, qint64 nowMs)
 {
     Runtime::SnapshotSource &source = table.snapshots();

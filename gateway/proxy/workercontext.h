@@ -29,8 +29,6 @@ public:
 
     // "req_" + 16 hex digits, unique per process.
     QByteArray nextRequestId();
-    // Round-robin over a provider's keys (used when a provider has no key pool).
-    std::size_t nextKeyIndex(int providerIndex, std::size_t keyCount);
 
     // This worker's copy of the table's latest routing snapshot, with in-flight counts
     // read live from the backends' counters. Valid until the next call.
@@ -42,7 +40,6 @@ private:
     Routing::XoshiroRng m_rng;
     RequestInspector m_inspector;
     Runtime::ConfigView m_config;
-    std::vector<std::size_t> m_keyCursor;
     const Runtime::RouteTable *m_snapshotTable = nullptr;
     std::uint64_t m_snapshotGeneration = 0;
     Routing::BackendSnapshot m_snapshot;

@@ -44,7 +44,7 @@ KeyPool::KeyPool(std::vector<ProviderKey> keys, const KeyPoolSettings &settings)
 
 KeyPool::~KeyPool() = default;
 
-int KeyPool::pick(qint64 nowMs, std::int64_t expectedTokens, Rng &rng, bool *probe)
+int KeyPool::pick(qint64 nowMs, std::int64_t expectedTokens, Rng &rng, bool *probe, int avoidKey)
 {
     expectedTokens = std::max<std::int64_t>(expectedTokens, 0);
     const std::lock_guard lock {m_mutex};
@@ -63,6 +63,14 @@ int KeyPool::pick(qint64 nowMs, std::int64_t expectedTokens, Rng &rng, bool *pro
         const double share = std::min(room.requestShare, room.tokenShare);
         m_weights[i] = std::max(share * health.weightMultiplier, MIN_PICK_WEIGHT);
         total += m_weights[i];
+    }
+    // A retry after this key's own failure goes elsewhere while another key can take it.
+    if (avoidKey >= 0 && static_cast<std::size_t>(avoidKey) < m_keys.size()) {
+        const double avoided = m_weights[static_cast<std::size_t>(avoidKey)];
+        if (avoided > 0.0 && total - avoided > 0.0) {
+            total -= avoided;
+            m_weights[static_cast<std::size_t>(avoidKey)] = 0.0;
+        }
     }
     // Normally one round; more only if a circuit changed between reading and admitting.
     while (total > 0.0) {

@@ -76,7 +76,9 @@ public:
     // A key index, or -1 when no key can take the request now (see nextAvailableMs()).
     // Keys whose circuit is half-open are only eligible when `probe` is given: it is set
     // to whether the pick is a probe, to be passed back as `wasProbe`.
-    int pick(qint64 nowMs, std::int64_t expectedTokens, Rng &rng, bool *probe = nullptr);
+    // `avoidKey` (e.g. the key whose 429/401 the request is being retried after) is only
+    // picked when no other key can take the request.
+    int pick(qint64 nowMs, std::int64_t expectedTokens, Rng &rng, bool *probe = nullptr, int avoidKey = -1);
     // Earliest time (monotonic ms, >= nowMs) at which some key may take a request of
     // `expectedTokens`: cool-downs ending, circuits half-opening, usage leaving the minute.
     // nowMs when a key is available now.

@@ -210,6 +210,19 @@ RateLimitHeaders::Reader::Reader(qint64 nowEpochMs)
 {
 }
 
+bool RateLimitHeaders::Reader::setCount(Bucket &bucket, QByteArrayView field, QByteArrayView value)
+{
+    if (field == "remaining") {
+        bucket.remaining = parseCount(value).value_or(bucket.remaining);
+        return true;
+    }
+    if (field == "limit") {
+        bucket.limit = parseCount(value).value_or(bucket.limit);
+        return true;
+    }
+    return false;
+}
+
 bool RateLimitHeaders::Reader::add(QByteArrayView lowerName, QByteArrayView value)
 {
     value = value.trimmed();
@@ -227,17 +240,15 @@ bool RateLimitHeaders::Reader::add(QByteArrayView lowerName, QByteArrayView valu
         if (bucket == nullptr) {
             return false;
         }
-        if (field == "remaining") {
-            bucket->remaining = parseCount(value).value_or(bucket->remaining);
-        } else if (field == "limit") {
-            bucket->limit = parseCount(value).value_or(bucket->limit);
-        } else if (field == "reset") {
-            const auto ms = parseGoDurationMs(value);
-            if (ms && *ms <= MAX_DELAY_MS) {
-                bucket->resetMs = *ms;
-            }
-        } else {
+        if (setCount(*bucket, field, value)) {
+            return true;
+        }
+        if (field != "reset") {
             return false;
+        }
+        const auto ms = parseGoDurationMs(value); // OpenAI: a duration ("6m0s")
+        if (ms && *ms <= MAX_DELAY_MS) {
+            bucket->resetMs = *ms;
         }
         return true;
     }
@@ -257,17 +268,15 @@ bool RateLimitHeaders::Reader::add(QByteArrayView lowerName, QByteArrayView valu
         if (bucket == nullptr) {
             return false;
         }
-        if (field == "remaining") {
-            bucket->remaining = parseCount(value).value_or(bucket->remaining);
-        } else if (field == "limit") {
-            bucket->limit = parseCount(value).value_or(bucket->limit);
-        } else if (field == "reset") {
-            const auto at = parseRfc3339Ms(value);
-            if (at && *at - m_nowEpochMs <= MAX_DELAY_MS) {
-                bucket->resetMs = std::max<qint64>(0, *at - m_nowEpochMs); // a past reset: already reset
-            }
-        } else {
+        if (setCount(*bucket, field, value)) {
+            return true;
+        }
+        if (field != "reset") {
             return false;
+        }
+        const auto at = parseRfc3339Ms(value); // Anthropic: a timestamp
+        if (at && *at - m_nowEpochMs <= MAX_DELAY_MS) {
+            bucket->resetMs = std::max<qint64>(0, *at - m_nowEpochMs); // a past reset: already reset
         }
         return true;
     }

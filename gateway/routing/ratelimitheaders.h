@@ -52,6 +52,8 @@ struct RateLimitHeaders {
         // Request buckets first, then token buckets: result() combines each contiguous range.
         enum BucketIndex { OpenAiRequests, Requests, OpenAiTokens, Tokens, InputTokens, OutputTokens, BucketCount };
 
+        // `remaining` / `limit` fields, alike for both providers; false for other fields.
+        static bool setCount(Bucket &bucket, QByteArrayView field, QByteArrayView value);
         static void combine(const Bucket *begin, const Bucket *end, std::int64_t &remaining, std::int64_t &limit,
                             qint64 &resetMs);
 

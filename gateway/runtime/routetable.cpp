@@ -194,6 +194,9 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
 {
     std::shared_ptr<RouteTable> table {new RouteTable};
     table->m_routing = &routing;
+    for (const QString &source : policy.routing.sessionKeySources) {
+        table->m_sessionKeySources.push_back(source.toLatin1());
+    }
     table->m_retryBudget = &routing.retryBudget(policy.routing);
     table->m_policy = policy;
     for (auto &provider : table->m_policy.providers) {

@@ -112,6 +112,9 @@ public:
     const RouteRuntime *findRoute(const QByteArray &model) const;
 
     RoutingRegistry &routing() const { return *m_routing; }
+    // routing.session_key_sources as bytes (header names, or `user` / `metadata.user_id`),
+    // so the hot path compares without converting.
+    const std::vector<QByteArray> &sessionKeySources() const { return m_sessionKeySources; }
     Routing::RetryBudget &retryBudget() const { return *m_retryBudget; }
     // The live view of this table's backends policies rank over (mutable caches behind
     // an immutable table: rebuilding it never changes the configuration).
@@ -139,6 +142,7 @@ private:
     QByteArray m_adminTokenDigest;
     bool m_readsLastUserMessage = false;
     RoutingRegistry *m_routing = nullptr;
+    std::vector<QByteArray> m_sessionKeySources;
     Routing::RetryBudget *m_retryBudget = nullptr;
     std::unique_ptr<SnapshotSource> m_snapshots;
 };

@@ -76,7 +76,7 @@ void SnapshotSource::rebuild(qint64 nowMs)
     }
     evaluateLatencyOutliers(*snapshot, nowMs);
     updateAdaptive(*snapshot, nowMs);
-    recordHealthEvents(nowMs);
+    recordHealthEvents();
     {
         const QMutexLocker lock {&m_mutex};
         m_snapshot = std::move(snapshot);
@@ -84,9 +84,8 @@ void SnapshotSource::rebuild(qint64 nowMs)
     m_generation.fetch_add(1, std::memory_order_release);
 }
 
-void SnapshotSource::recordHealthEvents(qint64 nowMs)
+void SnapshotSource::recordHealthEvents()
 {
-    Q_UNUSED(nowMs);
     RequestLogSink *sink = m_eventSink.load(std::memory_order_acquire);
     for (const auto &backend : m_table.backends()) {
         const auto events = backend.monitor->health().takeEvents();

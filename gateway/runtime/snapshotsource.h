@@ -56,7 +56,7 @@ private:
     };
 
     void rebuild(qint64 nowMs);
-    void recordHealthEvents(qint64 nowMs);
+    void recordHealthEvents();
     void evaluateLatencyOutliers(const Routing::BackendSnapshot &snapshot, qint64 nowMs);
     void updateAdaptive(Routing::BackendSnapshot &snapshot, qint64 nowMs);
 

@@ -448,12 +448,11 @@ size_t Transfer::writeCallback(char *data, size_t size, size_t count, void *user
     return length;
 }
 
-void Transfer::complete(int curlCode)
+// One outcome vocabulary for both paths: the built-in client reports curl's codes too.
+TransferResult Transfer::resultOf(int curlCode, int status) const
 {
     TransferResult result;
-    long status = 0;
-    curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
-    result.status = static_cast<int>(status);
+    result.status = status;
     const auto code = static_cast<CURLcode>(curlCode);
     switch (code) {
     case CURLE_OK:
@@ -487,6 +486,14 @@ void Transfer::complete(int curlCode)
     if (code != CURLE_OK) {
         result.errorText = curl_easy_strerror(code);
     }
+    return result;
+}
+
+void Transfer::complete(int curlCode)
+{
+    long status = 0;
+    curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
+    const TransferResult result = resultOf(curlCode, static_cast<int>(status));
     m_multi.detach(this);
     m_observer.onComplete(result); // may delete this
 }

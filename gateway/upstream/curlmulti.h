@@ -134,6 +134,7 @@ private:
     static size_t writeCallback(char *data, size_t size, size_t count, void *userp);
     void complete(int curlCode);
     void fail(TransferError error, const char *text);
+    TransferResult resultOf(int curlCode, int status) const;
 
     // Built-in client: each returns false once the transfer has ended (its observer was
     // told, and `this` may be gone).

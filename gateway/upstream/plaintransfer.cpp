@@ -433,32 +433,7 @@ bool Transfer::plainFinish(int curlCode, bool reusable)
 bool Transfer::plainReport(int curlCode)
 {
     m_multi.detach(this);
-    TransferResult result;
-    result.status = m_headDelivered ? m_plainStatus : 0;
-    const auto code = static_cast<CURLcode>(curlCode);
-    switch (code) {
-    case CURLE_OK:
-        result.error = TransferError::None;
-        break;
-    case CURLE_COULDNT_CONNECT:
-        result.error = TransferError::ConnectFailed;
-        break;
-    case CURLE_WRITE_ERROR:
-        result.error = m_abortedByObserver ? TransferError::Aborted : TransferError::Other;
-        break;
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
-        result.error = TransferError::Reset;
-        break;
-    default:
-        result.error = TransferError::Other;
-        break;
-    }
-    if (code != CURLE_OK) {
-        result.errorText = curl_easy_strerror(code);
-    }
+    const TransferResult result = resultOf(curlCode, m_headDelivered ? m_plainStatus : 0);
     m_observer.onComplete(result); // may delete this
     return false;
 }

@@ -56,6 +56,7 @@ class TestKeyPool final : public QObject {
 
 private slots:
     void unlimitedKeysShareEvenly();
+    void avoidedKeyOnlyWhenNoOtherCan();
     void pickUsesCumulativeHeadroomWeights();
     void headroomWeightedShare();
     void keyAfter429GetsNoPicksUntilRetryAfter();
@@ -84,6 +85,18 @@ void TestKeyPool::unlimitedKeysShareEvenly()
         const double share = static_cast<double>(count) / ROUNDS;
         QVERIFY2(std::abs(share - 1.0 / 3) <= TOLERANCE, qPrintable(QString::number(share)));
     }
+}
+
+void TestKeyPool::avoidedKeyOnlyWhenNoOtherCan()
+{
+    KeyPool pool {keys({{0, 0}, {0, 0}})};
+    XoshiroRng rng {3};
+    for (int i = 0; i < 1000; ++i) {
+        QCOMPARE(pool.pick(i, 0, rng, nullptr, 0), 1);
+    }
+    // Key 1 cools down: the avoided key is still better than refusing.
+    pool.observe429(1, 60000, 1000);
+    QCOMPARE(pool.pick(1001, 0, rng, nullptr, 0), 0);
 }
 
 void TestKeyPool::pickUsesCumulativeHeadroomWeights()
