@@ -14,6 +14,21 @@ enum class HealthState : std::uint8_t {
     Recovering, // half-open probes, then a slow-start ramp back to full weight
 };
 
+// What the inference engine itself reports on its Prometheus /metrics (GPU targets with
+// a `metrics_url`), normalised across vLLM, SGLang, TGI and llama.cpp. Scraped off the
+// data-plane threads; policies must treat `fresh == false` as "unknown" and fall back to
+// the gateway's own counters (in-flight requests and tokens), never fail on it.
+struct EngineSignals {
+    bool fresh = false;             // a scrape succeeded within the staleness bound
+    double waitingRequests = 0.0;   // engine queue depth
+    double runningRequests = 0.0;   // requests in the running batch
+    double kvCacheUsage = -1.0;     // fraction 0..1 of KV-cache memory in use; < 0 = not reported
+    double prefixCacheHitRate = -1.0; // hits / queries (tokens) since the previous scrape; < 0 = unknown
+    std::int64_t cacheBlockSize = 0;  // tokens per KV block (vllm:cache_config_info); 0 = unknown
+    std::int64_t cacheBlocks = 0;     // KV blocks on the GPU; 0 = unknown
+    std::int64_t ageMs = -1;          // time since the last successful scrape; -1 = never
+};
+
 // Observed state of one backend (provider + upstream model) at snapshot time. Policies
 // only ever read it. Slow-moving fields (health, EWMAs, error rate) come from the
 // periodically published snapshot; in-flight counts are refreshed per request.
@@ -23,6 +38,12 @@ struct BackendState {
     double healthWeight = 1.0;       // (0, 1]: slow-start ramp or degraded share
     int inFlightRequests = 0;
     std::int64_t inFlightTokens = 0; // estimated prompt + expected output of requests in flight
+    // The same load split by phase: prompt tokens of in-flight requests still waiting for
+    // their first token (prefill work), and expected output tokens of in-flight requests
+    // (decode work).
+    std::int64_t inFlightPrefillTokens = 0;
+    std::int64_t inFlightDecodeTokens = 0;
+    EngineSignals engine;            // from the engine's /metrics; fresh = false without metrics_url
     double latencyPerTokenMs = 0.0;  // peak-EWMA of (latency - ttft) / output tokens; 0 = no sample yet
     double ttftMs = 0.0;             // peak-EWMA of time to first token; 0 = no sample yet
     double errorRate = 0.0;          // share of failed attempts over the health window

@@ -3,6 +3,7 @@
 #include <QByteArray>
 
 #include <cstdint>
+#include <vector>
 
 namespace Gateway::Routing {
 
@@ -21,6 +22,9 @@ struct RequestSummary {
     bool stream = false;
     bool hasImages = false;
     bool hasTools = false;
+    // Chained hashes of the rendered prompt's full fixed-size blocks (PromptBlockHasher),
+    // filled only for routes whose policy uses prefix locality; empty otherwise.
+    std::vector<std::uint64_t> promptBlocks;
 
     int expectedOutputTokens() const { return maxTokens > 0 ? maxTokens : DEFAULT_EXPECTED_OUTPUT_TOKENS; }
     // What this request adds to a backend's in-flight token load.

@@ -8,6 +8,7 @@ namespace Gateway::Routing {
 void Ranking::reset(std::size_t targetCount)
 {
     order.clear();
+    cachedPromptTokens.clear();
     if (explain) {
         scores.assign(targetCount, std::numeric_limits<double>::quiet_NaN());
     }

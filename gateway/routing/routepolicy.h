@@ -32,6 +32,10 @@ struct RankInput {
 struct Ranking {
     std::vector<int> order;     // indices into targets, best first, each at most once
     std::vector<double> scores; // filled only when explain: one per target, NaN = not scored
+    // Filled by prefix-locality policies (else empty): per target, how many prompt tokens
+    // it is believed to hold already. The runtime counts only the rest as prefill work
+    // in flight on the chosen target (BackendState::inFlightPrefillTokens).
+    std::vector<int> cachedPromptTokens;
     bool explain = false;
 
     void reset(std::size_t targetCount);
