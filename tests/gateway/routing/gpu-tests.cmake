@@ -1,0 +1,1 @@
+# (populated by issue 5 work)
