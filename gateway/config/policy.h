@@ -205,6 +205,9 @@ struct RoutingSettings {
                                      QStringLiteral("mcp-session-id"), QStringLiteral("user"),
                                      QStringLiteral("metadata.user_id")};
     HealthPolicy health;
+    // How often each GPU server's `metrics_url` is scraped (queue depth, KV-cache usage,
+    // prefix-cache hits); signals older than about three intervals count as stale.
+    int metricsIntervalMs = 250;
 
     bool operator==(const RoutingSettings &) const = default;
 };

@@ -282,6 +282,7 @@ Node routingNode(const RoutingSettings &settings)
     node.add("retry_budget", number(settings.retryBudget))
         .add("retry_min_concurrency", Node::integer(settings.retryMinConcurrency))
         .add("session_key_sources", stringList(settings.sessionKeySources))
+        .add("metrics_interval_ms", Node::integer(settings.metricsIntervalMs))
         .add("health", std::move(health));
     return node;
 }

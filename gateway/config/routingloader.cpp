@@ -173,7 +173,12 @@ RoutingSettings parseRoutingSettings(const DocumentReader &reader, const YAML::N
     const QString field = QStringLiteral("routing");
     RoutingSettings settings;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"retry_budget", "retry_min_concurrency", "session_key_sources", "health"});
+    reader.checkKeys(node, field, {"retry_budget", "retry_min_concurrency", "session_key_sources", "health",
+                                         "metrics_interval_ms"});
+    if (node["metrics_interval_ms"]) {
+        settings.metricsIntervalMs = static_cast<int>(
+            reader.integer(node["metrics_interval_ms"], QStringLiteral("routing.metrics_interval_ms"), 50, 600000));
+    }
     if (node["retry_budget"]) {
         settings.retryBudget = reader.number(node["retry_budget"], QStringLiteral("routing.retry_budget"), 0.0, 1.0);
     }

@@ -157,7 +157,8 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
         for (const int index : ranking.order) {
             const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)];
             plannedBackends.push_back(backend.id);
-            out.push_back({&route, &backend});
+            const int cached = ranking.cachedPromptTokens.empty() ? 0 : ranking.cachedPromptTokens[static_cast<std::size_t>(index)];
+            out.push_back({&route, &backend, cached});
         }
         QByteArray sessionNote;
         noteSessionMove(route, request, candidates, ranking, explain ? &sessionNote : nullptr);

@@ -13,6 +13,7 @@ namespace Gateway::Proxy {
 struct PlannedAttempt {
     const Runtime::RouteRuntime *route = nullptr;
     const Runtime::BackendRuntime *backend = nullptr;
+    int cachedPromptTokens = 0; // the strategy's guess of the prompt already in its KV cache
 };
 
 // Turns a request into the ordered list of upstream attempts: filters each route's

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace Gateway::Proxy {
 
@@ -17,6 +18,9 @@ struct AttemptRun {
     bool inFlight = false;
     bool sawBody = false;
     double ttftMs = -1;    // to the first body byte; -1 = none yet
+    // Prompt tokens this attempt still has to prefill upstream (its uncached part),
+    // counted in the backend's in-flight prefill load until the first body byte.
+    std::int64_t pendingPrefillTokens = 0;
 };
 
 } // namespace Gateway::Proxy

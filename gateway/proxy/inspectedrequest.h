@@ -2,6 +2,9 @@
 
 #include <QByteArray>
 
+#include <cstdint>
+#include <vector>
+
 namespace Gateway::Proxy {
 
 // What the hot path learns from a request body, with the byte ranges of the fields a
@@ -26,6 +29,9 @@ struct InspectedRequest {
     // /v1/completions the prompt), UTF-8, at most RequestInspector::MAX_CAPTURED_TEXT
     // bytes. Captured only when asked for: conditional rules on the message need it.
     QByteArray lastUserMessage;
+    // Chained hashes of the rendered prompt's full blocks (Routing::PromptBlockHasher,
+    // seeded with the model), when a prefix-locality route may need them; else empty.
+    std::vector<std::uint64_t> promptBlocks;
 };
 
 } // namespace Gateway::Proxy

@@ -320,10 +320,23 @@ void ProxyExchange::beginRun(AttemptRun &run)
     const Attempt &attempt = m_attempts[run.index];
     attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
     attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
-    attempt.backend->monitor->started(m_expectedTokens);
+    run.pendingPrefillTokens = std::max<std::int64_t>(0, m_setup.inspected.estimatedPromptTokens - attempt.cachedPromptTokens);
+    attempt.backend->monitor->started(tokenLoad(run));
     run.inFlight = true;
     run.ttftMs = -1;
     run.startedAt = Clock::now();
+}
+
+Runtime::BackendMonitor::TokenLoad ProxyExchange::tokenLoad(const AttemptRun &run) const
+{
+    const std::int64_t decode = std::max<std::int64_t>(0, m_expectedTokens - m_setup.inspected.estimatedPromptTokens);
+    return {m_expectedTokens, run.pendingPrefillTokens, decode};
+}
+
+void ProxyExchange::prefillDone(AttemptRun &run)
+{
+    m_attempts[run.index].backend->monitor->prefillDone(run.pendingPrefillTokens);
+    run.pendingPrefillTokens = 0;
 }
 
 void ProxyExchange::armHedge()
@@ -511,6 +524,7 @@ bool ProxyExchange::onResponseData(QByteArrayView data)
         m_run.sawBody = true;
         m_run.ttftMs = millisecondsSince(m_run.startedAt);
         m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(m_run.ttftMs);
+        prefillDone(m_run);
     }
     switch (m_mode) {
     case Mode::Streaming:
@@ -964,7 +978,8 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
     outcome.outputTokens = failed ? -1 : m_tokensOut;
     outcome.wasProbe = run.probe;
     const qint64 now = Runtime::monotonicNowMs();
-    attempt.backend->monitor->finished(m_expectedTokens, outcome, now);
+    attempt.backend->monitor->finished(tokenLoad(run), run.pendingPrefillTokens, outcome, now);
+    run.pendingPrefillTokens = 0;
     if (provider.keys && run.key >= 0) {
         const qint64 actual = failed ? 0 : std::max<qint64>(0, m_tokensIn) + std::max<qint64>(0, m_tokensOut);
         provider.keys->settle(run.key, m_expectedTokens, actual, now);

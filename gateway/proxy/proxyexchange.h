@@ -5,6 +5,7 @@
 #include "errorresponse.h"
 #include "inspectedrequest.h"
 #include "metrics/errorclass.h"
+#include "runtime/backendmonitor.h"
 #include "runtime/routetable.h"
 #include "sseeventsplitter.h"
 #include "streamcontinuation.h"
@@ -101,6 +102,10 @@ private:
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt, int key);
     bool admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance);
     void beginRun(AttemptRun &run);
+    // The run's token load as its backend counts it (expected, pending prefill, decode).
+    Runtime::BackendMonitor::TokenLoad tokenLoad(const AttemptRun &run) const;
+    // The first body byte arrived: the run's prompt is prefilled.
+    void prefillDone(AttemptRun &run);
     // Hedging (non-streaming routes with hedge.enabled).
     void armHedge();
     void launchHedge();

@@ -1,5 +1,7 @@
 #include "requestinspector.h"
 
+#include "routing/promptblocks.h"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -53,6 +55,9 @@ struct ContentScan {
     std::size_t chars = 0;
     bool hasImages = false;
     std::string *capture = nullptr; // the current message's text; null = not capturing
+    // Prompt pieces in reading order (role names and every text string), as views into
+    // the parser's string buffer, for prefix hashing; null = not rendering the prompt.
+    std::vector<std::string_view> *pieces = nullptr;
 };
 
 // Walks a content value: a string, or an array of parts whose "text" (or nested
@@ -69,6 +74,9 @@ void scanContent(od::value value, ContentScan &scan, int depth, bool captureText
         std::string_view text;
         if (!value.get_string().get(text)) {
             scan.chars += text.size();
+            if (scan.pieces) {
+                scan.pieces->push_back(text);
+            }
             if (captureText && scan.capture) {
                 appendCaptured(*scan.capture, text);
             }
@@ -131,6 +139,9 @@ void scanMessage(od::value message, ContentScan &scan, bool &isUser)
             std::string_view role;
             roleKnown = !field.value().get_string().get(role);
             isUser = roleKnown && role == "user";
+            if (roleKnown && scan.pieces) {
+                scan.pieces->push_back(role);
+            }
         } else if (key == "content") {
             scanContent(field.value(), scan, 1, !roleKnown || isUser);
         } else if (key == "text" || key == "arguments") {
@@ -192,6 +203,10 @@ struct RequestInspector::Impl {
     // Reused captures: the message being read, and the last user message so far.
     std::string messageText;
     std::string lastUserText;
+    // Reused prompt pieces: the system prompt (Anthropic's top-level "system") and the
+    // rest, hashed system first whatever the order of the JSON members.
+    std::vector<std::string_view> systemPieces;
+    std::vector<std::string_view> promptPieces;
 
     // simdjson reads up to SIMDJSON_PADDING bytes past the end; use the body in place
     // when its allocation has room, else a reused scratch copy.
@@ -215,7 +230,7 @@ RequestInspector::RequestInspector()
 RequestInspector::~RequestInspector() = default;
 
 Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::Endpoint endpoint, const QByteArray &body,
-                                                                     bool captureLastUserMessage)
+                                                                     bool captureLastUserMessage, int promptBlockChars)
 {
     using Runtime::Endpoint;
     InspectedRequest result;
@@ -235,6 +250,11 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
     bool sawInput = false;
     int messageCount = 0;
     ContentScan scan;
+    m_impl->systemPieces.clear();
+    m_impl->promptPieces.clear();
+    if (promptBlockChars > 0) {
+        scan.pieces = &m_impl->promptPieces;
+    }
     std::string &lastUserText = m_impl->lastUserText;
     lastUserText.clear();
     const auto captureInto = [&](std::string &buffer) {
@@ -357,7 +377,12 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
             scanContent(value, scan, 0, false);
             sawInput = true;
         } else if (key == "system") {
+            auto *const rest = scan.pieces;
+            if (rest) {
+                scan.pieces = &m_impl->systemPieces;
+            }
             scanContent(value, scan, 0, false);
+            scan.pieces = rest;
         } else if (key == "tools" || key == "functions") {
             result.hasTools = result.hasTools || nonEmptyArray(value);
         } else if (key == "user") {
@@ -408,6 +433,16 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
     result.estimatedPromptTokens =
         static_cast<int>((scan.chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN) + messageCount * TOKENS_PER_MESSAGE;
     result.hasImages = scan.hasImages;
+    if (promptBlockChars > 0) {
+        Routing::PromptBlockHasher hasher(result.model, promptBlockChars);
+        for (const auto piece : m_impl->systemPieces) {
+            hasher.append(QByteArrayView(piece.data(), static_cast<qsizetype>(piece.size())));
+        }
+        for (const auto piece : m_impl->promptPieces) {
+            hasher.append(QByteArrayView(piece.data(), static_cast<qsizetype>(piece.size())));
+        }
+        result.promptBlocks = hasher.take();
+    }
     if (captureLastUserMessage && !lastUserText.empty()) {
         result.lastUserMessage = QByteArray(lastUserText.data(), static_cast<qsizetype>(lastUserText.size()));
     }

@@ -32,8 +32,11 @@ public:
 
     // captureLastUserMessage: also copy the last user message's text (bounded), which
     // only conditional rules read, so requests pay for the copy only when one exists.
+    // promptBlockChars > 0: also hash the rendered prompt (system prompt, then each
+    // message's role and text, in order) in blocks of that many characters, for
+    // prefix-locality routing (InspectedRequest::promptBlocks); 0 skips that work.
     Expected<InspectedRequest, InspectionError> inspect(Runtime::Endpoint endpoint, const QByteArray &body,
-                                                        bool captureLastUserMessage = false);
+                                                        bool captureLastUserMessage = false, int promptBlockChars = 0);
 
     // Token usage in a complete JSON response or SSE payload: OpenAI "usage" with
     // prompt_tokens/completion_tokens, or Anthropic input_tokens/output_tokens (at the

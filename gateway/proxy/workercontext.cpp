@@ -45,6 +45,8 @@ const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::Ro
         auto &state = m_snapshot.backends[i];
         state.inFlightRequests = std::max(0, backends[i].stats->inFlight.load(std::memory_order_relaxed));
         state.inFlightTokens = backends[i].monitor->inFlightTokens();
+        state.inFlightPrefillTokens = backends[i].monitor->inFlightPrefillTokens();
+        state.inFlightDecodeTokens = backends[i].monitor->inFlightDecodeTokens();
     }
     return m_snapshot;
 }

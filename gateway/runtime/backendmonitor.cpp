@@ -10,14 +10,24 @@ BackendMonitor::BackendMonitor(QByteArray label, const Routing::HealthSettings &
 {
 }
 
-void BackendMonitor::started(std::int64_t expectedTokens)
+void BackendMonitor::started(const TokenLoad &load)
 {
-    m_inFlightTokens.fetch_add(expectedTokens, std::memory_order_relaxed);
+    m_inFlightTokens.fetch_add(load.expected, std::memory_order_relaxed);
+    m_inFlightPrefill.fetch_add(load.prefill, std::memory_order_relaxed);
+    m_inFlightDecode.fetch_add(load.decode, std::memory_order_relaxed);
 }
 
-void BackendMonitor::finished(std::int64_t expectedTokens, const AttemptOutcome &outcome, qint64 nowMs)
+void BackendMonitor::prefillDone(std::int64_t prefillTokens)
 {
-    m_inFlightTokens.fetch_sub(expectedTokens, std::memory_order_relaxed);
+    m_inFlightPrefill.fetch_sub(prefillTokens, std::memory_order_relaxed);
+}
+
+void BackendMonitor::finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome,
+                              qint64 nowMs)
+{
+    m_inFlightTokens.fetch_sub(load.expected, std::memory_order_relaxed);
+    m_inFlightPrefill.fetch_sub(pendingPrefillTokens, std::memory_order_relaxed);
+    m_inFlightDecode.fetch_sub(load.decode, std::memory_order_relaxed);
     if (!outcome.countsAgainstBackend) {
         if (outcome.wasProbe) {
             m_health.cancelProbe();

@@ -42,11 +42,22 @@ public:
     Routing::HealthTracker &health() { return m_health; }
 
     // Attempt life cycle: started() adds the request's expected tokens to the in-flight
-    // load; finished() takes them off again and records what happened.
-    void started(std::int64_t expectedTokens);
-    void finished(std::int64_t expectedTokens, const AttemptOutcome &outcome, qint64 nowMs);
+    // load, split into prefill work (its uncached prompt tokens) and decode work (its
+    // expected output); prefillDone() takes the prefill part off at the first token;
+    // finished() takes the rest off and records what happened. `prefillTokens` passed
+    // to finished() is what was still pending (0 after prefillDone()).
+    struct TokenLoad {
+        std::int64_t expected = 0; // prompt + expected output
+        std::int64_t prefill = 0;  // uncached prompt tokens
+        std::int64_t decode = 0;   // expected output tokens
+    };
+    void started(const TokenLoad &load);
+    void prefillDone(std::int64_t prefillTokens);
+    void finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome, qint64 nowMs);
 
     std::int64_t inFlightTokens() const { return m_inFlightTokens.load(std::memory_order_relaxed); }
+    std::int64_t inFlightPrefillTokens() const { return m_inFlightPrefill.load(std::memory_order_relaxed); }
+    std::int64_t inFlightDecodeTokens() const { return m_inFlightDecode.load(std::memory_order_relaxed); }
 
     // The slow-moving part of a BackendState (health, EWMAs, error rate); the caller
     // adds configuration (prices) and live in-flight counts.
@@ -67,6 +78,8 @@ private:
     QByteArray m_label;
     Routing::HealthTracker m_health;
     std::atomic<std::int64_t> m_inFlightTokens {0};
+    std::atomic<std::int64_t> m_inFlightPrefill {0};
+    std::atomic<std::int64_t> m_inFlightDecode {0};
     std::atomic<std::uint64_t> m_intervalAttempts {0};
     std::atomic<std::uint64_t> m_intervalFailures {0};
     std::array<std::atomic<std::uint64_t>, 4> m_transitions {};

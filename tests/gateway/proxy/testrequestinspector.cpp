@@ -51,6 +51,10 @@ private slots:
     void lastUserMessageIsCaptured();
     void lastUserMessageOnlyWhenAsked();
     void lastUserMessageIsBoundedAtACharacter();
+    void promptBlocksShareTheCommonPrefix();
+    void promptBlocksPutTheSystemPromptFirst();
+    void promptBlocksDependOnTheModel();
+    void promptBlocksOnlyWhenAsked();
     void missingModel();
     void modelNotAString();
     void emptyModel();
@@ -441,6 +445,76 @@ void TestRequestInspector::lastUserMessageIsBoundedAtACharacter()
     QCOMPARE(QString::fromUtf8(result->lastUserMessage).toUtf8(), result->lastUserMessage); // valid UTF-8
     // The estimate still counts all of it.
     QVERIFY(result->estimatedPromptTokens > (limit + 100) / 4);
+}
+
+namespace {
+
+// A chat body whose first message is a long shared system prompt.
+QByteArray longChat(const QByteArray &model, const QByteArray &question)
+{
+    const QByteArray system = QByteArray("You are a careful assistant. ").repeated(40); // 1,160 chars
+    return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"system\",\"content\":\"" + system +
+           "\"},{\"role\":\"user\",\"content\":\"" + question + "\"}]}";
+}
+
+std::vector<std::uint64_t> blocksOf(const QByteArray &body, Endpoint endpoint = Endpoint::ChatCompletions)
+{
+    RequestInspector inspector;
+    auto result = inspector.inspect(endpoint, body, false, 64);
+    return result ? result->promptBlocks : std::vector<std::uint64_t> {};
+}
+
+int commonPrefix(const std::vector<std::uint64_t> &a, const std::vector<std::uint64_t> &b)
+{
+    int n = 0;
+    while (n < static_cast<int>(std::min(a.size(), b.size())) && a[static_cast<std::size_t>(n)] == b[static_cast<std::size_t>(n)]) {
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+void TestRequestInspector::promptBlocksShareTheCommonPrefix()
+{
+    const auto first = blocksOf(longChat("m", QByteArray("What is the capital of France? ").repeated(8)));
+    const auto second = blocksOf(longChat("m", QByteArray("How do I sort a list in C++? ").repeated(8)));
+    // "system" + 1,160 characters + "user": 18 full 64-character blocks lie before the
+    // questions differ; the block holding the boundary already differs.
+    QCOMPARE(static_cast<int>(first.size()), (6 + 1160 + 4 + 240) / 64);
+    QCOMPARE(commonPrefix(first, second), (6 + 1160 + 4) / 64);
+    QCOMPARE(blocksOf(longChat("m", QByteArray("What is the capital of France? ").repeated(8))), first);
+}
+
+void TestRequestInspector::promptBlocksPutTheSystemPromptFirst()
+{
+    // Anthropic's top-level system prompt hashes first whichever member comes first, so
+    // requests sharing it share blocks even when the SDK writes messages before system.
+    const QByteArray system = QByteArray("Shared instructions for every caller. ").repeated(20);
+    const QByteArray messages = "\"messages\":[{\"role\":\"user\",\"content\":\"" + QByteArray("Question one? ").repeated(10) + "\"}]";
+    const QByteArray before = "{\"model\":\"m\",\"max_tokens\":5,\"system\":\"" + system + "\"," + messages + '}';
+    const QByteArray after = "{\"model\":\"m\",\"max_tokens\":5," + messages + ",\"system\":\"" + system + "\"}";
+    const auto a = blocksOf(before, Endpoint::Messages);
+    const auto b = blocksOf(after, Endpoint::Messages);
+    QVERIFY(!a.empty());
+    QCOMPARE(a, b);
+}
+
+void TestRequestInspector::promptBlocksDependOnTheModel()
+{
+    const QByteArray question = QByteArray("Same words. ").repeated(30);
+    const auto a = blocksOf(longChat("model-a", question));
+    const auto b = blocksOf(longChat("model-b", question));
+    QCOMPARE(a.size(), b.size());
+    QCOMPARE(commonPrefix(a, b), 0);
+}
+
+void TestRequestInspector::promptBlocksOnlyWhenAsked()
+{
+    RequestInspector inspector;
+    const auto result = inspector.inspect(Endpoint::ChatCompletions, longChat("m", "hi"));
+    QVERIFY(result);
+    QVERIFY(result->promptBlocks.empty());
 }
 
 void TestRequestInspector::missingModel()
