@@ -30,7 +30,7 @@ const QStringList &strategyNames()
                                     QStringLiteral("random"),        QStringLiteral("least_request"),
                                     QStringLiteral("p2c"),           QStringLiteral("latency"),
                                     QStringLiteral("cost"),          QStringLiteral("session_hash"),
-                                    QStringLiteral("adaptive")};
+                                    QStringLiteral("adaptive"),      QStringLiteral("prefix_aware")};
     return names;
 }
 

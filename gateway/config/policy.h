@@ -7,6 +7,8 @@
 #include <QString>
 #include <QStringList>
 
+#include "routing/gpupresets.h"
+
 #include <optional>
 #include <utility>
 #include <vector>
@@ -77,6 +79,7 @@ struct StrategyOptions {
     int maxLatencyMs = 0;                          // cost: 0 = no latency constraint
     int intervalMs = 2000;                         // adaptive: weight recomputation period
     double exploration = 0.05;                     // adaptive: probability of a uniform probe pick
+    Routing::GpuPolicyParams gpu;                  // prefix_aware: preset and its parameters
 
     bool operator==(const StrategyOptions &) const = default;
 };

@@ -114,8 +114,58 @@ Node providerNode(const Provider &provider, SecretRendering secrets)
     return node;
 }
 
+// Only the keys the document set (unset ones mean "the preset's default"), so a
+// document read back renders exactly what was written.
+Node gpuOptionsNode(const Routing::GpuPolicyParams &params)
+{
+    Node node = Node::map(false);
+    node.add("preset", Node::string(params.preset));
+    const auto optional = [&node](const char *key, const std::optional<double> &value) {
+        if (value) {
+            node.add(key, number(*value));
+        }
+    };
+    optional("cache_threshold", params.cacheThreshold);
+    optional("balance_abs_threshold", params.balanceAbsThreshold);
+    optional("balance_rel_threshold", params.balanceRelThreshold);
+    if (params.scorers) {
+        const Routing::GpuScorerWeights &w = *params.scorers;
+        Node scorers = Node::map(true);
+        scorers.add("prefix", number(w.prefix))
+            .add("queue", number(w.queue))
+            .add("kv_cache", number(w.kvCache))
+            .add("running", number(w.running))
+            .add("token_load", number(w.tokenLoad))
+            .add("session", number(w.session))
+            .add("load_aware", number(w.loadAware));
+        node.add("scorers", std::move(scorers));
+    }
+    if (params.picker) {
+        node.add("picker", Node::string(QByteArray(*params.picker == Routing::GpuPicker::MaxScore ? "max_score"
+                                                                                                  : "weighted_random")));
+    }
+    optional("prefix_affinity_threshold", params.prefixAffinityThreshold);
+    optional("exploration_probability", params.explorationProbability);
+    optional("token_load_threshold", params.tokenLoadThreshold);
+    optional("load_aware_threshold", params.loadAwareThreshold);
+    if (params.maxPrefixBlocks) {
+        node.add("max_prefix_blocks", Node::integer(*params.maxPrefixBlocks));
+    }
+    optional("overlap_score_weight", params.overlapScoreWeight);
+    optional("router_temperature", params.routerTemperature);
+    optional("decode_weight", params.decodeWeight);
+    optional("bounded_load_factor", params.boundedLoadFactor);
+    optional("kv_pressure_start", params.kvPressureStart);
+    optional("kv_pressure_match_keep", params.kvPressureMatchKeep);
+    optional("engine_queue_weight", params.engineQueueWeight);
+    return node;
+}
+
 Node strategyOptionsNode(const Route &route)
 {
+    if (route.strategy == u"prefix_aware") {
+        return gpuOptionsNode(route.options.gpu);
+    }
     // Only the options the route's strategy reads, as the loader accepts only those.
     const StrategyOptions &options = route.options;
     Node node = Node::map(true);

@@ -1,5 +1,7 @@
 #include "routingloader.h"
 
+#include "gpuoptionsloader.h"
+
 #include <limits>
 
 namespace Gateway::Config {
@@ -71,6 +73,10 @@ void parseStrategyOptions(const DocumentReader &reader, const YAML::Node &node, 
 {
     reader.requireMap(node, field);
     const QString &strategy = route.strategy;
+    if (strategy == u"prefix_aware") {
+        route.options.gpu = parseGpuOptions(reader, node, field);
+        return;
+    }
     // Only the options of the chosen strategy are accepted, so an option that would be
     // silently ignored is reported instead.
     if (strategy == u"least_request" || strategy == u"p2c") {

@@ -92,6 +92,7 @@ Routing::RequestSummary requestSummary(const InspectedRequest &inspected, const 
     summary.stream = inspected.stream;
     summary.hasImages = inspected.hasImages;
     summary.hasTools = inspected.hasTools;
+    summary.promptBlocks = inspected.promptBlocks;
     return summary;
 }
 

@@ -184,7 +184,7 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
                nullptr, {}, keyName);
         return nullptr;
     }
-    auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage());
+    auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage(), table->promptBlockChars());
     if (!inspected) {
         const auto &error = inspected.error();
         reject({400, ErrorClass::BadRequest, error.message, error.code, error.param}, nullptr, {}, keyName);
@@ -260,7 +260,7 @@ Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
         return failure(400, "unknown endpoint '" + path + "' (e.g. /v1/chat/completions, /v1/messages)", "invalid_endpoint");
     }
     const std::shared_ptr<const Runtime::RouteTable> table = m_worker.table();
-    auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage());
+    auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage(), table->promptBlockChars());
     if (!inspected) {
         return failure(400, inspected.error().message, inspected.error().code);
     }

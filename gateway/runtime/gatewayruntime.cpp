@@ -1,5 +1,6 @@
 #include "gatewayruntime.h"
 
+#include "enginemetricsexport.h"
 #include "routingmetrics.h"
 
 #include "proxy/proxyhandler.h"
@@ -11,6 +12,7 @@
 #include <QJsonObject>
 #include <QThread>
 
+#include <algorithm>
 #include <random>
 
 namespace Gateway {
@@ -59,6 +61,30 @@ Expected<quint16, QString> GatewayRuntime::start()
     return m_server->listen(address, m_settings.listenPort);
 }
 
+Gpu::MetricsScraper *GatewayRuntime::scraperFor(const Config::Policy &policy)
+{
+    const bool wanted = std::any_of(policy.providers.begin(), policy.providers.end(),
+                                    [](const Config::Provider &provider) { return !provider.metricsUrl.isEmpty(); });
+    Gpu::MetricsScraper *current = m_scrapers.empty() ? nullptr : m_scrapers.back().get();
+    if (!wanted) {
+        if (current) {
+            current->setTargets({});
+        }
+        return current;
+    }
+    Gpu::ScrapeSettings settings;
+    settings.intervalMs = policy.routing.metricsIntervalMs;
+    if (current && current->settings().intervalMs == Gpu::resolveScrapeSettings(settings).intervalMs) {
+        return current;
+    }
+    if (current) {
+        current->stop();
+    }
+    m_scrapers.push_back(std::make_unique<Gpu::MetricsScraper>(settings));
+    m_scrapers.back()->start();
+    return m_scrapers.back().get();
+}
+
 void GatewayRuntime::setFallbackAdminToken(const QByteArray &token)
 {
     m_environment.fallbackAdminTokenDigest =
@@ -75,7 +101,25 @@ void GatewayRuntime::setRequestLog(RequestLogSink *sink)
 
 void GatewayRuntime::applyPolicy(const Config::Policy &policy)
 {
-    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing);
+    Gpu::MetricsScraper *scraper = scraperFor(policy);
+    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing, scraper);
+    if (scraper) {
+        std::vector<Gpu::ScrapeTarget> targets;
+        for (const auto &backend : table->backends()) {
+            if (backend.engineId >= 0) {
+                const auto &provider = table->providers()[static_cast<std::size_t>(backend.providerIndex)].config;
+                targets.push_back({backend.engineId, QUrl(QString::fromUtf8(provider.metricsUrl))});
+            }
+        }
+        scraper->setTargets(std::move(targets));
+    }
+    // Servers no longer configured: their learned prefix state goes (a server that comes
+    // back starts cold, as its cache most likely did).
+    std::vector<QByteArray> labels;
+    for (const auto &backend : table->backends()) {
+        labels.push_back(backend.label);
+    }
+    m_routing.retainBackends(labels);
     table->snapshots().setEventSink(m_environment.requestLog);
     m_config.publish(std::move(table));
 }
@@ -122,6 +166,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
     out += "switchyard_uptime_seconds " + QByteArray::number(static_cast<double>(m_uptime.elapsed()) / 1000.0) + '\n';
     if (const auto table = m_config.current()) {
         Runtime::appendRoutingMetrics(out, *table);
+        Runtime::appendEngineMetrics(out, *table, Runtime::monotonicNowMs());
     }
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"

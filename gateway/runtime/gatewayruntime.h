@@ -11,6 +11,8 @@
 #include "http/server.h"
 #include "proxy/proxyenvironment.h"
 
+#include "gpu/metricsscraper.h"
+
 #include <QElapsedTimer>
 #include <QHostAddress>
 
@@ -56,6 +58,10 @@ public:
 
 private:
     void appendServerMetrics(QByteArray &out) const;
+    // The scraper for this policy's metrics interval, or null when no provider has a
+    // metrics_url. Created on first need; a changed interval gets a new one, and the old
+    // one is stopped but kept, since tables still in use may read it.
+    Gpu::MetricsScraper *scraperFor(const Config::Policy &policy);
 
     Config::GatewaySettings m_settings;
     Metrics::MetricsRegistry m_metrics;
@@ -63,6 +69,7 @@ private:
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;
     mutable Runtime::StatusCollector m_collector;
+    std::vector<std::unique_ptr<Gpu::MetricsScraper>> m_scrapers; // the last one is current
     std::unique_ptr<Http::Server> m_server;
     QElapsedTimer m_uptime;
 };

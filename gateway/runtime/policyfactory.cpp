@@ -2,6 +2,7 @@
 
 #include "routing/adaptivepolicy.h"
 #include "routing/costpolicy.h"
+#include "routing/gpupresets.h"
 #include "routing/latencypolicy.h"
 #include "routing/leastrequestpolicy.h"
 #include "routing/p2cpolicy.h"
@@ -12,7 +13,8 @@
 
 namespace Gateway::Runtime {
 
-std::unique_ptr<Routing::RoutePolicy> makePolicy(const Config::Route &route, const std::vector<Routing::PolicyTarget> &targets)
+std::unique_ptr<Routing::RoutePolicy> makePolicy(const Config::Route &route, const std::vector<Routing::PolicyTarget> &targets,
+                                                 Routing::PrefixMatchSource *prefixSource)
 {
     const Config::StrategyOptions &options = route.options;
     const QString &strategy = route.strategy;
@@ -53,6 +55,12 @@ std::unique_ptr<Routing::RoutePolicy> makePolicy(const Config::Route &route, con
         Routing::AdaptivePolicy::Parameters params;
         params.exploration = options.exploration;
         return std::make_unique<Routing::AdaptivePolicy>(params);
+    }
+    if (strategy == u"prefix_aware") {
+        // Validated when the document was read, so a policy always comes back.
+        if (auto policy = Routing::makeGpuPolicy(options.gpu, prefixSource)) {
+            return policy;
+        }
     }
     // "weighted", the default: smooth weighted round robin.
     return std::make_unique<Routing::SmoothWeightedPolicy>(targets);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/policy.h"
+#include "routing/prefixmatch.h"
 #include "routing/routepolicy.h"
 
 #include <memory>
@@ -10,6 +11,8 @@ namespace Gateway::Runtime {
 
 // The strategy object a route's `strategy:` and `strategy_options` name, built over the
 // route's compiled targets.
-std::unique_ptr<Routing::RoutePolicy> makePolicy(const Config::Route &route, const std::vector<Routing::PolicyTarget> &targets);
+// `prefixSource` (may be null) is what prefix_aware routes match prompts against.
+std::unique_ptr<Routing::RoutePolicy> makePolicy(const Config::Route &route, const std::vector<Routing::PolicyTarget> &targets,
+                                                 Routing::PrefixMatchSource *prefixSource);
 
 } // namespace Gateway::Runtime

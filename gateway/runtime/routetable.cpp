@@ -4,6 +4,7 @@
 #include "policyfactory.h"
 #include "routingregistry.h"
 
+#include <algorithm>
 #include <QCryptographicHash>
 #include <QUrl>
 
@@ -190,10 +191,11 @@ void RouteTable::compileConditionalRouting(const Config::Route &route, RouteRunt
 }
 
 std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
-                                                    RoutingRegistry &routing)
+                                                    RoutingRegistry &routing, const Gpu::MetricsScraper *engines)
 {
     std::shared_ptr<RouteTable> table {new RouteTable};
     table->m_routing = &routing;
+    table->m_engines = engines;
     for (const QString &source : policy.routing.sessionKeySources) {
         table->m_sessionKeySources.push_back(source.toLatin1());
     }
@@ -220,6 +222,10 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         }
     }
     QHash<QByteArray, int> backendIndex;
+    if (std::any_of(policy.routes.begin(), policy.routes.end(),
+                    [](const Config::Route &route) { return route.strategy == u"prefix_aware"; })) {
+        table->m_prefixSource = std::make_unique<TablePrefixSource>(routing.prefixIndex());
+    }
     for (const auto &route : policy.routes) {
         auto runtime = std::make_unique<RouteRuntime>();
         runtime->index = static_cast<int>(table->m_routes.size());
@@ -239,8 +245,15 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
                 backend.label = label;
                 backend.stats = &metrics.backend(label);
                 backend.monitor = &routing.backend(label, policy.routing.health);
+                backend.stableId = routing.stableId(label);
+                if (!policy.providers[static_cast<std::size_t>(backend.providerIndex)].metricsUrl.isEmpty()) {
+                    backend.engineId = backend.stableId;
+                }
                 it = backendIndex.insert(label, backend.id);
                 table->m_backends.push_back(std::move(backend));
+                if (table->m_prefixSource) {
+                    table->m_prefixSource->addBackend(table->m_backends.back().stableId);
+                }
             }
             BackendRuntime &backend = table->m_backends[static_cast<std::size_t>(*it)];
             if (backend.inputCostPerMTok == 0 && backend.outputCostPerMTok == 0) {
@@ -252,7 +265,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
             }
             runtime->targets.push_back({*it, target.weight});
         }
-        runtime->policy = makePolicy(route, runtime->targets);
+        runtime->policy = makePolicy(route, runtime->targets, table->m_prefixSource.get());
         table->m_routeIndex.insert(route.model, runtime->index);
         table->m_routes.push_back(std::move(runtime));
     }

@@ -7,6 +7,7 @@
 #include "routing/ruleset.h"
 #include "routing/trafficsplit.h"
 #include "snapshotsource.h"
+#include "tableprefixsource.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -19,6 +20,10 @@ namespace Gateway::Routing {
 class KeyPool;
 class RetryBudget;
 } // namespace Gateway::Routing
+
+namespace Gateway::Gpu {
+class MetricsScraper;
+}
 
 namespace Gateway::Runtime {
 
@@ -50,6 +55,11 @@ struct BackendRuntime {
     double inputCostPerMTok = 0.0;
     double outputCostPerMTok = 0.0;
     qint64 contextWindow = 0;
+    // The backend's id in the process-wide prefix index and engine-metrics board
+    // (RoutingRegistry::stableId); engineId is that id when its provider has a
+    // metrics_url, else -1.
+    int stableId = -1;
+    int engineId = -1;
 };
 
 // Failure classes a route's `retry.on` names, as bits.
@@ -101,8 +111,10 @@ struct VirtualKeyRuntime {
 class RouteTable final {
 public:
     // The policy must have passed validation (Config::parsePolicy).
+    // `engines` (may be null; must outlive the table) holds what GPU servers report on
+    // their metrics_url, by BackendRuntime::engineId.
     static std::shared_ptr<const RouteTable> build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
-                                                   RoutingRegistry &routing);
+                                                   RoutingRegistry &routing, const Gpu::MetricsScraper *engines = nullptr);
 
     const Config::Policy &policy() const { return m_policy; }
     const std::vector<ProviderRuntime> &providers() const { return m_providers; }
@@ -122,6 +134,12 @@ public:
 
     // Some route has a rule on the last user message, so the inspector must capture it.
     bool readsLastUserMessage() const { return m_readsLastUserMessage; }
+    // > 0 when a route routes by prompt prefix: the block size requests must be hashed in
+    // (RequestInspector), else 0 and no request pays for hashing.
+    int promptBlockChars() const { return m_prefixSource ? m_prefixSource->blockChars() : 0; }
+    // The prefix index as this table's backend ids see it; null without prefix routes.
+    const TablePrefixSource *prefixSource() const { return m_prefixSource.get(); }
+    const Gpu::MetricsScraper *engines() const { return m_engines; }
 
     bool requiresClientKey() const { return !m_virtualKeys.isEmpty(); }
     // SHA-256 of gateway.admin_token, empty when the policy sets none.
@@ -145,6 +163,8 @@ private:
     std::vector<QByteArray> m_sessionKeySources;
     Routing::RetryBudget *m_retryBudget = nullptr;
     std::unique_ptr<SnapshotSource> m_snapshots;
+    std::unique_ptr<TablePrefixSource> m_prefixSource;
+    const Gpu::MetricsScraper *m_engines = nullptr;
 };
 
 } // namespace Gateway::Runtime

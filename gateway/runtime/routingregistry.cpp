@@ -1,5 +1,7 @@
 #include "routingregistry.h"
 
+#include <algorithm>
+
 #include "routing/keypool.h"
 #include "routing/retrybudget.h"
 
@@ -81,6 +83,29 @@ Routing::RetryBudget &RoutingRegistry::hedgeBudget(const QByteArray &route, doub
         entry = {share, std::make_unique<Routing::RetryBudget>(settings)};
     }
     return *entry.second;
+}
+
+int RoutingRegistry::stableId(const QByteArray &label)
+{
+    const QMutexLocker lock {&m_mutex};
+    const auto [it, inserted] = m_stableIds.try_emplace(label, m_nextStableId);
+    if (inserted) {
+        ++m_nextStableId;
+    }
+    return it->second;
+}
+
+void RoutingRegistry::retainBackends(const std::vector<QByteArray> &labels)
+{
+    const QMutexLocker lock {&m_mutex};
+    for (auto it = m_stableIds.begin(); it != m_stableIds.end();) {
+        if (std::find(labels.begin(), labels.end(), it->first) == labels.end()) {
+            m_prefixIndex.forget(it->second);
+            it = m_stableIds.erase(it);
+        } else {
+            ++it;
+        }
+    }
 }
 
 } // namespace Gateway::Runtime

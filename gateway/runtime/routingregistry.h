@@ -2,6 +2,7 @@
 
 #include "backendmonitor.h"
 #include "config/policy.h"
+#include "routing/prefixindex.h"
 
 #include <QMutex>
 
@@ -40,6 +41,15 @@ public:
     // least one); replaced when the share changed.
     Routing::RetryBudget &hedgeBudget(const QByteArray &route, double share);
 
+    // What prefix-aware routes learned about the servers' KV caches, keyed by stableId():
+    // it outlives configuration changes, like the servers' caches do.
+    Routing::PrefixIndex &prefixIndex() { return m_prefixIndex; }
+    // A backend label's id in the prefix index, the same for the life of the process
+    // while the label stays configured.
+    int stableId(const QByteArray &label);
+    // Forgets the prefix state of every label not in `labels` (backends no longer configured).
+    void retainBackends(const std::vector<QByteArray> &labels);
+
     template <typename Visitor>
     void forEachBackend(Visitor &&visit) const
     {
@@ -70,6 +80,9 @@ private:
     int m_retryMinConcurrency = -1;
     std::vector<std::unique_ptr<Routing::RetryBudget>> m_retiredBudgets;
     std::map<QByteArray, std::pair<double, std::unique_ptr<Routing::RetryBudget>>> m_hedgeBudgets;
+    Routing::PrefixIndex m_prefixIndex;
+    std::map<QByteArray, int> m_stableIds;
+    int m_nextStableId = 0;
 };
 
 } // namespace Gateway::Runtime

@@ -1,5 +1,9 @@
 #include "snapshotsource.h"
 
+#include "gpu/metricsscraper.h"
+#include "routing/prefixindex.h"
+#include "routingregistry.h"
+
 #include "backendmonitor.h"
 #include "requestlog.h"
 #include "routetable.h"
@@ -72,6 +76,17 @@ void SnapshotSource::rebuild(qint64 nowMs)
         state.inputCostPerMTok = backend.inputCostPerMTok;
         state.outputCostPerMTok = backend.outputCostPerMTok;
         state.contextWindow = backend.contextWindow;
+        if (backend.engineId >= 0 && m_table.engines()) {
+            state.engine = m_table.engines()->signalsFor(backend.engineId, nowMs);
+            // Size what the prefix index assumes the server keeps to the KV cache it
+            // reports (vllm:cache_config_info), as the endpoint picker's auto-tuning does.
+            if (m_table.prefixSource() && state.engine.cacheBlocks > 0) {
+                const auto capacity = Routing::PrefixIndex::capacityForEngine(state.engine, m_table.prefixSource()->blockChars());
+                if (capacity != m_table.routing().prefixIndex().capacityBlocks(backend.stableId)) {
+                    m_table.routing().prefixIndex().setCapacityBlocks(backend.stableId, capacity);
+                }
+            }
+        }
         snapshot->backends.push_back(state);
     }
     evaluateLatencyOutliers(*snapshot, nowMs);
