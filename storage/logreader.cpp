@@ -1,6 +1,7 @@
 #include "logreader.h"
 
 #include "database.h"
+#include "requestlogids.h"
 
 #include <QDateTime>
 #include <QSqlError>
@@ -22,10 +23,17 @@ Gateway::Expected<RequestPage, QString> LogReader::requests(const RequestQuery &
     // Only fixed fragments are concatenated; every value is bound.
     QStringList conditions;
     QVariantList values;
+    // The id range finds the time range through the primary key (ids order by time, see
+    // RequestLogIds); the exact bounds then filter on finished_at_ms itself.
+    const qint64 untilMs = request.untilMs > 0 ? request.untilMs : QDateTime::currentMSecsSinceEpoch();
+    conditions << QStringLiteral("id >= ?");
+    values << RequestLogIds::firstIdAt(request.sinceMs);
+    conditions << QStringLiteral("id < ?");
+    values << RequestLogIds::firstIdAt(untilMs + RequestLogIds::MAX_REORDER_MS);
     conditions << QStringLiteral("finished_at_ms >= ?");
     values << request.sinceMs;
     conditions << QStringLiteral("finished_at_ms <= ?");
-    values << (request.untilMs > 0 ? request.untilMs : QDateTime::currentMSecsSinceEpoch());
+    values << untilMs;
     if (!request.route.isEmpty()) {
         conditions << QStringLiteral("route = ?");
         values << QString::fromUtf8(request.route);

@@ -1,6 +1,7 @@
 #include "logwriter.h"
 
 #include "database.h"
+#include "requestlogids.h"
 #include "sqlvalues.h"
 
 #include <QDateTime>
@@ -41,7 +42,7 @@ constexpr int WRITER_NICE = 5;
 // after the B-tree inserts themselves. 16 columns x 32 rows = 512 parameters, well under
 // SQLite's limit.
 constexpr int ROWS_PER_INSERT = 32;
-constexpr int COLUMNS = 16;
+constexpr int COLUMNS = 17;
 // Under a real-time policy the writer yields between INSERTs while fewer jobs than this
 // wait behind the batch it is writing (see run()).
 constexpr quint64 YIELD_BELOW_BACKLOG = 1024;
@@ -72,10 +73,10 @@ public:
             return Gateway::Unexpected {QStringLiteral("the Qt SQLite driver did not expose its handle")};
         }
         m_handle = *static_cast<sqlite3 *const *>(handle.constData());
-        const QByteArray insert = "INSERT INTO request_log (finished_at_ms, request_id, virtual_key, route, backend,"
+        const QByteArray insert = "INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route, backend,"
                                   " endpoint, status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd,"
                                   " attempts, stream, route_reason) VALUES ";
-        const QByteArray row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        const QByteArray row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         QByteArray rows = insert + row;
         for (int i = 1; i < ROWS_PER_INSERT; ++i) {
             rows += ", " + row;
@@ -86,6 +87,11 @@ public:
                 SQLITE_OK) {
             return Gateway::Unexpected {QStringLiteral("cannot prepare the request log insert: %1")
                                             .arg(QString::fromUtf8(sqlite3_errmsg(m_handle)))};
+        }
+        // Ids continue from the newest row (RequestLogIds: time-ordered, see there).
+        QSqlQuery newest {m_db->connection()};
+        if (newest.exec(QStringLiteral("SELECT max(id) FROM request_log")) && newest.next()) {
+            m_lastId = newest.value(0).toLongLong();
         }
         if (!m_insertEvent.prepare(QStringLiteral("INSERT INTO events (at_ms, kind, subject, detail) VALUES (?, ?, ?, ?)"))) {
             return Gateway::Unexpected {QStringLiteral("cannot prepare the events insert: %1").arg(m_insertEvent.lastError().text())};
@@ -192,22 +198,24 @@ public:
             keyStorage = m_keyUtf8; // shared: keeps the bytes alive even if the cache moves on
             key = keyStorage;
         }
-        integer(0, entry.finishedAtMs);
-        text(1, entry.requestId);
-        text(2, key);
-        text(3, entry.route);
-        text(4, entry.backend);
-        text(5, entry.endpoint);
-        integer(6, entry.status);
-        text(7, entry.errorClass);
-        real(8, entry.latencyMs);
-        real(9, entry.ttftMs);
-        integer(10, entry.tokensIn);
-        integer(11, entry.tokensOut);
-        real(12, entry.costUsd);
-        integer(13, entry.attempts);
-        integer(14, entry.stream ? 1 : 0);
-        text(15, entry.routeReason);
+        m_lastId = RequestLogIds::next(m_lastId, entry.finishedAtMs);
+        integer(0, m_lastId);
+        integer(1, entry.finishedAtMs);
+        text(2, entry.requestId);
+        text(3, key);
+        text(4, entry.route);
+        text(5, entry.backend);
+        text(6, entry.endpoint);
+        integer(7, entry.status);
+        text(8, entry.errorClass);
+        real(9, entry.latencyMs);
+        real(10, entry.ttftMs);
+        integer(11, entry.tokensIn);
+        integer(12, entry.tokensOut);
+        real(13, entry.costUsd);
+        integer(14, entry.attempts);
+        integer(15, entry.stream ? 1 : 0);
+        text(16, entry.routeReason);
     }
 
     bool insert(qint64 atMs, const QString &kind, const QString &subject, const QByteArray &detailJson)
@@ -223,7 +231,7 @@ public:
         return true;
     }
 
-    // Age limit first (uses the finished_at_ms index), then the row limit: everything at
+    // Age limit first, then the row limit: everything at
     // or below the id of the (maxRows + 1)-th newest row goes. Ids grow with insertion,
     // so "newest" means most recently written.
     void applyRetention(qint64 nowMs, int retentionDays, qint64 maxRows)
@@ -234,8 +242,9 @@ public:
         bool ok = true;
         if (retentionDays > 0) {
             QSqlQuery query {m_db->connection()};
-            query.prepare(QStringLiteral("DELETE FROM request_log WHERE finished_at_ms < ?"));
-            query.addBindValue(nowMs - retentionDays * MS_PER_DAY);
+            // By id, which orders by time (no index on finished_at_ms is kept).
+            query.prepare(QStringLiteral("DELETE FROM request_log WHERE id < ?"));
+            query.addBindValue(RequestLogIds::firstIdAt(nowMs - retentionDays * MS_PER_DAY));
             ok = query.exec();
             if (!ok) {
                 qCWarning(lcLogWriter) << "request log retention by age failed:" << query.lastError().text();
@@ -265,6 +274,7 @@ private:
     sqlite3_stmt *m_insertRows = nullptr; // ROWS_PER_INSERT rows
     std::vector<Bound> m_boundRow = std::vector<Bound>(COLUMNS);
     std::vector<Bound> m_boundRows = std::vector<Bound>(COLUMNS * ROWS_PER_INSERT);
+    qint64 m_lastId = 0;  // id of the newest row written
     QString m_keyName;    // the last virtual key name seen...
     QByteArray m_keyUtf8; // ...and its UTF-8
     QSqlQuery m_insertEvent;

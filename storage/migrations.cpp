@@ -65,6 +65,17 @@ std::vector<MigrationStep> buildSteps()
         QStringLiteral("ALTER TABLE request_log ADD COLUMN route_reason TEXT NOT NULL DEFAULT ''"),
     }});
 
+    // Request-log ids order by time (RequestLogIds), which makes the finished_at_ms index
+    // redundant; per-route history is (route, id). Existing rows are re-keyed into the
+    // new scheme: old ids are consecutive, so their low 16 bits keep rows of one
+    // millisecond apart, and the new ids (> 2^40) never meet an old one.
+    steps.push_back(MigrationStep {4, {
+        QStringLiteral("DROP INDEX request_log_finished_at"),
+        QStringLiteral("DROP INDEX request_log_route_finished_at"),
+        QStringLiteral("UPDATE request_log SET id = (max(finished_at_ms, 0) << 16) + (id & 65535)"),
+        QStringLiteral("CREATE INDEX request_log_route ON request_log (route)"),
+    }});
+
     return steps;
 }
 

@@ -2,6 +2,7 @@
 
 #include "database.h"
 #include "logreader.h"
+#include "requestlogids.h"
 
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -63,10 +64,15 @@ void TestLogReader::cleanupTestCase()
 
 void TestLogReader::insertRow(qint64 atMs, const QString &route, const QString &key, int status)
 {
+    // Ids as the log writer assigns them (time-ordered, RequestLogIds).
+    QSqlQuery newest {m_db->connection()};
+    QVERIFY(newest.exec(QStringLiteral("SELECT coalesce(max(id), 0) FROM request_log")) && newest.next());
+    const qint64 id = Storage::RequestLogIds::next(newest.value(0).toLongLong(), atMs);
     QSqlQuery query {m_db->connection()};
-    query.prepare(QStringLiteral("INSERT INTO request_log (finished_at_ms, request_id, virtual_key, route, backend, endpoint,"
+    query.prepare(QStringLiteral("INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route, backend, endpoint,"
                                  " status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd, attempts, stream)"
-                                 " VALUES (?, 'r', ?, ?, 'p/m', '/v1/chat/completions', ?, '', 1, 1, 1, 1, 0, 1, 0)"));
+                                 " VALUES (?, ?, 'r', ?, ?, 'p/m', '/v1/chat/completions', ?, '', 1, 1, 1, 1, 0, 1, 0)"));
+    query.addBindValue(id);
     query.addBindValue(atMs);
     query.addBindValue(key);
     query.addBindValue(route);
@@ -184,12 +190,17 @@ void TestLogReader::rowsAddedWhilePagingDoNotShiftPages()
     query.limit = 10;
     auto first = reader.requests(query);
     QVERIFY(first);
+    RequestQuery twoPages;
+    twoPages.limit = 20;
+    const auto before = reader.requests(twoPages);
+    QVERIFY(before && before->ids.size() == 20);
     insertRow(T0 + 31'000, QStringLiteral("chat"), QStringLiteral("a"), 200);
     query.cursor = first->nextCursor;
     auto second = reader.requests(query);
     QVERIFY(second);
     QVERIFY(second->ids.constFirst() < first->ids.constLast());
-    QCOMPARE(second->ids.constFirst(), first->ids.constLast() - 1);
+    // The second page goes on exactly where the first ended, whatever was added since.
+    QCOMPARE(second->ids.constFirst(), before->ids.at(10));
 }
 
 QTEST_GUILESS_MAIN(TestLogReader)

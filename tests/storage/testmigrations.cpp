@@ -70,6 +70,7 @@ private slots:
     void freshDatabaseReachesCurrentVersion();
     void connectionSettings();
     void versionOneDatabaseIsMigrated();
+    void versionThreeRequestLogIsRekeyedByTime();
     void newerVersionIsRefused();
     void reopeningIsANoOp();
     void notADatabaseIsRefused();
@@ -91,15 +92,14 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 3);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 3);
+    QCOMPARE(Storage::currentSchemaVersion(), 4);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 4);
 
     const QStringList tables = (*db)->connection().tables();
     for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events"}) {
         QVERIFY2(tables.contains(QLatin1String(table)), table);
     }
-    const QStringList indexes {QStringLiteral("request_log_finished_at"), QStringLiteral("request_log_route_finished_at"),
-                               QStringLiteral("events_kind_at")};
+    const QStringList indexes {QStringLiteral("request_log_route"), QStringLiteral("events_kind_at")};
     for (const QString &index : indexes) {
         QCOMPARE(scalar((*db)->connection(),
                         QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '%1'").arg(index))
@@ -161,6 +161,52 @@ void TestMigrations::versionOneDatabaseIsMigrated()
              qPrintable(insert.lastError().text()));
     QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM request_log")).toInt(), 0);
     QCOMPARE(scalar(connection, QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
+}
+
+void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
+{
+    {
+        auto db = Database::open(dbPath());
+        QVERIFY(db);
+        QSqlQuery raw {(*db)->connection()};
+        // Back to what version 3 had: the two time indexes and consecutive ids.
+        QVERIFY(raw.exec(QStringLiteral("DROP INDEX request_log_route")));
+        QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_finished_at ON request_log (finished_at_ms)")));
+        QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route_finished_at ON request_log (route, finished_at_ms)")));
+        for (int i = 1; i <= 5; ++i) {
+            // Rows 3 and 4 finished in the same millisecond.
+            const qint64 at = 1'700'000'000'000 + (i == 4 ? 2 : i - 1);
+            QVERIFY2(raw.exec(QStringLiteral("INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route,"
+                                             " backend, endpoint, status, error_class, latency_ms, ttft_ms, tokens_in,"
+                                             " tokens_out, cost_usd, attempts, stream, route_reason) VALUES"
+                                             " (%1, %2, 'r%1', '', 'chat', 'a/m', '/v1/chat/completions', 200, '', 1, 1,"
+                                             " 1, 1, 0, 1, 0, '')")
+                                  .arg(i)
+                                  .arg(at)),
+                     qPrintable(raw.lastError().text()));
+        }
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 3")));
+    }
+    auto db = Database::open(dbPath());
+    QVERIFY2(db, db ? "" : qPrintable(db.error()));
+    QSqlDatabase &connection = (*db)->connection();
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 4);
+    QSqlQuery rows {connection};
+    QVERIFY(rows.exec(QStringLiteral("SELECT id, finished_at_ms, request_id FROM request_log ORDER BY id")));
+    QStringList order;
+    while (rows.next()) {
+        const qint64 id = rows.value(0).toLongLong();
+        const qint64 at = rows.value(1).toLongLong();
+        // Every id lies in its row's millisecond, and ids keep the rows' time order.
+        QCOMPARE(id >> 16, at);
+        order << rows.value(2).toString();
+    }
+    QCOMPARE(order, (QStringList {QStringLiteral("r1"), QStringLiteral("r2"), QStringLiteral("r3"), QStringLiteral("r4"),
+                                  QStringLiteral("r5")}));
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name LIKE 'request_log_%finished%'"))
+                 .toInt(),
+             0);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 
 void TestMigrations::newerVersionIsRefused()
