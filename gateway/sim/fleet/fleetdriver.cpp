@@ -1,0 +1,262 @@
+#include "fleetdriver.h"
+
+#include "routerview.h"
+
+#include "routing/promptblocks.h"
+#include "routing/rng.h"
+
+#include <QtGlobal>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <numeric>
+
+namespace Gateway::Sim::Fleet {
+
+// The state of one run: per-request bookkeeping and the event loop.
+class FleetSimulation::Run {
+public:
+    Run(FleetSimulation &sim, FleetPolicy &policy)
+        : m_sim(sim)
+        , m_config(sim.m_config)
+        , m_requests(sim.m_workload.requests)
+        , m_policy(policy)
+        , m_view(sim.serverCount(), sim.m_config.scrapeInterval)
+        , m_rng(sim.m_config.routerSeed)
+        , m_loads(m_requests.size())
+        , m_prefillPending(m_requests.size(), false)
+    {
+        m_record.requests.resize(m_requests.size());
+        m_record.timeout = m_config.requestTimeout;
+        m_record.decisionMicros.reserve(m_requests.size());
+        for (int i = 0; i < sim.serverCount(); ++i) {
+            m_targets.push_back({i, 1.0});
+            m_candidates.push_back(i);
+        }
+    }
+
+    RunRecord execute()
+    {
+        constexpr SimTime NEVER = std::numeric_limits<SimTime>::max();
+        std::vector<std::unique_ptr<ServerModel>> &servers = m_sim.m_servers;
+        while (true) {
+            SimTime t = NEVER;
+            if (m_nextArrival < m_requests.size()) {
+                t = m_requests[m_nextArrival].arrival;
+            }
+            for (const auto &server : servers) {
+                if (const auto next = server->nextEventTime()) {
+                    t = std::min(t, *next);
+                }
+            }
+            skipResolvedDeadlines();
+            if (m_nextDeadline < m_nextArrival) {
+                t = std::min(t, deadlineOf(m_nextDeadline));
+            }
+            if (t == NEVER) {
+                break; // nothing left to arrive, run or time out
+            }
+            if (const auto scrape = m_view.nextScrape()) {
+                t = std::min(t, *scrape);
+            }
+
+            for (std::size_t i = 0; i < servers.size(); ++i) {
+                const auto next = servers[i]->nextEventTime();
+                if (next && *next == t) {
+                    servers[i]->advance(t, m_report);
+                    absorb(static_cast<int>(i), m_report);
+                }
+            }
+            while (m_nextDeadline < m_nextArrival && deadlineOf(m_nextDeadline) <= t) {
+                if (m_record.requests[m_nextDeadline].fate == RequestFate::Pending) {
+                    timeOut(m_nextDeadline);
+                }
+                ++m_nextDeadline;
+            }
+            for (const int backend : m_view.takeDueScrapes(t)) {
+                m_view.scrape(backend, servers[static_cast<std::size_t>(backend)]->status(), t);
+            }
+            while (m_nextArrival < m_requests.size() && m_requests[m_nextArrival].arrival <= t) {
+                dispatch(m_nextArrival++, t);
+            }
+        }
+        for (const auto &server : servers) {
+            m_record.servers.push_back(server->status());
+        }
+        return std::move(m_record);
+    }
+
+private:
+    SimTime deadlineOf(std::size_t index) const { return m_requests[index].arrival + m_config.requestTimeout; }
+
+    void skipResolvedDeadlines()
+    {
+        while (m_nextDeadline < m_nextArrival && m_record.requests[m_nextDeadline].fate != RequestFate::Pending) {
+            ++m_nextDeadline;
+        }
+    }
+
+    void dispatch(std::size_t index, SimTime now)
+    {
+        const SimRequest &request = m_requests[index];
+        m_text.resize(0);
+        for (const TextSpan &span : request.prompt) {
+            m_renderer.append(m_text, span);
+        }
+        Routing::RequestSummary summary;
+        summary.model = m_config.model;
+        summary.estimatedPromptTokens = request.promptTokens;
+        summary.maxTokens = request.outputTokens; // benchmark clients send max_tokens (and ignore EOS)
+        summary.stream = true;
+        if (m_config.sendSessionKeys) {
+            summary.sessionKey = request.session;
+        }
+        if (m_policy.usesPromptBlocks) {
+            summary.promptBlocks = Routing::PromptBlockHasher::hash(m_config.model, m_text);
+        }
+        if (m_config.scrapeInterval <= 0) {
+            for (int i = 0; i < m_sim.serverCount(); ++i) {
+                m_view.scrape(i, m_sim.server(i).status(), now);
+            }
+        }
+        const Routing::BackendSnapshot &snapshot = m_view.snapshot(now);
+        const Routing::RankInput input {m_targets, m_candidates, snapshot, summary, -1, 1};
+        const auto started = std::chrono::steady_clock::now();
+        m_policy.policy->rank(input, m_rng, m_ranking);
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+        m_record.decisionMicros.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
+
+        Q_ASSERT(!m_ranking.order.empty());
+        const int target = m_ranking.order.empty() ? 0 : m_ranking.order.front();
+        const int backend = m_targets[static_cast<std::size_t>(target)].backendId;
+        const int cached = m_ranking.cachedPromptTokens.empty()
+            ? 0
+            : m_ranking.cachedPromptTokens[static_cast<std::size_t>(target)];
+        RequestLoad &load = m_loads[index];
+        load.expected = summary.expectedTokens();
+        load.prefill = std::max(0, request.promptTokens - cached);
+        load.decode = request.outputTokens;
+        m_view.dispatched(backend, load);
+        m_prefillPending[index] = true;
+
+        RequestOutcome &outcome = m_record.requests[index];
+        outcome.backend = backend;
+        outcome.arrival = request.arrival;
+
+        EngineRequest engineRequest;
+        engineRequest.id = index;
+        engineRequest.promptText = m_text;
+        if (m_sim.m_workload.completionsReused) {
+            QByteArray completion;
+            PromptRenderer::render(completion, request.completion.seed, request.completion.tokens);
+            engineRequest.completionText = std::move(completion);
+        }
+        engineRequest.maxTokens = request.outputTokens;
+        m_sim.m_servers[static_cast<std::size_t>(backend)]->submit(engineRequest, now);
+    }
+
+    void absorb(int backend, const StepReport &report)
+    {
+        for (const std::uint64_t id : report.firstTokens) {
+            m_record.requests[id].firstToken = report.time;
+            if (m_prefillPending[id]) {
+                m_view.prefillDone(backend, m_loads[id]);
+                m_prefillPending[id] = false;
+            }
+        }
+        for (const FinishedRequest &done : report.finished) {
+            RequestOutcome &outcome = m_record.requests[done.id];
+            outcome.finished = report.time;
+            outcome.outputTokens = done.generatedTokens;
+            resolve(done.id, RequestFate::Completed);
+        }
+        for (const std::uint64_t id : report.rejected) {
+            resolve(id, RequestFate::Rejected);
+        }
+        for (const TokenGap &gap : report.gaps) {
+            m_record.interTokenGaps.add(static_cast<double>(gap.gap), static_cast<std::uint64_t>(gap.count));
+        }
+    }
+
+    void timeOut(std::size_t index)
+    {
+        const int backend = m_record.requests[index].backend;
+        m_sim.m_servers[static_cast<std::size_t>(backend)]->abort(index);
+        resolve(index, RequestFate::TimedOut);
+    }
+
+    void resolve(std::size_t index, RequestFate fate)
+    {
+        RequestOutcome &outcome = m_record.requests[index];
+        outcome.fate = fate;
+        m_view.finished(outcome.backend, m_loads[index], m_prefillPending[index]);
+        m_prefillPending[index] = false;
+    }
+
+    FleetSimulation &m_sim;
+    const FleetConfig &m_config;
+    const std::vector<SimRequest> &m_requests;
+    FleetPolicy &m_policy;
+    RouterView m_view;
+    Routing::XoshiroRng m_rng;
+    std::vector<Routing::PolicyTarget> m_targets;
+    std::vector<int> m_candidates;
+    Routing::Ranking m_ranking;
+    PromptRenderer m_renderer;
+    QByteArray m_text;
+    StepReport m_report;
+    std::vector<RequestLoad> m_loads;
+    std::vector<bool> m_prefillPending;
+    RunRecord m_record;
+    std::size_t m_nextArrival = 0;
+    std::size_t m_nextDeadline = 0;
+};
+
+FleetSimulation::FleetSimulation(const FleetConfig &config, const Workload &workload)
+    : m_config(config)
+    , m_serverConfig(config.server)
+    , m_workload(workload)
+{
+    if (workload.kvBlocksPerServer) {
+        m_serverConfig.numGpuBlocks = *workload.kvBlocksPerServer;
+    }
+    std::vector<const ServerModel *> views;
+    for (int i = 0; i < std::max(1, config.servers); ++i) {
+        m_servers.push_back(std::make_unique<ServerModel>(m_serverConfig, config.model));
+        views.push_back(m_servers.back().get());
+    }
+    m_oracle = std::make_unique<OraclePrefixSource>(std::move(views), m_serverConfig.blockSize * TOKEN_CHARS);
+    Q_ASSERT(std::is_sorted(workload.requests.begin(), workload.requests.end(),
+                            [](const SimRequest &a, const SimRequest &b) { return a.arrival < b.arrival; }));
+}
+
+FleetSimulation::~FleetSimulation() = default;
+
+PolicyEnvironment FleetSimulation::policyEnvironment()
+{
+    PolicyEnvironment environment;
+    environment.oracle = m_oracle.get();
+    environment.servers = serverCount();
+    environment.blockSize = m_serverConfig.blockSize;
+    environment.kvBlocksPerServer = m_serverConfig.numGpuBlocks;
+    return environment;
+}
+
+RunRecord FleetSimulation::run(FleetPolicy &policy)
+{
+    Run run(*this, policy);
+    return run.execute();
+}
+
+std::optional<RunResult> simulateFleet(const FleetConfig &config, const Workload &workload, std::string_view policyName)
+{
+    FleetSimulation simulation(config, workload);
+    auto policy = makeFleetPolicy(policyName, simulation.policyEnvironment());
+    if (!policy) {
+        return std::nullopt;
+    }
+    return summarize(simulation.run(*policy));
+}
+
+} // namespace Gateway::Sim::Fleet

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "fleetpolicies.h"
+#include "oracleprefixsource.h"
+#include "runresult.h"
+#include "serverconfig.h"
+#include "servermodel.h"
+#include "simtime.h"
+#include "syntheticprompt.h"
+#include "workload.h"
+
+#include <QByteArray>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace Gateway::Sim::Fleet {
+
+struct FleetConfig {
+    int servers = 8;
+    ServerConfig server; // every server alike; a workload's kvBlocksPerServer overrides numGpuBlocks
+    // How often the router scrapes each engine's /metrics; 0 = "oracle-fresh": read the
+    // engines' state at every decision.
+    SimTime scrapeInterval = 250 * MICROS_PER_MILLI;
+    // A request still unfinished this long after arrival is abandoned by its client
+    // (counted as a timeout; the server aborts it and frees its KV).
+    SimTime requestTimeout = 120 * MICROS_PER_SECOND;
+    QByteArray model = QByteArrayLiteral("meta-llama/Llama-3.1-8B-Instruct"); // seeds the block hashes
+    std::uint64_t routerSeed = 1; // the policy's Rng
+    bool sendSessionKeys = true;  // RequestSummary::sessionKey from the workload's session ids
+};
+
+// One simulated run: a fleet of ServerModels behind one router, on a virtual clock.
+//
+// Discrete events, processed in time order; at equal times: server step boundaries
+// (first tokens, completions) first, then client timeouts, then metric scrapes, then
+// arrivals. For each arrival the router renders the prompt, hashes it with the gateway's
+// PromptBlockHasher (only for policies that use prefix locality), builds the
+// BackendSnapshot from RouterView (its own in-flight counters + the last scrapes), calls
+// RoutePolicy::rank() and sends the request to the first choice. There is no retry and
+// no fallback: a request stays where it was sent.
+//
+//     FleetSimulation sim(config, workload);
+//     auto policy = makeFleetPolicy("prefix_aware", sim.policyEnvironment());
+//     RunResult result = summarize(sim.run(*policy));
+//
+// Deterministic: the same workload, config and policy give the same RunRecord, except
+// decisionMicros (wall clock).
+class FleetSimulation final {
+public:
+    // `workload` must outlive the simulation.
+    FleetSimulation(const FleetConfig &config, const Workload &workload);
+    ~FleetSimulation();
+    FleetSimulation(const FleetSimulation &) = delete;
+    FleetSimulation &operator=(const FleetSimulation &) = delete;
+
+    // The oracle source and cache geometry, for makeFleetPolicy().
+    PolicyEnvironment policyEnvironment();
+
+    // Runs the whole workload to the end (every request completed, timed out or
+    // rejected). Call once per simulation.
+    RunRecord run(FleetPolicy &policy);
+
+    const ServerModel &server(int index) const { return *m_servers[static_cast<std::size_t>(index)]; }
+    int serverCount() const { return static_cast<int>(m_servers.size()); }
+    const ServerConfig &serverConfig() const { return m_serverConfig; }
+
+private:
+    class Run;
+
+    FleetConfig m_config;
+    ServerConfig m_serverConfig;
+    const Workload &m_workload;
+    std::vector<std::unique_ptr<ServerModel>> m_servers;
+    std::unique_ptr<OraclePrefixSource> m_oracle;
+};
+
+// Builds the fleet and the named policy (fleetpolicies.h) and runs the workload;
+// nullopt if the name is unknown.
+std::optional<RunResult> simulateFleet(const FleetConfig &config, const Workload &workload, std::string_view policyName);
+
+} // namespace Gateway::Sim::Fleet

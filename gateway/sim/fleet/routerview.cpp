@@ -1,0 +1,89 @@
+#include "routerview.h"
+
+#include <algorithm>
+
+namespace Gateway::Sim::Fleet {
+
+RouterView::RouterView(int backends, SimTime scrapeInterval)
+    : m_scraped(static_cast<std::size_t>(backends))
+    , m_interval(std::max<SimTime>(0, scrapeInterval))
+{
+    m_snapshot.backends.resize(static_cast<std::size_t>(backends));
+    if (m_interval > 0) {
+        for (int i = 0; i < backends; ++i) {
+            m_nextScrape.push_back(m_interval * i / backends);
+        }
+    }
+}
+
+void RouterView::dispatched(int backend, const RequestLoad &load)
+{
+    Routing::BackendState &state = m_snapshot.backends[static_cast<std::size_t>(backend)];
+    ++state.inFlightRequests;
+    state.inFlightTokens += load.expected;
+    state.inFlightPrefillTokens += load.prefill;
+    state.inFlightDecodeTokens += load.decode;
+}
+
+void RouterView::prefillDone(int backend, const RequestLoad &load)
+{
+    m_snapshot.backends[static_cast<std::size_t>(backend)].inFlightPrefillTokens -= load.prefill;
+}
+
+void RouterView::finished(int backend, const RequestLoad &load, bool prefillPending)
+{
+    Routing::BackendState &state = m_snapshot.backends[static_cast<std::size_t>(backend)];
+    --state.inFlightRequests;
+    state.inFlightTokens -= load.expected;
+    if (prefillPending) {
+        state.inFlightPrefillTokens -= load.prefill;
+    }
+    state.inFlightDecodeTokens -= load.decode;
+}
+
+std::optional<SimTime> RouterView::nextScrape() const
+{
+    if (m_nextScrape.empty()) {
+        return std::nullopt;
+    }
+    return *std::min_element(m_nextScrape.begin(), m_nextScrape.end());
+}
+
+std::vector<int> RouterView::takeDueScrapes(SimTime now)
+{
+    std::vector<int> due;
+    for (std::size_t i = 0; i < m_nextScrape.size(); ++i) {
+        if (m_nextScrape[i] <= now) {
+            due.push_back(static_cast<int>(i));
+            m_nextScrape[i] += m_interval;
+        }
+    }
+    return due;
+}
+
+void RouterView::scrape(int backend, const ServerStatus &status, SimTime now)
+{
+    const auto index = static_cast<std::size_t>(backend);
+    Scraped &previous = m_scraped[index];
+    Routing::EngineSignals &engine = m_snapshot.backends[index].engine;
+    engine.fresh = true;
+    engine.waitingRequests = status.waiting;
+    engine.runningRequests = status.running;
+    engine.kvCacheUsage = status.kvCacheUsage;
+    const std::int64_t queries = status.prefixCacheQueries - previous.queries;
+    engine.prefixCacheHitRate = queries > 0 ? static_cast<double>(status.prefixCacheHits - previous.hits) / static_cast<double>(queries) : -1.0;
+    engine.cacheBlockSize = status.blockSize;
+    engine.cacheBlocks = status.numGpuBlocks;
+    previous = {now, status.prefixCacheQueries, status.prefixCacheHits};
+}
+
+const Routing::BackendSnapshot &RouterView::snapshot(SimTime now)
+{
+    for (std::size_t i = 0; i < m_scraped.size(); ++i) {
+        Routing::EngineSignals &engine = m_snapshot.backends[i].engine;
+        engine.ageMs = m_scraped[i].at < 0 ? -1 : (now - m_scraped[i].at) / MICROS_PER_MILLI;
+    }
+    return m_snapshot;
+}
+
+} // namespace Gateway::Sim::Fleet

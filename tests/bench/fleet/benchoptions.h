@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace FleetBench {
+
+// The command line of switchyard-fleet-bench (see --help).
+struct BenchOptions {
+    enum class Mode { Run, Calibrate, Report };
+
+    Mode mode = Mode::Run;
+    QStringList workloads {QStringLiteral("W1")};
+    QStringList policies {QStringLiteral("round_robin"), QStringLiteral("prefix_aware")};
+    std::vector<double> loads {0.2, 0.4, 0.6, 0.8, 1.0, 1.2};
+    int seeds = 5;
+    std::uint64_t firstSeed = 1;
+    int servers = 8;
+    std::vector<double> scrapeMs {250.0};
+    double horizonSeconds = 60.0;
+    double timeoutSeconds = 120.0;
+    bool burst = false;          // W1 burst (one round at t = 0) instead of the load sweep
+    bool groupOrder = false;     // W1/W2/W4 datasets unshuffled (diagnostic; see WorkloadSpec)
+    QString replayPath;          // replay a request log instead of the synthetic workloads
+    std::vector<double> speedups {1.0}; // replay: arrival-time compression factors (the "load" column)
+    QString saturationPath;      // calibrate: written; run: read (missing entries are calibrated)
+    QString csvPath;             // run: one row per run
+    QString markdownPath;        // run/report: the summary table
+    QStringList reportInputs;    // report: CSV files
+    bool quiet = false;
+};
+
+// nullopt with `error` set (or empty when --help was printed).
+std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QString &error);
+
+} // namespace FleetBench
