@@ -7,8 +7,11 @@
 #include <QString>
 #include <QStringList>
 
+#include "admission/priorityclass.h"
+#include "admission/queuesettings.h"
 #include "routing/gpupresets.h"
 
+#include <array>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -65,6 +68,10 @@ struct Target {
     double inputCostPerMTok = 0.0; // per million prompt tokens; 0 = unknown
     double outputCostPerMTok = 0.0;
     qint64 contextWindow = 0; // tokens; 0 = unknown
+    // Requests the server takes at once before the gateway queues the rest (admission
+    // control); 0 = uncapped. A property of the server: every target naming the same
+    // provider/model states the same cap, and a route caps all of its targets or none.
+    int maxConcurrency = 0;
 
     bool operator==(const Target &) const = default;
 };
@@ -220,6 +227,8 @@ struct VirtualKey {
     QByteArray key;       // plaintext, only when it came from a file or was just created
     QByteArray keySha256; // hex digest; how the store keeps keys (plaintext is never stored)
     QStringList routes;   // empty = every route
+    // The admission class of the key's requests that send no x-priority header.
+    Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
 
     bool operator==(const VirtualKey &) const = default;
 };
@@ -248,10 +257,37 @@ struct RequestLogSettings {
     bool operator==(const RequestLogSettings &) const = default;
 };
 
+// What one priority class is promised (admission.classes.<class>); the meaning of each
+// field is documented on Admission::ClassSettings, whose defaults these start from.
+struct AdmissionClass {
+    AdmissionClass() = default;
+    explicit AdmissionClass(const Admission::ClassSettings &settings)
+        : ttftObjectiveMs {settings.ttftObjectiveMs}, maxQueueWaitMs {settings.maxQueueWaitMs}, weight {settings.weight} {}
+
+    qint64 ttftObjectiveMs = 0;
+    qint64 maxQueueWaitMs = 0;
+    double weight = 1.0;
+
+    bool operator==(const AdmissionClass &) const = default;
+};
+
+// Admission control of capped target groups (the top-level `admission:` section).
+struct AdmissionPolicy {
+    int maxQueued = Admission::QueueSettings::DEFAULT_MAX_QUEUED; // waiting requests per queue, all classes
+    // By Admission::classIndex(): interactive, standard, batch.
+    std::array<AdmissionClass, Admission::PRIORITY_CLASS_COUNT> classes {
+        AdmissionClass {Admission::defaultClassSettings(Admission::PriorityClass::Interactive)},
+        AdmissionClass {Admission::defaultClassSettings(Admission::PriorityClass::Standard)},
+        AdmissionClass {Admission::defaultClassSettings(Admission::PriorityClass::Batch)}};
+
+    bool operator==(const AdmissionPolicy &) const = default;
+};
+
 struct Policy {
     GatewaySettings gateway;
     RequestLogSettings requestLog;
     RoutingSettings routing;
+    AdmissionPolicy admission;
     std::vector<Provider> providers;
     std::vector<Route> routes;
     std::vector<VirtualKey> virtualKeys;

@@ -1,5 +1,6 @@
 #include "policyloader.h"
 
+#include "admissionloader.h"
 #include "documentreader.h"
 #include "routingloader.h"
 #include "ruleloader.h"
@@ -227,7 +228,8 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
         const YAML::Node targetNode = targets[i];
         reader.requireMap(targetNode, targetField);
         reader.checkKeys(targetNode, targetField,
-                         {"provider", "model", "weight", "input_cost_per_mtok", "output_cost_per_mtok", "context_window"});
+                         {"provider", "model", "weight", "input_cost_per_mtok", "output_cost_per_mtok", "context_window",
+                          "max_concurrency"});
         Target target;
         target.provider = reader.requiredString(targetNode, "provider", targetField);
         target.model = reader.requiredString(targetNode, "model", targetField).toUtf8();
@@ -239,6 +241,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
             }
         }
         parseTargetPricing(reader, targetNode, targetField, target);
+        parseTargetConcurrency(reader, targetNode, targetField, target);
         route.targets.push_back(std::move(target));
     }
     if (node["fallbacks"]) {
@@ -252,7 +255,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
 {
     VirtualKey key;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes"});
+    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes", "priority"});
     key.name = reader.requiredString(node, "name", field);
     // A stored key is known only by its digest, so an exported document carries
     // key_sha256 instead of key; exactly one of them identifies the key.
@@ -278,6 +281,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
     if (node["routes"]) {
         key.routes = reader.stringList(node["routes"], field + QStringLiteral(".routes"));
     }
+    parseKeyPriority(reader, node, field, key);
     return key;
 }
 
@@ -406,7 +410,8 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
         return policy;
     }
     reader.requireMap(root, QString());
-    reader.checkKeys(root, QString(), {"gateway", "request_log", "routing", "providers", "routes", "virtual_keys"});
+    reader.checkKeys(root, QString(),
+                     {"gateway", "request_log", "routing", "admission", "providers", "routes", "virtual_keys"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
     }
@@ -430,6 +435,9 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     if (root["routing"]) {
         policy.routing = parseRoutingSettings(reader, root["routing"]);
     }
+    if (root["admission"]) {
+        policy.admission = parseAdmission(reader, root["admission"]);
+    }
     if (root["providers"]) {
         reader.requireSequence(root["providers"], QStringLiteral("providers"));
         for (std::size_t i = 0; i < root["providers"].size(); ++i) {
@@ -452,6 +460,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     }
     validateReferences(reader, root, policy);
     validateRuleReferences(reader, root, policy);
+    validateConcurrencyCaps(reader, root, policy);
     return policy;
 }
 

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -158,6 +159,7 @@ Node gpuOptionsNode(const Routing::GpuPolicyParams &params)
     optional("kv_pressure_start", params.kvPressureStart);
     optional("kv_pressure_match_keep", params.kvPressureMatchKeep);
     optional("engine_queue_weight", params.engineQueueWeight);
+    optional("backlog_weight", params.backlogWeight);
     return node;
 }
 
@@ -276,6 +278,10 @@ Node routeNode(const Route &route)
         if (target.contextWindow > 0) {
             entry.add("context_window", Node::integer(target.contextWindow));
         }
+        // Like the prices: absent (uncapped) until set.
+        if (target.maxConcurrency > 0) {
+            entry.add("max_concurrency", Node::integer(target.maxConcurrency));
+        }
         targets.items.push_back(std::move(entry));
     }
     Node retry = Node::map(true);
@@ -337,6 +343,12 @@ Node routingNode(const RoutingSettings &settings)
     return node;
 }
 
+QByteArray classNameBytes(Admission::PriorityClass priority)
+{
+    const QLatin1String name = Admission::priorityClassName(priority);
+    return QByteArray(name.data(), name.size());
+}
+
 Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
 {
     Node node = Node::map(true);
@@ -349,6 +361,32 @@ Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
         node.add("key_sha256", Node::string(key.keySha256));
     }
     node.add("routes", stringList(key.routes));
+    // Written once it is not the default, so documents without admission control stay
+    // as they were; the loader reads an absent priority back as the default.
+    if (key.priority != Admission::DEFAULT_PRIORITY_CLASS) {
+        node.add("priority", Node::string(classNameBytes(key.priority)));
+    }
+    return node;
+}
+
+// The whole section, every class and key, once anything in it differs from the defaults
+// (absent otherwise, for the same reason as a key's priority).
+std::optional<Node> admissionNode(const AdmissionPolicy &admission)
+{
+    if (admission == AdmissionPolicy {}) {
+        return std::nullopt;
+    }
+    Node classes = Node::map(false);
+    for (const Admission::PriorityClass priority : Admission::PRIORITY_CLASSES) {
+        const AdmissionClass &settings = admission.classes[Admission::classIndex(priority)];
+        Node entry = Node::map(true);
+        entry.add("ttft_objective_ms", Node::integer(settings.ttftObjectiveMs))
+            .add("max_queue_wait_ms", Node::integer(settings.maxQueueWaitMs))
+            .add("weight", number(settings.weight));
+        classes.fields.emplace_back(classNameBytes(priority), std::move(entry));
+    }
+    Node node = Node::map(false);
+    node.add("max_queued", Node::integer(admission.maxQueued)).add("classes", std::move(classes));
     return node;
 }
 
@@ -373,8 +411,11 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
         .add("max_rows", Node::integer(policy.requestLog.maxRows));
     root.add("gateway", gatewayNode(policy.gateway, secrets))
         .add("request_log", std::move(requestLog))
-        .add("routing", routingNode(policy.routing))
-        .add("providers", std::move(providers))
+        .add("routing", routingNode(policy.routing));
+    if (std::optional<Node> admission = admissionNode(policy.admission)) {
+        root.add("admission", std::move(*admission));
+    }
+    root.add("providers", std::move(providers))
         .add("routes", std::move(routes))
         .add("virtual_keys", std::move(virtualKeys));
     return root;

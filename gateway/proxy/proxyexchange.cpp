@@ -16,7 +16,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <optional>
 
 namespace Gateway::Proxy {
 
@@ -105,6 +107,9 @@ ProxyExchange::ProxyExchange(WorkerContext &worker, Setup &&setup, Http::Respons
 
 ProxyExchange::~ProxyExchange()
 {
+    // A request still waiting for a slot leaves the queue first, so that no verdict can
+    // be posted to a context that is about to go.
+    m_wait.cancel();
     // Reaching here unfinished means the client went away: cancel the upstream
     // transfer now, and do not count it against the backend.
     m_transfer.reset();
@@ -124,7 +129,9 @@ bool ProxyExchange::start()
     planAttempts();
     const bool chat = m_setup.endpoint == Runtime::Endpoint::ChatCompletions || m_setup.endpoint == Runtime::Endpoint::Messages;
     const Config::HedgePolicy &hedge = routeConfig().hedge;
-    if (hedge.enabled && !m_setup.inspected.stream) {
+    // A hedge would be a second request on the group under one slot: the cap would no
+    // longer hold. Routes with a queue do not hedge.
+    if (hedge.enabled && !m_setup.inspected.stream && !m_setup.route->admission) {
         m_hedgeBudget = &m_setup.table->routing().hedgeBudget(m_setup.route->model, hedge.budget);
         m_hedgeBudget->requestStarted();
     }
@@ -140,20 +147,174 @@ bool ProxyExchange::start()
                      "unsupported_endpoint");
         return false;
     }
+    if (m_setup.route->admission) {
+        return admitToQueue();
+    }
     startAttempt();
     return true;
 }
 
+bool ProxyExchange::admitToQueue()
+{
+    Admission::AdmissionQueue &queue = *m_setup.route->admission;
+    const Config::AdmissionClass &settings =
+        m_setup.table->policy().admission.classes[Admission::classIndex(m_setup.priority)];
+    const qint64 now = Runtime::monotonicNowMs();
+    // The objective counts from the request's arrival at the gateway, not from here.
+    const qint64 receivedAtMs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(m_setup.receivedAt.time_since_epoch()).count();
+    Admission::AdmissionRequest request;
+    request.priority = m_setup.priority;
+    request.virtualKey = m_setup.virtualKey;
+    request.tokens = m_expectedTokens;
+    request.deadlineMs = receivedAtMs + settings.ttftObjectiveMs;
+
+    // The queue may resolve the wait on any thread (the one giving a slot back, or
+    // expiring waiters), even before admit() returns: the verdict is posted to this
+    // exchange's thread. The context is deleted with the exchange, which discards a
+    // verdict still on its way; its ticket then gives the slot back.
+    m_waitContext = std::make_unique<QObject>();
+    QObject *context = m_waitContext.get();
+    Admission::AdmitResult result = queue.admit(
+        request,
+        [this, context](Admission::WaitResult resolved) {
+            // Shared, not moved into the call: Qt 6.4 copies the functor it posts (the
+            // ticket inside is move-only). The last copy to go gives an unused slot back.
+            auto shared = std::make_shared<Admission::WaitResult>(std::move(resolved));
+            QMetaObject::invokeMethod(
+                context, [this, shared] { waitResolved(std::move(*shared)); }, Qt::QueuedConnection);
+        },
+        now);
+    switch (result.verdict) {
+    case Admission::Verdict::Granted:
+        m_ticket = std::move(result.ticket);
+        startAttempt();
+        return true;
+    case Admission::Verdict::Queued:
+        // No attempt yet: the client's connection stays open until the verdict.
+        m_wait = std::move(result.handle);
+        armWaitTimer(now + settings.maxQueueWaitMs);
+        return true;
+    case Admission::Verdict::Rejected:
+    case Admission::Verdict::TimedOut:
+        break;
+    }
+    respondRefused(result.verdict, result.refusal);
+    return false;
+}
+
+void ProxyExchange::waitResolved(Admission::WaitResult result)
+{
+    m_wait = Admission::WaitHandle {}; // resolved: nothing left to cancel
+    m_waitTimer.reset();
+    m_queueWaitMs = result.waitedMs;
+    if (result.verdict != Admission::Verdict::Granted) {
+        respondRefused(result.verdict, result.refusal);
+        return;
+    }
+    m_ticket = std::move(result.ticket);
+    // The plan was made on arrival; the targets' load has changed while it waited.
+    std::vector<Attempt> fresh;
+    QByteArray explain;
+    planRoute(fresh, m_setup.explain ? &explain : nullptr);
+    if (!fresh.empty()) {
+        m_attempts = std::move(fresh);
+        m_explain = std::move(explain);
+    }
+    startAttempt();
+}
+
+void ProxyExchange::armWaitTimer(qint64 atMs)
+{
+    if (!m_waitTimer) {
+        m_waitTimer = std::make_unique<QTimer>();
+        m_waitTimer->setSingleShot(true);
+        m_waitTimer->setTimerType(Qt::PreciseTimer);
+        QObject::connect(m_waitTimer.get(), &QTimer::timeout, m_waitContext.get(), [this] { expireWaiters(); });
+    }
+    // One past the deadline: expire() times out waiters whose deadline is <= now.
+    const qint64 delayMs = std::max<qint64>(0, atMs - Runtime::monotonicNowMs()) + 1;
+    m_waitTimer->start(static_cast<int>(std::min<qint64>(delayMs, std::numeric_limits<int>::max())));
+}
+
+void ProxyExchange::expireWaiters()
+{
+    // Each waiter's exchange arms a timer for its own max wait, so the queue is expired
+    // when any of its waiters is due and no thread ticks while nobody waits. The verdict
+    // (time-out, or a refusal now predicted) arrives through waitResolved(); until then
+    // the next waiter's deadline is watched too, in case the queue's settings changed.
+    Admission::AdmissionQueue &queue = *m_setup.route->admission;
+    queue.expire(Runtime::monotonicNowMs());
+    if (const std::optional<qint64> next = queue.nextDeadlineMs()) {
+        armWaitTimer(*next);
+    }
+}
+
+void ProxyExchange::respondRefused(Admission::Verdict verdict, const Admission::Refusal &refusal)
+{
+    const Config::AdmissionClass &settings =
+        m_setup.table->policy().admission.classes[Admission::classIndex(m_setup.priority)];
+    const QLatin1String name = Admission::priorityClassName(m_setup.priority);
+    const QByteArray className(name.data(), name.size());
+    const QByteArray objective = "the " + className + " class's time-to-first-token objective of " +
+                                 QByteArray::number(settings.ttftObjectiveMs) + " ms";
+    const QByteArray model = "model '" + m_setup.route->model + "'";
+    // The queue promises Retry-After >= 1 s with every refusal; 1 s is the floor anyway.
+    const QByteArray retryAfter = QByteArray::number(std::max(1, refusal.retryAfterSeconds));
+    const QByteArray retry = "; retry after " + retryAfter + " s";
+    if (verdict == Admission::Verdict::TimedOut || refusal.reason == Admission::RefusalReason::MaxWait) {
+        respondError(429, ErrorClass::RateLimited,
+                     "every target of " + model + " stayed busy: this " + className + " request waited " +
+                         QByteArray::number(settings.maxQueueWaitMs) + " ms (max_queue_wait_ms) for a slot without one freeing up, missing " +
+                         objective + retry,
+                     "queue_timeout", retryAfter);
+        return;
+    }
+    switch (refusal.reason) {
+    case Admission::RefusalReason::PredictedMiss:
+        respondError(429, ErrorClass::RateLimited,
+                     "every target of " + model + " is busy: this " + className +
+                         " request would get its first token too late for " + objective + retry,
+                     "predicted_slo_miss", retryAfter);
+        return;
+    case Admission::RefusalReason::QueueFull:
+        respondError(429, ErrorClass::RateLimited,
+                     "the gateway queue of " + model + " is full and holds no request of a class below " + className +
+                         " to make room (the " + className + " class's time-to-first-token objective is " +
+                         QByteArray::number(settings.ttftObjectiveMs) + " ms)" + retry,
+                     "queue_full", retryAfter);
+        return;
+    case Admission::RefusalReason::Evicted:
+        respondError(429, ErrorClass::RateLimited,
+                     "the gateway queue of " + model + " is full and a request of a higher class took the place of this " +
+                         className + " request (the " + className + " class's time-to-first-token objective is " +
+                         QByteArray::number(settings.ttftObjectiveMs) + " ms)" + retry,
+                     "queue_full", retryAfter);
+        return;
+    case Admission::RefusalReason::Shutdown:
+    case Admission::RefusalReason::MaxWait:
+    case Admission::RefusalReason::None:
+        break;
+    }
+    respondError(503, ErrorClass::RateLimited,
+                 "the gateway queue of " + model + " was closed while this " + className + " request waited" + retry,
+                 "queue_closed", retryAfter);
+}
+
 void ProxyExchange::planAttempts()
+{
+    planRoute(m_attempts, m_setup.explain ? &m_explain : nullptr);
+    m_setup.table->retryBudget().requestStarted();
+}
+
+void ProxyExchange::planRoute(std::vector<Attempt> &attempts, QByteArray *explain)
 {
     const auto &table = *m_setup.table;
     const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
     m_expectedTokens = summary.expectedTokens();
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
     AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
-    planner.plan(*m_setup.route, summary, snapshot, m_setup.allowedTargets, m_attempts,
-                 m_setup.explain ? &m_explain : nullptr);
-    table.retryBudget().requestStarted();
+    planner.plan(*m_setup.route, summary, snapshot, m_setup.allowedTargets, attempts, explain);
 }
 
 bool ProxyExchange::wantsInjectedUsage(const Attempt &attempt) const
@@ -461,6 +622,10 @@ QByteArray ProxyExchange::routeReason() const
     if (!m_attemptTrail.isEmpty()) {
         reason += "; attempts=" + m_attemptTrail;
     }
+    if (m_queueWaitMs >= 0) {
+        const QLatin1String name = Admission::priorityClassName(m_setup.priority);
+        reason += "; queued " + QByteArray::number(m_queueWaitMs) + " ms as " + QByteArray(name.data(), name.size());
+    }
     if (m_budgetExhausted) {
         reason += "; retry budget exhausted";
     }
@@ -486,6 +651,9 @@ Http::HeaderList ProxyExchange::responseHeaders() const
     }
     if (m_setup.explain) {
         headers.push_back({QByteArrayLiteral("x-switchyard-route-reason"), routeReason()});
+    }
+    if (m_queueWaitMs >= 0) {
+        headers.push_back({QByteArrayLiteral("x-switchyard-queue-wait-ms"), QByteArray::number(m_queueWaitMs)});
     }
     return headers;
 }
@@ -523,6 +691,11 @@ bool ProxyExchange::onResponseData(QByteArrayView data)
 {
     if (!m_run.sawBody) {
         m_run.sawBody = true;
+        // Teaches the queue its service time to first token (slot granted -> first byte
+        // of an answer; an error body's first byte is no token).
+        if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
+            m_ticket.firstToken(Runtime::monotonicNowMs());
+        }
         m_run.ttftMs = millisecondsSince(m_run.startedAt);
         m_attempts[m_attemptIndex].backend->stats->ttft.observeMs(m_run.ttftMs);
         prefillDone(m_run);
@@ -1011,6 +1184,13 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         return;
     }
     m_completed = true;
+    // The slot goes back as soon as the answer is done; only a success teaches the queue
+    // how fast the group drains (a failure or an abandoned request says nothing of it).
+    if (failed) {
+        m_ticket.release(Runtime::monotonicNowMs());
+    } else {
+        m_ticket.complete(Runtime::monotonicNowMs());
+    }
     cancelHedge();
     if (m_hedgeBudget) {
         m_hedgeBudget->requestFinished();

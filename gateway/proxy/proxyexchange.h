@@ -1,5 +1,6 @@
 #pragma once
 
+#include "admission/admissionqueue.h"
 #include "attemptplanner.h"
 #include "attemptrun.h"
 #include "errorresponse.h"
@@ -56,6 +57,9 @@ public:
         Metrics::ArmStats *arm = nullptr;
         QByteArray ruleReason; // which rule or arm decided, for the route reason
         Clock::time_point receivedAt;
+        // Admission class (routes with a queue): the x-priority header, else the virtual
+        // key's class, else standard.
+        Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
     };
 
     ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer);
@@ -82,7 +86,18 @@ private:
     };
 
     void planAttempts();
+    // The attempts for the route as things stand now, into `attempts`.
+    void planRoute(std::vector<Attempt> &attempts, QByteArray *explain);
     void startAttempt();
+    // Admission control, for routes with a queue. Asks the route's queue for a slot:
+    // false when the request was refused at once (the 429 is written).
+    bool admitToQueue();
+    // The queue's verdict on a waiting request, on this exchange's thread.
+    void waitResolved(Admission::WaitResult result);
+    // The max wait of a waiter of this queue may have passed: lets the queue time it out.
+    void expireWaiters();
+    void armWaitTimer(qint64 atMs);
+    void respondRefused(Admission::Verdict verdict, const Admission::Refusal &refusal);
     // Skips attempts whose backend refuses admission (open circuit, probe slots taken) or
     // whose provider has no key with headroom; false when none is left.
     bool admitAttempt();
@@ -159,6 +174,18 @@ private:
     unsigned m_classFallbacksUsed = 0; // RetryClass bits whose retry.fallbacks were planned in
     bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
+
+    // Admission control (routes whose targets have max_concurrency). The slot is held
+    // from the grant to the end of the answer, across retries and resumptions; giving it
+    // back lets the next waiter through. While the request waits, `m_wait` is its place
+    // (destroying it leaves the queue) and the verdict is posted to `m_waitContext` on
+    // this thread; deleting the context discards a verdict still on its way, whose ticket
+    // then gives its slot back.
+    Admission::SlotTicket m_ticket;
+    std::unique_ptr<QObject> m_waitContext;
+    Admission::WaitHandle m_wait; // after the context: destroyed (cancelled) before it
+    std::unique_ptr<QTimer> m_waitTimer; // drives the queue's expire() at the max wait
+    qint64 m_queueWaitMs = -1;           // time spent waiting for a slot; -1 = did not wait
 
     Mode m_mode = Mode::Waiting;
     int m_upstreamStatus = 0;

@@ -72,6 +72,17 @@ RouteDecider::Decision decideRoute(const Runtime::RouteTable &table, const Runti
 
 using Metrics::ErrorClass;
 
+// The x-priority header when present (even empty, which is an error, not "absent").
+std::optional<QByteArray> priorityHeader(const Http::Request &request)
+{
+    for (const auto &header : request.headers) {
+        if (header.name == "x-priority") {
+            return header.value;
+        }
+    }
+    return std::nullopt;
+}
+
 QByteArray presentedKey(const Http::Request &request)
 {
     const QByteArray authorization = request.header("authorization");
@@ -184,6 +195,18 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
                nullptr, {}, keyName);
         return nullptr;
     }
+    // Admission class: the header, else the key's, else the default. Checked on every
+    // route, queued or not, so a typo is reported the same way everywhere.
+    Admission::PriorityClass priority = key ? key->priority : Admission::DEFAULT_PRIORITY_CLASS;
+    if (const std::optional<QByteArray> header = priorityHeader(request)) {
+        const auto parsed = Admission::parsePriorityClass(*header);
+        if (!parsed) {
+            reject({400, ErrorClass::BadRequest, parsed.error().message.toUtf8(), "invalid_priority", "x-priority"},
+                   nullptr, {}, keyName);
+            return nullptr;
+        }
+        priority = parsed.value();
+    }
     auto inspected = m_worker.inspector().inspect(endpoint, request.body, table->readsLastUserMessage(), table->promptBlockChars());
     if (!inspected) {
         const auto &error = inspected.error();
@@ -235,6 +258,7 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     setup.allowedTargets = std::move(decision.allowedTargets);
     setup.arm = decision.arm;
     setup.ruleReason = std::move(decision.reason);
+    setup.priority = priority;
     auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
     if (!exchange->start()) {
         return nullptr;

@@ -41,7 +41,7 @@ public:
     std::span<double> values(int which);
 
 private:
-    static constexpr int VALUE_ARRAYS = 3;
+    static constexpr int VALUE_ARRAYS = 4;
 
     std::vector<GpuCandidate> m_candidates;
     std::vector<int> m_backendIds;

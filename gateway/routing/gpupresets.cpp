@@ -73,6 +73,7 @@ const std::vector<Key> &keys()
         {"kv_pressure_start", Family::PrefixAware, [](const auto &p) { return p.kvPressureStart.has_value(); }},
         {"kv_pressure_match_keep", Family::PrefixAware, [](const auto &p) { return p.kvPressureMatchKeep.has_value(); }},
         {"engine_queue_weight", Family::PrefixAware, [](const auto &p) { return p.engineQueueWeight.has_value(); }},
+        {"backlog_weight", Family::PrefixAware, [](const auto &p) { return p.backlogWeight.has_value(); }},
     };
     return all;
 }
@@ -205,6 +206,7 @@ std::optional<GpuPolicyError> validateGpuPolicyParams(const GpuPolicyParams &par
         checkRange(params.kvPressureStart, "kv_pressure_start", 0.0, 1.0),
         checkRange(params.kvPressureMatchKeep, "kv_pressure_match_keep", 0.0, 1.0),
         checkRange(params.engineQueueWeight, "engine_queue_weight", 0.0, 1.0),
+        checkRange(params.backlogWeight, "backlog_weight", 0.0, INF),
     };
     for (const auto &check : checks) {
         if (check) {
@@ -232,6 +234,7 @@ GpuPolicyParams withPresetDefaults(const GpuPolicyParams &params)
         resolved.kvPressureMatchKeep =
             params.kvPressureMatchKeep.value_or(PrefixAwareParams::DEFAULT_KV_PRESSURE_MATCH_KEEP);
         resolved.engineQueueWeight = params.engineQueueWeight.value_or(PrefixAwareParams::DEFAULT_ENGINE_QUEUE_WEIGHT);
+        resolved.backlogWeight = params.backlogWeight.value_or(PrefixAwareParams::DEFAULT_BACKLOG_WEIGHT);
         break;
     case Family::CacheAware: {
         const bool v1 = params.preset == QLatin1StringView("sglang_cache_aware_v1");
@@ -280,6 +283,7 @@ std::unique_ptr<RoutePolicy> makeGpuPolicy(const GpuPolicyParams &params, Prefix
         prefixAware.kvPressureStart = *p.kvPressureStart;
         prefixAware.kvPressureMatchKeep = *p.kvPressureMatchKeep;
         prefixAware.engineQueueWeight = *p.engineQueueWeight;
+        prefixAware.backlogWeight = *p.backlogWeight;
         return std::make_unique<PrefixAwarePolicy>(prefixAware, source);
     }
     case Family::CacheAware:

@@ -61,6 +61,7 @@ struct GpuPolicyParams {
     std::optional<double> kvPressureStart;       // `kv_pressure_start`: KV usage where matches start to fade (0..1)
     std::optional<double> kvPressureMatchKeep;   // `kv_pressure_match_keep`: share of a match kept at usage 1 (0..1)
     std::optional<double> engineQueueWeight;     // `engine_queue_weight`: trust in the scraped waiting queue (0..1)
+    std::optional<double> backlogWeight;         // `backlog_weight`: extra cost of a miss per unit of backlog (>= 0)
 
     bool operator==(const GpuPolicyParams &) const = default;
 };

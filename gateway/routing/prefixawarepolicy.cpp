@@ -5,8 +5,8 @@
 #include "rankkeybuffer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
-#include <vector>
 
 namespace Gateway::Routing {
 
@@ -14,6 +14,15 @@ PrefixAwarePolicy::PrefixAwarePolicy(PrefixAwareParams params, PrefixMatchSource
     : m_params {params}
     , m_source {source}
 {
+}
+
+double PrefixAwarePolicy::matchKept(const EngineSignals &engine) const
+{
+    if (!engine.fresh || !(engine.kvCacheUsage > m_params.kvPressureStart) || m_params.kvPressureStart >= 1.0) {
+        return 1.0;
+    }
+    const double pressure = std::min(1.0, (engine.kvCacheUsage - m_params.kvPressureStart) / (1.0 - m_params.kvPressureStart));
+    return 1.0 - pressure * (1.0 - m_params.kvPressureMatchKeep);
 }
 
 void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) const
@@ -26,61 +35,74 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double prompt = std::max<double>(std::max(0, input.request.estimatedPromptTokens),
                                            static_cast<double>(set.blocks().size()) * tokensPerBlock);
     const double requestTokens = static_cast<double>(input.request.expectedTokens());
-    const std::span<double> costs = set.values(0);
-    const std::span<double> cached = set.values(1);
-    const std::span<double> loads = set.values(2);
+    const std::span<double> costs = set.values(0);    // everything but the miss, then the total
+    const std::span<double> cached = set.values(1);   // believed cached prompt tokens
+    const std::span<double> loads = set.values(2);    // the guard's load
+    const std::span<double> uncached = set.values(3); // uncached prompt tokens / weight
 
     double loadSum = 0.0;
     double queuedSum = 0.0;
-    thread_local std::vector<double> cachedUncached;
-    cachedUncached.assign(count, 0.0);
     for (std::size_t i = 0; i < count; ++i) {
         const GpuCandidate &candidate = set[i];
         const BackendState &state = *candidate.state;
         const EngineSignals &engine = state.engine;
-        double keep = 1.0;
-        if (engine.fresh && engine.kvCacheUsage > m_params.kvPressureStart && m_params.kvPressureStart < 1.0) {
-            const double pressure = std::min(1.0, (engine.kvCacheUsage - m_params.kvPressureStart)
-                                                      / (1.0 - m_params.kvPressureStart));
-            keep = 1.0 - pressure * (1.0 - m_params.kvPressureMatchKeep);
-        }
-        cached[i] = std::min(prompt, keep * candidate.matchedBlocks * tokensPerBlock);
-        const double uncached = prompt - cached[i];
+        cached[i] = std::min(prompt, matchKept(engine) * candidate.matchedBlocks * tokensPerBlock);
+        const double missing = prompt - cached[i];
         const double routerQueued = static_cast<double>(std::max<std::int64_t>(0, state.inFlightPrefillTokens));
         double queued = routerQueued;
         if (engine.fresh && m_params.engineQueueWeight > 0.0) {
             // A waiting request is assumed to need about as much prefill as this one does
             // here (at least a block).
             const double engineQueued =
-                m_params.engineQueueWeight * std::max(0.0, engine.waitingRequests) * std::max(uncached, tokensPerBlock);
+                m_params.engineQueueWeight * std::max(0.0, engine.waitingRequests) * std::max(missing, tokensPerBlock);
             queued = std::max(queued, engineQueued);
         }
         const double decode = static_cast<double>(std::max<std::int64_t>(0, state.inFlightDecodeTokens));
         const double weight = candidate.weight > 0.0 ? candidate.weight : std::numeric_limits<double>::min();
-        costs[i] = (queued + m_params.decodeWeight * decode) / weight;
-        cachedUncached[i] = uncached / weight;
+        costs[i] = (queued + m_params.decodeWeight * decode
+                    + m_params.footprintWeight * static_cast<double>(std::max<std::int64_t>(0, state.inFlightTokens))
+                    + (engine.fresh && engine.kvCacheUsage > 0.0 ? m_params.kvFullPenalty * prompt * std::max(0.0, engine.kvCacheUsage - 0.9) / 0.1 : 0.0)) / weight;
+        uncached[i] = missing / weight;
         queuedSum += queued;
-        // The guard's load: this gateway's in-flight tokens plus whatever queue the engine
-        // showed beyond them (other replicas' requests).
-        loads[i] = (static_cast<double>(std::max<std::int64_t>(0, state.inFlightTokens)) + (queued - routerQueued))
-                 / weight;
+        // The guard's load: this gateway's in-flight requests plus whatever queue the engine
+        // showed beyond its own count (other replicas' requests), in this request's tokens.
+        loads[i] = (std::max(0, state.inFlightRequests) * requestTokens + (queued - routerQueued)) / weight;
         loadSum += loads[i];
     }
 
-    const double gain = m_params.uncachedWeight
-        + m_params.uncachedQueueGain * queuedSum / static_cast<double>(std::max<std::size_t>(1, count)) / std::max(1.0, prompt);
-    for (std::size_t i = 0; i < count; ++i) {
-        costs[i] += gain * cachedUncached[i];
-    }
-    const double bound = m_params.boundedLoadFactor * loadSum / static_cast<double>(std::max<std::size_t>(1, count));
+    const double candidates = static_cast<double>(std::max<std::size_t>(1, count));
+    const double backlog = queuedSum / candidates / std::max(1.0, prompt);
+    const double missWeight = 1.0 + m_params.backlogWeight * backlog;
+    const double bound = m_params.boundedLoadFactor * loadSum / candidates;
     const std::uint64_t seed = count > 1 ? rng.next() : 0;
     RankKeyBuffer buffer {count, input.maxChoices, RankKeyBuffer::Ties::Random, seed};
+    double bestEligible = std::numeric_limits<double>::infinity();
+    bool allQueued = true;
     for (std::size_t i = 0; i < count; ++i) {
+        allQueued = allQueued && set[i].state->inFlightPrefillTokens > 0;
+        costs[i] += missWeight * uncached[i];
         const double weight = set[i].weight > 0.0 ? set[i].weight : std::numeric_limits<double>::min();
         const bool eligible = loads[i] <= bound + requestTokens / weight;
-        buffer.add(eligible ? 0 : 1, costs[i], 0.0, set[i].targetIndex);
+        loads[i] = eligible ? 0.0 : 1.0;
+        if (eligible) {
+            bestEligible = std::min(bestEligible, costs[i]);
+        }
+    }
+    const double tolerance = (m_params.tieTolerance > 0 && (allQueued || m_params.tieTolerance > 10)) ? std::fmod(m_params.tieTolerance, 10.0) * prompt : 0.0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const int tier = loads[i] == 0.0 ? 0 : 1;
+        if (tolerance > 0.0 && tier == 0 && costs[i] <= bestEligible + tolerance) {
+            const auto stamp = static_cast<double>(m_lastChosen[static_cast<std::size_t>(set[i].backendId) & 63].load(std::memory_order_relaxed));
+            buffer.add(0, bestEligible, stamp, set[i].targetIndex);
+        } else {
+            buffer.add(tier, costs[i], 0.0, set[i].targetIndex);
+        }
     }
     buffer.appendBest(out.order);
+    if (tolerance > 0.0 && !out.order.empty()) {
+        const int backend = input.targets[static_cast<std::size_t>(out.order.front())].backendId;
+        m_lastChosen[static_cast<std::size_t>(backend) & 63].store(m_clock.fetch_add(1) + 1, std::memory_order_relaxed);
+    }
 
     if (out.explain) {
         for (std::size_t i = 0; i < count; ++i) {

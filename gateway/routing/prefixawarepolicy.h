@@ -2,6 +2,9 @@
 
 #include "routepolicy.h"
 
+#include <array>
+#include <atomic>
+
 namespace Gateway::Routing {
 
 class PrefixMatchSource;
@@ -13,7 +16,7 @@ struct PrefixAwareParams {
     static constexpr double DEFAULT_KV_PRESSURE_START = 0.9;
     static constexpr double DEFAULT_KV_PRESSURE_MATCH_KEEP = 0.5;
     static constexpr double DEFAULT_ENGINE_QUEUE_WEIGHT = 1.0;
-    static constexpr double DEFAULT_UNCACHED_WEIGHT = 1.0;
+    static constexpr double DEFAULT_BACKLOG_WEIGHT = 4.0;
 
     // Prompt tokens per block of the source's hashes; 0 = blockChars / 4 (16 for the
     // default 64-character block, vLLM's default KV block).
@@ -23,7 +26,7 @@ struct PrefixAwareParams {
     // engine batches both), but every running sequence lengthens each step and holds KV
     // memory, so decode load matters less than queued prefill, yet not nothing.
     double decodeWeight = DEFAULT_DECODE_WEIGHT;
-    // `bounded_load_factor`: a candidate whose in-flight tokens exceed this times the
+    // `bounded_load_factor`: a candidate with more in-flight requests than this times the
     // candidates' mean (plus this request) is passed over unless every candidate is
     // (Mirrokni et al., "Consistent Hashing with Bounded Loads": 1.25 keeps every server
     // within 25% of the mean while moving few requests off their preferred server).
@@ -37,17 +40,27 @@ struct PrefixAwareParams {
     // requests from other gateway replicas, which this gateway's counters miss); 0 =
     // router counters only.
     double engineQueueWeight = DEFAULT_ENGINE_QUEUE_WEIGHT;
-    // `uncached_weight`: EXPERIMENTAL weight of this request's uncached tokens.
-    double uncachedWeight = DEFAULT_UNCACHED_WEIGHT;
-    double uncachedQueueGain = 0.0; // EXPERIMENTAL
+    // `backlog_weight`: how much more a cache miss costs while the fleet has a backlog.
+    // Uncached tokens are weighted 1 + backlog_weight x backlog, where backlog = the
+    // candidates' mean queued prefill / this prompt's tokens (about how many prompts like
+    // this one already wait at each server): recomputing a prefix delays this request,
+    // and also everyone who queues behind it, and a replicated prefix evicts others. 0 =
+    // plain predicted TTFT (greedy); 4 was best across the fleet simulator's workloads
+    // (W1-W5, loads 50-120% of saturation, 3 seeds): 1-2 lose hits under load, 8 and
+    // more over-concentrate shared-prefix bursts.
+    double backlogWeight = DEFAULT_BACKLOG_WEIGHT;
+    double footprintWeight = 0.0; // EXPERIMENTAL
+    double kvFullPenalty = 0.0; // EXPERIMENTAL
+    double tieTolerance = 0.0; // EXPERIMENTAL
 };
 
 // Our default GPU policy (`prefix_aware`): send each request where it is predicted to
-// get its first token soonest, among servers not overloaded.
+// get its first token soonest, counting what a cache miss costs the fleet, among servers
+// not overloaded.
 //
-// Predicted time to first token on candidate c, in prefill-token equivalents divided by
-// its relative speed (effective weight):
-//     cost_c = (queued_c + uncached_c + decode_weight x decode_c) / weight_c
+// Cost on candidate c, in prefill-token equivalents divided by its relative speed
+// (effective weight):
+//     cost_c = (queued_c + miss x uncached_c + decode_weight x decode_c) / weight_c
 //   queued_c   = prompt tokens already waiting for prefill there: the gateway's own
 //                inFlightPrefillTokens (always fresh; it counts only the uncached part of
 //                requests it sent, thanks to Ranking::cachedPromptTokens), raised to the
@@ -55,16 +68,25 @@ struct PrefixAwareParams {
 //                is fresh and shows more (other replicas' traffic);
 //   uncached_c = this prompt's tokens minus the blocks c is believed to hold x tokens per
 //                block, the match discounted under KV pressure;
+//   miss       = 1 + backlog_weight x mean(queued) / prompt tokens: 1 on an idle fleet
+//                (plain predicted TTFT), more as a backlog builds (see backlogWeight);
 //   decode_c   = the gateway's in-flight expected output tokens on c.
-// With no prefix sharing this is least-loaded by prefill-weighted tokens; with sharing,
-// a cached server wins exactly when the prefill it saves outweighs its extra queue.
+// With no prefix sharing this is least-loaded by queued prefill plus half the decode
+// load; with sharing, a cached server wins while the prefill it saves outweighs its
+// extra queue, and the more so the busier the fleet.
 //
-// Bounded-load guard: load_c = (inFlightTokens_c + the engine queue's excess over
-// inFlightPrefillTokens_c, if any) / weight_c; c is eligible iff
+// Bounded-load guard, on in-flight requests as in consistent hashing with bounded loads
+// (counted in this request's tokens, so a fresh engine queue beyond the gateway's own
+// count adds to it): load_c = (inFlightRequests_c x expectedTokens + the engine queue's
+// excess over inFlightPrefillTokens_c) / weight_c; c is eligible iff
 //     load_c <= bounded_load_factor x mean(load) + expectedTokens / weight_c
 // (the slack of one request keeps an idle fleet all eligible). Ineligible candidates rank
 // after every eligible one, so a hot prefix overflows to the next-cheapest server, which
-// then records and holds it too: hot prefixes replicate instead of hot-spotting.
+// then records and holds it too: hot prefixes replicate instead of hot-spotting. Requests
+// rather than tokens: a server full of cache hits holds long prompts that cost it little,
+// and a token bound would push their follow-up turns off the server holding their history
+// (the fleet simulator's Zipf-skewed multi-turn workload W5z: TTFT p99 -30%, no loss
+// elsewhere).
 //
 // Lowest cost first, random among exact ties; fallbacks by cost (eligible first). The
 // chosen backend's blocks are recorded; Ranking::cachedPromptTokens gets each
@@ -81,8 +103,13 @@ public:
     const PrefixAwareParams &params() const { return m_params; }
 
 private:
+    // The share of a believed match still trusted at this KV pressure.
+    double matchKept(const EngineSignals &engine) const;
+
     PrefixAwareParams m_params;
     PrefixMatchSource *m_source;
+    mutable std::array<std::atomic<std::uint64_t>, 64> m_lastChosen {};
+    mutable std::atomic<std::uint64_t> m_clock {0};
 };
 
 } // namespace Gateway::Routing

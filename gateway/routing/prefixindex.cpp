@@ -9,7 +9,7 @@ namespace Gateway::Routing {
 namespace {
 
 constexpr std::size_t MIN_TABLE_SIZE = 1024;
-// How many blocks ahead match() and record() start loading table entries: enough to
+// How many anchors ahead match() and record() start loading table entries: enough to
 // overlap the cache misses of independent lookups.
 constexpr std::size_t PREFETCH_DISTANCE = 8;
 
@@ -27,13 +27,13 @@ PrefixIndex::PrefixIndex(int blockChars, std::int64_t defaultCapacityBlocks, int
 {
 }
 
+PrefixIndex::~PrefixIndex() = default;
+
 std::int64_t PrefixIndex::anchorsFor(std::int64_t capacityBlocks) const
 {
     // Rounded up: a capacity of a few blocks still holds one anchor.
     return (capacityBlocks + m_strideBlocks - 1) / m_strideBlocks;
 }
-
-PrefixIndex::~PrefixIndex() = default;
 
 std::int64_t PrefixIndex::capacityForEngine(const EngineSignals &engine, int blockChars)
 {
@@ -354,7 +354,7 @@ std::size_t PrefixIndex::findEntry(std::uint64_t key) const
 
 std::size_t PrefixIndex::insertEntry(std::uint64_t key)
 {
-    // At most half full: a miss (the block that ends a match) probes ~2.5 entries.
+    // At most half full: a miss (the anchor that ends a match) probes ~2.5 entries.
     if ((m_entries + 1) * 2 > m_table.size()) {
         growTable();
     }

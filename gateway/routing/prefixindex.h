@@ -60,6 +60,7 @@ public:
     // Backend ids are indices into BackendSnapshot::backends; anything this large is a bug.
     static constexpr int MAX_BACKEND_ID = 1 << 20;
 
+    // Every 4th block (64 tokens) is an anchor; see the class comment.
     static constexpr int DEFAULT_STRIDE_BLOCKS = 4;
 
     explicit PrefixIndex(int blockChars = 64, std::int64_t defaultCapacityBlocks = DEFAULT_CAPACITY_BLOCKS,
@@ -75,7 +76,7 @@ public:
     int blockChars() const override { return m_blockChars; }
 
     // How many blocks this backend is assumed to keep; evicts its least recently used
-    // blocks at once if it holds more. Negative values count as 0 (index nothing).
+    // anchors at once if it holds more. Negative values count as 0 (index nothing).
     void setCapacityBlocks(int backendId, std::int64_t blocks);
     // Drops everything known about a removed backend and frees its slot.
     void forget(int backendId);
@@ -85,7 +86,7 @@ public:
     // capacity in blocks.
     std::int64_t heldBlocks(int backendId) const;
     std::int64_t capacityBlocks(int backendId) const;
-    // Distinct block hashes in the index (over all backends).
+    // Distinct anchor hashes in the index (over all backends).
     std::size_t distinctBlocks() const;
 
     // The capacity, in this index's blocks, that matches an engine's KV cache as scraped
@@ -97,13 +98,13 @@ private:
     static constexpr std::uint32_t NIL = 0xffffffffU;
     static constexpr std::size_t NOT_FOUND = ~std::size_t {0};
 
-    // One block held by one backend: a node on that backend's LRU list and on the chain of
-    // its block's table entry.
+    // One anchor held by one backend: a node on that backend's LRU list and on the chain of
+    // its anchor's table entry.
     struct Node {
         std::uint64_t key;
         std::uint32_t prev;      // LRU towards the most recent
         std::uint32_t next;      // LRU towards the least recent (or the free list)
-        std::uint32_t chainNext; // the next backend holding the same block
+        std::uint32_t chainNext; // the next backend holding the same anchor
         std::uint8_t slot;
     };
     struct Entry {

@@ -1,5 +1,6 @@
 #include "gatewayruntime.h"
 
+#include "admissionmetricsexport.h"
 #include "enginemetricsexport.h"
 #include "routingmetrics.h"
 
@@ -167,6 +168,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
     if (const auto table = m_config.current()) {
         Runtime::appendRoutingMetrics(out, *table);
         Runtime::appendEngineMetrics(out, *table, Runtime::monotonicNowMs());
+        Runtime::appendAdmissionMetrics(out, *table);
     }
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
@@ -206,6 +208,29 @@ QJsonObject latencyJson(const LatencySummary &latency, const char *prefix)
 
 } // namespace
 
+namespace {
+
+QJsonValue engineJson(const BackendStatus &backend)
+{
+    if (!backend.hasEngineMetrics) {
+        return QJsonValue::Null;
+    }
+    const Routing::EngineSignals &e = backend.engine;
+    const auto known = [](double value) { return value < 0 ? QJsonValue(QJsonValue::Null) : QJsonValue(value); };
+    return QJsonObject {
+        {QStringLiteral("fresh"), e.fresh},
+        {QStringLiteral("age_ms"), e.ageMs < 0 ? QJsonValue(QJsonValue::Null) : QJsonValue(static_cast<double>(e.ageMs))},
+        {QStringLiteral("waiting"), e.waitingRequests},
+        {QStringLiteral("running"), e.runningRequests},
+        {QStringLiteral("kv_cache_usage"), known(e.kvCacheUsage)},
+        {QStringLiteral("prefix_cache_hit_rate"), known(e.prefixCacheHitRate)},
+        {QStringLiteral("cache_blocks"), static_cast<double>(e.cacheBlocks)},
+        {QStringLiteral("cache_block_size"), static_cast<double>(e.cacheBlockSize)},
+    };
+}
+
+} // namespace
+
 QByteArray GatewayRuntime::stateJson() const
 {
     const StatusSnapshot snapshot = statusSnapshot();
@@ -228,7 +253,12 @@ QByteArray GatewayRuntime::stateJson() const
                 {QStringLiteral("ttft_ewma_ms"), backend.ttftEwmaMs},
                 {QStringLiteral("token_latency_ewma_ms"), backend.tokenLatencyEwmaMs},
                 {QStringLiteral("in_flight"), backend.inFlight},
-                {QStringLiteral("queue"), QJsonValue::Null}, // filled once GPU metrics are scraped
+                // The engine's own queue while its metrics are fresh; null without a
+                // metrics_url or when they are stale.
+                {QStringLiteral("queue"), backend.engine.fresh ? QJsonValue(backend.engine.waitingRequests) : QJsonValue::Null},
+                {QStringLiteral("inflight_prefill_tokens"), backend.inFlightPrefillTokens},
+                {QStringLiteral("inflight_decode_tokens"), backend.inFlightDecodeTokens},
+                {QStringLiteral("engine"), engineJson(backend)},
                 {QStringLiteral("requests_per_second"), backend.requestsPerSecond},
                 {QStringLiteral("error_rate"),
                  backend.requests > 0 ? static_cast<double>(backend.errors) / static_cast<double>(backend.requests) : 0.0},

@@ -1,10 +1,12 @@
 #include "routetable.h"
 
+#include "admissionregistry.h"
 #include "backendmonitor.h"
 #include "policyfactory.h"
 #include "routingregistry.h"
 
 #include <algorithm>
+#include <optional>
 #include <QCryptographicHash>
 #include <QUrl>
 
@@ -149,6 +151,29 @@ Routing::RuleSet::Conditions conditionsOf(const Config::RuleConditions &when)
     return conditions;
 }
 
+// The distinct servers of a route and their summed caps, when it caps every target
+// (the loader guarantees all or none); nothing when it caps none.
+std::optional<std::pair<std::vector<QByteArray>, int>> cappedGroup(const Config::Route &route)
+{
+    std::vector<QByteArray> labels;
+    int slotCount = 0;
+    for (const auto &target : route.targets) {
+        if (target.maxConcurrency <= 0) {
+            return std::nullopt;
+        }
+        const QByteArray label = target.provider.toUtf8() + '/' + target.model;
+        // A route naming a server twice still has its slots once.
+        if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
+            labels.push_back(label);
+            slotCount += target.maxConcurrency;
+        }
+    }
+    if (labels.empty()) {
+        return std::nullopt;
+    }
+    return std::pair {std::move(labels), slotCount};
+}
+
 } // namespace
 
 void RouteTable::compileConditionalRouting(const Config::Route &route, RouteRuntime &runtime,
@@ -222,6 +247,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         }
     }
     QHash<QByteArray, int> backendIndex;
+    std::vector<QByteArray> admissionGroups;
+    const qint64 admissionNowMs = monotonicNowMs();
     if (std::any_of(policy.routes.begin(), policy.routes.end(),
                     [](const Config::Route &route) { return route.strategy == u"prefix_aware"; })) {
         table->m_prefixSource = std::make_unique<TablePrefixSource>(routing.prefixIndex());
@@ -266,6 +293,12 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
             runtime->targets.push_back({*it, target.weight});
         }
         runtime->policy = makePolicy(route, runtime->targets, table->m_prefixSource.get());
+        if (auto group = cappedGroup(route)) {
+            runtime->admissionGroup = AdmissionRegistry::groupKey(std::move(group->first));
+            runtime->admission = &routing.admission().queue(
+                runtime->admissionGroup, AdmissionRegistry::settingsFor(policy.admission, group->second), admissionNowMs);
+            admissionGroups.push_back(runtime->admissionGroup);
+        }
         table->m_routeIndex.insert(route.model, runtime->index);
         table->m_routes.push_back(std::move(runtime));
     }
@@ -283,9 +316,11 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         // After every route has its index: rules and arms may redirect to later routes.
         table->compileConditionalRouting(policy.routes[r], *table->m_routes[r], metrics);
     }
+    routing.admission().retainGroups(admissionGroups, admissionNowMs);
     for (const auto &key : policy.virtualKeys) {
         VirtualKeyRuntime runtime;
         runtime.name = key.name;
+        runtime.priority = key.priority;
         runtime.allRoutes = key.routes.isEmpty();
         for (const auto &route : key.routes) {
             runtime.routes.insert(route.toUtf8());

@@ -25,6 +25,10 @@ namespace Gateway::Gpu {
 class MetricsScraper;
 }
 
+namespace Gateway::Admission {
+class AdmissionQueue;
+}
+
 namespace Gateway::Runtime {
 
 class BackendMonitor;
@@ -98,12 +102,19 @@ struct RouteRuntime {
     std::vector<Metrics::Counter *> ruleMatches; // aligned with rules
     std::unique_ptr<Routing::TrafficSplit> split; // null = no split
     std::vector<SplitArmRuntime> arms;            // aligned with the split's arms
+    // Admission control: the queue of the route's target group when every target has a
+    // max_concurrency (owned by the AdmissionRegistry, outlives the table); null = the
+    // route never queues. `admissionGroup` is the group's key (the metrics' label).
+    Admission::AdmissionQueue *admission = nullptr;
+    QByteArray admissionGroup;
 };
 
 struct VirtualKeyRuntime {
     QString name;
     bool allRoutes = true;
     QSet<QByteArray> routes;
+    // The admission class of its requests without an x-priority header.
+    Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
 };
 
 // The immutable, compiled form of a validated policy. Published to the workers as a

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "admissionregistry.h"
 #include "backendmonitor.h"
 #include "config/policy.h"
 #include "routing/prefixindex.h"
@@ -50,6 +51,10 @@ public:
     // Forgets the prefix state of every label not in `labels` (backends no longer configured).
     void retainBackends(const std::vector<QByteArray> &labels);
 
+    // The admission queues of capped target groups; they outlive configuration changes
+    // like the monitors do. Thread-safe on its own (not under this registry's lock).
+    AdmissionRegistry &admission() { return m_admission; }
+
     template <typename Visitor>
     void forEachBackend(Visitor &&visit) const
     {
@@ -83,6 +88,7 @@ private:
     Routing::PrefixIndex m_prefixIndex;
     std::map<QByteArray, int> m_stableIds;
     int m_nextStableId = 0;
+    AdmissionRegistry m_admission;
 };
 
 } // namespace Gateway::Runtime

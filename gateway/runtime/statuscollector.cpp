@@ -1,5 +1,7 @@
 #include "statuscollector.h"
 
+#include "backendmonitor.h"
+
 #include "routetable.h"
 
 namespace Gateway::Runtime {
@@ -126,7 +128,11 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
             status.windowErrorRate = state.errorRate;
             status.ttftEwmaMs = state.ttftMs;
             status.tokenLatencyEwmaMs = state.latencyPerTokenMs;
+            status.engine = state.engine;
         }
+        status.hasEngineMetrics = backend.engineId >= 0;
+        status.inFlightPrefillTokens = backend.monitor->inFlightPrefillTokens();
+        status.inFlightDecodeTokens = backend.monitor->inFlightDecodeTokens();
         const auto &provider = table.providers()[static_cast<std::size_t>(backend.providerIndex)];
         status.id = QString::fromUtf8(backend.label);
         status.provider = provider.config.name;

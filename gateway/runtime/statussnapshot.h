@@ -1,5 +1,7 @@
 #pragma once
 
+#include "routing/backendsnapshot.h"
+
 // What the consoles (GUI, terminal, log lines) show: a value type copied out of the
 // running gateway a few times a second. Reading it never blocks the data plane.
 
@@ -36,6 +38,12 @@ struct BackendStatus {
     double windowErrorRate = 0;  // over the health window
     double ttftEwmaMs = 0;       // peak-EWMA; 0 = no sample yet
     double tokenLatencyEwmaMs = 0;
+    // The gateway's in-flight token load split by phase, and what the server's engine
+    // reports on its metrics_url (hasEngineMetrics = false without one).
+    qint64 inFlightPrefillTokens = 0;
+    qint64 inFlightDecodeTokens = 0;
+    bool hasEngineMetrics = false;
+    Routing::EngineSignals engine;
 };
 
 struct RouteTargetStatus {

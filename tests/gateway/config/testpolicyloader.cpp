@@ -144,6 +144,10 @@ private slots:
     void emptyDocumentGivesDefaults();
     void shortVirtualKey();
     void configErrorToString();
+    void admissionKeysAreRead();
+    void admissionDefaultsApplyWhenUnset();
+    void admissionErrorsNameTheField_data();
+    void admissionErrorsNameTheField();
 };
 
 void TestPolicyLoader::exampleDocumentParsesCompletely()
@@ -779,6 +783,123 @@ void TestPolicyLoader::configErrorToString()
     ConfigError bare;
     bare.message = QStringLiteral("oops");
     QCOMPARE(bare.toString(), QStringLiteral("oops"));
+}
+
+namespace {
+
+// The example with both targets of `chat` capped (chat-cloud shares openai/gpt-4o-mini,
+// so it states the same cap) and an admission section.
+QByteArray withAdmission(const QByteArray &admission = {})
+{
+    QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("weight: 3}"), QByteArrayLiteral("weight: 3, max_concurrency: 2}"));
+    document = replaced(document, QByteArrayLiteral("weight: 1}"), QByteArrayLiteral("weight: 1, max_concurrency: 4}"));
+    document = replaced(document, QByteArrayLiteral("      - {provider: openai, model: gpt-4o-mini}\n"),
+                        QByteArrayLiteral("      - {provider: openai, model: gpt-4o-mini, max_concurrency: 4}\n"));
+    return replaced(document, QByteArrayLiteral("routes:\n"), admission + "routes:\n");
+}
+
+} // namespace
+
+void TestPolicyLoader::admissionKeysAreRead()
+{
+    const QByteArray document = replaced(withAdmission(QByteArrayLiteral("admission:\n"
+                                                                         "  max_queued: 64\n"
+                                                                         "  classes:\n"
+                                                                         "    interactive: {ttft_objective_ms: 1500}\n"
+                                                                         "    batch: {ttft_objective_ms: 30000, max_queue_wait_ms: 45000, weight: 2.5}\n")),
+                                         QByteArrayLiteral("routes: [chat]}"), QByteArrayLiteral("routes: [chat], priority: Batch}"));
+    const auto policy = parsePolicy(document, SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(policy.hasValue(), policy.hasValue() ? "" : qPrintable(policy.error().toString()));
+    QCOMPARE(policy->routes[0].targets[0].maxConcurrency, 2);
+    QCOMPARE(policy->routes[0].targets[1].maxConcurrency, 4);
+    QCOMPARE(policy->routes[1].targets[0].maxConcurrency, 4);
+    QCOMPARE(policy->admission.maxQueued, 64);
+    const auto &classes = policy->admission.classes;
+    using Gateway::Admission::classIndex;
+    using Gateway::Admission::PriorityClass;
+    // Set keys are read, unset ones keep the queue's own defaults.
+    QCOMPARE(classes[classIndex(PriorityClass::Interactive)].ttftObjectiveMs, qint64 {1500});
+    QCOMPARE(classes[classIndex(PriorityClass::Interactive)].maxQueueWaitMs, qint64 {4000});
+    QCOMPARE(classes[classIndex(PriorityClass::Standard)].ttftObjectiveMs, qint64 {10000});
+    QCOMPARE(classes[classIndex(PriorityClass::Batch)].ttftObjectiveMs, qint64 {30000});
+    QCOMPARE(classes[classIndex(PriorityClass::Batch)].maxQueueWaitMs, qint64 {45000});
+    QCOMPARE(classes[classIndex(PriorityClass::Batch)].weight, 2.5);
+    // Class names are read case-insensitively, as the x-priority header is.
+    QVERIFY(policy->virtualKeys[0].priority == PriorityClass::Batch);
+}
+
+void TestPolicyLoader::admissionDefaultsApplyWhenUnset()
+{
+    const auto policy = parsePolicy(EXAMPLE, SOURCE, envFrom(defaultEnv()));
+    QVERIFY(policy.hasValue());
+    QVERIFY(policy->admission == Gateway::Config::AdmissionPolicy {});
+    QCOMPARE(policy->admission.maxQueued, 1024);
+    const auto &interactive = policy->admission.classes[Gateway::Admission::classIndex(Gateway::Admission::PriorityClass::Interactive)];
+    QCOMPARE(interactive.ttftObjectiveMs, qint64 {2000});
+    QCOMPARE(interactive.maxQueueWaitMs, qint64 {4000});
+    QCOMPARE(interactive.weight, 1.0);
+    QCOMPARE(policy->routes[0].targets[0].maxConcurrency, 0);
+    QVERIFY(policy->virtualKeys[0].priority == Gateway::Admission::PriorityClass::Standard);
+}
+
+void TestPolicyLoader::admissionErrorsNameTheField_data()
+{
+    QTest::addColumn<QByteArray>("document");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("message");
+    const QByteArray capped = withAdmission();
+    QTest::newRow("negative cap") << replaced(capped, QByteArrayLiteral("weight: 1, max_concurrency: 4}"),
+                                              QByteArrayLiteral("weight: 1, max_concurrency: -1}"))
+                                  << QStringLiteral("routes[0].targets[1].max_concurrency")
+                                  << QStringLiteral("must be between 0 and 100000");
+    QTest::newRow("cap not a number") << replaced(capped, QByteArrayLiteral("weight: 3, max_concurrency: 2}"),
+                                                  QByteArrayLiteral("weight: 3, max_concurrency: many}"))
+                                      << QStringLiteral("routes[0].targets[0].max_concurrency")
+                                      << QStringLiteral("expected an integer");
+    QTest::newRow("one target uncapped")
+        << replaced(capped, QByteArrayLiteral("weight: 1, max_concurrency: 4}"), QByteArrayLiteral("weight: 1}"))
+        << QStringLiteral("routes[0].targets[1].max_concurrency")
+        << QStringLiteral("every target of a route needs a cap once one has (targets[0] has 2)");
+    QTest::newRow("one server, two caps")
+        << replaced(capped, QByteArrayLiteral("gpt-4o-mini, max_concurrency: 4}\n"), QByteArrayLiteral("gpt-4o-mini, max_concurrency: 3}\n"))
+        << QStringLiteral("routes[1].targets[0].max_concurrency")
+        << QStringLiteral("3 differs from routes[0].targets[1].max_concurrency (4) for the same server openai/gpt-4o-mini");
+    QTest::newRow("one server, capped and not")
+        << replaced(capped, QByteArrayLiteral("gpt-4o-mini, max_concurrency: 4}\n"), QByteArrayLiteral("gpt-4o-mini}\n"))
+        << QStringLiteral("routes[1].targets[0].max_concurrency") << QStringLiteral("0 differs from routes[0].targets[1]");
+    QTest::newRow("unknown admission key") << withAdmission(QByteArrayLiteral("admission: {slots: 4}\n"))
+                                           << QStringLiteral("admission.slots") << QStringLiteral("unknown key 'slots'");
+    QTest::newRow("max_queued zero") << withAdmission(QByteArrayLiteral("admission: {max_queued: 0}\n"))
+                                     << QStringLiteral("admission.max_queued") << QStringLiteral("must be between 1 and");
+    QTest::newRow("unknown class") << withAdmission(QByteArrayLiteral("admission:\n  classes: {urgent: {weight: 1}}\n"))
+                                   << QStringLiteral("admission.classes.urgent") << QStringLiteral("unknown key 'urgent'");
+    QTest::newRow("unknown class key")
+        << withAdmission(QByteArrayLiteral("admission:\n  classes: {batch: {deadline_ms: 5}}\n"))
+        << QStringLiteral("admission.classes.batch.deadline_ms") << QStringLiteral("unknown key 'deadline_ms'");
+    QTest::newRow("zero objective")
+        << withAdmission(QByteArrayLiteral("admission:\n  classes: {batch: {ttft_objective_ms: 0}}\n"))
+        << QStringLiteral("admission.classes.batch.ttft_objective_ms") << QStringLiteral("must be between 1 and");
+    QTest::newRow("zero max wait")
+        << withAdmission(QByteArrayLiteral("admission:\n  classes: {interactive: {max_queue_wait_ms: 0}}\n"))
+        << QStringLiteral("admission.classes.interactive.max_queue_wait_ms") << QStringLiteral("must be between 1 and");
+    QTest::newRow("zero weight")
+        << withAdmission(QByteArrayLiteral("admission:\n  classes: {standard: {weight: 0}}\n"))
+        << QStringLiteral("admission.classes.standard.weight") << QStringLiteral("must be greater than 0");
+    QTest::newRow("unknown key priority")
+        << replaced(EXAMPLE, QByteArrayLiteral("routes: [chat]}"), QByteArrayLiteral("routes: [chat], priority: urgent}"))
+        << QStringLiteral("virtual_keys[0].priority")
+        << QStringLiteral("unknown priority 'urgent' (allowed: interactive, standard, batch)");
+}
+
+void TestPolicyLoader::admissionErrorsNameTheField()
+{
+    QFETCH(QByteArray, document);
+    QFETCH(QString, field);
+    QFETCH(QString, message);
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, field);
+    QVERIFY2(error.message.contains(message), qPrintable(error.message));
+    QVERIFY(error.line > 0);
 }
 
 QTEST_APPLESS_MAIN(TestPolicyLoader)

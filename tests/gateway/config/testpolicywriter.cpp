@@ -153,6 +153,7 @@ private slots:
                             "  retry_budget: 0.2\n"
                             "  retry_min_concurrency: 3\n"
                             "  session_key_sources: [x-session-id, x-conversation-id, mcp-session-id, user, metadata.user_id]\n"
+                            "  metrics_interval_ms: 250\n"
                             "  health:\n"
                             "    window_ms: 10000\n"
                             "    min_requests: 10\n"
@@ -209,6 +210,7 @@ private slots:
                             "    \"retry_budget\": 0.2,\n"
                             "    \"retry_min_concurrency\": 3,\n"
                             "    \"session_key_sources\": [\"x-session-id\", \"x-conversation-id\", \"mcp-session-id\", \"user\", \"metadata.user_id\"],\n"
+                            "    \"metrics_interval_ms\": 250,\n"
                             "    \"health\": {\n"
                             "      \"window_ms\": 10000,\n"
                             "      \"min_requests\": 10,\n"
@@ -361,6 +363,67 @@ private slots:
         QVERIFY(yaml.contains("providers: []\nroutes: []\nvirtual_keys: []\n"));
         QVERIFY(parse(yaml) == Policy {});
         QVERIFY(parse(toJson(Policy {}, SecretRendering::Redacted)) == Policy {});
+    }
+
+    void admissionKeysSurviveTheRoundTrip_data() const
+    {
+        QTest::addColumn<bool>("json");
+        QTest::newRow("yaml") << false;
+        QTest::newRow("json") << true;
+    }
+
+    void admissionKeysSurviveTheRoundTrip() const
+    {
+        QFETCH(bool, json);
+        using Gateway::Admission::classIndex;
+        using Gateway::Admission::PriorityClass;
+        Policy policy = smallPolicy();
+        policy.routes[0].targets[0].maxConcurrency = 3;
+        policy.admission.maxQueued = 64;
+        policy.admission.classes[classIndex(PriorityClass::Interactive)].ttftObjectiveMs = 1500;
+        policy.admission.classes[classIndex(PriorityClass::Batch)].weight = 0.5;
+        policy.virtualKeys[0].priority = PriorityClass::Interactive;
+        const QByteArray document = json ? toJson(policy, SecretRendering::Included) : toYaml(policy, SecretRendering::Included);
+        const Policy reparsed = parse(document);
+        QVERIFY(reparsed == policy);
+        QCOMPARE(json ? toJson(reparsed, SecretRendering::Included) : toYaml(reparsed, SecretRendering::Included), document);
+        if (!json) {
+            // Every class is written once anything in the section differs from the defaults.
+            QVERIFY2(document.contains("admission:\n"
+                                       "  max_queued: 64\n"
+                                       "  classes:\n"
+                                       "    interactive: {ttft_objective_ms: 1500, max_queue_wait_ms: 4000, weight: 1}\n"
+                                       "    standard: {ttft_objective_ms: 10000, max_queue_wait_ms: 20000, weight: 1}\n"
+                                       "    batch: {ttft_objective_ms: 60000, max_queue_wait_ms: 120000, weight: 0.5}\n"
+                                       "providers:\n"),
+                     document.constData());
+            QVERIFY2(document.contains("      - {provider: openai, model: gpt-4o-mini, weight: 1, max_concurrency: 3}\n"),
+                     document.constData());
+            QVERIFY2(document.contains("  - {name: team-a, key: sy-key-0123456789, routes: [chat], priority: interactive}\n"),
+                     document.constData());
+        }
+        // GET -> PUT of the redacted document keeps every admission setting.
+        const QByteArray fetched = json ? toJson(policy, SecretRendering::Redacted) : toYaml(policy, SecretRendering::Redacted);
+        const auto resolved = resolveRedactedSecrets(parse(fetched), policy);
+        QVERIFY2(resolved, qPrintable(resolved ? QString() : resolved.error().toString()));
+        QVERIFY(resolved.value() == policy);
+    }
+
+    void defaultAdmissionIsNotWritten() const
+    {
+        // An explicit section equal to the defaults reads back as the defaults, and a
+        // document without admission control renders none of its keys.
+        Policy policy = smallPolicy();
+        const QByteArray explicitDefaults = toYaml(policy, SecretRendering::Included)
+                                                .replace("providers:\n", "admission:\n  max_queued: 1024\n  classes:\n"
+                                                                         "    standard: {ttft_objective_ms: 10000}\n"
+                                                                         "providers:\n");
+        const Policy reparsed = parse(explicitDefaults);
+        QVERIFY(reparsed == policy);
+        const QByteArray yaml = toYaml(reparsed, SecretRendering::Included);
+        QVERIFY(!yaml.contains("admission"));
+        QVERIFY(!yaml.contains("max_concurrency"));
+        QVERIFY(!yaml.contains("priority"));
     }
 
     void virtualKeyDigestsLoad_data() const

@@ -9,6 +9,9 @@
 #include "sim/simulatedupstream.h"
 #include "testhttpclient.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRegularExpression>
 #include <QTest>
 
@@ -17,6 +20,7 @@
 #include <set>
 #include <vector>
 
+using namespace Qt::StringLiterals;
 using Gateway::Sim::Flavor;
 using Gateway::Sim::SimulatedUpstream;
 using TestSupport::TestHttpClient;
@@ -144,7 +148,8 @@ void TestGpuRouting::engineMetricsAreScrapedAndStaleServersDegradeQuietly()
     sims.push_back(startSim(QStringLiteral("s1")));
     sims.push_back(startSim(QStringLiteral("s2")));
     QVERIFY(sims[0] && sims[1]);
-    const QByteArray yaml = "routing: {metrics_interval_ms: 100}\nproviders:\n" + gpuProviders(sims) + R"(
+    const QByteArray yaml = "gateway: {admin_token: test-admin-token}\nrouting: {metrics_interval_ms: 100}\nproviders:\n" +
+                            gpuProviders(sims) + R"(
 routes:
   - model: chat
     strategy: prefix_aware
@@ -162,6 +167,18 @@ routes:
     const QByteArray metrics = metricsText(port);
     QCOMPARE(sampleValue(metrics, "switchyard_engine_waiting_requests{backend=\"s1/m\"}"), 0.0);
     QVERIFY(sampleValue(metrics, "switchyard_engine_kv_cache_usage{backend=\"s1/m\"}") >= 0.0);
+    // The admin state shows each target's engine figures and phase-split token load.
+    {
+        TestHttpClient admin {port};
+        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
+        QVERIFY(admin.waitForResponses(1));
+        const QJsonObject state = QJsonDocument::fromJson(admin.responses().first().body).object();
+        const QJsonObject target = state[u"routes"_s].toArray().first().toObject()[u"targets"_s].toArray().first().toObject();
+        QVERIFY2(target[u"engine"_s].toObject()[u"fresh"_s].toBool(), admin.responses().first().body.constData());
+        QCOMPARE(target[u"queue"_s].toDouble(-1), 0.0);
+        QVERIFY(target.contains(u"inflight_prefill_tokens"_s));
+        QVERIFY(target[u"engine"_s].toObject()[u"cache_blocks"_s].toDouble() > 0);
+    }
     // The prefix index is sized from the server's vllm:cache_config_info.
     QTRY_VERIFY_WITH_TIMEOUT(sampleValue(metricsText(port), "switchyard_prefix_index_capacity_blocks{backend=\"s1/m\"}") > 0,
                              5000);

@@ -136,6 +136,7 @@ void TestGpuPresets::dynamoAndPrefixAwareDefaults()
     QCOMPARE(ours.kvPressureStart, std::optional<double> {PrefixAwareParams::DEFAULT_KV_PRESSURE_START});
     QCOMPARE(ours.kvPressureMatchKeep, std::optional<double> {PrefixAwareParams::DEFAULT_KV_PRESSURE_MATCH_KEEP});
     QCOMPARE(ours.engineQueueWeight, std::optional<double> {PrefixAwareParams::DEFAULT_ENGINE_QUEUE_WEIGHT});
+    QCOMPARE(ours.backlogWeight, std::optional<double> {PrefixAwareParams::DEFAULT_BACKLOG_WEIGHT});
     QVERIFY(!ours.cacheThreshold && !ours.scorers);
 }
 
@@ -157,10 +158,12 @@ void TestGpuPresets::overridesReachThePolicy()
     GpuPolicyParams ours;
     ours.boundedLoadFactor = 1.5;
     ours.decodeWeight = 0.0;
+    ours.backlogWeight = 2.0;
     const auto prefixAware = makeGpuPolicy(ours, nullptr);
     const auto *ourTyped = dynamic_cast<const PrefixAwarePolicy *>(prefixAware.get());
     QCOMPARE(ourTyped->params().boundedLoadFactor, 1.5);
     QCOMPARE(ourTyped->params().decodeWeight, 0.0);
+    QCOMPARE(ourTyped->params().backlogWeight, 2.0);
 
     GpuPolicyParams custom = preset("epp_default");
     GpuScorerWeights weights;
@@ -239,6 +242,12 @@ void TestGpuPresets::validationNamesTheBadField_data()
                                             << QStringLiteral("decode_weight");
     QTest::newRow("kv keep above 1") << Mutation([](auto &p) { p.kvPressureMatchKeep = 1.5; })
                                      << QStringLiteral("kv_pressure_match_keep");
+    QTest::newRow("negative backlog weight") << Mutation([](auto &p) { p.backlogWeight = -1.0; })
+                                             << QStringLiteral("backlog_weight");
+    QTest::newRow("backlog weight on epp") << Mutation([](auto &p) {
+        p.preset = QStringLiteral("epp_default");
+        p.backlogWeight = 1.0;
+    }) << QStringLiteral("backlog_weight");
     QTest::newRow("dynamo key on ours") << Mutation([](auto &p) { p.overlapScoreWeight = 1.0; })
                                         << QStringLiteral("overlap_score_weight");
 }

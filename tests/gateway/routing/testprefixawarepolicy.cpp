@@ -22,6 +22,7 @@ PrefixAwareParams testParams()
     params.kvPressureStart = 0.9;
     params.kvPressureMatchKeep = 0.5;
     params.engineQueueWeight = 1.0;
+    params.backlogWeight = 0.0; // the plain predicted TTFT; backlogMakesMissesDearer() covers it
     return params;
 }
 
@@ -68,10 +69,13 @@ private slots:
     void prefersTheCachedServer();
     void queuedPrefillOutweighsASmallMatch();
     void boundedLoadGuardPassesOverTheOverloaded();
+    void aHotPrefixSpreadsAndReplicates_data();
     void aHotPrefixSpreadsAndReplicates();
+    void prefixOnlyHotSpots();
     void fallsBackToRouterCountersWhenMetricsAreStale();
     void aFreshEngineQueueAddsOtherReplicasWork();
     void kvPressureDiscountsMatches();
+    void backlogMakesMissesDearer();
     void costIsDividedByWeight();
     void withoutBlocksItIsLeastLoaded();
     void idleTiesAreRandom();
@@ -83,6 +87,7 @@ void TestPrefixAwarePolicy::defaults()
     const PrefixAwarePolicy policy {{}, nullptr};
     QCOMPARE(policy.name(), std::string_view {"prefix_aware"});
     QCOMPARE(policy.params().boundedLoadFactor, 1.25);
+    QCOMPARE(policy.params().backlogWeight, 4.0);
     QCOMPARE(policy.params().tokensPerBlock, 0);
     QCOMPARE(tokensPerBlockOf(nullptr), 16);
 }
@@ -129,24 +134,36 @@ void TestPrefixAwarePolicy::queuedPrefillOutweighsASmallMatch()
 void TestPrefixAwarePolicy::boundedLoadGuardPassesOverTheOverloaded()
 {
     // Decode weight 0 isolates the guard: backend 0 would cost nothing (full match, no
-    // queue), but its in-flight tokens are far above the mean.
+    // queue), but it has far more requests in flight than the mean.
     ScriptedPrefixSource source {{{0, 64}}};
     PrefixAwareParams params = testParams();
     params.decodeWeight = 0.0;
     const PrefixAwarePolicy policy {params, &source};
     BackendSnapshot snapshot = snapshotOf(4);
-    snapshot.backends[0].inFlightTokens = 100000;
-    snapshot.backends[0].inFlightDecodeTokens = 100000;
-    snapshot.backends[1].inFlightTokens = 10000;
-    snapshot.backends[2].inFlightTokens = 10000;
-    snapshot.backends[3].inFlightTokens = 10000;
+    snapshot.backends[0].inFlightRequests = 20;
+    snapshot.backends[1].inFlightRequests = 4;
+    snapshot.backends[2].inFlightRequests = 4;
+    snapshot.backends[3].inFlightRequests = 4;
     const Ranking out = rankWith(policy, snapshot, promptRequest(1, 64));
     QVERIFY(out.order.front() != 0);
     QCOMPARE(out.order.back(), 0); // still offered, as the last fallback
-    // Within the bound (1.25 x mean 11,250 = 14,062, plus the request's 1,124): the cache wins.
-    snapshot.backends[0].inFlightTokens = 15000;
-    snapshot.backends[0].inFlightDecodeTokens = 15000;
+    // Within the bound (1.25 x mean 5.5 = 6.9, plus this request): the cache wins.
+    snapshot.backends[0].inFlightRequests = 7;
+    snapshot.backends[1].inFlightRequests = 5;
+    snapshot.backends[2].inFlightRequests = 5;
+    snapshot.backends[3].inFlightRequests = 5;
     QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 64)).order.front(), 0);
+    // In-flight tokens alone do not trip it: a server full of cache hits is not overloaded.
+    snapshot.backends[0].inFlightRequests = 5;
+    snapshot.backends[0].inFlightTokens = 100000;
+    QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 64)).order.front(), 0);
+}
+
+void TestPrefixAwarePolicy::aHotPrefixSpreadsAndReplicates_data()
+{
+    QTest::addColumn<double>("backlogWeight");
+    QTest::newRow("greedy TTFT") << 0.0;
+    QTest::newRow("default backlog weight") << PrefixAwareParams::DEFAULT_BACKLOG_WEIGHT;
 }
 
 void TestPrefixAwarePolicy::aHotPrefixSpreadsAndReplicates()
@@ -154,9 +171,12 @@ void TestPrefixAwarePolicy::aHotPrefixSpreadsAndReplicates()
     // 40 requests sharing one hot system prompt arrive at an idle 4-server fleet and stay
     // in flight. prefix_only piles them all onto one server; ours keeps every server
     // within the bound and serves most of them from a cache.
+    QFETCH(double, backlogWeight);
     constexpr int REQUESTS = 40;
     PrefixIndex index;
-    const PrefixAwarePolicy policy {testParams(), &index};
+    PrefixAwareParams params = testParams();
+    params.backlogWeight = backlogWeight;
+    const PrefixAwarePolicy policy {params, &index};
     BackendSnapshot snapshot = snapshotOf(4);
     std::set<int> holders;
     int hits = 0;
@@ -167,19 +187,20 @@ void TestPrefixAwarePolicy::aHotPrefixSpreadsAndReplicates()
         // The guard's promise: the chosen server was within 1.25 x mean + this request.
         double mean = 0.0;
         for (const auto &state : snapshot.backends) {
-            mean += static_cast<double>(state.inFlightTokens) / 4.0;
+            mean += state.inFlightRequests / 4.0;
         }
-        QVERIFY(static_cast<double>(snapshot.backends[static_cast<std::size_t>(chosen)].inFlightTokens)
-                <= 1.25 * mean + static_cast<double>(request.expectedTokens()));
+        QVERIFY(snapshot.backends[static_cast<std::size_t>(chosen)].inFlightRequests <= 1.25 * mean + 1.0);
         hits += out.cachedPromptTokens[static_cast<std::size_t>(chosen)] > 0 ? 1 : 0;
         holders.insert(chosen);
         dispatch(snapshot, request, out);
     }
-    // Spread to every server, each holding the prefix; only the first visit to each missed.
-    QCOMPARE(holders.size(), std::size_t {4});
-    QCOMPARE(hits, REQUESTS - 4);
-    std::vector<int> matched(4);
-    index.match(hotRequest(0).promptBlocks, std::vector<int> {0, 1, 2, 3}, matched);
+    // Spread to several servers (greedy TTFT: all four; with the backlog weight a miss is
+    // dearer, so fewer), each then holding the prefix: only the first visit to each missed.
+    QVERIFY2(holders.size() >= (backlogWeight > 0.0 ? 3U : 4U), qPrintable(QString::number(holders.size())));
+    QCOMPARE(hits, REQUESTS - static_cast<int>(holders.size()));
+    const std::vector<int> ids {holders.begin(), holders.end()};
+    std::vector<int> matched(ids.size());
+    index.match(hotRequest(0).promptBlocks, ids, matched);
     for (const int blocks : matched) {
         QVERIFY(blocks >= 64);
     }
@@ -187,9 +208,16 @@ void TestPrefixAwarePolicy::aHotPrefixSpreadsAndReplicates()
     for (const auto &state : snapshot.backends) {
         most = std::max(most, state.inFlightRequests);
     }
-    QVERIFY2(most <= 13, qPrintable(QStringLiteral("busiest server holds %1 of 40").arg(most)));
+    // The bound admits a server at up to 1.25 x the mean + one request, then adds this one:
+    // at most 1.25 x 10 + 2 of 40 requests.
+    QVERIFY2(most <= 14, qPrintable(QStringLiteral("busiest server holds %1 of 40").arg(most)));
+}
 
-    // The hot-spot control: prefix_only sends everything to the first holder.
+void TestPrefixAwarePolicy::prefixOnlyHotSpots()
+{
+    // The hot-spot control for the test above: prefix_only sends everything to the first
+    // holder.
+    constexpr int REQUESTS = 40;
     PrefixIndex controlIndex;
     ScoredProfile prefixOnly;
     prefixOnly.scorers = {{GpuScorerKind::Prefix, 1.0}};
@@ -254,6 +282,32 @@ void TestPrefixAwarePolicy::kvPressureDiscountsMatches()
     const Ranking out = rankWith(policy, snapshot, promptRequest(1, 100));
     QCOMPARE(out.cachedPromptTokens, (std::vector<int> {1600, 1200, 800}));
     QCOMPARE(out.order, (std::vector<int> {0, 1, 2}));
+}
+
+void TestPrefixAwarePolicy::backlogMakesMissesDearer()
+{
+    // Backend 0 holds the whole 1,600-token prompt but has 4,000 tokens more queued.
+    // Without a backlog weight the idle server wins (4,000 > 1,600); with weight 4 and a
+    // backlog of (4,000 + 0) / 2 / 1,600 = 1.25 prompts per server, a miss costs
+    // (1 + 4 x 1.25) x 1,600 = 9,600 tokens, and the cache wins.
+    ScriptedPrefixSource source {{{0, 100}}};
+    BackendSnapshot snapshot = snapshotOf(2);
+    snapshot.backends[0].inFlightPrefillTokens = 4000;
+    snapshot.backends[0].inFlightTokens = 4000;
+    snapshot.backends[1].inFlightTokens = 3000; // keeps backend 0 within the load bound
+    const PrefixAwarePolicy greedy {testParams(), &source};
+    QCOMPARE(rankWith(greedy, snapshot, promptRequest(1, 100)).order.front(), 1);
+    PrefixAwareParams params = testParams();
+    params.backlogWeight = 4.0;
+    const PrefixAwarePolicy policy {params, &source};
+    const Ranking out = rankWith(policy, snapshot, promptRequest(1, 100));
+    QCOMPARE(out.order.front(), 0);
+    QCOMPARE(out.scores[0], 4000.0);
+    QCOMPARE(out.scores[1], 9600.0);
+    // No backlog (an idle fleet): plain predicted TTFT whatever the weight.
+    snapshot.backends[0].inFlightPrefillTokens = 0;
+    const Ranking idle = rankWith(policy, snapshot, promptRequest(1, 100));
+    QCOMPARE(idle.scores[1], 1600.0);
 }
 
 void TestPrefixAwarePolicy::costIsDividedByWeight()
