@@ -5,7 +5,6 @@
 #include "rankkeybuffer.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace Gateway::Routing {
@@ -59,9 +58,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
         }
         const double decode = static_cast<double>(std::max<std::int64_t>(0, state.inFlightDecodeTokens));
         const double weight = candidate.weight > 0.0 ? candidate.weight : std::numeric_limits<double>::min();
-        costs[i] = (queued + m_params.decodeWeight * decode
-                    + m_params.footprintWeight * static_cast<double>(std::max<std::int64_t>(0, state.inFlightTokens))
-                    + (engine.fresh && engine.kvCacheUsage > 0.0 ? m_params.kvFullPenalty * prompt * std::max(0.0, engine.kvCacheUsage - 0.9) / 0.1 : 0.0)) / weight;
+        costs[i] = (queued + m_params.decodeWeight * decode) / weight;
         uncached[i] = missing / weight;
         queuedSum += queued;
         // The guard's load: this gateway's in-flight requests plus whatever queue the engine
@@ -76,33 +73,13 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double bound = m_params.boundedLoadFactor * loadSum / candidates;
     const std::uint64_t seed = count > 1 ? rng.next() : 0;
     RankKeyBuffer buffer {count, input.maxChoices, RankKeyBuffer::Ties::Random, seed};
-    double bestEligible = std::numeric_limits<double>::infinity();
-    bool allQueued = true;
     for (std::size_t i = 0; i < count; ++i) {
-        allQueued = allQueued && set[i].state->inFlightPrefillTokens > 0;
         costs[i] += missWeight * uncached[i];
         const double weight = set[i].weight > 0.0 ? set[i].weight : std::numeric_limits<double>::min();
         const bool eligible = loads[i] <= bound + requestTokens / weight;
-        loads[i] = eligible ? 0.0 : 1.0;
-        if (eligible) {
-            bestEligible = std::min(bestEligible, costs[i]);
-        }
-    }
-    const double tolerance = (m_params.tieTolerance > 0 && (allQueued || m_params.tieTolerance > 10)) ? std::fmod(m_params.tieTolerance, 10.0) * prompt : 0.0;
-    for (std::size_t i = 0; i < count; ++i) {
-        const int tier = loads[i] == 0.0 ? 0 : 1;
-        if (tolerance > 0.0 && tier == 0 && costs[i] <= bestEligible + tolerance) {
-            const auto stamp = static_cast<double>(m_lastChosen[static_cast<std::size_t>(set[i].backendId) & 63].load(std::memory_order_relaxed));
-            buffer.add(0, bestEligible, stamp, set[i].targetIndex);
-        } else {
-            buffer.add(tier, costs[i], 0.0, set[i].targetIndex);
-        }
+        buffer.add(eligible ? 0 : 1, costs[i], 0.0, set[i].targetIndex);
     }
     buffer.appendBest(out.order);
-    if (tolerance > 0.0 && !out.order.empty()) {
-        const int backend = input.targets[static_cast<std::size_t>(out.order.front())].backendId;
-        m_lastChosen[static_cast<std::size_t>(backend) & 63].store(m_clock.fetch_add(1) + 1, std::memory_order_relaxed);
-    }
 
     if (out.explain) {
         for (std::size_t i = 0; i < count; ++i) {

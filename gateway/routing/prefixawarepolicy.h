@@ -2,9 +2,6 @@
 
 #include "routepolicy.h"
 
-#include <array>
-#include <atomic>
-
 namespace Gateway::Routing {
 
 class PrefixMatchSource;
@@ -49,9 +46,6 @@ struct PrefixAwareParams {
     // (W1-W5, loads 50-120% of saturation, 3 seeds): 1-2 lose hits under load, 8 and
     // more over-concentrate shared-prefix bursts.
     double backlogWeight = DEFAULT_BACKLOG_WEIGHT;
-    double footprintWeight = 0.0; // EXPERIMENTAL
-    double kvFullPenalty = 0.0; // EXPERIMENTAL
-    double tieTolerance = 0.0; // EXPERIMENTAL
 };
 
 // Our default GPU policy (`prefix_aware`): send each request where it is predicted to
@@ -108,8 +102,6 @@ private:
 
     PrefixAwareParams m_params;
     PrefixMatchSource *m_source;
-    mutable std::array<std::atomic<std::uint64_t>, 64> m_lastChosen {};
-    mutable std::atomic<std::uint64_t> m_clock {0};
 };
 
 } // namespace Gateway::Routing

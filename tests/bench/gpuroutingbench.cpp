@@ -6,7 +6,7 @@
 // measurements are in the steady state: every record inserts and evicts.
 //
 // Besides Google Benchmark's mean, each case reports p50/p99 in microseconds from
-// per-iteration timings (counters p50_us, p99_us). Target (docs/BENCHMARKS.md):
+// per-iteration timings (counters p50_us, p99_us). Targets:
 // p99 < 20 us for match + record, < 50 us for the whole decision.
 
 #include "routing/gpupresets.h"
