@@ -1,5 +1,6 @@
 #include "demo.h"
 
+#include "sim/fleetserver.h"
 #include "sim/simulatedupstream.h"
 
 namespace App {
@@ -8,19 +9,25 @@ namespace {
 
 using Gateway::Sim::Behaviour;
 using Gateway::Sim::Flavor;
+using Gateway::Sim::FleetServer;
+using Gateway::Sim::FleetServerConfig;
 using Gateway::Sim::SimulatedUpstream;
 
-Behaviour gpuBehaviour(int ttftBaseMs, int interTokenMs, double errorRate)
+const QByteArray GPU_MODEL = QByteArrayLiteral("llama-3.1-8b");
+
+// A GPU server in fleet mode, in real time: continuous batching and a prefix cache, so
+// the demo's shared system prompt is cached and its /metrics show real queue depth, KV
+// usage and prefix hits. A small card (64K tokens of KV, 16 sequences) so a burst of
+// traffic shows up in the console; a prompt that can never fit is refused with vLLM's
+// context-length error, which the route retries on the cloud.
+FleetServerConfig gpuConfig()
 {
-    Behaviour behaviour;
-    behaviour.ttftBaseMs = ttftBaseMs;
-    behaviour.ttftPerPromptTokenMs = 0.05; // prefill cost grows with the prompt
-    behaviour.interTokenMs = interTokenMs;
-    behaviour.defaultMaxTokens = 48;
-    behaviour.capacityTokens = 65536;
-    behaviour.maxRunningRequests = 16;
-    behaviour.errorRate = errorRate; // an occasional 500 shows failover to the cloud route
-    return behaviour;
+    FleetServerConfig config;
+    config.engine.numGpuBlocks = 4096;
+    config.engine.maxNumSeqs = 16;
+    config.model = GPU_MODEL;
+    config.defaultMaxTokens = 48;
+    return config;
 }
 
 Gateway::Config::Provider provider(const QString &name, Gateway::Config::ProviderType type, const QByteArray &baseUrl)
@@ -57,9 +64,15 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     anthropic.ttftBaseMs = 220;
     anthropic.interTokenMs = 10;
     anthropic.defaultMaxTokens = 48;
+    for (const char *name : {"gpu-1", "gpu-2"}) {
+        auto server = std::make_unique<FleetServer>(QString::fromLatin1(name), gpuConfig());
+        const auto port = server->listen(0);
+        if (!port) {
+            return Gateway::Unexpected {QStringLiteral("demo GPU server %1: %2").arg(QLatin1String(name), port.error())};
+        }
+        m_gpuServers.push_back(std::move(server));
+    }
     const std::vector<Spec> specs {
-        {"gpu-1", Flavor::OpenAi, gpuBehaviour(40, 15, 0.0), "llama-3.1-8b"},
-        {"gpu-2", Flavor::OpenAi, gpuBehaviour(70, 22, 0.02), "llama-3.1-8b"},
         {"cloud", Flavor::OpenAi, cloud, "gpt-4o-mini"},
         {"claude", Flavor::Anthropic, anthropic, "claude-sonnet-4"},
     };
@@ -77,24 +90,24 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     }
 
     Gateway::Config::Policy policy;
-    auto gpu1 = provider(QStringLiteral("gpu-1"), ProviderType::Vllm, m_upstreams[0]->baseUrl());
-    gpu1.metricsUrl = "http://127.0.0.1:" + QByteArray::number(m_upstreams[0]->port()) + "/metrics";
-    auto gpu2 = provider(QStringLiteral("gpu-2"), ProviderType::Vllm, m_upstreams[1]->baseUrl());
-    gpu2.metricsUrl = "http://127.0.0.1:" + QByteArray::number(m_upstreams[1]->port()) + "/metrics";
-    auto cloudProvider = provider(QStringLiteral("cloud"), ProviderType::OpenAiCompatible, m_upstreams[2]->baseUrl());
+    auto gpu1 = provider(QStringLiteral("gpu-1"), ProviderType::Vllm, m_gpuServers[0]->baseUrl());
+    gpu1.metricsUrl = m_gpuServers[0]->metricsUrl();
+    auto gpu2 = provider(QStringLiteral("gpu-2"), ProviderType::Vllm, m_gpuServers[1]->baseUrl());
+    gpu2.metricsUrl = m_gpuServers[1]->metricsUrl();
+    auto cloudProvider = provider(QStringLiteral("cloud"), ProviderType::OpenAiCompatible, m_upstreams[0]->baseUrl());
     cloudProvider.keys.push_back({QStringLiteral("primary"), "sk-demo-primary", 500, 200000});
     cloudProvider.keys.push_back({QStringLiteral("secondary"), "sk-demo-secondary", 500, 200000});
     cloudProvider.timeouts.firstTokenMs = 10000;
-    auto claude = provider(QStringLiteral("claude"), ProviderType::Anthropic, m_upstreams[3]->baseUrl());
+    auto claude = provider(QStringLiteral("claude"), ProviderType::Anthropic, m_upstreams[1]->baseUrl());
     claude.keys.push_back({QStringLiteral("primary"), "sk-ant-demo", 0, 0});
     policy.providers = {gpu1, gpu2, cloudProvider, claude};
 
     Gateway::Config::Route chat;
     chat.model = "chat";
-    // The GPU pair is balanced adaptively: errors, token-normalised latency and in-flight
-    // tokens move the weights, which the console and /metrics show.
-    chat.strategy = QStringLiteral("adaptive");
-    chat.targets = {{QStringLiteral("gpu-1"), "llama-3.1-8b", 3}, {QStringLiteral("gpu-2"), "llama-3.1-8b", 2}};
+    // The GPU pair is ranked by prefix_aware: each request goes where its prompt prefix
+    // is already cached, as far as the servers' scraped load allows.
+    chat.strategy = QStringLiteral("prefix_aware");
+    chat.targets = {{QStringLiteral("gpu-1"), GPU_MODEL, 1}, {QStringLiteral("gpu-2"), GPU_MODEL, 1}};
     chat.fallbacks = {QStringLiteral("chat-cloud")};
     Gateway::Config::Route chatCloud;
     chatCloud.model = "chat-cloud";

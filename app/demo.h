@@ -9,14 +9,17 @@
 #include <vector>
 
 namespace Gateway::Sim {
+class FleetServer;
 class SimulatedUpstream;
 }
 
 namespace App {
 
-// The embedded demo: two simulated vLLM GPU servers, a flaky simulated cloud provider
-// (429 with Retry-After, occasional 500) and a simulated Anthropic endpoint, plus a
-// policy that routes to them. Lets anyone see Switchyard work with no keys or GPUs.
+// The embedded demo: two simulated vLLM GPU servers (fleet mode: the fleet simulator's
+// engine model in real time, routed by prefix_aware from their /metrics), a flaky
+// simulated cloud provider (429 with Retry-After, occasional 500) and a simulated
+// Anthropic endpoint, plus a policy that routes to them. Lets anyone see Switchyard work
+// with no keys or GPUs.
 class Demo final {
 public:
     Demo();
@@ -31,6 +34,7 @@ public:
     static QString instructions(const QString &baseUrl);
 
 private:
+    std::vector<std::unique_ptr<Gateway::Sim::FleetServer>> m_gpuServers;
     std::vector<std::unique_ptr<Gateway::Sim::SimulatedUpstream>> m_upstreams;
 };
 

@@ -449,6 +449,17 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
     return result;
 }
 
+QByteArray RequestInspector::lastRenderedPrompt() const
+{
+    QByteArray text;
+    for (const auto *pieces : {&m_impl->systemPieces, &m_impl->promptPieces}) {
+        for (const auto piece : *pieces) {
+            text.append(piece.data(), static_cast<qsizetype>(piece.size()));
+        }
+    }
+    return text;
+}
+
 bool RequestInspector::extractUsage(QByteArrayView json, Usage &usage)
 {
     const auto input = m_impl->padded(json, 0);

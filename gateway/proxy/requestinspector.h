@@ -48,6 +48,12 @@ public:
     };
     bool extractUsage(QByteArrayView json, Usage &usage);
 
+    // The prompt text exactly as prefix hashing read it in the last inspect() call made
+    // with promptBlockChars > 0: the system prompt, then each message's role and text
+    // strings, concatenated. Simulated GPU servers render prompts with it, so their KV
+    // blocks are the blocks the gateway hashes.
+    QByteArray lastRenderedPrompt() const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;

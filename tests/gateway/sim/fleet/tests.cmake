@@ -5,3 +5,5 @@ switchyard_add_test(gateway/sim/fleet/testservermodel.cpp LIBS fleetsim)
 switchyard_add_test(gateway/sim/fleet/testworkloads.cpp LIBS fleetsim)
 switchyard_add_test(gateway/sim/fleet/testrequestlog.cpp LIBS fleetsim)
 switchyard_add_test(gateway/sim/fleet/testfleetdriver.cpp LIBS fleetsim)
+# Fleet mode of the simulated upstream: the same engine model on real sockets.
+switchyard_add_test(gateway/sim/testfleetserver.cpp LIBS upstreamsim testsupport)
