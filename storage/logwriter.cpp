@@ -73,6 +73,9 @@ public:
             return Gateway::Unexpected {QStringLiteral("the Qt SQLite driver did not expose its handle")};
         }
         m_handle = *static_cast<sqlite3 *const *>(handle.constData());
+        // Checkpoints run on their own thread (WalCheckpointer), never inside this
+        // connection's COMMIT: their fsync would stall the writer and overflow its queue.
+        sqlite3_exec(m_handle, "PRAGMA wal_autocheckpoint = 0", nullptr, nullptr, nullptr);
         const QByteArray insert = "INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route, backend,"
                                   " endpoint, status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd,"
                                   " attempts, stream, route_reason) VALUES ";
@@ -321,6 +324,7 @@ Gateway::Expected<std::unique_ptr<LogWriter>, QString> LogWriter::start(Options 
     if (!result) {
         return Gateway::Unexpected {result.error()};
     }
+    writer->m_checkpointer = std::make_unique<WalCheckpointer>(writer->m_options.databasePath);
     return writer;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "walcheckpointer.h"
+
 #include "runtime/requestlog.h"
 #include "util/expected.h"
 
@@ -138,6 +140,7 @@ private:
         void operator()(QThread *thread) const;
     };
     std::unique_ptr<QThread, ThreadJoiner> m_thread;
+    std::unique_ptr<WalCheckpointer> m_checkpointer; // started once the writer has opened the store
 };
 
 } // namespace Storage
