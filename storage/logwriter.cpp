@@ -1,6 +1,7 @@
 #include "logwriter.h"
 
 #include "database.h"
+#include "backgroundscheduling.h"
 #include "requestlogids.h"
 #include "sqlvalues.h"
 
@@ -412,22 +413,10 @@ void LogWriter::pauseForTest(bool paused)
 
 void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> &reportOpened)
 {
-    // Under the normal scheduler the writer runs at nice +5: it gets a smaller share than
-    // the workers when the CPU is contended, and enough to keep up. A normal thread in a
-    // process that runs under a real-time policy (the benchmark does, an operator may)
-    // would get only what the real-time workers leave: nothing at saturation, so the
-    // queue filled and rows were dropped. There the writer takes the workers' policy and
-    // priority instead (round-robin with them), and yields between INSERTs while batches
-    // are small (see writeRows).
-    bool realtime = false;
-    const int policy = ::sched_getscheduler(::getpid());
-    if (policy == SCHED_RR || policy == SCHED_FIFO) {
-        sched_param param {};
-        realtime = ::sched_getparam(::getpid(), &param) == 0 && ::pthread_setschedparam(::pthread_self(), policy, &param) == 0;
-    }
-    if (!realtime) {
-        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), WRITER_NICE);
-    }
+    // Nice +5, or the workers' real-time policy (a normal thread would get nothing from
+    // saturated real-time workers, and the queue would overflow); under a real-time
+    // policy it also yields between INSERTs while batches are small (see writeRows).
+    const bool realtime = adoptBackgroundScheduling(WRITER_NICE);
     std::unique_ptr<BatchWriter> writer;
     {
         auto db = Database::open(m_options.databasePath);

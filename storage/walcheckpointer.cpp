@@ -1,5 +1,6 @@
 #include "walcheckpointer.h"
 
+#include "backgroundscheduling.h"
 #include "database.h"
 
 #include <QLoggingCategory>
@@ -12,6 +13,7 @@ namespace Storage {
 
 namespace {
 Q_LOGGING_CATEGORY(lcCheckpoint, "switchyard.storage.checkpoint")
+constexpr int CHECKPOINT_NICE = 5;
 }
 
 WalCheckpointer::WalCheckpointer(QString databasePath, int intervalMs)
@@ -39,6 +41,9 @@ int WalCheckpointer::checkpoints() const
 
 void WalCheckpointer::run()
 {
+    // The writer's scheduling: under a real-time process a normal thread would never run
+    // while the workers saturate the core, and the WAL would grow without bound.
+    adoptBackgroundScheduling(CHECKPOINT_NICE);
     auto opened = Database::open(m_path);
     if (!opened) {
         qCWarning(lcCheckpoint) << "cannot open the store for checkpoints:" << opened.error();
