@@ -38,6 +38,8 @@ constexpr std::chrono::seconds DROP_REPORT_INTERVAL {10};
 constexpr std::chrono::milliseconds BATCH_WINDOW {100};
 constexpr std::size_t HIGH_WATER = 4096;
 constexpr int WRITER_NICE = 5;
+// Rows deleted per retention transaction (see BatchWriter::deleteOldest).
+constexpr int RETENTION_CHUNK = 2000;
 // Rows per multi-row INSERT: one statement execution (cursor set-up, statement journal,
 // halt) per this many rows instead of per row, which is most of SQLite's per-row cost
 // after the B-tree inserts themselves. 16 columns x 32 rows = 512 parameters, well under
@@ -235,39 +237,58 @@ public:
         return true;
     }
 
-    // Age limit first, then the row limit: everything at
-    // or below the id of the (maxRows + 1)-th newest row goes. Ids grow with insertion,
-    // so "newest" means most recently written.
+    // The newest id retention removes (0 = nothing): rows older than the age limit, and
+    // everything at or below the id of the (maxRows + 1)-th newest row. Ids order by time
+    // and grow with insertion, so both are id bounds.
+    qint64 retentionCutoff(qint64 nowMs, int retentionDays, qint64 maxRows)
+    {
+        qint64 cutoff = 0;
+        if (retentionDays > 0) {
+            cutoff = RequestLogIds::firstIdAt(nowMs - retentionDays * MS_PER_DAY) - 1;
+        }
+        if (maxRows > 0) {
+            QSqlQuery query {m_db->connection()};
+            query.prepare(QStringLiteral("SELECT id FROM request_log ORDER BY id DESC LIMIT 1 OFFSET ?"));
+            query.addBindValue(maxRows);
+            if (!query.exec()) {
+                qCWarning(lcLogWriter) << "request log retention by row count failed:" << query.lastError().text();
+            } else if (query.next()) {
+                cutoff = std::max(cutoff, query.value(0).toLongLong());
+            }
+        }
+        return std::max<qint64>(cutoff, 0);
+    }
+
+    // Deletes at most RETENTION_CHUNK of the oldest rows at or below `cutoff`, in a
+    // transaction of its own. Returns true when none are left. Chunks keep each
+    // transaction short: deleting a minute's excess at once (hundreds of thousands of rows
+    // at a busy gateway) stalled the writer for seconds and overflowed its queue.
+    bool deleteOldest(qint64 cutoff)
+    {
+        if (cutoff <= 0 || !begin()) {
+            return true;
+        }
+        QSqlQuery query {m_db->connection()};
+        query.prepare(QStringLiteral("DELETE FROM request_log WHERE id IN"
+                                     " (SELECT id FROM request_log WHERE id <= ? ORDER BY id LIMIT ?)"));
+        query.addBindValue(cutoff);
+        query.addBindValue(RETENTION_CHUNK);
+        if (!query.exec()) {
+            qCWarning(lcLogWriter) << "request log retention failed:" << query.lastError().text();
+            m_db->rollback();
+            return true; // tried again at the next retention interval
+        }
+        const int deleted = query.numRowsAffected();
+        commit();
+        return deleted < RETENTION_CHUNK;
+    }
+
+    // All of it at once: for retention requests (start-up, enforceRetention()), which
+    // promise that retention is done when flush() returns.
     void applyRetention(qint64 nowMs, int retentionDays, qint64 maxRows)
     {
-        if (!begin()) {
-            return;
-        }
-        bool ok = true;
-        if (retentionDays > 0) {
-            QSqlQuery query {m_db->connection()};
-            // By id, which orders by time (no index on finished_at_ms is kept).
-            query.prepare(QStringLiteral("DELETE FROM request_log WHERE id < ?"));
-            query.addBindValue(RequestLogIds::firstIdAt(nowMs - retentionDays * MS_PER_DAY));
-            ok = query.exec();
-            if (!ok) {
-                qCWarning(lcLogWriter) << "request log retention by age failed:" << query.lastError().text();
-            }
-        }
-        if (ok && maxRows > 0) {
-            QSqlQuery query {m_db->connection()};
-            query.prepare(QStringLiteral("DELETE FROM request_log WHERE id <="
-                                         " (SELECT id FROM request_log ORDER BY id DESC LIMIT 1 OFFSET ?)"));
-            query.addBindValue(maxRows);
-            ok = query.exec();
-            if (!ok) {
-                qCWarning(lcLogWriter) << "request log retention by row count failed:" << query.lastError().text();
-            }
-        }
-        if (ok) {
-            commit();
-        } else {
-            m_db->rollback();
+        const qint64 cutoff = retentionCutoff(nowMs, retentionDays, maxRows);
+        while (!deleteOldest(cutoff)) {
         }
     }
 
@@ -436,6 +457,7 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
 
     using Clock = std::chrono::steady_clock;
     Clock::time_point nextRetention = Clock::now() + m_options.retentionInterval;
+    qint64 retentionCutoff = 0; // periodic retention still to delete, up to this id
     Clock::time_point nextDropReport = Clock::now();
     quint64 reportedDrops = 0;
 
@@ -500,7 +522,8 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
     for (;;) {
         {
             std::unique_lock lock {m_mutex};
-            m_workAvailable.wait_until(lock, nextRetention,
+            // With retention chunks pending, only look for new rows; do not sleep.
+            m_workAvailable.wait_until(lock, retentionCutoff > 0 ? Clock::now() : nextRetention,
                                        [&] { return m_stopping || (!m_paused && !m_queue.empty()); });
             if (!m_paused && !m_queue.empty()) {
                 m_workAvailable.wait_for(lock, BATCH_WINDOW, [&] {
@@ -541,10 +564,15 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
             m_progress.notify_all();
         }
 
+        // Periodic retention goes one chunk per turn of this loop, between batches of
+        // rows, so the queue keeps draining while old rows go.
         const Clock::time_point now = Clock::now();
         if (now >= nextRetention) {
-            writer->applyRetention(nowMs(), m_options.retentionDays, m_options.maxRows);
+            retentionCutoff = writer->retentionCutoff(nowMs(), m_options.retentionDays, m_options.maxRows);
             nextRetention = now + m_options.retentionInterval;
+        }
+        if (retentionCutoff > 0 && writer->deleteOldest(retentionCutoff)) {
+            retentionCutoff = 0;
         }
         const quint64 drops = m_dropped.load(std::memory_order_relaxed);
         if (drops != reportedDrops && now >= nextDropReport) {

@@ -54,6 +54,7 @@ private slots:
     void retentionDeletesRowsOlderThanRetentionDays();
     void retentionRunsAtStart();
     void retentionKeepsTheNewestMaxRows();
+    void periodicRetentionDeletesInChunks();
     void eventsAreRecorded();
     void entryFieldsRoundTrip();
     void unopenableDatabaseFailsToStart();
@@ -240,6 +241,24 @@ void TestLogWriter::retentionKeepsTheNewestMaxRows()
     QCOMPARE(count(QStringLiteral("SELECT count(*) FROM request_log")), qint64(100));
     QCOMPARE(count(QStringLiteral("SELECT count(*) FROM request_log WHERE request_id = 'req-150'")), qint64(1));
     QCOMPARE(count(QStringLiteral("SELECT count(*) FROM request_log WHERE request_id = 'req-149'")), qint64(0));
+}
+
+void TestLogWriter::periodicRetentionDeletesInChunks()
+{
+    // More excess than one retention transaction deletes (2,000 rows): the periodic
+    // retention goes on chunk by chunk until only the newest maxRows are left.
+    LogWriter::Options opts = options();
+    opts.maxRows = 100;
+    opts.retentionInterval = std::chrono::milliseconds(20);
+    auto writer = startWriter(opts);
+    QVERIFY(writer);
+    for (int i = 0; i < 5100; ++i) {
+        writer->record(entry(i));
+    }
+    writer->flush();
+    QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("SELECT count(*) FROM request_log")), qint64(100), 10000);
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM request_log WHERE request_id = 'req-5000'")), qint64(1));
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM request_log WHERE request_id = 'req-4999'")), qint64(0));
 }
 
 void TestLogWriter::eventsAreRecorded()
