@@ -15,11 +15,16 @@ void header(QByteArray &out, const char *name, const char *type, const char *hel
     out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
 }
 
-QByteArray labelOf(const BackendRuntime &backend)
+QByteArray escapedLabel(const BackendRuntime &backend)
 {
     QByteArray escaped = backend.label;
     escaped.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return "{backend=\"" + escaped + "\"}";
+    return escaped;
+}
+
+QByteArray labelOf(const BackendRuntime &backend)
+{
+    return "{backend=\"" + escapedLabel(backend) + "\"}";
 }
 
 QByteArray number(double value)
@@ -63,8 +68,7 @@ void appendEngineGauges(QByteArray &out, const RouteTable &table, const Gpu::Met
             continue;
         }
         const auto counters = engines.countersFor(backend.engineId);
-        QByteArray escaped = backend.label;
-        escaped.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        const QByteArray escaped = escapedLabel(backend);
         out += "switchyard_engine_scrapes_total{backend=\"" + escaped + "\",result=\"ok\"} " +
                QByteArray::number(counters ? counters->scrapesOk : 0) + '\n';
         out += "switchyard_engine_scrapes_total{backend=\"" + escaped + "\",result=\"failed\"} " +
