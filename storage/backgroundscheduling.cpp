@@ -5,6 +5,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace Storage {
 
 bool adoptBackgroundScheduling(int niceValue)
@@ -13,7 +15,10 @@ bool adoptBackgroundScheduling(int niceValue)
     const int policy = ::sched_getscheduler(::getpid());
     if (policy == SCHED_RR || policy == SCHED_FIFO) {
         sched_param param {};
-        realtime = ::sched_getparam(::getpid(), &param) == 0 && ::pthread_setschedparam(::pthread_self(), policy, &param) == 0;
+        if (::sched_getparam(::getpid(), &param) == 0) {
+            param.sched_priority = std::min(param.sched_priority + 1, ::sched_get_priority_max(policy));
+            realtime = ::pthread_setschedparam(::pthread_self(), policy, &param) == 0;
+        }
     }
     if (!realtime) {
         ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), niceValue);

@@ -12,11 +12,7 @@
 #include <QSqlQuery>
 #include <QThread>
 
-#include <pthread.h>
-#include <sched.h>
 #include <sqlite3.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -32,11 +28,13 @@ constexpr qint64 MS_PER_DAY = 24LL * 60 * 60 * 1000;
 // Drops are reported at most this often so a saturated queue does not flood the log.
 constexpr std::chrono::seconds DROP_REPORT_INTERVAL {10};
 // After the first job of a batch arrives, the writer lets more gather for this long (or
-// until HIGH_WATER jobs wait): a busy gateway then pays for one wake-up and one
-// transaction per few thousand rows instead of per row, and the writer thread, which
-// shares the CPU with the data plane, runs rarely.
+// until HIGH_WATER jobs wait): a quiet gateway pays for one wake-up and one transaction
+// per window instead of per row. A busy one reaches HIGH_WATER first: a batch of that
+// many rows takes about a millisecond to write, which bounds how long the writer holds
+// the CPU when it preempts a worker (see adoptBackgroundScheduling), while the commit's
+// cost is still shared by hundreds of rows.
 constexpr std::chrono::milliseconds BATCH_WINDOW {100};
-constexpr std::size_t HIGH_WATER = 4096;
+constexpr std::size_t HIGH_WATER = 512;
 constexpr int WRITER_NICE = 5;
 // Rows deleted per retention transaction (see BatchWriter::deleteOldest).
 constexpr int RETENTION_CHUNK = 2000;
@@ -46,9 +44,6 @@ constexpr int RETENTION_CHUNK = 2000;
 // SQLite's limit.
 constexpr int ROWS_PER_INSERT = 32;
 constexpr int COLUMNS = 17;
-// Under a real-time policy the writer yields between INSERTs while fewer jobs than this
-// wait behind the batch it is writing (see run()).
-constexpr quint64 YIELD_BELOW_BACKLOG = 1024;
 
 // The writer thread's database side: its connection and its prepared statements, which
 // must be destroyed before the connection.
@@ -337,8 +332,8 @@ Gateway::Expected<std::unique_ptr<LogWriter>, QString> LogWriter::start(Options 
     }));
     writer->m_thread->setObjectName(QStringLiteral("storage-log-writer"));
     // The data plane comes first: run() sets the writer's scheduling (nice +5, or under a
-    // real-time policy the workers' priority with a yield after every few dozen rows). A
-    // writer that falls behind drops rows and counts them; it never blocks a request.
+    // real-time policy short bursts just above the workers). A writer that falls behind
+    // drops rows and counts them; it never blocks a request.
     writer->m_thread->start(QThread::LowPriority);
 
     // The thread reports exactly once, after opening and before taking any job.
@@ -384,7 +379,6 @@ bool LogWriter::enqueue(Job &&job, bool bounded)
         wake = m_queue.empty() || m_queue.size() + 1 == HIGH_WATER;
         m_queue.push_back(std::move(job));
         ++m_enqueued;
-        m_backlog.store(static_cast<qsizetype>(m_queue.size()), std::memory_order_relaxed);
     }
     if (wake) {
         m_workAvailable.notify_one();
@@ -434,10 +428,9 @@ void LogWriter::pauseForTest(bool paused)
 
 void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> &reportOpened)
 {
-    // Nice +5, or the workers' real-time policy (a normal thread would get nothing from
-    // saturated real-time workers, and the queue would overflow); under a real-time
-    // policy it also yields between INSERTs while batches are small (see writeRows).
-    const bool realtime = adoptBackgroundScheduling(WRITER_NICE);
+    // Nice +5, or under a real-time policy one priority above the workers, in short
+    // bursts (see adoptBackgroundScheduling and HIGH_WATER).
+    adoptBackgroundScheduling(WRITER_NICE);
     std::unique_ptr<BatchWriter> writer;
     {
         auto db = Database::open(m_options.databasePath);
@@ -462,7 +455,7 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
     quint64 reportedDrops = 0;
 
     // One transaction for the rows and events in [first, last).
-    const auto writeRows = [this, realtime](BatchWriter &target, std::deque<Job>::const_iterator first,
+    const auto writeRows = [this](BatchWriter &target, std::deque<Job>::const_iterator first,
                                             std::deque<Job>::const_iterator last) {
         const auto jobs = quint64(std::distance(first, last));
 
@@ -490,16 +483,6 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
                 if (grouped == ROWS_PER_INSERT) {
                     rows += target.insert(group) ? ROWS_PER_INSERT : 0;
                     grouped = 0;
-                    // Under a real-time policy, while the load is moderate (a small batch,
-                    // few jobs queued behind it), a waiting worker goes first after every
-                    // INSERT: a request never waits behind more than one. A large batch or
-                    // a growing backlog means the workers are saturated and would keep the
-                    // CPU for a whole time slice (100 ms) after each yield: the writer then
-                    // writes on, a few milliseconds per batch, and keeps up.
-                    if (realtime && jobs < YIELD_BELOW_BACKLOG &&
-                        quint64(m_backlog.load(std::memory_order_relaxed)) < YIELD_BELOW_BACKLOG) {
-                        ::sched_yield();
-                    }
                 }
             } else if (const auto *event = std::get_if<1>(&*job)) {
                 flushSingles();
@@ -533,7 +516,6 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
             if (!m_paused) {
                 batch.swap(m_queue);
                 m_queuedData = 0;
-                m_backlog.store(0, std::memory_order_relaxed);
             }
             if (m_stopping && batch.empty()) {
                 break;

@@ -134,7 +134,6 @@ private:
     std::atomic<quint64> m_dropped {0};
     std::atomic<quint64> m_failed {0};
     std::atomic<quint64> m_batches {0};
-    std::atomic<qsizetype> m_backlog {0}; // jobs queued behind the batch being written (a hint)
 
     struct ThreadJoiner {
         void operator()(QThread *thread) const;

@@ -71,6 +71,7 @@ private slots:
     void connectionSettings();
     void versionOneDatabaseIsMigrated();
     void versionThreeRequestLogIsRekeyedByTime();
+    void versionFourRouteIndexIsDropped();
     void newerVersionIsRefused();
     void reopeningIsANoOp();
     void notADatabaseIsRefused();
@@ -92,20 +93,21 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 4);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 4);
+    QCOMPARE(Storage::currentSchemaVersion(), 5);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 5);
 
     const QStringList tables = (*db)->connection().tables();
     for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events"}) {
         QVERIFY2(tables.contains(QLatin1String(table)), table);
     }
-    const QStringList indexes {QStringLiteral("request_log_route"), QStringLiteral("events_kind_at")};
-    for (const QString &index : indexes) {
-        QCOMPARE(scalar((*db)->connection(),
-                        QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '%1'").arg(index))
-                     .toInt(),
-                 1);
-    }
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_kind_at'"))
+                 .toInt(),
+             1);
+    // The request log has no secondary index: every one costs the writer per row.
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+                                                        " tbl_name = 'request_log' AND sql IS NOT NULL"))
+                 .toInt(),
+             0);
 }
 
 void TestMigrations::connectionSettings()
@@ -170,7 +172,6 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
         QVERIFY(db);
         QSqlQuery raw {(*db)->connection()};
         // Back to what version 3 had: the two time indexes and consecutive ids.
-        QVERIFY(raw.exec(QStringLiteral("DROP INDEX request_log_route")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_finished_at ON request_log (finished_at_ms)")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route_finished_at ON request_log (route, finished_at_ms)")));
         for (int i = 1; i <= 5; ++i) {
@@ -190,7 +191,7 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
     QSqlDatabase &connection = (*db)->connection();
-    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 4);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 5);
     QSqlQuery rows {connection};
     QVERIFY(rows.exec(QStringLiteral("SELECT id, finished_at_ms, request_id FROM request_log ORDER BY id")));
     QStringList order;
@@ -207,6 +208,31 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
                  .toInt(),
              0);
     QCOMPARE(scalar(connection, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+}
+
+void TestMigrations::versionFourRouteIndexIsDropped()
+{
+    {
+        auto db = Database::open(dbPath());
+        QVERIFY(db);
+        QSqlQuery raw {(*db)->connection()};
+        // Back to what version 4 had: the per-route index, and a row that must survive.
+        QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route ON request_log (route)")));
+        QVERIFY2(raw.exec(QStringLiteral("INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route,"
+                                         " backend, endpoint, status, error_class, latency_ms, ttft_ms, tokens_in,"
+                                         " tokens_out, cost_usd, attempts, stream, route_reason) VALUES"
+                                         " (65536, 1, 'kept', '', 'chat', 'a/m', '/v1/chat/completions', 200, '', 1, 1,"
+                                         " 1, 1, 0, 1, 0, '')")),
+                 qPrintable(raw.lastError().text()));
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 4")));
+    }
+    auto db = Database::open(dbPath());
+    QVERIFY2(db, db ? "" : qPrintable(db.error()));
+    QSqlDatabase &connection = (*db)->connection();
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 5);
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name = 'request_log_route'")).toInt(), 0);
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT request_id FROM request_log WHERE route = 'chat'")).toString(),
+             QStringLiteral("kept"));
 }
 
 void TestMigrations::newerVersionIsRefused()
