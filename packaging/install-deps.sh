@@ -16,10 +16,13 @@ BUILD_PACKAGES=(
     # A real Secret Service for the keychain test: dbus-run-session + gnome-keyring.
     dbus-daemon gnome-keyring libssl-dev
 )
+# The reliability checks of test.sh (tests/sanitize.sh): clang with its sanitizer and
+# libFuzzer runtimes.
+SANITIZE_PACKAGES=(clang libclang-rt-14-dev)
 # Reference proxy and load tools used by tests/bench only.
 BENCH_PACKAGES=(nginx-light wrk)
 
-wanted=("${BUILD_PACKAGES[@]}")
+wanted=("${BUILD_PACKAGES[@]}" "${SANITIZE_PACKAGES[@]}")
 if [[ "${SWITCHYARD_WITH_BENCH:-0}" == 1 ]]; then
     wanted+=("${BENCH_PACKAGES[@]}")
 fi

@@ -19,29 +19,53 @@ namespace {
 
 // Both renderings walk one ordered tree, so YAML and JSON cannot drift apart in keys or
 // order. Scalars keep their textual form; numbers are already formatted.
+struct Field;
+
 struct Node {
     enum class Kind { String, Number, List, Map };
 
     Kind kind = Kind::String;
     QByteArray text;
     std::vector<Node> items;                        // List
-    std::vector<std::pair<QByteArray, Node>> fields; // Map, in document order
+    std::vector<Field> fields; // Map, in document order
     bool compact = false;                           // flow style in YAML, one line in JSON
 
-    static Node string(const QByteArray &value) { return Node {Kind::String, value, {}, {}, false}; }
-    static Node string(const QString &value) { return string(value.toUtf8()); }
-    static Node integer(qint64 value) { return Node {Kind::Number, QByteArray::number(value), {}, {}, false}; }
+    // Defined below Field: a map's fields hold Nodes, so building one needs both types
+    // complete.
+    static Node string(const QByteArray &value);
+    static Node string(const QString &value);
+    static Node integer(qint64 value);
     // Booleans print bare in YAML and JSON alike, as numbers do.
-    static Node boolean(bool value) { return Node {Kind::Number, value ? "true" : "false", {}, {}, false}; }
-    static Node list(bool compact) { return Node {Kind::List, {}, {}, {}, compact}; }
-    static Node map(bool compact) { return Node {Kind::Map, {}, {}, {}, compact}; }
+    static Node boolean(bool value);
+    static Node list(bool compact);
+    static Node map(bool compact);
 
-    Node &add(const char *key, Node value)
-    {
-        fields.emplace_back(QByteArray {key}, std::move(value));
-        return *this;
-    }
+    Node &add(const char *key, Node value);
+    Node &add(const QByteArray &key, Node value);
 };
+
+struct Field {
+    QByteArray key;
+    Node value;
+};
+
+Node Node::string(const QByteArray &value) { return Node {Kind::String, value, {}, {}, false}; }
+Node Node::string(const QString &value) { return string(value.toUtf8()); }
+Node Node::integer(qint64 value) { return Node {Kind::Number, QByteArray::number(value), {}, {}, false}; }
+Node Node::boolean(bool value) { return Node {Kind::Number, value ? "true" : "false", {}, {}, false}; }
+Node Node::list(bool compact) { return Node {Kind::List, {}, {}, {}, compact}; }
+Node Node::map(bool compact) { return Node {Kind::Map, {}, {}, {}, compact}; }
+
+Node &Node::add(const char *key, Node value)
+{
+    return add(QByteArray {key}, std::move(value));
+}
+
+Node &Node::add(const QByteArray &key, Node value)
+{
+    fields.push_back(Field {key, std::move(value)});
+    return *this;
+}
 
 Node number(double value)
 {
@@ -96,7 +120,7 @@ Node providerNode(const Provider &provider, SecretRendering secrets)
     }
     Node headers = Node::map(false);
     for (const auto &[name, value] : provider.headers) {
-        headers.fields.emplace_back(name, Node::string(value));
+        headers.add(name, Node::string(value));
     }
     Node timeouts = Node::map(true);
     timeouts.add("connect_ms", Node::integer(provider.timeouts.connectMs))
@@ -204,7 +228,7 @@ Node conditionsNode(const RuleConditions &when)
     if (!when.headers.empty()) {
         Node headers = Node::map(true);
         for (const auto &[name, value] : when.headers) {
-            headers.fields.emplace_back(name, Node::string(value));
+            headers.add(name, Node::string(value));
         }
         node.add("header", std::move(headers));
     }
@@ -289,7 +313,7 @@ Node routeNode(const Route &route)
     if (!route.retry.fallbacks.empty()) {
         Node byClass = Node::map(true);
         for (const auto &[failureClass, routes] : route.retry.fallbacks) {
-            byClass.fields.emplace_back(failureClass.toUtf8(), stringList(routes));
+            byClass.add(failureClass.toUtf8(), stringList(routes));
         }
         retry.add("fallbacks", std::move(byClass));
     }
@@ -383,7 +407,7 @@ std::optional<Node> admissionNode(const AdmissionPolicy &admission)
         entry.add("ttft_objective_ms", Node::integer(settings.ttftObjectiveMs))
             .add("max_queue_wait_ms", Node::integer(settings.maxQueueWaitMs))
             .add("weight", number(settings.weight));
-        classes.fields.emplace_back(classNameBytes(priority), std::move(entry));
+        classes.add(classNameBytes(priority), std::move(entry));
     }
     Node node = Node::map(false);
     node.add("max_queued", Node::integer(admission.maxQueued)).add("classes", std::move(classes));
@@ -499,9 +523,9 @@ void appendJson(QByteArray &out, const Node &node, int depth)
             appendIndent(out, depth + 1);
         }
         if (isMap) {
-            Json::appendString(out, node.fields[i].first);
+            Json::appendString(out, node.fields[i].key);
             out.append(": ");
-            appendJson(out, node.fields[i].second, depth + 1);
+            appendJson(out, node.fields[i].value, depth + 1);
         } else {
             appendJson(out, node.items[i], depth + 1);
         }

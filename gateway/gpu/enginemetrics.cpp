@@ -179,8 +179,11 @@ public:
         }
         for (std::size_t i = 0; i < SERIES.size(); ++i) {
             if (SERIES[i].engine == m_engine && nameMatches(SERIES[i], sample.name)) {
-                if (isFraction(SERIES[i].field) && sample.value < 0.0) {
-                    continue; // -1 = "not computed"; must not drag the average of other engines
+                // Fractions: -1 = "not computed", which must not drag the average of other
+                // engines. Counts and counters cannot be negative either: a server that says
+                // so is broken, and a negative queue would make it the router's favourite.
+                if (sample.value < 0.0) {
+                    continue;
                 }
                 m_sums[i] += sample.value;
                 ++m_counts[i];
@@ -258,6 +261,9 @@ private:
             return std::nullopt;
         }
         const double sum = m_sums[*best];
+        if (!std::isfinite(sum)) {
+            return std::nullopt; // finite samples that overflowed when summed
+        }
         return isFraction(field) ? sum / m_counts[*best] : sum;
     }
 

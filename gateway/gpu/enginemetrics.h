@@ -48,8 +48,9 @@ struct EngineSample {
 //     tgi_request_input_length and tgi_request_generated_tokens histograms.
 //   llama.cpp: llamacpp:requests_processing, requests_deferred, kv_cache_usage_ratio (older
 //     builds), prompt_tokens_total, tokens_predicted_total.
-// Counters are matched with or without the `_total` suffix. NaN and infinite values are
-// ignored, as if the series were absent.
+// Counters are matched with or without the `_total` suffix. NaN, infinite and negative
+// values are ignored, as if the series were absent (a negative queue or counter only comes
+// from a broken server, and would make it the router's favourite).
 EngineSample readEngineMetrics(QByteArrayView exposition);
 
 } // namespace Gateway::Gpu

@@ -56,6 +56,7 @@ private slots:
     void countersWithoutTotalSuffix();
     void gaugeWithTotalSuffixIsNotACounter();
     void nonFiniteAndNotComputedValuesAreIgnored();
+    void negativeAndOverflowingCountsAreIgnored();
     void geometryWithUnknownBlocks();
     void unknownExposition();
     void malformedLinesAreCountedNotFatal();
@@ -255,6 +256,19 @@ void TestEngineMetrics::nonFiniteAndNotComputedValuesAreIgnored()
     COMPARE_VALUE(sample.kvCacheUsage, 0.5); // the NaN series neither counts nor averages
     COMPARE_VALUE(sample.runningRequests, 4.0);
     QVERIFY(!sample.prefixCacheHitRate.has_value());
+}
+
+void TestEngineMetrics::negativeAndOverflowingCountsAreIgnored()
+{
+    // Found by the prometheus fuzzer: a broken server's negative queue reached the router.
+    const EngineSample sample = readEngineMetrics("vllm:num_requests_waiting{engine=\"0\"} -3\n"
+                                                  "vllm:num_requests_waiting{engine=\"1\"} 2\n"
+                                                  "vllm:prompt_tokens_total -10\n"
+                                                  "vllm:num_requests_running{engine=\"0\"} 1e308\n"
+                                                  "vllm:num_requests_running{engine=\"1\"} 1e308\n");
+    COMPARE_VALUE(sample.waitingRequests, 2.0);
+    QVERIFY(!sample.promptTokens.has_value());
+    QVERIFY(!sample.runningRequests.has_value()); // two finite values whose sum is not
 }
 
 void TestEngineMetrics::geometryWithUnknownBlocks()
