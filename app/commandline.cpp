@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -14,7 +15,8 @@ bool wantsNoGui(int argc, char **argv)
         const char *arg = argv[i];
         if (std::strcmp(arg, "--headless") == 0 || std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0 ||
             std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-v") == 0 || std::strcmp(arg, "--help-all") == 0 ||
-            std::strcmp(arg, "export") == 0 || std::strcmp(arg, "import") == 0 || std::strcmp(arg, "import-litellm") == 0) {
+            std::strcmp(arg, "export") == 0 || std::strcmp(arg, "import") == 0 || std::strcmp(arg, "import-litellm") == 0 ||
+            std::strcmp(arg, "audit") == 0) {
             return true;
         }
     }
@@ -52,10 +54,16 @@ CommandLine parseCommandLine(const QStringList &arguments)
                                   QStringLiteral("FILE")};
     const QCommandLineOption includeSecrets {QStringLiteral("include-secrets"),
                                              QStringLiteral("export: include provider keys and the admin token in plain text.")};
-    parser.addOptions({headless, demo, config, dataDir, listen, threads, out, includeSecrets});
+    const QCommandLineOption anchor {QStringLiteral("anchor"),
+                                     QStringLiteral("audit verify: a head hash recorded earlier; it must still be in the chain."),
+                                     QStringLiteral("HASH")};
+    const QCommandLineOption limit {QStringLiteral("limit"),
+                                    QStringLiteral("audit list: how many rows, newest first (default 20, at most 1000)."),
+                                    QStringLiteral("N")};
+    parser.addOptions({headless, demo, config, dataDir, listen, threads, out, includeSecrets, anchor, limit});
     parser.addPositionalArgument(QStringLiteral("command"),
-                                 QStringLiteral("Optional: export, import FILE, or import-litellm FILE (work on the "
-                                                "policy store in the data directory and exit)."),
+                                 QStringLiteral("Optional: export, import FILE, import-litellm FILE, audit verify or "
+                                                "audit list (work on the store in the data directory and exit)."),
                                  QStringLiteral("[command]"));
 
     if (!parser.parse(arguments)) {
@@ -73,25 +81,53 @@ CommandLine parseCommandLine(const QStringList &arguments)
     if (!positional.isEmpty()) {
         const QString &command = positional.constFirst();
         const int expected = command == u"export" ? 1 : 2;
+        QString usage = command + QStringLiteral(" FILE");
         if (command == u"export") {
             options.command = CommandLine::Command::Export;
+            usage = QStringLiteral("export [--out FILE] [--include-secrets]");
         } else if (command == u"import") {
             options.command = CommandLine::Command::Import;
         } else if (command == u"import-litellm") {
             options.command = CommandLine::Command::ImportLiteLlm;
+        } else if (command == u"audit") {
+            const QString action = positional.size() > 1 ? positional.at(1) : QString();
+            usage = QStringLiteral("audit verify [--anchor HASH] | audit list [--limit N]");
+            if (action == u"verify") {
+                options.command = CommandLine::Command::AuditVerify;
+            } else if (action == u"list") {
+                options.command = CommandLine::Command::AuditList;
+            } else {
+                std::fprintf(stderr, "switchyard: usage: switchyard %s\n", qPrintable(usage));
+                std::exit(2);
+            }
         } else {
-            std::fprintf(stderr, "switchyard: unknown command '%s' (commands: export, import, import-litellm)\n",
+            std::fprintf(stderr, "switchyard: unknown command '%s' (commands: export, import, import-litellm, audit)\n",
                          qPrintable(command));
             std::exit(2);
         }
         if (positional.size() != expected) {
-            std::fprintf(stderr, "switchyard: usage: switchyard %s\n",
-                         expected == 1 ? "export [--out FILE] [--include-secrets]"
-                                       : qPrintable(command + QStringLiteral(" FILE")));
+            std::fprintf(stderr, "switchyard: usage: switchyard %s\n", qPrintable(usage));
             std::exit(2);
         }
-        if (expected == 2) {
+        if (expected == 2 && command != u"audit") {
             options.commandFile = positional.at(1);
+        }
+    }
+    options.anchor = parser.value(anchor);
+    if (!options.anchor.isEmpty() &&
+        (options.anchor.size() != 64 ||
+         !std::all_of(options.anchor.cbegin(), options.anchor.cend(), [](QChar c) {
+             return (c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'f') || (c >= u'A' && c <= u'F');
+         }))) {
+        std::fprintf(stderr, "switchyard: --anchor must be a SHA-256 hash in hex (64 characters), as printed by audit verify\n");
+        std::exit(2);
+    }
+    if (parser.isSet(limit)) {
+        bool ok = false;
+        options.limit = parser.value(limit).toInt(&ok);
+        if (!ok || options.limit < 1 || options.limit > 1000) {
+            std::fprintf(stderr, "switchyard: --limit must be a number from 1 to 1000\n");
+            std::exit(2);
         }
     }
     options.outPath = parser.value(out);

@@ -7,11 +7,13 @@ namespace App {
 
 struct CommandLine {
     // `switchyard` runs the gateway; the subcommands work on the store and exit.
-    enum class Command { Run, Export, Import, ImportLiteLlm };
+    enum class Command { Run, Export, Import, ImportLiteLlm, AuditVerify, AuditList };
     Command command = Command::Run;
     QString commandFile;     // import / import-litellm FILE
     QString outPath;         // --out FILE (export; import-litellm: write instead of import)
     bool includeSecrets = false;
+    QString anchor;          // --anchor HASH (audit verify)
+    int limit = 20;          // --limit N (audit list)
 
     bool headless = false;
     bool demo = false;

@@ -2,6 +2,7 @@
 // demo), runs the embedded gateway and one console: the window, the terminal view or
 // structured log lines. Only this file knows whether a GUI exists.
 
+#include "auditcommands.h"
 #include "commandline.h"
 #include "demo.h"
 #include "demotraffic.h"
@@ -108,6 +109,10 @@ int main(int argc, char **argv)
     if (!dataDir) {
         std::fprintf(stderr, "switchyard: %s\n", qPrintable(dataDir.error()));
         return 1;
+    }
+    if (options.command == App::CommandLine::Command::AuditVerify ||
+        options.command == App::CommandLine::Command::AuditList) {
+        return App::runAuditCommand(options, *dataDir);
     }
     if (options.command != App::CommandLine::Command::Run) {
         return App::runStoreCommand(options, *dataDir);

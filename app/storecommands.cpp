@@ -10,12 +10,26 @@
 #include <QFileInfo>
 
 #include <cstdio>
+#include <pwd.h>
+#include <unistd.h>
 
 namespace App {
 
 namespace {
 
 using Gateway::Config::Policy;
+
+// The version author and audit actor of a command-line change: "cli:<login name>". It
+// names the OS account that ran the command; like any actor it is a claim, since whoever
+// can write the data directory can write anything into it.
+QString cliActor()
+{
+    const passwd *account = ::getpwuid(::geteuid());
+    if (!account || !account->pw_name) {
+        return QStringLiteral("cli");
+    }
+    return QStringLiteral("cli:") + QString::fromLocal8Bit(account->pw_name);
+}
 
 int fail(const QString &message, int code = 1)
 {
@@ -67,7 +81,7 @@ int importPolicy(Storage::PolicyService &store, Policy policy, const QString &so
         return fail(QStringLiteral("invalid policy: %1").arg(error.toString()), 2);
     }
     bool created = false;
-    auto version = store.importPolicy(resolved.value(), QStringLiteral("cli"),
+    auto version = store.importPolicy(resolved.value(), cliActor(),
                                       QStringLiteral("imported from %1").arg(QFileInfo(source).fileName()), created);
     if (!version) {
         return fail(version.error());
@@ -130,6 +144,8 @@ int runStoreCommand(const CommandLine &options, const QString &dataDirectory)
         return importPolicy(*store.value(), std::move(policy).value(), options.commandFile);
     }
     case CommandLine::Command::Run:
+    case CommandLine::Command::AuditVerify: // runAuditCommand
+    case CommandLine::Command::AuditList:
         break;
     }
     return 0;

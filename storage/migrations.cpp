@@ -83,6 +83,30 @@ std::vector<MigrationStep> buildSteps()
         QStringLiteral("DROP INDEX request_log_route"),
     }});
 
+    // The append-only, hash-chained audit log of admin changes (see AuditLog). The
+    // triggers guard against accidents only: UPDATE and DELETE abort, and an INSERT must
+    // take the next id, which also stops INSERT OR REPLACE from overwriting a row (its
+    // implicit delete fires no DELETE trigger). Whoever can write the file can drop
+    // them; the hash chain is what detects a deliberate edit.
+    steps.push_back(MigrationStep {6, {
+        QStringLiteral("CREATE TABLE audit_log ("
+                       " id INTEGER PRIMARY KEY,"
+                       " at_ms INTEGER NOT NULL,"
+                       " actor TEXT NOT NULL,"
+                       " action TEXT NOT NULL,"
+                       " subject TEXT NOT NULL,"
+                       " detail TEXT NOT NULL,"
+                       " prev_hash TEXT NOT NULL,"
+                       " row_hash TEXT NOT NULL)"),
+        QStringLiteral("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+                       " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
+        QStringLiteral("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+                       " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
+        QStringLiteral("CREATE TRIGGER audit_log_next_id BEFORE INSERT ON audit_log"
+                       " WHEN NEW.id IS NULL OR NEW.id <> (SELECT coalesce(max(id), 0) + 1 FROM audit_log)"
+                       " BEGIN SELECT RAISE(ABORT, 'audit_log rows are appended with the next id'); END"),
+    }});
+
     return steps;
 }
 

@@ -3,11 +3,14 @@
 #include "policyversionstore.h"
 #include "secretbox.h"
 #include "secretstore.h"
+#include "textdiff.h"
 
 #include "config/policyloader.h"
 #include "config/policywriter.h"
 
 #include <QCryptographicHash>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QUuid>
 
 namespace Storage {
@@ -44,6 +47,7 @@ void hashVirtualKeys(Policy &policy)
 PolicyRepository::PolicyRepository(Database &db, const SecretBox &box)
     : m_versions {std::make_unique<PolicyVersionStore>(db)}
     , m_secrets {std::make_unique<SecretStore>(db, box)}
+    , m_audit {std::make_unique<AuditLog>(db)}
 {
 }
 
@@ -117,9 +121,53 @@ bool PolicyRepository::differsFromActive(const Policy &policy) const
     return !active || active->contentHash != contentHash(policy);
 }
 
+Gateway::Expected<QByteArray, QString> PolicyRepository::redactedDocument(std::optional<qint64> versionId) const
+{
+    if (!versionId) {
+        return QByteArray {};
+    }
+    auto policy = load(*versionId);
+    if (!policy) {
+        return Gateway::Unexpected {policy.error()};
+    }
+    return Gateway::Config::toYaml(policy.value(), Gateway::Config::SecretRendering::Redacted);
+}
+
+Gateway::Expected<bool, QString> PolicyRepository::appendAudit(AuditEntry entry, const QString &comment,
+                                                               std::optional<qint64> previousId, qint64 versionId,
+                                                               const Gateway::Expected<QByteArray, QString> &before,
+                                                               const Gateway::Expected<QByteArray, QString> &after)
+{
+    if (entry.subject.isEmpty()) {
+        entry.subject = QStringLiteral("policy version %1").arg(versionId);
+    }
+    QJsonObject detail {{QStringLiteral("version"), versionId},
+                        {QStringLiteral("previous_version"), previousId ? QJsonValue(*previousId) : QJsonValue()},
+                        {QStringLiteral("comment"), comment}};
+    // Both sides are redacted documents, so the diff shows "***" where a secret changed.
+    // A side that cannot be read (a missing sealed secret) must not block the change;
+    // the row then says why it has no diff.
+    if (before && after) {
+        const QByteArray beforeName =
+            previousId ? QByteArray("version ").append(QByteArray::number(*previousId)) : QByteArray("(none)");
+        detail.insert(QStringLiteral("diff"), QString::fromUtf8(unifiedDiff(before.value(), after.value(), beforeName,
+                                                                            "version " + QByteArray::number(versionId))));
+    } else {
+        detail.insert(QStringLiteral("diff_unavailable"), !before ? before.error() : after.error());
+    }
+    entry.detail = QJsonDocument(detail).toJson(QJsonDocument::Compact);
+    auto appended = m_audit->append(entry);
+    if (!appended) {
+        return Gateway::Unexpected {appended.error()};
+    }
+    return true;
+}
+
 Gateway::Expected<PolicyRepository::Saved, QString> PolicyRepository::saveAndActivate(const Policy &policy,
                                                                                       const QString &author,
-                                                                                      const QString &comment)
+                                                                                      const QString &comment,
+                                                                                      const QString &action,
+                                                                                      const QString &subject)
 {
     const QByteArray hash = contentHash(policy);
     const auto active = m_versions->activeVersion();
@@ -132,16 +180,28 @@ Gateway::Expected<PolicyRepository::Saved, QString> PolicyRepository::saveAndAct
     if (!document) {
         return Gateway::Unexpected {document.error()};
     }
-    auto id = m_versions->addAndActivate(document.value(), hash, author, comment);
+    // Rendered before the write lock is taken; only the diff is computed inside it.
+    const std::optional<qint64> previousId = active ? std::optional<qint64>(active->id) : std::nullopt;
+    const auto before = redactedDocument(previousId);
+    const Gateway::Expected<QByteArray, QString> after =
+        Gateway::Config::toYaml(policy, Gateway::Config::SecretRendering::Redacted);
+    auto id = m_versions->addAndActivate(document.value(), hash, author, comment, [&](qint64 versionId) {
+        return appendAudit({author, action, subject, {}}, comment, previousId, versionId, before, after);
+    });
     if (!id) {
         return Gateway::Unexpected {id.error()};
     }
     return Saved {id.value(), true};
 }
 
-Gateway::Expected<bool, QString> PolicyRepository::activate(qint64 versionId)
+Gateway::Expected<bool, QString> PolicyRepository::activate(qint64 versionId, const QString &actor, const QString &comment)
 {
-    return m_versions->setActive(versionId);
+    const std::optional<qint64> previousId = m_versions->activeVersionId();
+    const auto before = redactedDocument(previousId);
+    const auto after = redactedDocument(versionId);
+    return m_versions->setActive(versionId, [&](qint64 id) {
+        return appendAudit({actor, QString(AuditAction::POLICY_ROLLBACK), {}, {}}, comment, previousId, id, before, after);
+    });
 }
 
 std::optional<qint64> PolicyRepository::activeVersionId() const

@@ -1,5 +1,6 @@
 #include "policyservice.h"
 
+#include "auditjson.h"
 #include "logreader.h"
 #include "policyrepository.h"
 #include "policyversionstore.h"
@@ -141,7 +142,8 @@ Gateway::Expected<PolicyService::Bootstrap, QString> PolicyService::bootstrap(co
         if (configured) {
             bool created = false;
             auto id = worker.repository().saveAndActivate(*configured, QStringLiteral("config-file"),
-                                                          QStringLiteral("imported from %1").arg(source));
+                                                          QStringLiteral("imported from %1").arg(source),
+                                                          AuditAction::POLICY_BOOTSTRAP);
             if (!id) {
                 result = Gateway::Unexpected {id.error()};
                 return;
@@ -174,7 +176,9 @@ Gateway::Expected<qint64, QString> PolicyService::importPolicy(const Policy &pol
                                                                const QString &comment, bool &created)
 {
     Gateway::Expected<qint64, QString> result = qint64 {0};
-    run([&](StoreWorker &worker) { result = worker.applyPolicy(policy, author, comment, created); });
+    run([&](StoreWorker &worker) {
+        result = worker.applyPolicy(policy, author, comment, AuditAction::POLICY_IMPORT, {}, created);
+    });
     return result;
 }
 
@@ -229,7 +233,7 @@ void PolicyService::putPolicy(QByteArray document, bool dryRun, QString author, 
             return;
         }
         bool created = false;
-        auto id = worker.applyPolicy(policy, author, comment, created);
+        auto id = worker.applyPolicy(policy, author, comment, AuditAction::POLICY_APPLY, {}, created);
         if (!id) {
             reply(storeFailure(id.error()));
             return;
@@ -363,7 +367,8 @@ void PolicyService::createKey(QByteArray body, QString author, ReplyCallback rep
         const QByteArray plaintext = key.key;
         next.virtualKeys.push_back(key);
         bool created = false;
-        auto id = worker.applyPolicy(next, author, QStringLiteral("create virtual key %1").arg(name), created);
+        auto id = worker.applyPolicy(next, author, QStringLiteral("create virtual key %1").arg(name),
+                                     AuditAction::KEY_CREATE, QStringLiteral("virtual key %1").arg(name), created);
         if (!id) {
             reply(storeFailure(id.error()));
             return;
@@ -406,7 +411,8 @@ void PolicyService::deleteKey(QString name, QString author, ReplyCallback reply)
             return;
         }
         bool created = false;
-        auto id = worker.applyPolicy(next, author, QStringLiteral("revoke virtual key %1").arg(name), created);
+        auto id = worker.applyPolicy(next, author, QStringLiteral("revoke virtual key %1").arg(name),
+                                     AuditAction::KEY_REVOKE, QStringLiteral("virtual key %1").arg(name), created);
         if (!id) {
             reply(storeFailure(id.error()));
             return;
@@ -479,6 +485,37 @@ void PolicyService::listEvents(qint64 sinceMs, QString kind, int limit, ReplyCal
                                      {QStringLiteral("detail"), QJsonDocument::fromJson(event.detailJson).object()}});
         }
         reply(json(200, {{QStringLiteral("data"), data}}));
+    });
+}
+
+void PolicyService::listAudit(qint64 sinceMs, int limit, qint64 cursor, ReplyCallback reply)
+{
+    post([sinceMs, limit, cursor, reply = std::move(reply)](StoreWorker &worker) {
+        auto page = worker.repository().audit().page(sinceMs, limit, cursor);
+        if (!page) {
+            reply(storeFailure(page.error()));
+            return;
+        }
+        QJsonArray data;
+        for (const auto &row : page->rows) {
+            data.append(auditRowJson(row));
+        }
+        QJsonObject body {{QStringLiteral("data"), data}};
+        body.insert(QStringLiteral("next_cursor"), page->nextCursor > 0 ? QJsonValue(page->nextCursor) : QJsonValue());
+        reply(json(200, body));
+    });
+}
+
+void PolicyService::verifyAudit(QByteArray anchor, ReplyCallback reply)
+{
+    post([anchor = std::move(anchor), reply = std::move(reply)](StoreWorker &worker) {
+        auto verified = worker.repository().audit().verify(anchor);
+        if (!verified) {
+            reply(storeFailure(verified.error()));
+            return;
+        }
+        // A broken chain is a finding, not a failed request: 200 with "ok": false.
+        reply(json(200, auditVerificationJson(verified.value())));
     });
 }
 

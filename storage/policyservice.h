@@ -18,7 +18,7 @@ class LogWriter;
 class StoreWorker;
 
 // The store's service layer: policy versions (apply, list, diff, roll back), virtual
-// keys, the request log and events. Runs every operation on its own thread with its own
+// keys, the request log, events and the audit log. Runs every operation on its own thread with its own
 // SQLite connection; the admin API (through Gateway::Admin::AdminService), the console
 // and the command line all go through it. Applying a version validates it first, stores
 // it, then hands it to `apply`, which swaps the running configuration atomically.
@@ -68,6 +68,8 @@ public:
     void deleteKey(QString name, QString author, Gateway::Admin::ReplyCallback reply) override;
     void listRequests(Gateway::Admin::RequestFilter filter, Gateway::Admin::ReplyCallback reply) override;
     void listEvents(qint64 sinceMs, QString kind, int limit, Gateway::Admin::ReplyCallback reply) override;
+    void listAudit(qint64 sinceMs, int limit, qint64 cursor, Gateway::Admin::ReplyCallback reply) override;
+    void verifyAudit(QByteArray anchor, Gateway::Admin::ReplyCallback reply) override;
 
 private:
     PolicyService() = default;

@@ -86,7 +86,8 @@ Gateway::Expected<qint64, QString> PolicyVersionStore::addVersion(const QByteArr
 
 Gateway::Expected<qint64, QString> PolicyVersionStore::addAndActivate(const QByteArray &document,
                                                                       const QByteArray &contentHash,
-                                                                      const QString &author, const QString &comment)
+                                                                      const QString &author, const QString &comment,
+                                                                      const InTransaction &alsoInTransaction)
 {
     auto begun = m_db.beginWrite();
     if (!begun) {
@@ -98,6 +99,9 @@ Gateway::Expected<qint64, QString> PolicyVersionStore::addAndActivate(const QByt
         return id;
     }
     auto pointed = pointAt(*id);
+    if (pointed && alsoInTransaction) {
+        pointed = alsoInTransaction(*id);
+    }
     if (!pointed) {
         m_db.rollback();
         return Gateway::Unexpected {pointed.error()};
@@ -110,7 +114,7 @@ Gateway::Expected<qint64, QString> PolicyVersionStore::addAndActivate(const QByt
     return id;
 }
 
-Gateway::Expected<bool, QString> PolicyVersionStore::setActive(qint64 id)
+Gateway::Expected<bool, QString> PolicyVersionStore::setActive(qint64 id, const InTransaction &alsoInTransaction)
 {
     // One transaction so the existence check and the update see the same state.
     auto begun = m_db.beginWrite();
@@ -118,6 +122,9 @@ Gateway::Expected<bool, QString> PolicyVersionStore::setActive(qint64 id)
         return begun;
     }
     auto pointed = pointAt(id);
+    if (pointed && alsoInTransaction) {
+        pointed = alsoInTransaction(id);
+    }
     if (!pointed) {
         m_db.rollback();
         return pointed;

@@ -6,6 +6,7 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 namespace Storage {
@@ -35,6 +36,11 @@ struct StoredVersion {
 // is open on the same Database.
 class PolicyVersionStore final {
 public:
+    // More writes that must commit together with a version change, or not at all (the
+    // audit row): called inside the transaction with the version now active; an error
+    // rolls the whole change back.
+    using InTransaction = std::function<Gateway::Expected<bool, QString>(qint64 versionId)>;
+
     explicit PolicyVersionStore(Database &db);
 
     // Appends a version and returns its id. Does not activate it.
@@ -45,11 +51,12 @@ public:
     // holds either neither change or both, never a new version without the pointer
     // moving or a pointer to a version that is not there.
     Gateway::Expected<qint64, QString> addAndActivate(const QByteArray &document, const QByteArray &contentHash,
-                                                      const QString &author, const QString &comment);
+                                                      const QString &author, const QString &comment,
+                                                      const InTransaction &alsoInTransaction = {});
 
     // Points active_policy at an existing version. Fails (and changes nothing) when the
     // id is unknown. The value is always true.
-    Gateway::Expected<bool, QString> setActive(qint64 id);
+    Gateway::Expected<bool, QString> setActive(qint64 id, const InTransaction &alsoInTransaction = {});
 
     // nullopt when the id is unknown (or the database cannot be read, which is logged).
     std::optional<StoredVersion> version(qint64 id) const;

@@ -60,9 +60,10 @@ void StoreWorker::recordEvent(const QString &kind, const QString &subject, const
 }
 
 Gateway::Expected<qint64, QString> StoreWorker::applyPolicy(const Gateway::Config::Policy &policy, const QString &author,
-                                                            const QString &comment, bool &created)
+                                                            const QString &comment, const QString &action,
+                                                            const QString &subject, bool &created)
 {
-    auto saved = m_repository->saveAndActivate(policy, author, comment);
+    auto saved = m_repository->saveAndActivate(policy, author, comment, action, subject);
     if (!saved) {
         return Gateway::Unexpected {saved.error()};
     }
@@ -88,7 +89,7 @@ Gateway::Expected<bool, QString> StoreWorker::activateVersion(qint64 versionId, 
     if (!policy) {
         return Gateway::Unexpected {policy.error()};
     }
-    auto activated = m_repository->activate(versionId);
+    auto activated = m_repository->activate(versionId, author, comment);
     if (!activated) {
         return Gateway::Unexpected {activated.error()};
     }

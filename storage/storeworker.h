@@ -33,10 +33,12 @@ public:
     PolicyRepository &repository() { return *m_repository; }
     LogReader &reader() { return *m_reader; }
 
-    // Validated policy -> new active version -> running gateway. Records an event.
+    // Validated policy -> new active version (audited as `action` on `subject`, see
+    // PolicyRepository::saveAndActivate) -> running gateway. Records an event.
     Gateway::Expected<qint64, QString> applyPolicy(const Gateway::Config::Policy &policy, const QString &author,
-                                                   const QString &comment, bool &created);
-    // Makes `versionId` active and runs it.
+                                                   const QString &comment, const QString &action,
+                                                   const QString &subject, bool &created);
+    // Makes `versionId` active (audited as a rollback) and runs it.
     Gateway::Expected<bool, QString> activateVersion(qint64 versionId, const QString &author, const QString &comment);
     Gateway::Expected<Gateway::Config::Policy, QString> activePolicy();
 

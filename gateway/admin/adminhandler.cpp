@@ -5,6 +5,8 @@
 #include <QCryptographicHash>
 #include <QUrlQuery>
 
+#include <algorithm>
+
 namespace Gateway::Admin {
 
 namespace {
@@ -60,6 +62,13 @@ bool integerParam(const QUrlQuery &query, const char *name, qint64 &out, AdminRe
         return false;
     }
     return true;
+}
+
+bool isSha256Hex(const QByteArray &text)
+{
+    return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+           });
 }
 
 } // namespace
@@ -299,6 +308,35 @@ std::unique_ptr<Http::Exchange> AdminHandler::dispatch(const Http::Request &requ
         return async(writer, requestId, [this, since, kind, limit](ReplyCallback reply) {
             m_service->listEvents(since, kind, static_cast<int>(std::clamp<qint64>(limit, 1, 1000)), std::move(reply));
         });
+    }
+    if (path == "audit") {
+        if (method != "GET") {
+            return notAllowed("GET");
+        }
+        qint64 since = 0;
+        qint64 limit = 100;
+        qint64 cursor = 0;
+        AdminReply failure;
+        if (!integerParam(query, "since", since, failure) || !integerParam(query, "limit", limit, failure) ||
+            !integerParam(query, "cursor", cursor, failure)) {
+            respond(writer, requestId, failure);
+            return nullptr;
+        }
+        return async(writer, requestId, [this, since, limit, cursor](ReplyCallback reply) {
+            m_service->listAudit(since, static_cast<int>(std::clamp<qint64>(limit, 1, 1000)), cursor, std::move(reply));
+        });
+    }
+    if (path == "audit/verify") {
+        if (method != "GET") {
+            return notAllowed("GET");
+        }
+        const QByteArray anchor = query.queryItemValue(QStringLiteral("anchor"), QUrl::FullyDecoded).toLatin1();
+        if (!anchor.isEmpty() && !isSha256Hex(anchor)) {
+            respond(writer, requestId, error(400, "query parameter 'anchor' must be a SHA-256 hash in hex (64 characters)",
+                                             "invalid_parameter", "anchor"));
+            return nullptr;
+        }
+        return async(writer, requestId, [this, anchor](ReplyCallback reply) { m_service->verifyAudit(anchor, std::move(reply)); });
     }
     respond(writer, requestId, error(404, "no such admin endpoint: " + request.path, "unknown_url"));
     return nullptr;

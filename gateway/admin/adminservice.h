@@ -47,6 +47,12 @@ public:
     virtual void deleteKey(QString name, QString author, ReplyCallback reply) = 0;
     virtual void listRequests(RequestFilter filter, ReplyCallback reply) = 0;
     virtual void listEvents(qint64 sinceMs, QString kind, int limit, ReplyCallback reply) = 0;
+    // The audit log of admin changes, newest first: rows with at_ms >= sinceMs and, when
+    // cursor > 0, id < cursor.
+    virtual void listAudit(qint64 sinceMs, int limit, qint64 cursor, ReplyCallback reply) = 0;
+    // Walks the audit log's hash chain; a non-empty `anchor` (a head hash recorded
+    // earlier, hex) must still be in it.
+    virtual void verifyAudit(QByteArray anchor, ReplyCallback reply) = 0;
 };
 
 } // namespace Gateway::Admin

@@ -14,6 +14,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -55,6 +56,8 @@ private slots:
     void failoverIsRecordedAsAnEvent();
     void secretsNeverReachTheDatabaseFile();
     void applyUnderLoadLosesNoRequest();
+    void auditLogIsPaginatedAndVerified();
+    void auditVerifyReportsAnEditedRow();
 
 private:
     TestHttpClient::Response admin(const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
@@ -431,6 +434,85 @@ routes:
     QVERIFY(m_a->requestsReceived() - aBefore <= CLIENTS);
     QVERIFY(m_b->requestsReceived() - bBefore >= 36);
     QCOMPARE(json(admin("GET", "/admin/v1/versions?limit=100").body)[u"data"_qs].toArray().size(), 22);
+}
+
+void TestAdminApi::auditLogIsPaginatedAndVerified()
+{
+    QCOMPARE(admin("GET", "/admin/v1/audit", {}, {}).status, 401);
+    QCOMPARE(admin("GET", "/admin/v1/audit/verify", {}, "wrong-token").status, 401);
+    QCOMPARE(admin("POST", "/admin/v1/audit").status, 405);
+
+    const QByteArray extra = "  - model: fresh\n    targets: [{provider: b, model: mb}]\n";
+    QCOMPARE(admin("PUT", "/admin/v1/policy?comment=add%20fresh", policyYaml("1", extra)).status, 200);
+    const auto created = admin("POST", "/admin/v1/keys", R"({"name":"team-a"})");
+    QCOMPARE(created.status, 201);
+    const QByteArray key = json(created.body)[u"key"_qs].toString().toUtf8();
+    QCOMPARE(admin("DELETE", "/admin/v1/keys/team-a").status, 200);
+    QCOMPARE(admin("POST", "/admin/v1/versions/1/rollback").status, 200);
+
+    // Five changes, bootstrap included; pages of two, newest first.
+    QStringList actions;
+    QByteArray path = "/admin/v1/audit?limit=2";
+    for (int page = 0; page < 3; ++page) {
+        const auto reply = admin("GET", path);
+        QCOMPARE(reply.status, 200);
+        QVERIFY(!reply.body.contains(key));
+        QVERIFY(!reply.body.contains(PROVIDER_SECRET));
+        QVERIFY(!reply.body.contains(ADMIN_TOKEN));
+        const QJsonObject body = json(reply.body);
+        for (const auto &row : body[u"data"_qs].toArray()) {
+            actions << row.toObject()[u"action"_qs].toString();
+        }
+        if (body[u"next_cursor"_qs].isNull()) {
+            break;
+        }
+        path = "/admin/v1/audit?limit=2&cursor=" + QByteArray::number(body[u"next_cursor"_qs].toInteger());
+    }
+    QCOMPARE(actions, (QStringList {QStringLiteral("policy.rollback"), QStringLiteral("key.revoke"),
+                                    QStringLiteral("key.create"), QStringLiteral("policy.apply"),
+                                    QStringLiteral("policy.bootstrap")}));
+    const QJsonObject applied = json(admin("GET", "/admin/v1/audit?limit=5").body)[u"data"_qs].toArray().at(3).toObject();
+    QCOMPARE(applied[u"actor"_qs].toString(), QStringLiteral("admin-api"));
+    QCOMPARE(applied[u"detail"_qs].toObject()[u"comment"_qs].toString(), QStringLiteral("add fresh"));
+    QVERIFY(applied[u"detail"_qs].toObject()[u"diff"_qs].toString().contains(u"+  - model: fresh"));
+    QCOMPARE(json(admin("GET", "/admin/v1/audit?since=99999999999999").body)[u"data"_qs].toArray().size(), 0);
+    QCOMPARE(admin("GET", "/admin/v1/audit?cursor=x").status, 400);
+
+    const auto verified = admin("GET", "/admin/v1/audit/verify");
+    QCOMPARE(verified.status, 200);
+    const QJsonObject result = json(verified.body);
+    QCOMPARE(result[u"ok"_qs].toBool(), true);
+    QCOMPARE(result[u"rows_checked"_qs].toInteger(), 5);
+    QCOMPARE(result[u"head_id"_qs].toInteger(), 5);
+    QVERIFY(result[u"first_bad_id"_qs].isNull());
+    const QByteArray head = result[u"head_hash"_qs].toString().toLatin1();
+    QCOMPARE(head.size(), 64);
+    QCOMPARE(json(admin("GET", "/admin/v1/audit/verify?anchor=" + head).body)[u"ok"_qs].toBool(), true);
+    const auto unknown = json(admin("GET", "/admin/v1/audit/verify?anchor=" + QByteArray(64, 'a')).body);
+    QCOMPARE(unknown[u"ok"_qs].toBool(), false);
+    QVERIFY(unknown[u"reason"_qs].toString().contains(u"anchor"));
+    QCOMPARE(admin("GET", "/admin/v1/audit/verify?anchor=xyz").status, 400);
+}
+
+void TestAdminApi::auditVerifyReportsAnEditedRow()
+{
+    QCOMPARE(admin("POST", "/admin/v1/keys", R"({"name":"team-a"})").status, 201);
+    QCOMPARE(admin("DELETE", "/admin/v1/keys/team-a").status, 200);
+    {
+        auto db = Storage::Database::open(Storage::Database::defaultPath(m_dir->path()));
+        QVERIFY(db.hasValue());
+        QSqlQuery query {(*db)->connection()};
+        QVERIFY(!query.exec(QStringLiteral("UPDATE audit_log SET actor = 'nobody' WHERE id = 2")));
+        QVERIFY(query.exec(QStringLiteral("DROP TRIGGER audit_log_no_update")));
+        QVERIFY(query.exec(QStringLiteral("UPDATE audit_log SET actor = 'nobody' WHERE id = 2")));
+    }
+    const auto verified = admin("GET", "/admin/v1/audit/verify");
+    QCOMPARE(verified.status, 200);
+    const QJsonObject result = json(verified.body);
+    QCOMPARE(result[u"ok"_qs].toBool(), false);
+    QCOMPARE(result[u"first_bad_id"_qs].toInteger(), 2);
+    QCOMPARE(result[u"rows_checked"_qs].toInteger(), 1);
+    QVERIFY(result[u"reason"_qs].toString().contains(u"modified"));
 }
 
 QTEST_GUILESS_MAIN(TestAdminApi)

@@ -71,7 +71,7 @@ private slots:
     void connectionSettings();
     void versionOneDatabaseIsMigrated();
     void versionThreeRequestLogIsRekeyedByTime();
-    void versionFourRouteIndexIsDropped();
+    void versionFourDatabaseIsMigrated();
     void newerVersionIsRefused();
     void reopeningIsANoOp();
     void notADatabaseIsRefused();
@@ -93,11 +93,11 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 5);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 5);
+    QCOMPARE(Storage::currentSchemaVersion(), 6);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 6);
 
     const QStringList tables = (*db)->connection().tables();
-    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events"}) {
+    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events", "audit_log"}) {
         QVERIFY2(tables.contains(QLatin1String(table)), table);
     }
     QCOMPARE(scalar((*db)->connection(), QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_kind_at'"))
@@ -186,12 +186,13 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
                                   .arg(at)),
                      qPrintable(raw.lastError().text()));
         }
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE audit_log"))); // added by version 6
         QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 3")));
     }
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
     QSqlDatabase &connection = (*db)->connection();
-    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 5);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), Storage::currentSchemaVersion());
     QSqlQuery rows {connection};
     QVERIFY(rows.exec(QStringLiteral("SELECT id, finished_at_ms, request_id FROM request_log ORDER BY id")));
     QStringList order;
@@ -210,13 +211,15 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
     QCOMPARE(scalar(connection, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 
-void TestMigrations::versionFourRouteIndexIsDropped()
+void TestMigrations::versionFourDatabaseIsMigrated()
 {
     {
+        // What version 4 had: the per-route request-log index, no audit_log (nor its
+        // triggers), plus data that must survive.
         auto db = Database::open(dbPath());
         QVERIFY(db);
         QSqlQuery raw {(*db)->connection()};
-        // Back to what version 4 had: the per-route index, and a row that must survive.
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE audit_log")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route ON request_log (route)")));
         QVERIFY2(raw.exec(QStringLiteral("INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route,"
                                          " backend, endpoint, status, error_class, latency_ms, ttft_ms, tokens_in,"
@@ -224,15 +227,31 @@ void TestMigrations::versionFourRouteIndexIsDropped()
                                          " (65536, 1, 'kept', '', 'chat', 'a/m', '/v1/chat/completions', 200, '', 1, 1,"
                                          " 1, 1, 0, 1, 0, '')")),
                  qPrintable(raw.lastError().text()));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO policy_versions VALUES (3, 1000, 'alice', 'v3', 'hash3', x'6465636b')")));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO active_policy VALUES (1, 3)")));
         QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 4")));
     }
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
     QSqlDatabase &connection = (*db)->connection();
-    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 5);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 6);
+    // Version 5: the per-route index is gone, the rows stay.
     QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name = 'request_log_route'")).toInt(), 0);
     QCOMPARE(scalar(connection, QStringLiteral("SELECT request_id FROM request_log WHERE route = 'chat'")).toString(),
              QStringLiteral("kept"));
+    // Version 6: the audit log and its triggers.
+    QVERIFY(connection.tables().contains(QStringLiteral("audit_log")));
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                                               " AND tbl_name = 'audit_log'"))
+                 .toInt(),
+             3);
+    // Earlier data is untouched, and the log starts empty: history before the upgrade
+    // was never audited, and the migration does not pretend it was.
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT author || '/' || comment FROM policy_versions WHERE id = 3")).toString(),
+             QStringLiteral("alice/v3"));
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT version_id FROM active_policy")).toInt(), 3);
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM audit_log")).toInt(), 0);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 
 void TestMigrations::newerVersionIsRefused()

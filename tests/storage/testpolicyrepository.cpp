@@ -159,10 +159,10 @@ void TestPolicyRepository::rollbackRestoresAnOlderVersion()
     second.routes.pop_back();
     const auto v2 = m_repository->saveAndActivate(second, QStringLiteral("a"), QStringLiteral("2"));
     QCOMPARE(m_repository->activeVersionId(), std::optional<qint64>(v2->versionId));
-    QVERIFY(m_repository->activate(v1->versionId).hasValue());
+    QVERIFY(m_repository->activate(v1->versionId, QStringLiteral("a"), QStringLiteral("back")).hasValue());
     QCOMPARE(m_repository->activeVersionId(), std::optional<qint64>(v1->versionId));
     QCOMPARE(m_repository->load(*m_repository->activeVersionId()).value(), withHashedKeys(first));
-    QVERIFY(!m_repository->activate(999).hasValue());
+    QVERIFY(!m_repository->activate(999, QStringLiteral("a"), QStringLiteral("none")).hasValue());
 }
 
 QTEST_APPLESS_MAIN(TestPolicyRepository)
