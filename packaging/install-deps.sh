@@ -15,6 +15,8 @@ BUILD_PACKAGES=(
     libbenchmark-dev
     # A real Secret Service for the keychain test: dbus-run-session + gnome-keyring.
     dbus-daemon gnome-keyring libssl-dev
+    # A virtual X server for the console screenshots (tests/ui/screenshots.sh).
+    xvfb xauth
 )
 # Reference proxy and load tools used by tests/bench only.
 BENCH_PACKAGES=(nginx-light wrk)
