@@ -9,3 +9,8 @@ cmake --build build
 # Suites share two cores with the simulated upstreams they start; two at a time keeps
 # them fast without starving each other.
 ctest --test-dir build --output-on-failure -j 2 --timeout 300
+# ui.screenshots rendered every view of the demo; keep the README's copies current.
+if compgen -G "build/screenshots/[0-9][0-9]-*.png" >/dev/null; then
+    mkdir -p docs/screenshots
+    cp build/screenshots/[0-9][0-9]-*.png docs/screenshots/
+fi

@@ -60,7 +60,16 @@ CommandLine parseCommandLine(const QStringList &arguments)
     const QCommandLineOption limit {QStringLiteral("limit"),
                                     QStringLiteral("audit list: how many rows, newest first (default 20, at most 1000)."),
                                     QStringLiteral("N")};
-    parser.addOptions({headless, demo, config, dataDir, listen, threads, out, includeSecrets, anchor, limit});
+    QCommandLineOption screenshotDir {QStringLiteral("screenshot-dir"),
+                                      QStringLiteral("Save a PNG of each console view here after a while, then exit."),
+                                      QStringLiteral("DIR")};
+    screenshotDir.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption screenshotDelay {QStringLiteral("screenshot-delay-ms"),
+                                        QStringLiteral("How long to run before --screenshot-dir captures."),
+                                        QStringLiteral("MS")};
+    screenshotDelay.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions(
+        {headless, demo, config, dataDir, listen, threads, out, includeSecrets, anchor, limit, screenshotDir, screenshotDelay});
     parser.addPositionalArgument(QStringLiteral("command"),
                                  QStringLiteral("Optional: export, import FILE, import-litellm FILE, audit verify or "
                                                 "audit list (work on the store in the data directory and exit)."),
@@ -137,6 +146,15 @@ CommandLine parseCommandLine(const QStringList &arguments)
     options.configPath = parser.value(config);
     options.dataDir = parser.value(dataDir);
     options.listen = parser.value(listen);
+    options.screenshotDir = parser.value(screenshotDir);
+    if (parser.isSet(screenshotDelay)) {
+        bool ok = false;
+        options.screenshotDelayMs = parser.value(screenshotDelay).toInt(&ok);
+        if (!ok || options.screenshotDelayMs < 0) {
+            std::fprintf(stderr, "switchyard: --screenshot-delay-ms must be a number of milliseconds\n");
+            std::exit(2);
+        }
+    }
     if (parser.isSet(threads)) {
         bool ok = false;
         options.threads = parser.value(threads).toInt(&ok);

@@ -21,6 +21,10 @@ struct CommandLine {
     QString dataDir;
     QString listen; // HOST:PORT override of gateway.listen
     int threads = -1; // override of gateway.threads; -1 = keep
+    // Hidden: after screenshotDelayMs of running, save a PNG of each console view here
+    // and exit (the README screenshots and their CI job).
+    QString screenshotDir;
+    int screenshotDelayMs = 10000;
 };
 
 // Whether argv asks for a mode that must not create a GUI application (checked before

@@ -29,6 +29,7 @@
 #ifdef SWITCHYARD_WITH_GUI
 #include "mainwindow.h"
 #include <QApplication>
+#include <QTimer>
 #endif
 
 #include <mutex>
@@ -272,9 +273,25 @@ int main(int argc, char **argv)
         auto *guiApp = static_cast<QApplication *>(app.get());
         guiApp->setQuitOnLastWindowClosed(false);
         QObject::connect(guiApp, &QGuiApplication::lastWindowClosed, &shutdown, requestShutdown);
-        window = std::make_unique<Ui::MainWindow>(runtime);
+        // The console reaches the store only through the gateway's admin interface.
+        window = std::make_unique<Ui::MainWindow>(runtime, store->get());
         window->setAdminToken(adminToken);
         window->show();
+        if (!options.screenshotDir.isEmpty()) {
+            // Screenshots: let traffic (the demo's) fill the views, save each one, exit.
+            QTimer::singleShot(options.screenshotDelayMs, window.get(), [&window, &options, requestShutdown] {
+                constexpr int SettleMs = 1200; // each view's store queries answer within this
+                window->captureViews(options.screenshotDir, SettleMs, [&options, requestShutdown](bool ok) {
+                    App::logLine(ok ? "info" : "error", "screenshots",
+                                 {App::LogField("dir", options.screenshotDir), App::LogField("ok", ok ? 1 : 0)});
+                    if (!ok) {
+                        QCoreApplication::exit(1);
+                        return;
+                    }
+                    requestShutdown();
+                });
+            });
+        }
     }
 #endif
     if (!gui) {

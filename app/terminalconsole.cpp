@@ -573,6 +573,19 @@ void TerminalConsole::readKeys()
             m_view = m_view == View::All ? View::Routes : m_view == View::Routes ? View::Backends : View::All;
             redraw();
             break;
+        // Direct keys, as the window's Ctrl+1..3: no cycling to reach a view.
+        case '1':
+            m_view = View::All;
+            redraw();
+            break;
+        case '2':
+            m_view = View::Routes;
+            redraw();
+            break;
+        case '3':
+            m_view = View::Backends;
+            redraw();
+            break;
         case '\x0c': // Ctrl+L, the usual "repaint" key, for when stray output got through
             writeAll(STDOUT_FILENO, QByteArrayView {"\x1b[2J"});
             redraw();
@@ -655,7 +668,7 @@ QByteArray TerminalConsole::renderFrame(const Gateway::StatusSnapshot &snapshot,
     }
     {
         LineBuilder line {width};
-        line.text(QStringLiteral(" q quit  r view: %1  ^L repaint").arg(viewName(view)), Dim);
+        line.text(QStringLiteral(" q quit  r/1-3 view: %1  ^L repaint").arg(viewName(view)), Dim);
         lines.push_back(line.bytes());
     }
 

@@ -15,7 +15,7 @@ namespace App {
 
 // The --headless view when stdout is a terminal: a full-screen table of routes, their
 // targets and the backends, redrawn in place twice a second on the alternate screen.
-// Keys: q quits, r cycles the view (all, routes, backends), Ctrl+L repaints.
+// Keys: q quits, r cycles the view (all, routes, backends), 1/2/3 pick one, Ctrl+L repaints.
 //
 // The terminal is process-wide state, so only one instance may be started at a time.
 // The original settings come back on stop(), on destruction, at exit(), on Ctrl+Z

@@ -57,15 +57,41 @@ QString formatPercent(double fraction)
     return QString::number(fraction * 100, 'f', 1) + QLatin1Char('%');
 }
 
+// "42 / 600" against a limit, "42" without one, nothing on route rows.
+QString usageText(double perMinute, qint64 limit)
+{
+    if (perMinute < 0) {
+        return {};
+    }
+    const QString used = QLocale {}.toString(static_cast<qint64>(perMinute + 0.5));
+    return limit > 0 ? used + QStringLiteral(" / ") + QLocale {}.toString(limit) : used;
+}
+
+bool nearLimit(double perMinute, qint64 limit)
+{
+    // Warn before the provider starts answering 429.
+    return limit > 0 && perMinute >= 0.8 * static_cast<double>(limit);
+}
+
 } // namespace
 
-RouteTableModel::RouteTableModel(QObject *parent)
+RouteTableModel::RouteTableModel(QObject *parent, BackendObservations::Clock clock)
     : QAbstractItemModel {parent}
+    , m_observations {clock ? std::move(clock) : BackendObservations::Clock {[this] { return m_started.elapsed(); }}}
 {
+    m_started.start();
+}
+
+void RouteTableModel::setProviderLimits(QHash<QString, Limits> limits)
+{
+    m_limits = std::move(limits);
 }
 
 void RouteTableModel::update(const Gateway::StatusSnapshot &snapshot)
 {
+    for (const Gateway::BackendStatus &backend : snapshot.backends) {
+        m_observations.observe(backend.id, backend.health, backend.tokensIn + backend.tokensOut);
+    }
     reconcile(QModelIndex {}, m_routes, rowsFrom(snapshot),
               [](const RouteRow &row) { return row.values.name; },
               [this](int row, RouteRow &existing, RouteRow &&fresh) {
@@ -97,11 +123,29 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
             values.toolTip += QLatin1Char('\n') + tr("Fallbacks: %1").arg(route.fallbacks.join(QStringLiteral(", ")));
         }
 
+        // Expected share: what the strategy draws with now (health ramp and adaptive
+        // factors included); actual share: the targets' observed request rates.
+        double effectiveSum = 0;
+        double rateSum = 0;
+        for (const Gateway::RouteTargetStatus &target : route.targets) {
+            effectiveSum += target.effectiveWeight;
+            if (target.backendIndex >= 0 && static_cast<std::size_t>(target.backendIndex) < snapshot.backends.size()) {
+                rateSum += snapshot.backends[static_cast<std::size_t>(target.backendIndex)].requestsPerSecond;
+            }
+        }
+        const bool adaptive = route.strategy == u"adaptive";
+
         row.targets.reserve(route.targets.size());
         for (const Gateway::RouteTargetStatus &target : route.targets) {
             RowValues t;
             t.weight = target.weight;
-            t.share = target.share;
+            t.configuredShare = target.share;
+            t.share = effectiveSum > 0 ? target.effectiveWeight / effectiveSum : target.share;
+            if (adaptive) {
+                t.factors = tr("err ×%1 · lat ×%2 · util ×%3 · mom ×%4")
+                                .arg(QString::number(target.errorPenalty, 'f', 2), QString::number(target.latencyScore, 'f', 2),
+                                     QString::number(target.utilisation, 'f', 2), QString::number(target.momentum, 'f', 2));
+            }
             const bool known = target.backendIndex >= 0
                 && static_cast<std::size_t>(target.backendIndex) < snapshot.backends.size();
             if (known) {
@@ -118,6 +162,23 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
                 t.ttftP99Ms = backend.ttft.p99Ms;
                 t.health = backend.health;
                 t.healthWeight = backend.healthWeight;
+                t.healthAge = formatAge(m_observations.healthAgeMs(backend.id));
+                if (!m_observations.transitionSeen(backend.id)) {
+                    t.healthAge += QLatin1Char('+'); // at least this long: no change seen yet
+                }
+                if (rateSum > 0) {
+                    t.actualShare = backend.requestsPerSecond / rateSum;
+                }
+                t.tokensInFlight = backend.inFlightPrefillTokens + backend.inFlightDecodeTokens;
+                if (backend.hasEngineMetrics && backend.engine.fresh) {
+                    t.queue = backend.engine.waitingRequests;
+                    t.kvCache = backend.engine.kvCacheUsage;
+                }
+                t.rpm = backend.requestsPerSecond * 60;
+                t.tpm = m_observations.tokensPerMinute(backend.id);
+                const Limits limits = m_limits.value(backend.provider);
+                t.rpmLimit = limits.rpm;
+                t.tpmLimit = limits.tpm;
                 t.toolTip = tr("Backend %1 (%2), model %3\nCounters are the backend's, shared by every route that uses it.")
                                 .arg(backend.id, backend.providerType, QString::fromUtf8(backend.model));
                 t.toolTip += QLatin1Char('\n') + tr("Weight now %1 (error ×%2, latency ×%3, utilisation ×%4, momentum ×%5)")
@@ -314,6 +375,24 @@ QVariant RouteTableModel::displayData(const RowValues &values, int column) const
         return values.type;
     case ShareColumn:
         return values.share < 0 ? QString {} : formatPercent(values.share);
+    case FactorsColumn:
+        return values.factors;
+    case TokensInFlightColumn:
+        return values.tokensInFlight < 0 ? QString {} : QLocale {}.toString(values.tokensInFlight);
+    case QueueColumn:
+        if (values.tokensInFlight < 0) {
+            return QString {};
+        }
+        return values.queue < 0 ? noValue() : QString::number(values.queue, 'f', 0);
+    case KvCacheColumn:
+        if (values.tokensInFlight < 0) {
+            return QString {};
+        }
+        return values.kvCache < 0 ? noValue() : formatPercent(values.kvCache);
+    case RpmColumn:
+        return usageText(values.rpm, values.rpmLimit);
+    case TpmColumn:
+        return usageText(values.tpm, values.tpmLimit);
     case HealthColumn:
         if (values.health == u"failed") {
             return tr("circuit open");
@@ -360,8 +439,14 @@ QVariant RouteTableModel::data(const QModelIndex &index, int role) const
         return displayData(*values, column);
     case Qt::ToolTipRole:
         if (column == ShareColumn && values->share >= 0) {
-            return tr("Weight %1, %2 of the route's traffic")
-                .arg(QString::number(values->weight), formatPercent(values->share));
+            return tr("Weight %1 (configured share %2); expected now %3, actual %4")
+                .arg(QString::number(values->weight), formatPercent(values->configuredShare),
+                     formatPercent(values->share),
+                     values->actualShare < 0 ? tr("no traffic") : formatPercent(values->actualShare));
+        }
+        if (column == HealthColumn && !values->health.isEmpty()) {
+            return tr("%1 for %2 (time since the console saw the last transition; '+' = none seen yet)")
+                .arg(values->health, values->healthAge);
         }
         return values->toolTip.isEmpty() ? QVariant {} : QVariant {values->toolTip};
     case Qt::TextAlignmentRole:
@@ -376,6 +461,10 @@ QVariant RouteTableModel::data(const QModelIndex &index, int role) const
         if (column == HealthColumn && !values->health.isEmpty() && values->health != u"healthy") {
             return errorColor(QGuiApplication::palette());
         }
+        if ((column == RpmColumn && nearLimit(values->rpm, values->rpmLimit))
+            || (column == TpmColumn && nearLimit(values->tpm, values->tpmLimit))) {
+            return warningColor(QGuiApplication::palette());
+        }
         return {};
     case Qt::FontRole:
         if (column == NameColumn && index.internalId() == 0) {
@@ -388,6 +477,12 @@ QVariant RouteTableModel::data(const QModelIndex &index, int role) const
         return values->share < 0 ? QVariant {} : QVariant {values->share};
     case WeightRole:
         return values->share < 0 ? QVariant {} : QVariant {values->weight};
+    case ActualShareRole:
+        return values->actualShare < 0 ? QVariant {} : QVariant {values->actualShare};
+    case HealthStateRole:
+        return values->health.isEmpty() ? QVariant {} : QVariant {values->health};
+    case HealthAgeRole:
+        return values->health.isEmpty() ? QVariant {} : QVariant {values->healthAge};
     default:
         return {};
     }
@@ -414,6 +509,16 @@ QVariant RouteTableModel::headerData(int section, Qt::Orientation orientation, i
         case TtftP50Column:
         case TtftP99Column:
             return tr("Time to the first byte of the response body (first token when streaming).");
+        case ShareColumn:
+            return tr("Bar: the share the strategy draws with now. Tick: the share of requests it actually got.");
+        case FactorsColumn:
+            return tr("Adaptive routes: error penalty, latency score, utilisation and momentum behind the weight.");
+        case QueueColumn:
+        case KvCacheColumn:
+            return tr("Reported by the engine's metrics_url (GPU servers); – when unknown or stale.");
+        case RpmColumn:
+        case TpmColumn:
+            return tr("Per backend, against the sum of its provider keys' limits.");
         default:
             return {};
         }
@@ -428,6 +533,18 @@ QVariant RouteTableModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Strategy / type");
     case ShareColumn:
         return tr("Share");
+    case FactorsColumn:
+        return tr("Weight factors");
+    case TokensInFlightColumn:
+        return tr("Tokens in flight");
+    case QueueColumn:
+        return tr("Queue");
+    case KvCacheColumn:
+        return tr("KV cache");
+    case RpmColumn:
+        return tr("RPM");
+    case TpmColumn:
+        return tr("TPM");
     case HealthColumn:
         return tr("Health");
     case RequestsColumn:

@@ -1,6 +1,10 @@
 #pragma once
 
+#include "dashboard/backendobservations.h"
+
 #include <QAbstractItemModel>
+#include <QElapsedTimer>
+#include <QHash>
 
 #include <vector>
 
@@ -22,28 +26,46 @@ public:
     enum Column {
         NameColumn,      // route model, or the target's backend id
         TypeColumn,      // routing strategy, or the target's provider type
-        ShareColumn,     // configured share of the route's traffic
+        ShareColumn,     // expected share of the route's traffic (bar), actual share (tick)
+        FactorsColumn,   // adaptive routes: the factors behind the weight
         HealthColumn,    // the routing engine's health state of a target (with its ramp)
         RequestsColumn,
         RateColumn,
         InFlightColumn,
+        TokensInFlightColumn,
+        QueueColumn,     // the engine's waiting requests (fresh /metrics only)
+        KvCacheColumn,   // the engine's KV-cache usage
         P50Column,
         P99Column,
         TtftP50Column,
         TtftP99Column,
         ErrorsColumn,
         ErrorRateColumn,
+        RpmColumn,       // requests per minute against the provider keys' rpm limits
+        TpmColumn,       // tokens per minute against the keys' tpm limits
         ColumnCount
     };
 
     enum Role {
         ShareRole = Qt::UserRole + 1, // double in [0, 1] on target rows, invalid elsewhere
         WeightRole,                   // configured weight on target rows
+        ActualShareRole,              // observed share of the route's request rate, target rows
+        HealthStateRole,              // "healthy", "degraded", "failed", "recovering"; target rows
+        HealthAgeRole,                // "2m 05s" since the last transition the console saw
     };
 
-    explicit RouteTableModel(QObject *parent = nullptr);
+    // Summed rpm/tpm limits of a provider's keys; 0 = unlimited.
+    struct Limits {
+        qint64 rpm = 0;
+        qint64 tpm = 0;
+    };
+
+    // `clock` is monotonic milliseconds; the default is a timer started here.
+    explicit RouteTableModel(QObject *parent = nullptr, BackendObservations::Clock clock = {});
 
     void update(const Gateway::StatusSnapshot &snapshot);
+    // Limits by provider name, from the active policy.
+    void setProviderLimits(QHash<QString, Limits> limits);
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -60,8 +82,19 @@ private:
         QString type;
         double weight = 0;
         double share = -1; // < 0: no share (route rows)
+        double actualShare = -1; // < 0: no traffic to compare with
+        double configuredShare = -1;
+        QString factors;   // adaptive routes' targets only
         QString health;    // empty on route rows
+        QString healthAge;
         double healthWeight = 1;
+        qint64 tokensInFlight = -1; // < 0: not tracked (route rows)
+        double queue = -1;          // < 0: unknown
+        double kvCache = -1;        // < 0: unknown
+        double rpm = -1;            // < 0: route rows
+        double tpm = -1;
+        qint64 rpmLimit = 0;
+        qint64 tpmLimit = 0;
         qint64 requests = 0;
         qint64 errors = 0;
         double requestsPerSecond = 0;
@@ -98,6 +131,9 @@ private:
 
     std::vector<RouteRow> m_routes;
     quintptr m_nextId = 1; // 0 marks top-level indexes
+    QElapsedTimer m_started;
+    BackendObservations m_observations;
+    QHash<QString, Limits> m_limits;
 };
 
 } // namespace Ui

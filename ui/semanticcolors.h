@@ -4,6 +4,7 @@
 // dark system palettes. Everything else in the console takes its colours from the palette.
 
 #include <QColor>
+#include <QString>
 
 class QPalette;
 
@@ -12,5 +13,8 @@ namespace Ui {
 bool isDarkPalette(const QPalette &palette);
 QColor errorColor(const QPalette &palette);
 QColor warningColor(const QPalette &palette);
+QColor okColor(const QPalette &palette);
+// The chip colour of a routing-engine health state: healthy, degraded, failed, recovering.
+QColor healthColor(const QString &state, const QPalette &palette);
 
 } // namespace Ui

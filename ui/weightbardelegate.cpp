@@ -14,9 +14,10 @@ constexpr int MinimumBarWidth = 60;
 
 } // namespace
 
-WeightBarDelegate::WeightBarDelegate(int shareRole, QObject *parent)
+WeightBarDelegate::WeightBarDelegate(int shareRole, QObject *parent, int actualRole)
     : QStyledItemDelegate {parent}
     , m_shareRole {shareRole}
+    , m_actualRole {actualRole}
 {
 }
 
@@ -61,6 +62,13 @@ void WeightBarDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
         QRect bar = track;
         bar.setWidth(static_cast<int>(track.width() * share + 0.5));
         painter->fillRect(bar, barColor);
+        const QVariant actual = m_actualRole >= 0 ? index.data(m_actualRole) : QVariant {};
+        if (actual.isValid()) {
+            // A tick taller than the bar, in the text colour, so it reads on the bar and
+            // on the track alike.
+            const int x = track.left() + static_cast<int>(track.width() * std::clamp(actual.toDouble(), 0.0, 1.0) + 0.5);
+            painter->fillRect(QRect {std::min(x, track.right() - 1), track.top() - 2, 2, track.height() + 4}, textColor);
+        }
     }
     painter->setPen(textColor);
     // The text uses the full cell height; only the bar is inset vertically.
