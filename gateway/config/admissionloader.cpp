@@ -106,13 +106,16 @@ void validateConcurrencyCaps(const DocumentReader &reader, const YAML::Node &roo
         const QString targetsField = DocumentReader::indexed(QStringLiteral("routes"), r) + QStringLiteral(".targets");
         std::size_t cappedIndex = route.targets.size(); // the first capped target, if any
         for (std::size_t t = 0; t < route.targets.size(); ++t) {
-            if (route.targets[t].maxConcurrency > 0) {
+            if (route.targets[t].maxConcurrency > 0 && route.targets[t].pool != Routing::TargetPool::Prefill) {
                 cappedIndex = t;
                 break;
             }
         }
         for (std::size_t t = 0; t < route.targets.size(); ++t) {
             const Target &target = route.targets[t];
+            if (target.pool == Routing::TargetPool::Prefill) {
+                continue; // not admission-controlled (validatePrefillDecode refuses a cap there)
+            }
             const QString field = DocumentReader::indexed(targetsField, t) + QStringLiteral(".max_concurrency");
             const YAML::Node at = targetsNode[t]["max_concurrency"] ? targetsNode[t]["max_concurrency"] : targetsNode[t];
             if (cappedIndex < route.targets.size() && target.maxConcurrency == 0) {

@@ -10,6 +10,7 @@
 #include "admission/priorityclass.h"
 #include "admission/queuesettings.h"
 #include "routing/gpupresets.h"
+#include "routing/prefilldecode.h"
 
 #include <array>
 #include <optional>
@@ -72,6 +73,9 @@ struct Target {
     // control); 0 = uncapped. A property of the server: every target naming the same
     // provider/model states the same cap, and a route caps all of its targets or none.
     int maxConcurrency = 0;
+    // Prefill/decode disaggregation (`pool`): a prefill-pool target only runs the prefill
+    // step of its route's requests; unpooled targets serve both steps.
+    Routing::TargetPool pool = Routing::TargetPool::Both;
 
     bool operator==(const Target &) const = default;
 };
@@ -185,6 +189,8 @@ struct Route {
     // hop: the destination's own rules and split are not evaluated.
     std::vector<RouteRule> rules;
     SplitPolicy split;
+    // `pd`: when a prefill step runs on the prefill pool (routes with prefill targets).
+    Routing::PrefillDecodeSettings pd;
 
     bool operator==(const Route &) const = default;
 };

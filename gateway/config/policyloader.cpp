@@ -2,6 +2,7 @@
 
 #include "admissionloader.h"
 #include "documentreader.h"
+#include "pdloader.h"
 #include "routingloader.h"
 #include "ruleloader.h"
 
@@ -211,7 +212,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
                      {"model", "strategy", "strategy_options", "retry", "hedge", "stream_resumption", "rules", "split",
-                      "targets", "fallbacks"});
+                      "targets", "fallbacks", "pd"});
     route.model = reader.requiredString(node, "model", field).toUtf8();
     parseRouteStrategy(reader, node, field, route);
     const QString targetsField = field + QStringLiteral(".targets");
@@ -229,7 +230,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
         reader.requireMap(targetNode, targetField);
         reader.checkKeys(targetNode, targetField,
                          {"provider", "model", "weight", "input_cost_per_mtok", "output_cost_per_mtok", "context_window",
-                          "max_concurrency"});
+                          "max_concurrency", "pool"});
         Target target;
         target.provider = reader.requiredString(targetNode, "provider", targetField);
         target.model = reader.requiredString(targetNode, "model", targetField).toUtf8();
@@ -242,12 +243,14 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
         }
         parseTargetPricing(reader, targetNode, targetField, target);
         parseTargetConcurrency(reader, targetNode, targetField, target);
+        parseTargetPool(reader, targetNode, targetField, target);
         route.targets.push_back(std::move(target));
     }
     if (node["fallbacks"]) {
         route.fallbacks = reader.stringList(node["fallbacks"], field + QStringLiteral(".fallbacks"));
     }
     parseRouteRules(reader, node, field, route);
+    parsePrefillDecode(reader, node, field, route);
     return route;
 }
 
@@ -461,6 +464,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     validateReferences(reader, root, policy);
     validateRuleReferences(reader, root, policy);
     validateConcurrencyCaps(reader, root, policy);
+    validatePrefillDecode(reader, root, policy);
     return policy;
 }
 

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -306,6 +307,9 @@ Node routeNode(const Route &route)
         if (target.maxConcurrency > 0) {
             entry.add("max_concurrency", Node::integer(target.maxConcurrency));
         }
+        if (target.pool != Routing::TargetPool::Both) {
+            entry.add("pool", Node::string(Routing::targetPoolName(target.pool)));
+        }
         targets.items.push_back(std::move(entry));
     }
     Node retry = Node::map(true);
@@ -337,6 +341,16 @@ Node routeNode(const Route &route)
     }
     if (!route.split.arms.empty()) {
         node.add("split", splitNode(route.split));
+    }
+    // Spelled out on routes with a prefill pool (the only ones that accept it), so the
+    // threshold in effect is visible in every exported document.
+    const bool hasPrefillPool = std::any_of(route.targets.begin(), route.targets.end(),
+                                            [](const Target &target) { return target.pool == Routing::TargetPool::Prefill; });
+    if (hasPrefillPool) {
+        Node pd = Node::map(true);
+        pd.add("uncached_tokens_threshold", Node::integer(route.pd.uncachedTokensThreshold))
+            .add("enabled", Node::boolean(route.pd.enabled));
+        node.add("pd", std::move(pd));
     }
     node.add("targets", std::move(targets))
         .add("fallbacks", stringList(route.fallbacks));

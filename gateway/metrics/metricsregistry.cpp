@@ -95,6 +95,46 @@ Counter &MetricsRegistry::ruleMatches(const QByteArray &route, const QByteArray 
     return *slot;
 }
 
+PdStats &MetricsRegistry::prefillDecode(const QByteArray &route)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_prefillDecode[route];
+    if (!slot) {
+        slot = std::make_unique<PdStats>();
+    }
+    return *slot;
+}
+
+Counter &MetricsRegistry::prefillFailures(const QByteArray &route, const QByteArray &backend)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_prefillFailures[{route, backend}];
+    if (!slot) {
+        slot = std::make_unique<Counter>(0);
+    }
+    return *slot;
+}
+
+void MetricsRegistry::appendPrefillDecode(QByteArray &out) const
+{
+    appendHeader(out, "switchyard_pd_decisions_total", "counter",
+                 "Requests of routes with a prefill pool, by decision: disaggregated (prefill on the prefill pool, then "
+                 "decode) or aggregated (one server).");
+    for (const auto &[route, stats] : m_prefillDecode) {
+        appendSample(out, "switchyard_pd_decisions_total", "route=\"" + labelValue(route) + "\",decision=\"disaggregated\"",
+                     stats->disaggregated.load(std::memory_order_relaxed));
+        appendSample(out, "switchyard_pd_decisions_total", "route=\"" + labelValue(route) + "\",decision=\"aggregated\"",
+                     stats->aggregated.load(std::memory_order_relaxed));
+    }
+    appendHeader(out, "switchyard_pd_prefill_failures_total", "counter",
+                 "Prefill steps that failed or returned no kv_transfer_params; the request then ran aggregated.");
+    for (const auto &[key, count] : m_prefillFailures) {
+        appendSample(out, "switchyard_pd_prefill_failures_total",
+                     "route=\"" + labelValue(key.first) + "\",backend=\"" + labelValue(key.second) + '"',
+                     count->load(std::memory_order_relaxed));
+    }
+}
+
 void MetricsRegistry::appendArms(QByteArray &out) const
 {
     appendHeader(out, "switchyard_split_requests_total", "counter", "Requests per arm of a traffic split.");
@@ -232,6 +272,9 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
     }
     if (!m_arms.empty()) {
         appendArms(out);
+    }
+    if (!m_prefillDecode.empty()) {
+        appendPrefillDecode(out);
     }
     if (!m_ruleMatches.empty()) {
         appendHeader(out, "switchyard_rule_matches_total", "counter", "Requests a conditional routing rule matched.");

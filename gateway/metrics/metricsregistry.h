@@ -57,6 +57,12 @@ struct ArmStats {
     Histogram ttft;
 };
 
+// Prefill/decode disaggregation of one route with a prefill pool.
+struct PdStats {
+    Counter disaggregated {0}; // requests whose prefill ran on the prefill pool
+    Counter aggregated {0};    // requests the decider kept on one server
+};
+
 // Owns every stats object for the life of the process, keyed by name, so counters
 // survive configuration changes. Look-ups take a lock and happen when a configuration
 // is compiled; the data plane only touches the atomics through stable pointers.
@@ -67,6 +73,10 @@ public:
     ArmStats &arm(const QByteArray &route, const QByteArray &arm);
     // Requests a conditional routing rule matched, by route and rule name.
     Counter &ruleMatches(const QByteArray &route, const QByteArray &rule);
+    // P/D decisions of a route with a prefill pool, and failed prefill steps per prefill
+    // backend (the request then ran aggregated).
+    PdStats &prefillDecode(const QByteArray &route);
+    Counter &prefillFailures(const QByteArray &route, const QByteArray &backend);
 
     // Requests refused before a route was known (bad JSON, unknown model, auth).
     std::array<Counter, ERROR_CLASS_COUNT> &unroutedErrors() { return m_unroutedErrors; }
@@ -94,12 +104,15 @@ public:
 
 private:
     void appendArms(QByteArray &out) const;
+    void appendPrefillDecode(QByteArray &out) const;
 
     mutable QMutex m_mutex;
     std::map<QByteArray, std::unique_ptr<RouteStats>> m_routes;
     std::map<QByteArray, std::unique_ptr<BackendStats>> m_backends;
     std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<ArmStats>> m_arms;
     std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<Counter>> m_ruleMatches;
+    std::map<QByteArray, std::unique_ptr<PdStats>> m_prefillDecode;
+    std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<Counter>> m_prefillFailures;
     std::array<Counter, ERROR_CLASS_COUNT> m_unroutedErrors {};
 };
 

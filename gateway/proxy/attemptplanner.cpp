@@ -115,7 +115,8 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
         QByteArray filtered;
         for (std::size_t i = 0; i < route.targets.size(); ++i) {
             const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[i].backendId)];
-            if (contains(plannedBackends, backend.id)) {
+            // A prefill-pool server only ever runs prefill steps (planPrefill).
+            if (contains(plannedBackends, backend.id) || route.inPrefillPool(static_cast<int>(i))) {
                 continue;
             }
             if (next == 0 && !allowedTargets.empty() &&
@@ -188,6 +189,45 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
 
         }
     }
+}
+
+bool AttemptPlanner::planPrefill(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                                 const Routing::BackendSnapshot &snapshot, PlannedAttempt &out, QByteArray *explain)
+{
+    thread_local std::vector<int> candidates;
+    thread_local Routing::Ranking ranking;
+    candidates.clear();
+    for (std::size_t i = 0; i < route.targets.size(); ++i) {
+        if (!route.inPrefillPool(static_cast<int>(i))) {
+            continue;
+        }
+        const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[i].backendId)];
+        if (!exclusionReason(backend, request, snapshot)) {
+            candidates.push_back(static_cast<int>(i));
+        }
+    }
+    if (candidates.empty()) {
+        if (explain) {
+            *explain += " prefill=none available";
+        }
+        return false;
+    }
+    // The route's own strategy ranks the prefill pool: load matters most there, and a
+    // prefix the prefill server already holds also shortens the prefill.
+    ranking.explain = false;
+    const Routing::RankInput input {route.targets, candidates, snapshot, request, route.index, 1};
+    route.policy->rank(input, m_rng, ranking);
+    if (ranking.order.empty()) {
+        return false;
+    }
+    const int index = ranking.order.front();
+    const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)];
+    const int cached = ranking.cachedPromptTokens.empty() ? 0 : ranking.cachedPromptTokens[static_cast<std::size_t>(index)];
+    out = {&route, &backend, cached};
+    if (explain) {
+        *explain += " prefill=" + backend.label;
+    }
+    return true;
 }
 
 } // namespace Gateway::Proxy

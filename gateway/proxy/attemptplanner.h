@@ -31,6 +31,12 @@ public:
               const Routing::BackendSnapshot &snapshot, std::span<const int> allowedTargets,
               std::vector<PlannedAttempt> &out, QByteArray *explain);
 
+    // The prefill step of a disaggregated request: the route's strategy ranks its
+    // prefill-pool targets (filtered like any attempt) and the best goes to `out`. False
+    // when none can take it.
+    bool planPrefill(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                     const Routing::BackendSnapshot &snapshot, PlannedAttempt &out, QByteArray *explain);
+
 private:
     // Why a target is left out, or null when it may be ranked.
     const char *exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,

@@ -1,6 +1,8 @@
 #include "proxyexchange.h"
 
 #include "bodyrewriter.h"
+#include "disaggregatedprefill.h"
+#include "kvtransferbody.h"
 #include "hedgeattempt.h"
 #include "runtime/routingregistry.h"
 #include "upstreamrefusal.h"
@@ -110,6 +112,11 @@ ProxyExchange::~ProxyExchange()
     // A request still waiting for a slot leaves the queue first, so that no verdict can
     // be posted to a context that is about to go.
     m_wait.cancel();
+    if (m_prefill && m_run.probe) {
+        // The decode attempt was admitted as a probe but never sent.
+        m_attempts[m_run.index].backend->monitor->health().cancelProbe();
+    }
+    m_prefill.reset();
     // Reaching here unfinished means the client went away: cancel the upstream
     // transfer now, and do not count it against the backend.
     m_transfer.reset();
@@ -458,6 +465,97 @@ void ProxyExchange::startAttempt()
                      "no_capacity", QByteArrayLiteral("1"));
         return;
     }
+    if (!m_pdDecided && !m_resuming) {
+        // Once per request, for its first admitted attempt: the decode target is known.
+        m_pdDecided = true;
+        if (startPrefill()) {
+            return; // sendAttempt() follows when the prefill step ended
+        }
+    }
+    sendAttempt();
+}
+
+bool ProxyExchange::startPrefill()
+{
+    const Attempt &decode = m_attempts[m_attemptIndex];
+    const Runtime::RouteRuntime &route = *decode.route;
+    const bool openAiBody = m_setup.endpoint == Runtime::Endpoint::ChatCompletions ||
+                            m_setup.endpoint == Runtime::Endpoint::Completions;
+    if (!route.hasPrefillPool() || !openAiBody) {
+        return false;
+    }
+    const Routing::PdVerdict verdict =
+        Routing::decidePrefillDecode(route.pd, m_setup.inspected.estimatedPromptTokens, decode.cachedPromptTokens);
+    const QByteArray uncached = " uncached=" + QByteArray::number(verdict.uncachedTokens) + " threshold=" +
+                                QByteArray::number(route.pd.uncachedTokensThreshold);
+    if (verdict.decision == Routing::PdDecision::Aggregated) {
+        route.pdStats->aggregated.fetch_add(1, std::memory_order_relaxed);
+        m_pdReason = "pd=aggregated" + uncached + (route.pd.enabled ? QByteArray() : QByteArray(" (disabled)"));
+        return false;
+    }
+    route.pdStats->disaggregated.fetch_add(1, std::memory_order_relaxed);
+    m_pdReason = "pd=disaggregated" + uncached;
+    const auto &table = *m_setup.table;
+    const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
+    const qint64 now = Runtime::monotonicNowMs();
+    const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, now);
+    AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
+    PlannedAttempt prefill;
+    if (!planner.planPrefill(route, summary, snapshot, prefill, nullptr)) {
+        m_pdReason += " prefill=none available, ran aggregated";
+        return false;
+    }
+    m_prefill = std::make_unique<DisaggregatedPrefill>(table, prefill, m_setup.inspected.estimatedPromptTokens, [this] {
+        // Continued on the next loop turn: sending the decode step may end the whole
+        // exchange, which must not happen inside the prefill's own completion.
+        QMetaObject::invokeMethod(m_prefillContext.get(), [this] { prefillCompleted(); }, Qt::QueuedConnection);
+    });
+    if (!m_prefill->admit(m_worker.rng(), now)) {
+        m_pdReason += " prefill=" + prefill.backend->label + "(" + m_prefill->failure() + "), ran aggregated";
+        countPrefillFailure(prefill);
+        m_prefill.reset();
+        return false;
+    }
+    m_prefillContext = std::make_unique<QObject>();
+    auto request = buildUpstreamRequest(prefill, m_prefill->key());
+    request.body = prefillRequestBody(m_setup.request.body, prefill.backend->upstreamModel);
+    request.headers.push_back(pdRequestIdHeader());
+    m_prefill->start(m_worker.curl(), std::move(request));
+    m_worker.curl().kick();
+    return true;
+}
+
+void ProxyExchange::prefillCompleted()
+{
+    const PlannedAttempt &prefill = m_prefill->attempt();
+    const QByteArray prefillNote = " prefill=" + prefill.backend->label + ":" + QByteArray::number(m_prefill->durationMs(), 'f', 1) + "ms";
+    if (const auto &params = m_prefill->kvTransferParams()) {
+        m_kvTransferParams = *params;
+        m_pdReason += prefillNote;
+    } else {
+        m_pdReason += prefillNote + "(" + m_prefill->failure() + "), ran aggregated";
+        countPrefillFailure(prefill);
+    }
+    m_prefill.reset(); // its completion has returned: the call was posted
+    sendAttempt();
+}
+
+QByteArray ProxyExchange::pdRequestIdHeader() const
+{
+    // Both steps under one request id, as vLLM's disaggregated-serving proxy sends them:
+    // KV connectors that predate remote_request_id match the decode to its prefill by it.
+    return "X-Request-Id: " + m_setup.requestId;
+}
+
+void ProxyExchange::countPrefillFailure(const PlannedAttempt &prefill)
+{
+    if (Metrics::Counter *counter = prefill.route->prefillFailureCounter(prefill.backend->id)) {
+        counter->fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void ProxyExchange::sendAttempt()
+{
     const Attempt &attempt = m_attempts[m_attemptIndex];
     m_mode = Mode::Waiting;
     m_upstreamStatus = 0;
@@ -467,7 +565,15 @@ void ProxyExchange::startAttempt()
     m_run.sawBody = false;
     m_lastBackendLabel = attempt.backend->label;
     auto request = buildUpstreamRequest(attempt, m_run.key);
-    beginRun(m_run);
+    // The prefilled KV blocks are handed to this one attempt: a retry elsewhere prefills
+    // again itself (the prefill server frees blocks once they were pulled).
+    const bool prefilledRemotely = !m_kvTransferParams.isEmpty();
+    if (prefilledRemotely) {
+        request.body = withKvTransferParams(request.body, m_kvTransferParams);
+        request.headers.push_back(pdRequestIdHeader());
+        m_kvTransferParams.clear();
+    }
+    beginRun(m_run, prefilledRemotely);
     m_transfer = m_worker.curl().start(std::move(request), *this);
     if (m_hedgeBudget && !m_hedge && !m_hedgeTimer && m_attemptIndex + 1 < m_attempts.size()) {
         armHedge();
@@ -477,12 +583,14 @@ void ProxyExchange::startAttempt()
     m_worker.curl().kick();
 }
 
-void ProxyExchange::beginRun(AttemptRun &run)
+void ProxyExchange::beginRun(AttemptRun &run, bool prefilledRemotely)
 {
     const Attempt &attempt = m_attempts[run.index];
     attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
     attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
-    run.pendingPrefillTokens = std::max<std::int64_t>(0, m_setup.inspected.estimatedPromptTokens - attempt.cachedPromptTokens);
+    // A decode step that imports the prompt's KV blocks has no prefill work of its own.
+    run.pendingPrefillTokens =
+        prefilledRemotely ? 0 : std::max<std::int64_t>(0, m_setup.inspected.estimatedPromptTokens - attempt.cachedPromptTokens);
     attempt.backend->monitor->started(tokenLoad(run));
     run.inFlight = true;
     run.ttftMs = -1;
@@ -616,9 +724,14 @@ double ProxyExchange::requestCost() const
 QByteArray ProxyExchange::routeReason() const
 {
     if (!m_setup.explain) {
-        return {};
+        // The P/D decision is always kept in the request log: it is what an operator
+        // tunes the threshold by, and costs a string only on routes with a prefill pool.
+        return m_pdReason;
     }
     QByteArray reason = m_setup.ruleReason.isEmpty() ? m_explain : m_setup.ruleReason + "; " + m_explain;
+    if (!m_pdReason.isEmpty()) {
+        reason += "; " + m_pdReason;
+    }
     if (!m_attemptTrail.isEmpty()) {
         reason += "; attempts=" + m_attemptTrail;
     }

@@ -26,6 +26,7 @@ class RetryBudget;
 
 namespace Gateway::Proxy {
 
+class DisaggregatedPrefill;
 class HedgeAttempt;
 class WorkerContext;
 
@@ -89,6 +90,15 @@ private:
     // The attempts for the route as things stand now, into `attempts`.
     void planRoute(std::vector<Attempt> &attempts, QByteArray *explain);
     void startAttempt();
+    // Routes with a prefill pool, once per request: decides (Routing::decidePrefillDecode)
+    // on the first admitted decode target and, when disaggregating, starts the prefill
+    // step. True when the step is under way (prefillCompleted() then sends the attempt).
+    bool startPrefill();
+    void prefillCompleted();
+    void countPrefillFailure(const PlannedAttempt &prefill);
+    QByteArray pdRequestIdHeader() const;
+    // Sends the admitted attempt m_attemptIndex.
+    void sendAttempt();
     // Admission control, for routes with a queue. Asks the route's queue for a slot:
     // false when the request was refused at once (the 429 is written).
     bool admitToQueue();
@@ -116,7 +126,7 @@ private:
     const Config::Route &routeConfig() const;
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt, int key);
     bool admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance);
-    void beginRun(AttemptRun &run);
+    void beginRun(AttemptRun &run, bool prefilledRemotely = false);
     // The run's token load as its backend counts it (expected, pending prefill, decode).
     Runtime::BackendMonitor::TokenLoad tokenLoad(const AttemptRun &run) const;
     // The first body byte arrived: the run's prompt is prefilled.
@@ -174,6 +184,15 @@ private:
     unsigned m_classFallbacksUsed = 0; // RetryClass bits whose retry.fallbacks were planned in
     bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
+
+    // Prefill/decode disaggregation (routes with a prefill pool). The prefill step's
+    // completion is posted to `m_prefillContext`, deleted with the exchange. Its
+    // kv_transfer_params go into the next attempt's body only.
+    bool m_pdDecided = false;
+    std::unique_ptr<DisaggregatedPrefill> m_prefill;
+    std::unique_ptr<QObject> m_prefillContext;
+    QByteArray m_kvTransferParams;
+    QByteArray m_pdReason; // the decision, in the route reason
 
     // Admission control (routes whose targets have max_concurrency). The slot is held
     // from the grant to the end of the answer, across retries and resumptions; giving it

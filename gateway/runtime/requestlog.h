@@ -22,7 +22,7 @@ struct RequestLogEntry {
     double costUsd = 0;
     int attempts = 0;
     bool stream = false;
-    QByteArray routeReason; // why it went where it went; empty unless explain was asked for
+    QByteArray routeReason; // why it went where it went; empty unless explain was asked for (or the P/D decision)
 };
 
 // Where the data plane hands finished requests. record() must never block: an

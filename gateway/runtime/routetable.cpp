@@ -158,6 +158,9 @@ std::optional<std::pair<std::vector<QByteArray>, int>> cappedGroup(const Config:
     std::vector<QByteArray> labels;
     int slotCount = 0;
     for (const auto &target : route.targets) {
+        if (target.pool == Routing::TargetPool::Prefill) {
+            continue; // only decode-capable targets are capped; a request's slot covers both steps
+        }
         if (target.maxConcurrency <= 0) {
             return std::nullopt;
         }
@@ -291,7 +294,13 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
                 backend.contextWindow = target.contextWindow;
             }
             runtime->targets.push_back({*it, target.weight});
+            runtime->pools.push_back(target.pool);
+            if (target.pool == Routing::TargetPool::Prefill) {
+                runtime->pdStats = &metrics.prefillDecode(route.model);
+                runtime->prefillFailures.emplace_back(backend.id, &metrics.prefillFailures(route.model, backend.label));
+            }
         }
+        runtime->pd = route.pd;
         runtime->policy = makePolicy(route, runtime->targets, table->m_prefixSource.get());
         if (auto group = cappedGroup(route)) {
             runtime->admissionGroup = AdmissionRegistry::groupKey(std::move(group->first));

@@ -3,6 +3,7 @@
 #include "config/policy.h"
 #include "endpoint.h"
 #include "metrics/metricsregistry.h"
+#include "routing/prefilldecode.h"
 #include "routing/routepolicy.h"
 #include "routing/ruleset.h"
 #include "routing/trafficsplit.h"
@@ -107,6 +108,29 @@ struct RouteRuntime {
     // route never queues. `admissionGroup` is the group's key (the metrics' label).
     Admission::AdmissionQueue *admission = nullptr;
     QByteArray admissionGroup;
+    // Prefill/decode disaggregation (targets[].pool, routes[].pd): each target's pool,
+    // aligned with `targets`. Prefill-pool targets are never planned as attempts; when the
+    // route has one, `pdStats` is set and each request is decided (DisaggregatedPrefill).
+    std::vector<Routing::TargetPool> pools;
+    Routing::PrefillDecodeSettings pd;
+    Metrics::PdStats *pdStats = nullptr;
+    std::vector<std::pair<int, Metrics::Counter *>> prefillFailures; // by backend id, prefill targets
+
+    Metrics::Counter *prefillFailureCounter(int backendId) const
+    {
+        for (const auto &[id, counter] : prefillFailures) {
+            if (id == backendId) {
+                return counter;
+            }
+        }
+        return nullptr;
+    }
+
+    bool hasPrefillPool() const { return pdStats != nullptr; }
+    bool inPrefillPool(int targetIndex) const
+    {
+        return pools[static_cast<std::size_t>(targetIndex)] == Routing::TargetPool::Prefill;
+    }
 };
 
 struct VirtualKeyRuntime {

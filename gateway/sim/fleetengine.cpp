@@ -51,7 +51,7 @@ Fleet::SimTime FleetEngine::now() const
 }
 
 std::uint64_t FleetEngine::submit(const QByteArray &promptText, const QByteArray &completionText, int maxTokens,
-                                  FleetEngineListener &listener)
+                                  FleetEngineListener &listener, bool remotePrefill)
 {
     // Events due by the arrival happen first; the request joins the model right after.
     const Fleet::SimTime arrival = now();
@@ -61,6 +61,7 @@ std::uint64_t FleetEngine::submit(const QByteArray &promptText, const QByteArray
     request.promptText = promptText;
     request.completionText = completionText;
     request.maxTokens = std::max(1, maxTokens);
+    request.remotePrefill = remotePrefill;
     m_requests[request.id] = Tracked {&listener, request.maxTokens, 0, false};
     m_model.submit(request, arrival);
     scheduleNextEvent(arrival);

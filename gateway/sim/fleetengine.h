@@ -58,8 +58,10 @@ public:
 
     // Hands a request to the model at the current simulated time. `listener` must stay
     // valid until it is told the request finished or was rejected, or until abort(id).
+    // `remotePrefill`: the prompt's KV blocks are transferred from a prefill server
+    // (EngineRequest::remotePrefill).
     std::uint64_t submit(const QByteArray &promptText, const QByteArray &completionText, int maxTokens,
-                         FleetEngineListener &listener);
+                         FleetEngineListener &listener, bool remotePrefill = false);
     // The client went away: the model drops the request (its blocks are freed at the end
     // of the step it is part of) and the listener is forgotten. Unknown ids are ignored.
     void abort(std::uint64_t id);

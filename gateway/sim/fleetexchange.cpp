@@ -25,13 +25,13 @@ FleetExchange::~FleetExchange()
     }
 }
 
-void FleetExchange::start(const QByteArray &promptText, const QByteArray &completionText)
+void FleetExchange::start(const QByteArray &promptText, const QByteArray &completionText, bool remotePrefill)
 {
     m_counters.requestsReceived.fetch_add(1, std::memory_order_relaxed);
     if (m_stream) {
         m_writer.writeHead(200, m_headers, -1);
     }
-    m_id = m_engine.submit(promptText, completionText, m_generation.completionTokens, *this);
+    m_id = m_engine.submit(promptText, completionText, m_generation.completionTokens, *this, remotePrefill);
     m_submitted = true;
 }
 
@@ -52,7 +52,11 @@ void FleetExchange::generated(int tokens, bool finished)
         m_done = true;
         m_counters.requestsCompleted.fetch_add(1, std::memory_order_relaxed);
         if (!m_stream) {
-            m_writer.respond(200, m_headers, ResponseFormat::completeBody(m_generation));
+            QByteArray body = ResponseFormat::completeBody(m_generation);
+            if (!m_kvTransferAnswer.isEmpty()) {
+                body.insert(1, "\"kv_transfer_params\":" + m_kvTransferAnswer + ',');
+            }
+            m_writer.respond(200, m_headers, body);
             return;
         }
     }

@@ -26,7 +26,11 @@ public:
     FleetExchange(const FleetExchange &) = delete;
     FleetExchange &operator=(const FleetExchange &) = delete;
 
-    void start(const QByteArray &promptText, const QByteArray &completionText);
+    // `remotePrefill`: the prompt's KV blocks come from a prefill server (vLLM
+    // do_remote_prefill); the engine imports them instead of prefilling.
+    void start(const QByteArray &promptText, const QByteArray &completionText, bool remotePrefill = false);
+    // A prefill step's answer carries these kv_transfer_params (a JSON object).
+    void setKvTransferAnswer(QByteArray params) { m_kvTransferAnswer = std::move(params); }
 
     void generated(int tokens, bool finished) override;
     void rejected() override;
@@ -45,6 +49,7 @@ private:
     bool m_stream = false;
     bool m_submitted = false;
     bool m_done = false;
+    QByteArray m_kvTransferAnswer;
 };
 
 } // namespace Gateway::Sim

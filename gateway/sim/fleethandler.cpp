@@ -4,7 +4,10 @@
 #include "fleetengine.h"
 #include "fleetexchange.h"
 #include "fleetrequest.h"
+#include "fleetrequestlog.h"
 #include "responseformat.h"
+
+#include "util/jsonwriter.h"
 
 #include <QDateTime>
 
@@ -18,10 +21,13 @@ constexpr QByteArrayView METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-
 
 } // namespace
 
-FleetHandler::FleetHandler(const FleetServerConfig &config, QByteArray name, FleetCounters &counters)
+FleetHandler::FleetHandler(const FleetServerConfig &config, QByteArray name, FleetCounters &counters,
+                           FleetRequestLog &requests, const std::atomic<quint16> &port)
     : m_config {config}
     , m_name {std::move(name)}
     , m_counters {counters}
+    , m_requests {requests}
+    , m_port {port}
     , m_engine {std::make_unique<FleetEngine>(config)}
 {
 }
@@ -79,6 +85,7 @@ std::unique_ptr<Http::Exchange> FleetHandler::serveInference(bool chat, const Ht
     FleetRequest &inference = parsed.value();
     const int maxTokens = inference.maxTokens > 0 ? inference.maxTokens : std::max(1, m_config.defaultMaxTokens);
     const int promptTokens = FleetEngine::promptTokens(inference.promptText);
+    m_requests.add({promptTokens, inference.maxTokens, inference.stream, request.header("x-request-id"), inference.kvTransfer});
     if (!m_engine->fits(promptTokens, maxTokens)) {
         // vLLM refuses up front what can never fit; so does the model, but only after
         // its admission delay, when a stream's headers would already be out.
@@ -111,8 +118,25 @@ std::unique_ptr<Http::Exchange> FleetHandler::serveInference(bool chat, const Ht
     }
     auto exchange = std::make_unique<FleetExchange>(*m_engine, m_counters, writer, std::move(responseHeaders),
                                                     std::move(generation), inference.stream);
-    exchange->start(inference.promptText, inference.completionText);
+    const KvTransferRequest &kv = inference.kvTransfer;
+    if (kv.remoteDecode && !inference.stream) {
+        // A prefill step: the blocks stay here for the decode server to pull.
+        exchange->setKvTransferAnswer(prefillAnswerParams(promptTokens));
+    }
+    exchange->start(inference.promptText, inference.completionText, kv.remotePrefill && !kv.remoteDecode);
     return exchange;
+}
+
+QByteArray FleetHandler::prefillAnswerParams(int promptTokens)
+{
+    const int blocks = (promptTokens + m_config.engine.blockSize - 1) / m_config.engine.blockSize;
+    QByteArray ids;
+    for (int i = 0; i < blocks; ++i) {
+        ids += (i == 0 ? "" : ",") + QByteArray::number(m_nextBlockId++);
+    }
+    return "{\"do_remote_prefill\":true,\"do_remote_decode\":false,\"remote_block_ids\":[" + ids +
+           "],\"remote_engine_id\":" + Json::quoted(m_name) + ",\"remote_host\":\"127.0.0.1\",\"remote_port\":" +
+           QByteArray::number(m_port.load(std::memory_order_relaxed)) + ",\"tp_size\":1}";
 }
 
 } // namespace Gateway::Sim

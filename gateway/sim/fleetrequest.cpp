@@ -3,6 +3,10 @@
 #include "proxy/requestinspector.h"
 #include "routing/promptblocks.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include <simdjson.h>
 
 #include <string_view>
@@ -80,6 +84,27 @@ Expected<FleetRequest, QByteArray> parseFleetRequest(Endpoint endpoint, QByteArr
                 return Unexpected {QByteArrayLiteral("'x_sim_completion_text' must be a string")};
             }
             request.completionText = QByteArray(text.data(), static_cast<qsizetype>(text.size()));
+        } else if (key == "kv_transfer_params") {
+            od::object paramsObject;
+            std::string_view raw;
+            if (isNull(value)) {
+                continue;
+            }
+            if (value.get_object().get(paramsObject) || paramsObject.raw_json().get(raw)) {
+                return Unexpected {QByteArrayLiteral("'kv_transfer_params' must be an object")};
+            }
+            const QJsonDocument params = QJsonDocument::fromJson(QByteArray(raw.data(), static_cast<qsizetype>(raw.size())));
+            if (!params.isObject()) {
+                return Unexpected {QByteArrayLiteral("'kv_transfer_params' must be an object")};
+            }
+            const QJsonObject object = params.object();
+            KvTransferRequest &kv = request.kvTransfer;
+            kv.present = true;
+            kv.remoteDecode = object.value(QLatin1String("do_remote_decode")).toBool();
+            kv.remotePrefill = object.value(QLatin1String("do_remote_prefill")).toBool();
+            kv.remoteEngineId = object.value(QLatin1String("remote_engine_id")).toString().toUtf8();
+            kv.remoteBlocks = static_cast<int>(object.value(QLatin1String("remote_block_ids")).toArray().size());
+            kv.raw = params.toJson(QJsonDocument::Compact);
         } else if ((key == "messages" && endpoint == Endpoint::ChatCompletions) ||
                    (key == "prompt" && endpoint == Endpoint::Completions)) {
             sawPrompt = true;

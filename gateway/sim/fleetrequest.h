@@ -8,6 +8,17 @@
 
 namespace Gateway::Sim {
 
+// vLLM's disaggregated-serving parameters (`kv_transfer_params`, KV connectors such as
+// NixlConnector), as far as the simulated server acts on them.
+struct KvTransferRequest {
+    bool present = false;       // the body had a kv_transfer_params object
+    bool remoteDecode = false;  // do_remote_decode: prefill only, keep the blocks for a puller
+    bool remotePrefill = false; // do_remote_prefill: pull the prompt's blocks, skip its prefill
+    QByteArray remoteEngineId;  // remote_engine_id, when a string
+    int remoteBlocks = 0;       // entries of remote_block_ids
+    QByteArray raw;             // the object as sent (compact JSON), for request records
+};
+
 // What a fleet-mode server (FleetServer) needs from an OpenAI request body.
 struct FleetRequest {
     QByteArray model;         // empty when the request named none
@@ -24,6 +35,7 @@ struct FleetRequest {
     int maxTokens = -1;       // max_tokens or max_completion_tokens; -1 when absent
     bool stream = false;
     bool includeUsage = false; // stream_options.include_usage
+    KvTransferRequest kvTransfer;
 };
 
 // Parses a /v1/chat/completions or /v1/completions body; the error is a message for a

@@ -21,13 +21,20 @@ Expected<quint16, QString> FleetServer::listen(quint16 port)
     const FleetServerConfig config = m_config;
     const QByteArray name = m_name.toUtf8();
     FleetCounters *counters = &m_counters;
+    FleetRequestLog *requests = &m_requests;
+    const std::atomic<quint16> *boundPort = &m_port;
     // One worker thread: one engine, as one GPU server has one scheduler.
     m_server = std::make_unique<Http::Server>(
         m_name, Http::ServerLimits {},
-        [config, name, counters] { return std::make_unique<FleetHandler>(config, name, *counters); }, 1);
+        [config, name, counters, requests, boundPort] {
+            return std::make_unique<FleetHandler>(config, name, *counters, *requests, *boundPort);
+        },
+        1);
     auto bound = m_server->listen(QHostAddress::LocalHost, port);
     if (!bound) {
         m_server.reset();
+    } else {
+        m_port.store(bound.value(), std::memory_order_relaxed);
     }
     return bound;
 }

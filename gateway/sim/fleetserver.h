@@ -1,6 +1,7 @@
 #pragma once
 
 #include "fleetcounters.h"
+#include "fleetrequestlog.h"
 #include "fleetserverconfig.h"
 #include "util/expected.h"
 
@@ -25,7 +26,11 @@ namespace Gateway::Sim {
 // Served: POST /v1/chat/completions and /v1/completions (streamed or not; exactly
 // max_tokens tokens), GET /metrics (the model's live state with vLLM V1 names: queue
 // depths, KV usage, prefix-cache queries and hits, cache_config_info), GET /v1/models,
-// GET /health. The prompt is rendered the way the gateway renders it for prefix hashing
+// GET /health. Disaggregated serving as vLLM's KV connectors do it: a request with
+// kv_transfer_params.do_remote_decode is prefilled and answered with kv_transfer_params
+// for the decode server (engine id = the server's name, block ids, host, port); one with
+// do_remote_prefill imports the prompt's blocks after the configured transfer time
+// (ServerConfig::kvTransfer*) and skips their prefill. The prompt is rendered the way the gateway renders it for prefix hashing
 // (fleetrequest.h), so the server's KV blocks and the gateway's prefix index agree.
 // It serves on its own worker thread; every method here may be called from any thread.
 class FleetServer final {
@@ -51,6 +56,8 @@ public:
     int requestsCancelled() const { return m_counters.requestsCancelled.load(std::memory_order_relaxed); }
     int requestsRejected() const { return m_counters.requestsRejected.load(std::memory_order_relaxed); }
     int metricsScrapes() const { return m_counters.metricsScrapes.load(std::memory_order_relaxed); }
+    // Every inference request accepted so far, in arrival order.
+    std::vector<FleetRequestRecord> requests() const { return m_requests.records(); }
 
 private:
     const QString m_name;
@@ -58,6 +65,8 @@ private:
     // Declared before the server: its handler and exchanges count here until the server
     // has joined its thread.
     FleetCounters m_counters;
+    FleetRequestLog m_requests;
+    std::atomic<quint16> m_port {0}; // what a prefill answer names as remote_port
     std::unique_ptr<Http::Server> m_server;
 };
 

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <limits>
 #include <numeric>
+#include <optional>
+#include <utility>
 
 namespace Gateway::Sim::Fleet {
 
@@ -30,9 +32,13 @@ public:
         m_record.requests.resize(m_requests.size());
         m_record.timeout = m_config.requestTimeout;
         m_record.decisionMicros.reserve(m_requests.size());
+        const int prefillServers = std::clamp(sim.m_config.prefillServers, 0, sim.serverCount() - 1);
         for (int i = 0; i < sim.serverCount(); ++i) {
             m_targets.push_back({i, 1.0});
-            m_candidates.push_back(i);
+            (i < prefillServers ? m_prefillCandidates : m_candidates).push_back(i);
+        }
+        if (!m_prefillCandidates.empty()) {
+            m_stages.resize(m_requests.size());
         }
     }
 
@@ -121,24 +127,17 @@ private:
             }
         }
         const Routing::BackendSnapshot &snapshot = m_view.snapshot(now);
-        const Routing::RankInput input {m_targets, m_candidates, snapshot, summary, -1, 1};
         const auto started = std::chrono::steady_clock::now();
-        m_policy.policy->rank(input, m_rng, m_ranking);
+        const auto [backend, cached] = rank(m_candidates, snapshot, summary);
+        std::optional<std::pair<int, int>> prefill;
+        if (!m_prefillCandidates.empty()) {
+            const Routing::PdVerdict verdict = Routing::decidePrefillDecode(m_config.pd, request.promptTokens, cached);
+            if (verdict.decision == Routing::PdDecision::Disaggregated) {
+                prefill = rank(m_prefillCandidates, snapshot, summary);
+            }
+        }
         const auto elapsed = std::chrono::steady_clock::now() - started;
         m_record.decisionMicros.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
-
-        Q_ASSERT(!m_ranking.order.empty());
-        const int target = m_ranking.order.empty() ? 0 : m_ranking.order.front();
-        const int backend = m_targets[static_cast<std::size_t>(target)].backendId;
-        const int cached = m_ranking.cachedPromptTokens.empty()
-            ? 0
-            : m_ranking.cachedPromptTokens[static_cast<std::size_t>(target)];
-        RequestLoad &load = m_loads[index];
-        load.expected = summary.expectedTokens();
-        load.prefill = std::max(0, request.promptTokens - cached);
-        load.decode = request.outputTokens;
-        m_view.dispatched(backend, load);
-        m_prefillPending[index] = true;
 
         RequestOutcome &outcome = m_record.requests[index];
         outcome.backend = backend;
@@ -153,12 +152,72 @@ private:
             engineRequest.completionText = std::move(completion);
         }
         engineRequest.maxTokens = request.outputTokens;
-        m_sim.m_servers[static_cast<std::size_t>(backend)]->submit(engineRequest, now);
+        RequestLoad &load = m_loads[index];
+        load.expected = summary.expectedTokens();
+        load.decode = request.outputTokens;
+        if (!prefill) {
+            load.prefill = std::max(0, request.promptTokens - cached);
+            sendToServer(index, backend, std::move(engineRequest), now);
+            return;
+        }
+        // The prefill step: one token on the prefill server; the decode step waits for
+        // it (prefillEnded), as the gateway's exchange does.
+        outcome.disaggregated = true;
+        Stage &stage = m_stages[index];
+        stage.prefillBackend = prefill->first;
+        stage.decode = std::move(engineRequest);
+        stage.prefillLoad = {request.promptTokens + 1, std::max(0, request.promptTokens - prefill->second), 1};
+        m_view.dispatched(stage.prefillBackend, stage.prefillLoad);
+        EngineRequest prefillRequest;
+        prefillRequest.id = index | PREFILL_ID;
+        prefillRequest.promptText = m_text;
+        prefillRequest.maxTokens = 1;
+        m_sim.m_servers[static_cast<std::size_t>(stage.prefillBackend)]->submit(prefillRequest, now);
+    }
+
+    // The policy's first choice among `candidates`, and its cached-token estimate there.
+    std::pair<int, int> rank(const std::vector<int> &candidates, const Routing::BackendSnapshot &snapshot,
+                             const Routing::RequestSummary &summary)
+    {
+        const Routing::RankInput input {m_targets, candidates, snapshot, summary, -1, 1};
+        m_policy.policy->rank(input, m_rng, m_ranking);
+        Q_ASSERT(!m_ranking.order.empty());
+        const int target = m_ranking.order.empty() ? candidates.front() : m_ranking.order.front();
+        const int cached = m_ranking.cachedPromptTokens.empty()
+            ? 0
+            : m_ranking.cachedPromptTokens[static_cast<std::size_t>(target)];
+        return {m_targets[static_cast<std::size_t>(target)].backendId, cached};
+    }
+
+    void sendToServer(std::size_t index, int backend, EngineRequest &&request, SimTime now)
+    {
+        m_view.dispatched(backend, m_loads[index]);
+        m_prefillPending[index] = true;
+        m_sim.m_servers[static_cast<std::size_t>(backend)]->submit(request, now);
+    }
+
+    // The prefill step of request `index` produced its token at `now`: the decode server
+    // pulls the KV and decodes (its own prefill load is nil).
+    void prefillEnded(std::size_t index, SimTime now)
+    {
+        Stage &stage = m_stages[index];
+        m_view.finished(stage.prefillBackend, stage.prefillLoad, true); // its first token was its last
+        stage.prefillBackend = -1;
+        if (m_record.requests[index].fate != RequestFate::Pending) {
+            return; // timed out while prefilling
+        }
+        m_loads[index].prefill = 0;
+        EngineRequest decode = std::move(stage.decode);
+        decode.remotePrefill = true;
+        sendToServer(index, m_record.requests[index].backend, std::move(decode), now);
     }
 
     void absorb(int backend, const StepReport &report)
     {
         for (const std::uint64_t id : report.firstTokens) {
+            if (id & PREFILL_ID) {
+                continue; // a prefill step's token never reaches the client
+            }
             m_record.requests[id].firstToken = report.time;
             if (m_prefillPending[id]) {
                 m_view.prefillDone(backend, m_loads[id]);
@@ -166,12 +225,23 @@ private:
             }
         }
         for (const FinishedRequest &done : report.finished) {
+            if (done.id & PREFILL_ID) {
+                prefillEnded(done.id & ~PREFILL_ID, report.time);
+                continue;
+            }
             RequestOutcome &outcome = m_record.requests[done.id];
             outcome.finished = report.time;
             outcome.outputTokens = done.generatedTokens;
             resolve(done.id, RequestFate::Completed);
         }
         for (const std::uint64_t id : report.rejected) {
+            if (id & PREFILL_ID) {
+                const std::size_t index = id & ~PREFILL_ID;
+                m_view.finished(m_stages[index].prefillBackend, m_stages[index].prefillLoad, true);
+                resolve(index, RequestFate::Rejected); // still in its prefill step: no decode to settle
+                m_stages[index].prefillBackend = -1;
+                continue;
+            }
             resolve(id, RequestFate::Rejected);
         }
         for (const TokenGap &gap : report.gaps) {
@@ -181,6 +251,15 @@ private:
 
     void timeOut(std::size_t index)
     {
+        if (!m_stages.empty() && m_stages[index].prefillBackend >= 0) {
+            // Still in its prefill step: only the prefill server knows it.
+            Stage &stage = m_stages[index];
+            m_sim.m_servers[static_cast<std::size_t>(stage.prefillBackend)]->abort(index | PREFILL_ID);
+            m_view.finished(stage.prefillBackend, stage.prefillLoad, true);
+            stage.prefillBackend = -1;
+            m_record.requests[index].fate = RequestFate::TimedOut;
+            return;
+        }
         const int backend = m_record.requests[index].backend;
         m_sim.m_servers[static_cast<std::size_t>(backend)]->abort(index);
         resolve(index, RequestFate::TimedOut);
@@ -190,9 +269,22 @@ private:
     {
         RequestOutcome &outcome = m_record.requests[index];
         outcome.fate = fate;
+        if (!m_stages.empty() && m_stages[index].prefillBackend >= 0) {
+            return; // nothing was sent to the decode server yet
+        }
         m_view.finished(outcome.backend, m_loads[index], m_prefillPending[index]);
         m_prefillPending[index] = false;
     }
+
+    // Engine request ids of prefill steps: the request's index with this bit set.
+    static constexpr std::uint64_t PREFILL_ID = std::uint64_t {1} << 62;
+
+    // A disaggregated request between its two steps.
+    struct Stage {
+        int prefillBackend = -1; // >= 0 while the prefill step runs
+        RequestLoad prefillLoad;
+        EngineRequest decode;    // sent when the prefill step ends
+    };
 
     FleetSimulation &m_sim;
     const FleetConfig &m_config;
@@ -201,7 +293,9 @@ private:
     RouterView m_view;
     Routing::XoshiroRng m_rng;
     std::vector<Routing::PolicyTarget> m_targets;
-    std::vector<int> m_candidates;
+    std::vector<int> m_candidates;        // decode servers (every server when aggregated)
+    std::vector<int> m_prefillCandidates; // the prefill pool; empty = aggregated
+    std::vector<Stage> m_stages;          // per request, P/D fleets only
     Routing::Ranking m_ranking;
     PromptRenderer m_renderer;
     QByteArray m_text;
@@ -223,7 +317,14 @@ FleetSimulation::FleetSimulation(const FleetConfig &config, const Workload &work
     }
     std::vector<const ServerModel *> views;
     for (int i = 0; i < std::max(1, config.servers); ++i) {
-        m_servers.push_back(std::make_unique<ServerModel>(m_serverConfig, config.model));
+        ServerConfig serverConfig = m_serverConfig;
+        if (!config.stepScale.empty()) {
+            const double scale = config.stepScale[static_cast<std::size_t>(i) % config.stepScale.size()];
+            serverConfig.step.beta0 *= scale;
+            serverConfig.step.beta1 *= scale;
+            serverConfig.step.beta2 *= scale;
+        }
+        m_servers.push_back(std::make_unique<ServerModel>(serverConfig, config.model));
         views.push_back(m_servers.back().get());
     }
     m_oracle = std::make_unique<OraclePrefixSource>(std::move(views), m_serverConfig.blockSize * TOKEN_CHARS);

@@ -9,6 +9,8 @@
 #include "syntheticprompt.h"
 #include "workload.h"
 
+#include "routing/prefilldecode.h"
+
 #include <QByteArray>
 
 #include <cstdint>
@@ -31,9 +33,24 @@ struct FleetConfig {
     QByteArray model = QByteArrayLiteral("meta-llama/Llama-3.1-8B-Instruct"); // seeds the block hashes
     std::uint64_t routerSeed = 1; // the policy's Rng
     bool sendSessionKeys = true;  // RequestSummary::sessionKey from the workload's session ids
+    // Heterogeneous fleets: server i's step coefficients (beta0..2) are multiplied by
+    // stepScale[i % size] (2 = a GPU half as fast); empty = every server alike.
+    std::vector<double> stepScale;
+    // Prefill/decode disaggregation: servers 0 .. prefillServers-1 form the prefill pool,
+    // the rest decode; 0 = every server aggregated. `pd` decides per request, as the
+    // gateway does (Routing::decidePrefillDecode on the chosen decode server's cached tokens).
+    int prefillServers = 0;
+    Routing::PrefillDecodeSettings pd;
 };
 
 // One simulated run: a fleet of ServerModels behind one router, on a virtual clock.
+//
+// With a prefill pool (FleetConfig::prefillServers), the policy ranks the decode servers;
+// when the decider disaggregates, it ranks the prefill servers too, the request is
+// prefilled there (max_tokens 1) and, when that step ends, sent to the decode server
+// with its prompt's KV imported (EngineRequest::remotePrefill, after the transfer time)
+// as the gateway's DisaggregatedPrefill does. TTFT counts from the arrival to the decode
+// server's first token.
 //
 // Discrete events, processed in time order; at equal times: server step boundaries
 // (first tokens, completions) first, then client timeouts, then metric scrapes, then
@@ -64,6 +81,8 @@ public:
     // rejected). Call once per simulation.
     RunRecord run(FleetPolicy &policy);
 
+    // Server i's configuration (the step coefficients differ in heterogeneous fleets).
+    const ServerConfig &serverConfigOf(int index) const { return m_servers[static_cast<std::size_t>(index)]->config(); }
     const ServerModel &server(int index) const { return *m_servers[static_cast<std::size_t>(index)]; }
     int serverCount() const { return static_cast<int>(m_servers.size()); }
     const ServerConfig &serverConfig() const { return m_serverConfig; }

@@ -45,8 +45,10 @@ RunResult summarize(const RunRecord &record)
     SimTime last = first;
     std::int64_t outputTokens = 0;
     int good = 0;
+    int disaggregated = 0;
     for (const RequestOutcome &r : record.requests) {
         first = std::min(first, r.arrival);
+        disaggregated += r.disaggregated ? 1 : 0;
         switch (r.fate) {
         case RequestFate::Completed: {
             ++result.completed;
@@ -85,6 +87,7 @@ RunResult summarize(const RunRecord &record)
 
     const double makespan = toSeconds(last - first);
     result.makespanSeconds = makespan;
+    result.disaggregatedShare = record.requests.empty() ? 0.0 : static_cast<double>(disaggregated) / static_cast<double>(record.requests.size());
     if (makespan > 0.0) {
         result.outputTokensPerSecond = static_cast<double>(outputTokens) / makespan;
         result.requestsPerSecond = result.completed / makespan;

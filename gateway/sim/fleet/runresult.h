@@ -26,6 +26,7 @@ struct RequestOutcome {
     SimTime finished = -1;
     int outputTokens = 0;
     RequestFate fate = RequestFate::Pending;
+    bool disaggregated = false; // prefilled on the prefill pool, then decoded on `backend`
 };
 
 // Everything a run observed, before it is reduced to metrics.
@@ -71,6 +72,7 @@ struct RunResult {
     std::int64_t preemptions = 0;
     double decisionP50Us = 0, decisionP99Us = 0; // wall clock, not simulated
     double makespanSeconds = 0;
+    double disaggregatedShare = 0; // requests prefilled on a prefill pool (P/D fleets)
     std::vector<double> backendPrefillTokens;
     std::vector<double> backendMeanRunning;
 };

@@ -57,6 +57,14 @@ void ServerModel::submit(const EngineRequest &request, SimTime now)
     hasher.append(request.completionText);
     seq->hashes = hasher.take();
     seq->readyAt = now + m_config.admissionDelay(seq->promptTokens);
+    seq->remotePrefill = request.remotePrefill;
+    if (seq->remotePrefill) {
+        // Only the blocks not already held here are pulled (as vLLM's NixlConnector skips
+        // locally cached ones); the pull happens before the request queues.
+        const int promptBlocks = std::min<int>(seq->promptTokens / m_config.blockSize, static_cast<int>(seq->hashes.size()));
+        const int local = announcedPrefix(std::span<const std::uint64_t>(seq->hashes.data(), static_cast<std::size_t>(promptBlocks)));
+        seq->readyAt += m_config.kvTransferTime(seq->promptTokens - local * m_config.blockSize);
+    }
     seq->order = m_submitted++;
     Sequence *raw = seq.get();
     m_sequences[request.id] = std::move(seq);
@@ -277,7 +285,10 @@ void ServerModel::planWaiting()
         const std::span<const std::uint64_t> chain(seq->hashes.data(), static_cast<std::size_t>(lookup));
         m_cache.findPrefix(chain, m_hits);
         const int hitBlocks = static_cast<int>(m_hits.size());
-        const int cachedTokens = hitBlocks * m_config.blockSize;
+        // Imported KV counts as computed: all but the last prompt token (vLLM computes
+        // that one to sample the first token here).
+        const int cachedTokens = seq->remotePrefill ? std::max(hitBlocks * m_config.blockSize, target - 1)
+                                                    : hitBlocks * m_config.blockSize;
         const int tokens = std::min(target - cachedTokens, budget);
         const int needed = blocksFor(cachedTokens + tokens) - hitBlocks;
         if (m_cache.freeBlocks() - m_cache.freeAmong(m_hits) < needed) {
@@ -286,9 +297,14 @@ void ServerModel::planWaiting()
         m_cache.acquire(m_hits, seq->blocks);
         m_cache.allocate(needed, seq->blocks);
         m_totals.prefixCacheQueries += target;
-        m_totals.prefixCacheHits += cachedTokens;
+        m_totals.prefixCacheHits += hitBlocks * m_config.blockSize;
+        m_totals.importedTokens += cachedTokens - hitBlocks * m_config.blockSize;
         seq->computed = cachedTokens;
         seq->published = hitBlocks;
+        if (seq->remotePrefill) {
+            publishComputed(*seq); // the imported blocks are complete: reusable at once
+            seq->remotePrefill = false;
+        }
         seq->phase = Phase::Running;
         m_waiting.pop_front();
         --m_waitingLive;

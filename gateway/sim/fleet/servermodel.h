@@ -28,6 +28,11 @@ struct EngineRequest {
     QByteArray promptText;
     QByteArray completionText; // empty: the generated blocks get no hash (never reused)
     int maxTokens = 1;         // tokens it generates (the benchmarks ignore EOS)
+    // Disaggregated serving (vLLM do_remote_prefill): the prompt was prefilled on another
+    // server. The blocks this server lacks are pulled first (ServerConfig::kvTransferTime,
+    // before it queues), then imported at admission as computed: only the last prompt
+    // token runs here, and the imported blocks join the prefix cache.
+    bool remotePrefill = false;
 };
 
 // Inter-token gaps of the tokens one step produced; equal gaps are merged (in a busy
@@ -65,6 +70,7 @@ struct ServerStatus {
     int numGpuBlocks = 0;                // vllm:cache_config_info{num_gpu_blocks}
 
     std::int64_t prefillTokensComputed = 0; // uncached prompt (and recomputed) tokens
+    std::int64_t importedTokens = 0;        // prompt tokens whose KV came from a prefill server
     std::int64_t decodeTokens = 0;
     std::int64_t preemptions = 0;
     std::int64_t steps = 0;
@@ -137,6 +143,7 @@ private:
         std::uint64_t order = 0; // submission order: tie-break among equal readyAt
         Phase phase = Phase::Pending;
         bool aborted = false;
+        bool remotePrefill = false; // its prompt's KV is imported at admission (until preempted)
     };
 
     struct Planned {

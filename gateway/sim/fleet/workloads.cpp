@@ -58,6 +58,18 @@ constexpr double HOT_QUESTION_MEAN = 30.0;
 constexpr double HOT_QUESTION_STDDEV = 9.0;
 constexpr int HOT_OUTPUT_TOKENS = 100;
 
+// W6 (BLIS P/D study: interactive chat 5K prefix ~50 uncached tokens per turn; code 30K
+// prefix ~1,500 per turn). Answers, rounds and the turn gap are ours.
+struct SessionShape {
+    int contextTokens;
+    int turnTokens;
+    int answerTokens;
+};
+constexpr SessionShape W6_CHAT {5000, 50, 100};
+constexpr SessionShape W6_CODE {30000, 1500, 300};
+constexpr int W6_ROUNDS = 10;
+constexpr double W6_TURN_GAP_SECONDS = 10.0;
+
 int tokensOf(const std::vector<TextSpan> &spans)
 {
     int tokens = 0;
@@ -301,6 +313,52 @@ Workload hotPrefixes(const WorkloadSpec &spec, bool zipf)
     return std::move(builder.workload());
 }
 
+// W6: sessions of one context each, growing by a turn (new tokens + the answer) per
+// request; active users send a turn every W6_TURN_GAP_SECONDS on average, and start at a
+// random round (bringing earlier turns never sent in this run) so the mix is steady.
+Workload sessionTurns(const WorkloadSpec &spec, const SessionShape &shape)
+{
+    Builder builder(workloadName(spec.kind), spec.seed, spec.kind);
+    const int users = std::max(1, static_cast<int>(std::lround(spec.rate * W6_TURN_GAP_SECONDS)));
+    Routing::Rng &rng = builder.choices();
+    std::vector<Conversation> sessions(static_cast<std::size_t>(users));
+    std::uint64_t nextSerial = 0;
+    auto turnOf = [&](const Conversation &c, int round) {
+        return builder.span(QUESTION, c.serial, static_cast<std::uint64_t>(round), shape.turnTokens);
+    };
+    auto answerOf = [&](const Conversation &c, int round) {
+        return builder.span(ANSWER, c.serial, static_cast<std::uint64_t>(round), shape.answerTokens);
+    };
+    auto newSession = [&](Conversation &c, int startRound) {
+        c = Conversation {};
+        c.serial = nextSerial++;
+        for (; c.round < startRound; ++c.round) {
+            c.turns.push_back(turnOf(c, c.round));
+            c.turns.push_back(answerOf(c, c.round));
+        }
+    };
+    for (Conversation &slot : sessions) {
+        newSession(slot, uniformIndex(rng, W6_ROUNDS));
+    }
+    for (const SimTime arrival : builder.arrivals(spec.rate, spec.horizon)) {
+        const int slotIndex = uniformIndex(rng, users);
+        Conversation &c = sessions[static_cast<std::size_t>(slotIndex)];
+        const TextSpan turn = turnOf(c, c.round);
+        const TextSpan answer = answerOf(c, c.round);
+        const TextSpan context = builder.span(HISTORY, c.serial, 0, shape.contextTokens, true);
+        builder.add(arrival, promptOf({context}, c, turn), answer, -1,
+                    "w6-" + QByteArray::number(slotIndex) + '-' + QByteArray::number(c.serial));
+        c.turns.push_back(turn);
+        c.turns.push_back(answer);
+        if (++c.round == W6_ROUNDS) {
+            newSession(c, 0);
+        }
+    }
+    builder.workload().completionsReused = true;
+    builder.workload().offeredRate = spec.rate;
+    return std::move(builder.workload());
+}
+
 } // namespace
 
 int manySystemPromptsKvBlocks(int servers, int blockSize)
@@ -325,19 +383,24 @@ Workload generateWorkload(const WorkloadSpec &spec)
         return hotPrefixes(spec, false);
     case WorkloadKind::HotPrefixesZipf:
         return hotPrefixes(spec, true);
+    case WorkloadKind::MixedFleetChat:
+        return sessionTurns(spec, W6_CHAT);
+    case WorkloadKind::MixedFleetCode:
+        return sessionTurns(spec, W6_CODE);
     }
     return {};
 }
 
 std::optional<WorkloadKind> workloadKindFromName(std::string_view name)
 {
-    static constexpr std::array<std::pair<std::string_view, WorkloadKind>, 12> names {{
+    static constexpr std::array<std::pair<std::string_view, WorkloadKind>, 14> names {{
         {"W1", WorkloadKind::SharedPrefix},     {"gsp", WorkloadKind::SharedPrefix},
         {"W2", WorkloadKind::ManySystemPrompts}, {"b2b", WorkloadKind::ManySystemPrompts},
         {"W3", WorkloadKind::MultiTurnChat},    {"chat", WorkloadKind::MultiTurnChat},
         {"W4", WorkloadKind::LongQuestions},    {"low-share", WorkloadKind::LongQuestions},
         {"W5", WorkloadKind::HotPrefixes},      {"hot", WorkloadKind::HotPrefixes},
         {"W5z", WorkloadKind::HotPrefixesZipf}, {"hot-zipf", WorkloadKind::HotPrefixesZipf},
+        {"W6chat", WorkloadKind::MixedFleetChat}, {"W6code", WorkloadKind::MixedFleetCode},
     }};
     for (const auto &[spelling, kind] : names) {
         if (spelling == name) {
@@ -362,6 +425,10 @@ QString workloadName(WorkloadKind kind)
         return QStringLiteral("W5");
     case WorkloadKind::HotPrefixesZipf:
         return QStringLiteral("W5z");
+    case WorkloadKind::MixedFleetChat:
+        return QStringLiteral("W6chat");
+    case WorkloadKind::MixedFleetCode:
+        return QStringLiteral("W6code");
     }
     return {};
 }

@@ -39,6 +39,15 @@ enum class WorkloadKind : std::uint8_t {
     HotPrefixes,
     // W5 with Zipf(alpha = 1) group popularity (our addition): the first group takes 41%.
     HotPrefixesZipf,
+    // W6 "mixed fleet" (BLIS P/D study), run on heterogeneous servers (FleetConfig::
+    // stepScale) with or without a prefill pool. Two traffic shapes, multi-turn sessions
+    // whose context is their own (no cross-session sharing):
+    // W6chat, interactive chat: 5,000-token context, ~50 new tokens per turn, answer 100
+    // (ours), 10 turns per session.
+    MixedFleetChat,
+    // W6code, code assistant: 30,000-token context, ~1,500 new tokens per turn, answer 300
+    // (ours), 10 turns per session.
+    MixedFleetCode,
 };
 
 struct WorkloadSpec {
@@ -57,7 +66,7 @@ struct WorkloadSpec {
 
 Workload generateWorkload(const WorkloadSpec &spec);
 
-// "W1".."W5", "W5z" (also "gsp", "b2b", "chat", "low-share", "hot", "hot-zipf").
+// "W1".."W5", "W5z", "W6chat", "W6code" (also "gsp", "b2b", "chat", "low-share", "hot", "hot-zipf").
 std::optional<WorkloadKind> workloadKindFromName(std::string_view name);
 QString workloadName(WorkloadKind kind);
 

@@ -32,6 +32,7 @@ MetricValues metricsOf(const Gateway::Sim::Fleet::RunResult &r)
     set(Metric::DecisionP50Us, r.decisionP50Us);
     set(Metric::DecisionP99Us, r.decisionP99Us);
     set(Metric::MakespanSeconds, r.makespanSeconds);
+    set(Metric::DisaggregatedShare, r.disaggregatedShare);
     return v;
 }
 

@@ -17,7 +17,7 @@ enum class Metric : int {
     OutputTokensPerSecond, RequestsPerSecond, GoodputPerSecond, GoodputShare,
     HitRate, PrefillTokens, PrefillSkew, PrefillCv, RunningSkew, RunningCv,
     PeakWaiting, Timeouts, Rejected, Completed, Requests, Preemptions,
-    DecisionP50Us, DecisionP99Us, MakespanSeconds,
+    DecisionP50Us, DecisionP99Us, MakespanSeconds, DisaggregatedShare,
     Count
 };
 
@@ -31,7 +31,7 @@ constexpr std::array<std::string_view, METRIC_COUNT> METRIC_NAMES {
     "output_tok_s", "req_s", "goodput_req_s", "goodput_share",
     "hit_rate", "prefill_tokens", "prefill_skew", "prefill_cv", "running_skew", "running_cv",
     "peak_waiting", "timeouts", "rejected", "completed", "requests", "preemptions",
-    "decision_p50_us", "decision_p99_us", "makespan_s",
+    "decision_p50_us", "decision_p99_us", "makespan_s", "disaggregated_share",
 };
 
 using MetricValues = std::array<double, METRIC_COUNT>;

@@ -47,7 +47,7 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("mode"), QStringLiteral("run, calibrate or report"));
     parser.addPositionalArgument(QStringLiteral("csv..."), QStringLiteral("report: result files"));
-    const QCommandLineOption workloads(QStringLiteral("workloads"), QStringLiteral("W1..W5, W5z (comma-separated)"), QStringLiteral("list"));
+    const QCommandLineOption workloads(QStringLiteral("workloads"), QStringLiteral("W1..W5, W5z, W6chat, W6code (comma-separated)"), QStringLiteral("list"));
     const QCommandLineOption policies(QStringLiteral("policies"), QStringLiteral("policy names (comma-separated; see fleetpolicies.h)"), QStringLiteral("list"));
     const QCommandLineOption loads(QStringLiteral("loads"), QStringLiteral("offered loads as fractions of round-robin saturation"), QStringLiteral("list"));
     const QCommandLineOption seeds(QStringLiteral("seeds"), QStringLiteral("seeds per configuration (default 5)"), QStringLiteral("n"));
@@ -64,8 +64,20 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     const QCommandLineOption csv(QStringLiteral("csv"), QStringLiteral("write result rows here"), QStringLiteral("file"));
     const QCommandLineOption markdown(QStringLiteral("markdown"), QStringLiteral("write the summary table here"), QStringLiteral("file"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("no progress lines"));
+    const QCommandLineOption stepScale(QStringLiteral("step-scale"),
+                                       QStringLiteral("per-server step-time multipliers, cycled (e.g. 1,2: every other GPU half as fast)"),
+                                       QStringLiteral("list"));
+    const QCommandLineOption prefillServers(QStringLiteral("prefill-servers"),
+                                            QStringLiteral("the first n servers form a prefill pool (P/D; default 0 = aggregated)"),
+                                            QStringLiteral("n"));
+    const QCommandLineOption pdThresholds(QStringLiteral("pd-thresholds"),
+                                          QStringLiteral("P/D: uncached-token thresholds to run, or never (default 16)"),
+                                          QStringLiteral("list"));
+    const QCommandLineOption label(QStringLiteral("label"),
+                                   QStringLiteral("appended to every row's policy name (tells fleet variants apart in one report)"),
+                                   QStringLiteral("text"));
     parser.addOptions({workloads, policies, loads, seeds, firstSeed, servers, scrape, horizon, timeout, burst, groupOrder, replay, speedup,
-                       saturation, csv, markdown, quiet});
+                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, label});
     if (!parser.parse(arguments)) {
         error = parser.errorText();
         return std::nullopt;
@@ -142,6 +154,36 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     options.csvPath = parser.value(csv);
     options.markdownPath = parser.value(markdown);
     options.quiet = parser.isSet(quiet);
+    options.label = parser.value(label);
+    if (!numberList(stepScale, options.stepScale)) {
+        return std::nullopt;
+    }
+    for (const double scale : options.stepScale) {
+        if (!(scale > 0.0)) {
+            error = QStringLiteral("--step-scale takes positive numbers");
+            return std::nullopt;
+        }
+    }
+    if (parser.isSet(prefillServers)) {
+        bool ok = false;
+        options.prefillServers = parser.value(prefillServers).toInt(&ok);
+        if (!ok || options.prefillServers < 0 || options.prefillServers >= options.servers) {
+            error = QStringLiteral("--prefill-servers takes 0 .. servers - 1");
+            return std::nullopt;
+        }
+    }
+    if (parser.isSet(pdThresholds)) {
+        options.pdThresholds.clear();
+        for (const QString &item : names(parser.value(pdThresholds))) {
+            bool ok = false;
+            const int threshold = item == u"never" ? -1 : item.toInt(&ok);
+            if (item != u"never" && (!ok || threshold < 0)) {
+                error = QStringLiteral("--pd-thresholds takes non-negative integers or never");
+                return std::nullopt;
+            }
+            options.pdThresholds.push_back(threshold);
+        }
+    }
     return options;
 }
 

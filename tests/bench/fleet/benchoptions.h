@@ -32,6 +32,13 @@ struct BenchOptions {
     QString markdownPath;        // run/report: the summary table
     QStringList reportInputs;    // report: CSV files
     bool quiet = false;
+    // W6 (mixed fleet): per-server step-time multipliers, cycled over the servers (empty =
+    // all 1); the first `prefillServers` servers form a prefill pool (0 = aggregated),
+    // run once per P/D threshold (-1 = never disaggregate).
+    std::vector<double> stepScale;
+    int prefillServers = 0;
+    std::vector<int> pdThresholds {16};
+    QString label; // appended to every row's policy name, to tell fleet variants apart
 };
 
 // nullopt with `error` set (or empty when --help was printed).

@@ -25,6 +25,7 @@ constexpr Column COLUMNS[] = {
     {"hit rate", Metric::HitRate, 3},           {"prefill Mtok", Metric::PrefillTokens, 2},
     {"prefill skew", Metric::PrefillSkew, 2},   {"running skew", Metric::RunningSkew, 2},
     {"peak waiting", Metric::PeakWaiting, 0},   {"timeouts", Metric::Timeouts, 1},
+    {"disaggregated", Metric::DisaggregatedShare, 2},
     {"decision p50 (µs)", Metric::DecisionP50Us, 1}, {"decision p99 (µs)", Metric::DecisionP99Us, 1},
 };
 

@@ -39,7 +39,28 @@ FleetConfig fleetConfig(const BenchOptions &options, double scrapeMs, std::uint6
     config.scrapeInterval = static_cast<SimTime>(scrapeMs * MICROS_PER_MILLI);
     config.requestTimeout = fromSeconds(options.timeoutSeconds);
     config.routerSeed = seed;
+    config.stepScale = options.stepScale;
     return config;
+}
+
+// The fleet variants of one run: aggregated, or one per P/D threshold, each with the
+// label its rows carry after the policy name ("" or "/1P3D-t16", "/1P3D-never").
+std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &options, double scrapeMs, std::uint64_t seed)
+{
+    FleetConfig base = fleetConfig(options, scrapeMs, seed);
+    if (options.prefillServers <= 0) {
+        return {{QString(), base}};
+    }
+    std::vector<std::pair<QString, FleetConfig>> variants;
+    const QString pools = QStringLiteral("/%1P%2D-").arg(options.prefillServers).arg(options.servers - options.prefillServers);
+    for (const int threshold : options.pdThresholds) {
+        FleetConfig config = base;
+        config.prefillServers = options.prefillServers;
+        config.pd.enabled = threshold >= 0;
+        config.pd.uncachedTokensThreshold = std::max(0, threshold);
+        variants.emplace_back(pools + (threshold >= 0 ? QStringLiteral("t%1").arg(threshold) : QStringLiteral("never")), config);
+    }
+    return variants;
 }
 
 SaturationEstimate calibrate(const BenchOptions &options, WorkloadKind kind)
@@ -87,8 +108,9 @@ public:
     bool runAll(const Workload &workload, BenchKey key, std::uint64_t seed, double rate, QString &error)
     {
         for (const double scrapeMs : m_options.scrapeMs) {
+            for (const auto &[variant, fleet] : fleetVariants(m_options, scrapeMs, seed)) {
             for (const QString &policyName : m_options.policies) {
-                FleetSimulation simulation(fleetConfig(m_options, scrapeMs, seed), workload);
+                FleetSimulation simulation(fleet, workload);
                 auto policy = makeFleetPolicy(policyName.toStdString(), simulation.policyEnvironment());
                 if (!policy) {
                     error = QStringLiteral("unknown policy \"%1\"; known: %2").arg(policyName, fleetPolicyNames().join(QStringLiteral(", ")));
@@ -99,7 +121,7 @@ public:
                 BenchRow row;
                 row.key = key;
                 row.key.scrapeMs = scrapeMs;
-                row.key.policy = policyName;
+                row.key.policy = policyName + variant + m_options.label;
                 row.seed = seed;
                 row.rate = rate;
                 row.horizonSeconds = m_options.horizonSeconds;
@@ -107,6 +129,7 @@ public:
                 row.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
                 row.metrics = metricsOf(result);
                 record(row);
+            }
             }
         }
         return true;

@@ -8,7 +8,8 @@
 # Builds nothing: <build-dir> must already hold tests/bench/fleet/switchyard-fleet-bench
 # (ninja -C <build-dir> switchyard-fleet-bench, Release). Runs two simulations at a time
 # (one per core). About 9 CPU-minutes: 5-6 minutes on 2 idle cores. Environment: SEEDS
-# (default 5), JOBS (2).
+# (default 5), JOBS (2), PARTS ("main w6": the W1-W5 sweep and/or W6, prefill/decode
+# pools on a mixed fleet).
 set -euo pipefail
 
 BUILD=${1:?usage: run-fleet-bench.sh <build-dir> [output-dir]}
@@ -16,6 +17,7 @@ OUT=${2:-fleet-bench-results}
 BENCH="$BUILD/tests/bench/fleet/switchyard-fleet-bench"
 SEEDS=${SEEDS:-5}
 JOBS=${JOBS:-2}
+PARTS=${PARTS:-main w6}
 [ -x "$BENCH" ] || { echo "missing $BENCH (build the switchyard-fleet-bench target first)" >&2; exit 1; }
 mkdir -p "$OUT"
 
@@ -29,6 +31,45 @@ WORKLOADS="W1 W2 W3 W4 W5 W5z"
 STALE_POLICIES=epp_load,least_request,epp_default,prefix_aware,llmd_precise
 
 started=$(date +%s)
+
+# W6: prefill/decode pools on a mixed fleet (gpu-routers.md 8.4, BLIS P/D study): 4 servers
+# whose step times alternate x1, x2; aggregated (all 4 serve everything) against 1 prefill
+# (server 0, a fast one) + 3 decode, at P/D thresholds 0, 16, 256 and never (the prefill
+# server idles). Interactive chat (W6chat) and code-like prompts (W6code), prefix_aware.
+run_w6() {
+    local fleet="--servers 4 --step-scale 1,2"
+    local loads=0.3,0.6,0.9
+    # Code turns are ~10x heavier: a longer horizon for a comparable number of requests.
+    declare -A w6_horizon=([W6chat]=60 [W6code]=240)
+    : > "$OUT/saturation-w6.csv"
+    for w in W6chat W6code; do
+        "$BENCH" calibrate --workloads "$w" $fleet --horizon-s "${w6_horizon[$w]}" --saturation "$OUT/saturation-w6-$w.csv"
+        if [ ! -s "$OUT/saturation-w6.csv" ]; then cat "$OUT/saturation-w6-$w.csv" > "$OUT/saturation-w6.csv";
+        else tail -n +2 "$OUT/saturation-w6-$w.csv" >> "$OUT/saturation-w6.csv"; fi
+        rm -f "$OUT/saturation-w6-$w.csv"
+    done
+    local w6_jobs="$OUT/jobs-w6.txt"
+    : > "$w6_jobs"
+    for seed in $(seq 1 "$SEEDS"); do
+        for w in W6code W6chat; do
+            echo "$BENCH run --quiet --workloads $w $fleet --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-agg-$w-$seed.csv" >> "$w6_jobs"
+            echo "$BENCH run --quiet --workloads $w $fleet --prefill-servers 1 --pd-thresholds 0,16,256,never --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-pd-$w-$seed.csv" >> "$w6_jobs"
+            # The same with a slow GPU as the prefill server (decode on x1, x2, x1).
+            echo "$BENCH run --quiet --workloads $w --servers 4 --step-scale 2,1 --label /slowP --prefill-servers 1 --pd-thresholds 0,256,never --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-pdslow-$w-$seed.csv" >> "$w6_jobs"
+        done
+    done
+    xargs -P "$JOBS" -I{} -d '\n' sh -c '{} || exit 255' < "$w6_jobs"
+    "$BENCH" report --markdown "$OUT/summary-w6.md" "$OUT"/w6-*.csv > /dev/null
+    echo "W6 summary: $OUT/summary-w6.md"
+}
+
+if [[ " $PARTS " == *" w6 "* ]]; then
+    run_w6
+fi
+if [[ " $PARTS " != *" main "* ]]; then
+    echo "took $(( $(date +%s) - started )) s; results in $OUT"
+    exit 0
+fi
 
 # 1. Round-robin saturation of each workload (calibration seed, separate from the sweep's).
 : > "$OUT/saturation.csv"

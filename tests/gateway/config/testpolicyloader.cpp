@@ -122,6 +122,7 @@ private slots:
     void routingErrorsNameTheField_data();
     void routingErrorsNameTheField();
     void routingOptionsAreRead();
+    void prefillDecodePoolsAreRead();
     void rulesAndSplitAreRead();
     void ruleErrorsNameTheField_data();
     void ruleErrorsNameTheField();
@@ -377,6 +378,31 @@ void TestPolicyLoader::routingErrorsNameTheField_data()
         << QByteArrayLiteral("routes:\n")
         << QByteArrayLiteral("routing:\n  health: {degraded_error_rate: 0.5, failed_error_rate: 0.3}\nroutes:\n")
         << QStringLiteral("routing.health.failed_error_rate") << QStringLiteral("must not be below degraded_error_rate");
+    const QByteArray gpuTarget = QByteArrayLiteral("      - {provider: gpu-1, model: llama-3.1-8b, weight: 3}\n");
+    QTest::newRow("unknown pool")
+        << gpuTarget << QByteArrayLiteral("      - {provider: gpu-1, model: llama-3.1-8b, weight: 3, pool: both}\n")
+        << QStringLiteral("routes[0].targets[0].pool") << QStringLiteral("unknown pool 'both' (allowed: prefill, decode");
+    QTest::newRow("pool on a cloud provider")
+        << QByteArrayLiteral("model: gpt-4o-mini, weight: 1}") << QByteArrayLiteral("model: gpt-4o-mini, weight: 1, pool: decode}")
+        << QStringLiteral("routes[0].targets[1].pool") << QStringLiteral("provider 'openai' is of type openai");
+    QTest::newRow("only prefill targets")
+        << QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: openai, model: gpt-4o-mini}\n")
+        << QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: gpu-1, model: llama-p, pool: prefill}\n")
+        << QStringLiteral("routes[1].targets") << QStringLiteral("every target is in the prefill pool");
+    QTest::newRow("cap on a prefill target")
+        << QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: openai, model: gpt-4o-mini}\n")
+        << QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: gpu-1, model: llama-p, pool: prefill, max_concurrency: 2}\n"
+                             "      - {provider: gpu-1, model: llama-d, pool: decode, max_concurrency: 2}\n")
+        << QStringLiteral("routes[1].targets[0].max_concurrency") << QStringLiteral("a prefill-pool target takes no cap");
+    QTest::newRow("pd without a prefill pool")
+        << strategy << QByteArrayLiteral("    strategy: weighted\n    pd: {uncached_tokens_threshold: 8}\n")
+        << QStringLiteral("routes[0].pd") << QStringLiteral("no target with pool: prefill");
+    QTest::newRow("negative pd threshold")
+        << strategy << QByteArrayLiteral("    strategy: weighted\n    pd: {uncached_tokens_threshold: -1}\n")
+        << QStringLiteral("routes[0].pd.uncached_tokens_threshold") << QStringLiteral("must be between 0 and");
+    QTest::newRow("unknown pd key")
+        << strategy << QByteArrayLiteral("    strategy: weighted\n    pd: {threshold: 8}\n")
+        << QStringLiteral("routes[0].pd.threshold") << QStringLiteral("unknown key 'threshold'");
     QTest::newRow("session source with a colon")
         << QByteArrayLiteral("routes:\n") << QByteArrayLiteral("routing: {session_key_sources: [\"x-a: b\"]}\nroutes:\n")
         << QStringLiteral("routing.session_key_sources[0]") << QStringLiteral("expected a lower-case header name");
@@ -393,6 +419,36 @@ void TestPolicyLoader::routingErrorsNameTheField()
     QCOMPARE(error.field, field);
     QVERIFY2(error.message.contains(message), qPrintable(error.message));
     QVERIFY(error.line > 0);
+}
+
+void TestPolicyLoader::prefillDecodePoolsAreRead()
+{
+    using Gateway::Routing::TargetPool;
+    const QByteArray document = replaced(
+        EXAMPLE, QByteArrayLiteral("      - {provider: gpu-1, model: llama-3.1-8b, weight: 3}\n"),
+        QByteArrayLiteral("      - {provider: gpu-1, model: llama-p, pool: prefill}\n"
+                          "      - {provider: gpu-1, model: llama-3.1-8b, weight: 3, pool: decode}\n"));
+    const auto withDefaults = parsePolicy(document, SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(withDefaults, qPrintable(withDefaults ? QString() : withDefaults.error().toString()));
+    const auto &route = withDefaults.value().routes[0];
+    QCOMPARE(route.targets[0].pool, TargetPool::Prefill);
+    QCOMPARE(route.targets[1].pool, TargetPool::Decode);
+    QCOMPARE(route.targets[2].pool, TargetPool::Both);
+    QCOMPARE(route.pd.uncachedTokensThreshold, 16);
+    QVERIFY(route.pd.enabled);
+    const auto tuned = parsePolicy(replaced(document, QByteArrayLiteral("    strategy: weighted\n"),
+                                            QByteArrayLiteral("    strategy: weighted\n    pd: {uncached_tokens_threshold: 0, enabled: false}\n")),
+                                   SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(tuned, qPrintable(tuned ? QString() : tuned.error().toString()));
+    QCOMPARE(tuned.value().routes[0].pd.uncachedTokensThreshold, 0);
+    QVERIFY(!tuned.value().routes[0].pd.enabled);
+    // Admission control caps the decode targets only: an uncapped prefill target is fine.
+    const auto capped = parsePolicy(
+        replaced(EXAMPLE, QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: openai, model: gpt-4o-mini}\n"),
+                 QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: gpu-1, model: llama-p, pool: prefill}\n"
+                                   "      - {provider: gpu-1, model: llama-d, pool: decode, max_concurrency: 3}\n")),
+        SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(capped, qPrintable(capped ? QString() : capped.error().toString()));
 }
 
 void TestPolicyLoader::routingOptionsAreRead()

@@ -409,6 +409,53 @@ private slots:
         QVERIFY(resolved.value() == policy);
     }
 
+    void prefillDecodePoolsSurviveTheRoundTrip_data() const
+    {
+        QTest::addColumn<bool>("json");
+        QTest::newRow("yaml") << false;
+        QTest::newRow("json") << true;
+    }
+
+    void prefillDecodePoolsSurviveTheRoundTrip() const
+    {
+        QFETCH(bool, json);
+        using Gateway::Routing::TargetPool;
+        Policy policy = smallPolicy();
+        Provider gpu;
+        gpu.name = QStringLiteral("gpu");
+        gpu.type = ProviderType::Vllm;
+        gpu.baseUrl = "http://10.0.0.1:8000/v1";
+        policy.providers.push_back(gpu);
+        Route route;
+        route.model = "llama";
+        route.strategy = QStringLiteral("prefix_aware");
+        route.targets.push_back(Target {QStringLiteral("gpu"), "llama-p", 1.0});
+        route.targets.back().pool = TargetPool::Prefill;
+        route.targets.push_back(Target {QStringLiteral("gpu"), "llama-d", 1.0});
+        route.targets.back().pool = TargetPool::Decode;
+        route.targets.push_back(Target {QStringLiteral("gpu"), "llama-any", 1.0});
+        route.pd.uncachedTokensThreshold = 256;
+        route.pd.enabled = false;
+        policy.routes.push_back(route);
+        const QByteArray document = json ? toJson(policy, SecretRendering::Included) : toYaml(policy, SecretRendering::Included);
+        const Policy reparsed = parse(document);
+        QVERIFY(reparsed == policy);
+        QCOMPARE(json ? toJson(reparsed, SecretRendering::Included) : toYaml(reparsed, SecretRendering::Included), document);
+        if (!json) {
+            QVERIFY2(document.contains("    pd: {uncached_tokens_threshold: 256, enabled: false}\n"), document.constData());
+            QVERIFY2(document.contains("      - {provider: gpu, model: llama-p, weight: 1, pool: prefill}\n"), document.constData());
+            QVERIFY2(document.contains("      - {provider: gpu, model: llama-d, weight: 1, pool: decode}\n"), document.constData());
+            QVERIFY2(document.contains("      - {provider: gpu, model: llama-any, weight: 1}\n"), document.constData());
+            // Routes without a prefill pool render no pd section.
+            QCOMPARE(document.count("pd: "), 1);
+        }
+        // The defaults are written too, and read back as the defaults.
+        policy.routes.back().pd = {};
+        const Policy defaults = parse(toYaml(policy, SecretRendering::Included));
+        QVERIFY(defaults == policy);
+        QCOMPARE(defaults.routes.back().pd.uncachedTokensThreshold, 16);
+    }
+
     void defaultAdmissionIsNotWritten() const
     {
         // An explicit section equal to the defaults reads back as the defaults, and a

@@ -70,6 +70,7 @@ private slots:
     void clientsGiveUpAfterTheTimeout();
     void registryKnowsEveryName();
     void routerViewCountsAndScrapes();
+    void prefillPoolPrefillsThenDecodes();
 };
 
 void TestFleetDriver::everyRequestIsResolved()
@@ -235,6 +236,56 @@ void TestFleetDriver::routerViewCountsAndScrapes()
     QCOMPARE(view.snapshot(0).backends[1].inFlightRequests, 0);
     QCOMPARE(view.snapshot(0).backends[1].inFlightDecodeTokens, std::int64_t {0});
     QCOMPARE(view.snapshot(0).backends[1].inFlightTokens, std::int64_t {0});
+}
+
+void TestFleetDriver::prefillPoolPrefillsThenDecodes()
+{
+    // W6chat on 1 prefill + 3 decode servers: a session's first turn (cold 5,000-token
+    // context) is disaggregated, its later turns (50 new tokens on a server that holds
+    // the rest) only when the threshold is below 50.
+    WorkloadSpec spec;
+    spec.kind = WorkloadKind::MixedFleetChat;
+    spec.seed = 5;
+    spec.rate = 2.0;
+    spec.horizon = fromSeconds(20);
+    const Workload workload = generateWorkload(spec);
+    FleetConfig config = smallFleet();
+    config.stepScale = {1.0, 2.0};
+    config.prefillServers = 1;
+    config.pd.uncachedTokensThreshold = 256;
+    const RunRecord record = runPolicy(config, workload, "prefix_aware");
+    int disaggregated = 0;
+    for (const RequestOutcome &r : record.requests) {
+        QCOMPARE(r.fate, RequestFate::Completed);
+        QVERIFY(r.backend >= 1); // the prefill server never answers a client
+        QVERIFY(r.firstToken > r.arrival);
+        disaggregated += r.disaggregated ? 1 : 0;
+    }
+    QVERIFY(disaggregated > 0);
+    QVERIFY(disaggregated < static_cast<int>(record.requests.size()));
+    // The prefill server computed prompts and handed them over; the decode servers
+    // imported them instead of prefilling.
+    QVERIFY(record.servers[0].prefillTokensComputed > 0);
+    QCOMPARE(record.servers[0].decodeTokens, std::int64_t {0});
+    std::int64_t imported = 0;
+    for (std::size_t i = 1; i < record.servers.size(); ++i) {
+        imported += record.servers[i].importedTokens;
+    }
+    QVERIFY(imported > 0);
+    QCOMPARE(summarize(record).disaggregatedShare, static_cast<double>(disaggregated) / static_cast<double>(record.requests.size()));
+
+    // Threshold 16: the chat turns (50 new tokens) are disaggregated too.
+    config.pd.uncachedTokensThreshold = 16;
+    const RunRecord eager = runPolicy(config, workload, "prefix_aware");
+    QVERIFY(summarize(eager).disaggregatedShare > summarize(record).disaggregatedShare);
+    // Disabled: the prefill server idles.
+    config.pd.enabled = false;
+    const RunRecord never = runPolicy(config, workload, "prefix_aware");
+    QCOMPARE(summarize(never).disaggregatedShare, 0.0);
+    QCOMPARE(never.servers[0].prefillTokensComputed, std::int64_t {0});
+    // Deterministic, like every run.
+    config.pd.enabled = true;
+    QVERIFY(sameOutcomes(eager, runPolicy(config, workload, "prefix_aware")));
 }
 
 QTEST_APPLESS_MAIN(TestFleetDriver)

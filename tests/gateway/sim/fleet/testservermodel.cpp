@@ -78,6 +78,7 @@ private slots:
     void rejectsWhatCanNeverFit();
     void abortFreesTheRequest();
     void exposesVllmMetricNames();
+    void remotePrefillImportsTheBlocksAfterTheTransfer();
 };
 
 void TestServerModel::stepTimeFollowsTheLinearModel()
@@ -288,6 +289,36 @@ void TestServerModel::exposesVllmMetricNames()
     QVERIFY(text.contains("vllm:cache_config_info{block_size=\"16\",engine=\"0\",model_name=\"llama\",num_gpu_blocks=\"64\"} 1\n"));
     // 2 of 64 blocks in use.
     QVERIFY(text.contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"llama\"} 0.03125\n"));
+}
+
+void TestServerModel::remotePrefillImportsTheBlocksAfterTheTransfer()
+{
+    ServerConfig config = smallServer();
+    config.kvTransferBase = 500.0;
+    config.kvTransferPerToken = 2.0;
+    ServerModel server(config, "m");
+    // 48 prompt tokens pulled from a prefill server: ready after 500 + 2 x 48 us, then one
+    // step computes only the last prompt token (10 us per prefill token here).
+    EngineRequest decode = request(1, tokens(7, 48), 3);
+    decode.remotePrefill = true;
+    server.submit(decode, 0);
+    QCOMPARE(server.nextEventTime(), std::optional<SimTime> {500 + 96});
+    StepReport report;
+    server.advance(596, report);
+    QCOMPARE(server.nextEventTime(), std::optional<SimTime> {596 + 1000 + 10});
+    runUntil(server, 1'000'000);
+    QCOMPARE(server.status().prefillTokensComputed, std::int64_t {1});
+    QCOMPARE(server.status().importedTokens, std::int64_t {47});
+    // The imported blocks are this server's cache now: the same prompt, sent locally,
+    // hits them (all but its last block, which always recomputes at least one token).
+    server.submit(request(2, tokens(7, 48), 1), 2'000'000);
+    runUntil(server, 3'000'000);
+    QCOMPARE(server.status().prefixCacheHits, std::int64_t {32});
+    // A pull of what the server already holds costs only the setup.
+    EngineRequest again = request(3, tokens(7, 48), 1);
+    again.remotePrefill = true;
+    server.submit(again, 4'000'000);
+    QCOMPARE(server.nextEventTime(), std::optional<SimTime> {4'000'000 + 500});
 }
 
 QTEST_APPLESS_MAIN(TestServerModel)

@@ -1,0 +1,107 @@
+#include "routing/gpupresets.h"
+#include "routing/prefilldecode.h"
+
+#include "gpuroutingtestsupport.h"
+
+#include <QTest>
+
+using namespace GpuRoutingTest;
+
+class TestPrefillDecode final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void disaggregatesOnlyAboveTheThreshold_data()
+    {
+        QTest::addColumn<int>("threshold");
+        QTest::addColumn<int>("prompt");
+        QTest::addColumn<int>("cached");
+        QTest::addColumn<bool>("disaggregated");
+        QTest::addColumn<int>("uncached");
+        // llm-d's rule is strict: exactly the threshold stays aggregated.
+        QTest::newRow("uncached == threshold") << 16 << 1040 << 1024 << false << 16;
+        QTest::newRow("uncached == threshold + 1") << 16 << 1041 << 1024 << true << 17;
+        QTest::newRow("cold long prompt") << 16 << 4000 << 0 << true << 4000;
+        QTest::newRow("chat turn, prefix cached") << 256 << 5050 << 5000 << false << 50;
+        QTest::newRow("code edit, large suffix") << 256 << 31500 << 30000 << true << 1500;
+        QTest::newRow("threshold 0, one uncached token") << 0 << 100 << 99 << true << 1;
+        QTest::newRow("threshold 0, fully cached") << 0 << 100 << 100 << false << 0;
+        // A cache estimate above the prompt (stale or rounded) never goes negative.
+        QTest::newRow("overestimated cache") << 0 << 100 << 500 << false << 0;
+        QTest::newRow("negative cache estimate") << 16 << 40 << -3 << true << 40;
+        QTest::newRow("empty prompt") << 0 << 0 << 0 << false << 0;
+    }
+
+    void disaggregatesOnlyAboveTheThreshold()
+    {
+        QFETCH(int, threshold);
+        QFETCH(int, prompt);
+        QFETCH(int, cached);
+        QFETCH(bool, disaggregated);
+        QFETCH(int, uncached);
+        PrefillDecodeSettings settings;
+        settings.uncachedTokensThreshold = threshold;
+        const PdVerdict verdict = decidePrefillDecode(settings, prompt, cached);
+        QCOMPARE(verdict.decision == PdDecision::Disaggregated, disaggregated);
+        QCOMPARE(verdict.uncachedTokens, uncached);
+    }
+
+    void disabledNeverDisaggregates()
+    {
+        PrefillDecodeSettings settings;
+        settings.enabled = false;
+        settings.uncachedTokensThreshold = 0;
+        const PdVerdict verdict = decidePrefillDecode(settings, 100000, 0);
+        QCOMPARE(verdict.decision, PdDecision::Aggregated);
+        QCOMPARE(verdict.uncachedTokens, 100000); // still reported, for the route reason
+    }
+
+    void defaultsFollowTheBlisStudy()
+    {
+        const PrefillDecodeSettings settings;
+        QCOMPARE(settings.uncachedTokensThreshold, 16);
+        QVERIFY(settings.enabled);
+        QCOMPARE(QByteArray(pdDecisionName(PdDecision::Disaggregated)), QByteArray("disaggregated"));
+        QCOMPARE(QByteArray(pdDecisionName(PdDecision::Aggregated)), QByteArray("aggregated"));
+    }
+
+    void poolNamesRoundTrip()
+    {
+        for (const QString &name : targetPoolNames()) {
+            const auto pool = parseTargetPool(name);
+            QVERIFY(pool.has_value());
+            QCOMPARE(targetPoolName(*pool), name);
+        }
+        QVERIFY(!parseTargetPool(QStringLiteral("both")).has_value());
+        QVERIFY(!parseTargetPool(QStringLiteral("Prefill")).has_value());
+        QCOMPARE(targetPoolName(TargetPool::Both), QString());
+    }
+
+    // The decision reads the chosen decode server's cached tokens from the route
+    // policy's own ranking: the same request stays aggregated on a server that holds its
+    // prefix and is disaggregated on one that does not.
+    void decidesOnTheRankingsCachedTokens()
+    {
+        ScriptedPrefixSource source {{{0, 60}, {1, 0}}}; // backend 0 holds 60 of 64 blocks
+        GpuPolicyParams params;
+        const auto policy = makeGpuPolicy(params, &source);
+        QVERIFY(policy);
+        const RequestSummary request = promptRequest(3, 64); // 1024 tokens
+        const BackendSnapshot snapshot = snapshotOf(2);
+        XoshiroRng rng {1};
+        const Ranking ranking = rankOnce(*policy, equalTargets(2), allCandidates(2), snapshot, request, rng, 2);
+        QCOMPARE(ranking.order.front(), 0); // the warm server wins
+        QCOMPARE(ranking.cachedPromptTokens.size(), std::size_t {2});
+        PrefillDecodeSettings settings;
+        settings.uncachedTokensThreshold = 100;
+        const auto onWarm = decidePrefillDecode(settings, request.estimatedPromptTokens, ranking.cachedPromptTokens[0]);
+        const auto onCold = decidePrefillDecode(settings, request.estimatedPromptTokens, ranking.cachedPromptTokens[1]);
+        QCOMPARE(onWarm.decision, PdDecision::Aggregated);
+        QCOMPARE(onWarm.uncachedTokens, 64);
+        QCOMPARE(onCold.decision, PdDecision::Disaggregated);
+        QCOMPARE(onCold.uncachedTokens, 1024);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestPrefillDecode)
+#include "testprefilldecode.moc"
