@@ -1,5 +1,9 @@
 #include "policyservice.h"
 
+#include "database.h"
+#include "spendreader.h"
+#include "governance/limits.h"
+
 #include "logreader.h"
 #include "policyrepository.h"
 #include "policyversionstore.h"
@@ -479,6 +483,36 @@ void PolicyService::listEvents(qint64 sinceMs, QString kind, int limit, ReplyCal
                                      {QStringLiteral("detail"), QJsonDocument::fromJson(event.detailJson).object()}});
         }
         reply(json(200, {{QStringLiteral("data"), data}}));
+    });
+}
+
+void PolicyService::spend(Gateway::Admin::SpendFilter filter, ReplyCallback reply)
+{
+    post([filter = std::move(filter), reply = std::move(reply)](StoreWorker &worker) {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        auto rows = querySpend(worker.database().connection(), filter, now);
+        if (!rows) {
+            reply(storeFailure(rows.error()));
+            return;
+        }
+        QJsonArray data;
+        double totalUsd = 0;
+        for (const SpendRow &row : rows.value()) {
+            const double usd = Gateway::Governance::nanosToUsd(row.costNanos);
+            totalUsd += usd;
+            data.append(QJsonObject {{QString::fromUtf8(filter.groupBy), row.group},
+                                     {QStringLiteral("requests"), row.requests},
+                                     {QStringLiteral("cost_usd"), usd},
+                                     {QStringLiteral("tokens_in"), row.tokensIn},
+                                     {QStringLiteral("cached_tokens_in"), row.cachedTokensIn},
+                                     {QStringLiteral("tokens_out"), row.tokensOut},
+                                     {QStringLiteral("estimated_requests"), row.estimated}});
+        }
+        reply(json(200, {{QStringLiteral("group_by"), QString::fromUtf8(filter.groupBy)},
+                         {QStringLiteral("since_ms"), filter.sinceMs},
+                         {QStringLiteral("until_ms"), filter.untilMs > 0 ? filter.untilMs : now},
+                         {QStringLiteral("total_cost_usd"), totalUsd},
+                         {QStringLiteral("data"), data}}));
     });
 }
 

@@ -68,6 +68,7 @@ public:
     void deleteKey(QString name, QString author, Gateway::Admin::ReplyCallback reply) override;
     void listRequests(Gateway::Admin::RequestFilter filter, Gateway::Admin::ReplyCallback reply) override;
     void listEvents(qint64 sinceMs, QString kind, int limit, Gateway::Admin::ReplyCallback reply) override;
+    void spend(Gateway::Admin::SpendFilter filter, Gateway::Admin::ReplyCallback reply) override;
 
 private:
     PolicyService() = default;

@@ -32,6 +32,7 @@ public:
 
     PolicyRepository &repository() { return *m_repository; }
     LogReader &reader() { return *m_reader; }
+    Database &database() { return *m_database; }
 
     // Validated policy -> new active version -> running gateway. Records an event.
     Gateway::Expected<qint64, QString> applyPolicy(const Gateway::Config::Policy &policy, const QString &author,

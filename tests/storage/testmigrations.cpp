@@ -92,11 +92,12 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 4);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 4);
+    QCOMPARE(Storage::currentSchemaVersion(), 5);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 5);
 
     const QStringList tables = (*db)->connection().tables();
-    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events"}) {
+    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events",
+                              "spend_reservations", "spend_ledger"}) {
         QVERIFY2(tables.contains(QLatin1String(table)), table);
     }
     const QStringList indexes {QStringLiteral("request_log_route"), QStringLiteral("events_kind_at")};
@@ -169,7 +170,10 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
         auto db = Database::open(dbPath());
         QVERIFY(db);
         QSqlQuery raw {(*db)->connection()};
-        // Back to what version 3 had: the two time indexes and consecutive ids.
+        // Back to what version 3 had: the two time indexes and consecutive ids, and none
+        // of the later tables.
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_reservations")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_ledger")));
         QVERIFY(raw.exec(QStringLiteral("DROP INDEX request_log_route")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_finished_at ON request_log (finished_at_ms)")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route_finished_at ON request_log (route, finished_at_ms)")));
@@ -190,7 +194,7 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
     QSqlDatabase &connection = (*db)->connection();
-    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 4);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), Storage::currentSchemaVersion());
     QSqlQuery rows {connection};
     QVERIFY(rows.exec(QStringLiteral("SELECT id, finished_at_ms, request_id FROM request_log ORDER BY id")));
     QStringList order;
