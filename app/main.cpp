@@ -20,6 +20,7 @@
 #include "database.h"
 #include "datadirectory.h"
 #include "logwriter.h"
+#include "spendjournalwriter.h"
 #include "policyservice.h"
 #include "runtime/gatewayruntime.h"
 
@@ -208,8 +209,21 @@ int main(int argc, char **argv)
         adminToken = generated.value();
     }
 
+    // The spend journal: started (and recovered) before the gateway, destroyed after it,
+    // so every reservation the workers make has a journal and shutdown commits the last.
+    Storage::SpendJournalWriter::Options journalOptions;
+    journalOptions.databasePath = Storage::Database::defaultPath(*dataDir);
+    journalOptions.flushInterval = std::chrono::milliseconds {policy.governance.journalFlushMs};
+    auto journal = Storage::SpendJournalWriter::start(journalOptions);
+    if (!journal) {
+        std::fprintf(stderr, "switchyard: spend journal: %s\n", qPrintable(journal.error()));
+        return 1;
+    }
+
     Gateway::GatewayRuntime runtime {policy};
     runtime.setRequestLog(logWriter->get());
+    runtime.setSpendJournal(journal->writer.get());
+    runtime.seedSpend(journal->recovered);
     runtime.setAdminService(store->get());
     if (policy.gateway.adminToken.isEmpty()) {
         runtime.setFallbackAdminToken(adminToken);

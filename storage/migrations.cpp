@@ -107,6 +107,36 @@ std::vector<MigrationStep> buildSteps()
                        " BEGIN SELECT RAISE(ABORT, 'audit_log rows are appended with the next id'); END"),
     }});
 
+    // Governance: the spend journal (SpendJournalWriter). A reservation row exists from
+    // reserve() until its settlement is committed, so rows left at start-up belong to
+    // requests a crash interrupted; the ledger holds one row per settled request, what
+    // budgets are rebuilt from and GET /admin/v1/spend sums.
+    steps.push_back(MigrationStep {7, {
+        QStringLiteral("CREATE TABLE spend_reservations ("
+                       " id INTEGER PRIMARY KEY,"
+                       " at_ms INTEGER NOT NULL,"
+                       " virtual_key TEXT NOT NULL,"
+                       " team TEXT NOT NULL,"
+                       " route TEXT NOT NULL,"
+                       " tokens INTEGER NOT NULL,"
+                       " cost_nanos INTEGER NOT NULL)"),
+        QStringLiteral("CREATE TABLE spend_ledger ("
+                       " id INTEGER PRIMARY KEY,"
+                       " reservation_id INTEGER NOT NULL,"
+                       " at_ms INTEGER NOT NULL,"
+                       " virtual_key TEXT NOT NULL,"
+                       " team TEXT NOT NULL,"
+                       " route TEXT NOT NULL,"
+                       " backend TEXT NOT NULL,"
+                       " tokens_in INTEGER NOT NULL,"
+                       " cached_tokens_in INTEGER NOT NULL,"
+                       " tokens_out INTEGER NOT NULL,"
+                       " cost_nanos INTEGER NOT NULL,"
+                       " estimated INTEGER NOT NULL)"),
+        // Time ranges (the admin API, start-up totals of the current day and month).
+        QStringLiteral("CREATE INDEX spend_ledger_at ON spend_ledger (at_ms)"),
+    }});
+
     return steps;
 }
 

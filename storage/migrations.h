@@ -20,8 +20,9 @@ struct MigrationStep {
 // Version 1: policy_versions, active_policy, secrets.
 // Version 2: request_log and events (with their indexes).
 // Version 3: request_log.route_reason. Version 4: time-ordered request-log ids.
-// Version 5: (placeholder until the spend-journal step is merged).
+// Version 5: the request log's per-route index dropped (see the step's comment).
 // Version 6: audit_log, append-only and hash-chained (see AuditLog).
+// Version 7: spend_reservations and spend_ledger (the governance spend journal).
 // Steps are append-only: once released, a step is never edited; a schema change is a
 // new step, so every existing database follows the same path to the current version.
 const std::vector<MigrationStep> &migrationSteps();

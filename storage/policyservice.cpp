@@ -1,6 +1,10 @@
 #include "policyservice.h"
 
 #include "auditjson.h"
+#include "database.h"
+#include "spendreader.h"
+#include "governance/limits.h"
+
 #include "logreader.h"
 #include "policyrepository.h"
 #include "policyversionstore.h"
@@ -516,6 +520,36 @@ void PolicyService::verifyAudit(QByteArray anchor, ReplyCallback reply)
         }
         // A broken chain is a finding, not a failed request: 200 with "ok": false.
         reply(json(200, auditVerificationJson(verified.value())));
+    });
+}
+
+void PolicyService::spend(Gateway::Admin::SpendFilter filter, ReplyCallback reply)
+{
+    post([filter = std::move(filter), reply = std::move(reply)](StoreWorker &worker) {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        auto rows = querySpend(worker.database().connection(), filter, now);
+        if (!rows) {
+            reply(storeFailure(rows.error()));
+            return;
+        }
+        QJsonArray data;
+        double totalUsd = 0;
+        for (const SpendRow &row : rows.value()) {
+            const double usd = Gateway::Governance::nanosToUsd(row.costNanos);
+            totalUsd += usd;
+            data.append(QJsonObject {{QString::fromUtf8(filter.groupBy), row.group},
+                                     {QStringLiteral("requests"), row.requests},
+                                     {QStringLiteral("cost_usd"), usd},
+                                     {QStringLiteral("tokens_in"), row.tokensIn},
+                                     {QStringLiteral("cached_tokens_in"), row.cachedTokensIn},
+                                     {QStringLiteral("tokens_out"), row.tokensOut},
+                                     {QStringLiteral("estimated_requests"), row.estimated}});
+        }
+        reply(json(200, {{QStringLiteral("group_by"), QString::fromUtf8(filter.groupBy)},
+                         {QStringLiteral("since_ms"), filter.sinceMs},
+                         {QStringLiteral("until_ms"), filter.untilMs > 0 ? filter.untilMs : now},
+                         {QStringLiteral("total_cost_usd"), totalUsd},
+                         {QStringLiteral("data"), data}}));
     });
 }
 

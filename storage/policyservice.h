@@ -70,6 +70,7 @@ public:
     void listEvents(qint64 sinceMs, QString kind, int limit, Gateway::Admin::ReplyCallback reply) override;
     void listAudit(qint64 sinceMs, int limit, qint64 cursor, Gateway::Admin::ReplyCallback reply) override;
     void verifyAudit(QByteArray anchor, Gateway::Admin::ReplyCallback reply) override;
+    void spend(Gateway::Admin::SpendFilter filter, Gateway::Admin::ReplyCallback reply) override;
 
 private:
     PolicyService() = default;

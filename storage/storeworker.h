@@ -32,6 +32,7 @@ public:
 
     PolicyRepository &repository() { return *m_repository; }
     LogReader &reader() { return *m_reader; }
+    Database &database() { return *m_database; }
 
     // Validated policy -> new active version (audited as `action` on `subject`, see
     // PolicyRepository::saveAndActivate) -> running gateway. Records an event.

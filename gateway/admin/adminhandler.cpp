@@ -338,8 +338,39 @@ std::unique_ptr<Http::Exchange> AdminHandler::dispatch(const Http::Request &requ
         }
         return async(writer, requestId, [this, anchor](ReplyCallback reply) { m_service->verifyAudit(anchor, std::move(reply)); });
     }
+    if (path == "spend") {
+        if (method != "GET") {
+            return notAllowed("GET");
+        }
+        SpendFilter filter;
+        AdminReply failure;
+        if (!integerParam(query, "since", filter.sinceMs, failure) || !integerParam(query, "until", filter.untilMs, failure)) {
+            respond(writer, requestId, failure);
+            return nullptr;
+        }
+        if (query.hasQueryItem(QStringLiteral("group_by"))) {
+            filter.groupBy = query.queryItemValue(QStringLiteral("group_by"), QUrl::FullyDecoded).toUtf8();
+        }
+        if (filter.groupBy != "key" && filter.groupBy != "team" && filter.groupBy != "route" && filter.groupBy != "day") {
+            respond(writer, requestId,
+                    error(400, "query parameter 'group_by' must be key, team, route or day, not '" + filter.groupBy + "'",
+                          "invalid_parameter", "group_by"));
+            return nullptr;
+        }
+        filter.virtualKey = query.queryItemValue(QStringLiteral("key"), QUrl::FullyDecoded);
+        filter.team = query.queryItemValue(QStringLiteral("team"), QUrl::FullyDecoded);
+        filter.route = query.queryItemValue(QStringLiteral("route"), QUrl::FullyDecoded).toUtf8();
+        return async(writer, requestId, [this, filter](ReplyCallback reply) { m_service->spend(filter, std::move(reply)); });
+    }
     respond(writer, requestId, error(404, "no such admin endpoint: " + request.path, "unknown_url"));
     return nullptr;
+}
+
+void AdminService::spend(SpendFilter, ReplyCallback reply)
+{
+    reply({503, "application/json",
+           "{\"error\":{\"message\":\"this gateway keeps no spend journal\",\"type\":\"api_error\",\"param\":null,"
+           "\"code\":\"spend_unavailable\"}}"});
 }
 
 } // namespace Gateway::Admin

@@ -27,6 +27,16 @@ struct RequestFilter {
     qint64 cursor = 0;
 };
 
+// GET /admin/v1/spend: totals from the spend journal over [sinceMs, untilMs).
+struct SpendFilter {
+    QByteArray groupBy = "key"; // key | team | route | day (UTC)
+    qint64 sinceMs = 0;
+    qint64 untilMs = 0; // 0 = now
+    QString virtualKey;  // optional filters; empty = all
+    QString team;
+    QByteArray route;
+};
+
 // The operations behind /admin/v1/..., owned by the gateway and implemented by the
 // store (storage/), which runs them on its own thread: SQL never runs on a worker.
 // Every method returns at once and answers through `reply`.
@@ -53,6 +63,8 @@ public:
     // Walks the audit log's hash chain; a non-empty `anchor` (a head hash recorded
     // earlier, hex) must still be in it.
     virtual void verifyAudit(QByteArray anchor, ReplyCallback reply) = 0;
+    // Not every service keeps a spend journal: the default answers 503.
+    virtual void spend(SpendFilter filter, ReplyCallback reply);
 };
 
 } // namespace Gateway::Admin

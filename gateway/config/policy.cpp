@@ -92,6 +92,16 @@ const Provider *Policy::findProvider(const QString &name) const
     return nullptr;
 }
 
+const Team *Policy::findTeam(const QString &name) const
+{
+    for (const auto &team : teams) {
+        if (team.name == name) {
+            return &team;
+        }
+    }
+    return nullptr;
+}
+
 const Route *Policy::findRoute(const QByteArray &model) const
 {
     for (const auto &route : routes) {

@@ -9,6 +9,7 @@
 
 #include "admission/priorityclass.h"
 #include "admission/queuesettings.h"
+#include "governance/limits.h"
 #include "routing/gpupresets.h"
 #include "routing/prefilldecode.h"
 
@@ -235,8 +236,49 @@ struct VirtualKey {
     QStringList routes;   // empty = every route
     // The admission class of the key's requests that send no x-priority header.
     Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
+    // Governance (docs/CONFIG.md, "Teams, limits and budgets"): the key's team (empty =
+    // none) and its own limits and budgets, all 0 = none.
+    QString team;
+    Governance::RateLimits limits;
+    Governance::Budgets budgets;
 
     bool operator==(const VirtualKey &) const = default;
+};
+
+// A group of virtual keys with shared limits and budgets: a request must pass both its
+// key's and its team's.
+struct Team {
+    QString name;
+    QStringList routes; // routes the team's keys may use; empty = every route
+    Governance::RateLimits limits;
+    Governance::Budgets budgets;
+    // Admission class of the team's keys that keep the default class; none = standard.
+    std::optional<Admission::PriorityClass> priority;
+
+    bool operator==(const Team &) const = default;
+};
+
+// One row of the price table ($ per million tokens). Entries of the policy's `prices:`
+// override the shipped defaults (resources/prices/) model by model; a target's own
+// input/output_cost_per_mtok override both.
+struct ModelPrice {
+    QByteArray model;
+    double inputPerMTok = 0;
+    double outputPerMTok = 0;
+    double cachedInputPerMTok = -1; // < 0 = cached prompt tokens cost as input
+
+    bool operator==(const ModelPrice &) const = default;
+};
+
+struct GovernanceSettings {
+    // How long spend may wait in memory before the journal commits it: what a crash can
+    // lose at most. Read at start-up.
+    int journalFlushMs = 1000;
+    // Output tokens assumed for a request without max_tokens before a route has learned
+    // its average.
+    int defaultOutputTokens = 256;
+
+    bool operator==(const GovernanceSettings &) const = default;
 };
 
 struct GatewaySettings {
@@ -294,11 +336,15 @@ struct Policy {
     RequestLogSettings requestLog;
     RoutingSettings routing;
     AdmissionPolicy admission;
+    GovernanceSettings governance;
+    std::vector<ModelPrice> prices;
     std::vector<Provider> providers;
     std::vector<Route> routes;
+    std::vector<Team> teams;
     std::vector<VirtualKey> virtualKeys;
 
     const Provider *findProvider(const QString &name) const;
+    const Team *findTeam(const QString &name) const;
     const Route *findRoute(const QByteArray &model) const;
 
     bool operator==(const Policy &) const = default;

@@ -3,6 +3,7 @@
 #include "admissionloader.h"
 #include "documentreader.h"
 #include "pdloader.h"
+#include "governanceloader.h"
 #include "routingloader.h"
 #include "ruleloader.h"
 
@@ -258,7 +259,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
 {
     VirtualKey key;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes", "priority"});
+    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes", "priority", "team", "limits", "budgets"});
     key.name = reader.requiredString(node, "name", field);
     // A stored key is known only by its digest, so an exported document carries
     // key_sha256 instead of key; exactly one of them identifies the key.
@@ -285,6 +286,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
         key.routes = reader.stringList(node["routes"], field + QStringLiteral(".routes"));
     }
     parseKeyPriority(reader, node, field, key);
+    parseKeyGovernance(reader, node, field, key);
     return key;
 }
 
@@ -414,7 +416,8 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     }
     reader.requireMap(root, QString());
     reader.checkKeys(root, QString(),
-                     {"gateway", "request_log", "routing", "admission", "providers", "routes", "virtual_keys"});
+                     {"gateway", "request_log", "routing", "admission", "governance", "prices", "providers", "routes",
+                      "teams", "virtual_keys"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
     }
@@ -441,6 +444,12 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     if (root["admission"]) {
         policy.admission = parseAdmission(reader, root["admission"]);
     }
+    if (root["governance"]) {
+        policy.governance = parseGovernanceSettings(reader, root["governance"]);
+    }
+    if (root["prices"]) {
+        policy.prices = parsePrices(reader, root["prices"], QStringLiteral("prices"));
+    }
     if (root["providers"]) {
         reader.requireSequence(root["providers"], QStringLiteral("providers"));
         for (std::size_t i = 0; i < root["providers"].size(); ++i) {
@@ -454,6 +463,12 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
             policy.routes.push_back(parseRoute(reader, root["routes"][i], DocumentReader::indexed(QStringLiteral("routes"), i)));
         }
     }
+    if (root["teams"]) {
+        reader.requireSequence(root["teams"], QStringLiteral("teams"));
+        for (std::size_t i = 0; i < root["teams"].size(); ++i) {
+            policy.teams.push_back(parseTeam(reader, root["teams"][i], DocumentReader::indexed(QStringLiteral("teams"), i)));
+        }
+    }
     if (root["virtual_keys"]) {
         reader.requireSequence(root["virtual_keys"], QStringLiteral("virtual_keys"));
         for (std::size_t i = 0; i < root["virtual_keys"].size(); ++i) {
@@ -465,6 +480,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     validateRuleReferences(reader, root, policy);
     validateConcurrencyCaps(reader, root, policy);
     validatePrefillDecode(reader, root, policy);
+    validateGovernanceReferences(reader, root, policy);
     return policy;
 }
 

@@ -387,6 +387,65 @@ QByteArray classNameBytes(Admission::PriorityClass priority)
     return QByteArray(name.data(), name.size());
 }
 
+Node limitsNode(const Governance::RateLimits &limits)
+{
+    Node node = Node::map(true);
+    node.add("rpm", Node::integer(limits.rpm))
+        .add("tpm", Node::integer(limits.tpm))
+        .add("max_concurrent_requests", Node::integer(limits.maxConcurrent));
+    return node;
+}
+
+Node budgetsNode(const Governance::Budgets &budgets)
+{
+    Node node = Node::map(true);
+    node.add("usd_per_day", number(budgets.usdPerDay))
+        .add("usd_per_month", number(budgets.usdPerMonth))
+        .add("tokens_per_day", Node::integer(budgets.tokensPerDay))
+        .add("tokens_per_month", Node::integer(budgets.tokensPerMonth))
+        .add("soft_limit_fraction", number(budgets.softFraction));
+    return node;
+}
+
+// Governance keys are written once they are set, so documents without governance stay
+// as they were; the loader reads absent ones back as the defaults.
+void addGovernance(Node &node, const Governance::RateLimits &limits, const Governance::Budgets &budgets)
+{
+    if (limits != Governance::RateLimits {}) {
+        node.add("limits", limitsNode(limits));
+    }
+    if (budgets != Governance::Budgets {}) {
+        node.add("budgets", budgetsNode(budgets));
+    }
+}
+
+Node teamNode(const Team &team)
+{
+    Node node = Node::map(false);
+    node.add("name", Node::string(team.name)).add("routes", stringList(team.routes));
+    addGovernance(node, team.limits, team.budgets);
+    if (team.priority) {
+        node.add("priority", Node::string(classNameBytes(*team.priority)));
+    }
+    return node;
+}
+
+Node pricesNode(const std::vector<ModelPrice> &prices)
+{
+    Node list = Node::list(false);
+    for (const ModelPrice &price : prices) {
+        Node entry = Node::map(true);
+        entry.add("model", Node::string(price.model))
+            .add("input_per_mtok", number(price.inputPerMTok))
+            .add("output_per_mtok", number(price.outputPerMTok));
+        if (price.cachedInputPerMTok >= 0) {
+            entry.add("cached_input_per_mtok", number(price.cachedInputPerMTok));
+        }
+        list.items.push_back(std::move(entry));
+    }
+    return list;
+}
+
 Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
 {
     Node node = Node::map(true);
@@ -404,6 +463,10 @@ Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
     if (key.priority != Admission::DEFAULT_PRIORITY_CLASS) {
         node.add("priority", Node::string(classNameBytes(key.priority)));
     }
+    if (!key.team.isEmpty()) {
+        node.add("team", Node::string(key.team));
+    }
+    addGovernance(node, key.limits, key.budgets);
     return node;
 }
 
@@ -453,9 +516,24 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
     if (std::optional<Node> admission = admissionNode(policy.admission)) {
         root.add("admission", std::move(*admission));
     }
-    root.add("providers", std::move(providers))
-        .add("routes", std::move(routes))
-        .add("virtual_keys", std::move(virtualKeys));
+    if (policy.governance != GovernanceSettings {}) {
+        Node governance = Node::map(false);
+        governance.add("journal_flush_ms", Node::integer(policy.governance.journalFlushMs))
+            .add("default_output_tokens", Node::integer(policy.governance.defaultOutputTokens));
+        root.add("governance", std::move(governance));
+    }
+    if (!policy.prices.empty()) {
+        root.add("prices", pricesNode(policy.prices));
+    }
+    root.add("providers", std::move(providers)).add("routes", std::move(routes));
+    if (!policy.teams.empty()) {
+        Node teams = Node::list(false);
+        for (const auto &team : policy.teams) {
+            teams.items.push_back(teamNode(team));
+        }
+        root.add("teams", std::move(teams));
+    }
+    root.add("virtual_keys", std::move(virtualKeys));
     return root;
 }
 

@@ -48,6 +48,7 @@ QByteArray errorBody(ErrorShape shape, const ErrorInfo &error)
         Json::appendString(body, anthropicErrorType(error.status));
         body += ",\"message\":";
         Json::appendString(body, error.message);
+        body += error.extraFields;
         body += "}}";
         return body;
     }
@@ -67,6 +68,7 @@ QByteArray errorBody(ErrorShape shape, const ErrorInfo &error)
     } else {
         Json::appendString(body, error.code);
     }
+    body += error.extraFields;
     body += "}}";
     return body;
 }

@@ -15,6 +15,9 @@ struct ErrorInfo {
     QByteArray message; // names the problem: field, route, backend
     QByteArray code;    // machine-readable, e.g. "model_not_found"
     QByteArray param;   // OpenAI error.param, optional
+    // Further members of the error object, as JSON text starting with a comma (e.g.
+    // `,"limit":"tpm"`); empty for most errors.
+    QByteArray extraFields;
 };
 
 // OpenAI: {"error":{"message","type","param","code"}}

@@ -1,6 +1,9 @@
 #pragma once
 
 #include "admin/adminservice.h"
+#include "governance/limitstore.h"
+#include "governance/spendjournal.h"
+#include "governance/spendmetrics.h"
 #include "metrics/metricsregistry.h"
 #include "runtime/configsource.h"
 #include "runtime/requestlog.h"
@@ -27,6 +30,13 @@ struct ProxyEnvironment {
     QByteArray fallbackAdminTokenDigest;
     // Renders /admin/v1/state; thread-safe.
     std::function<QByteArray()> stateJson;
+    // Governance: where limits are enforced (null = nothing is), where spend is
+    // journaled (null = not persisted) and counted for /metrics.
+    Governance::LimitStore *limits = nullptr;
+    Governance::SpendJournal *journal = nullptr;
+    Governance::SpendMetrics *spendMetrics = nullptr;
+    // Unix epoch ms for budget windows and reset times; the system clock when empty.
+    std::function<qint64()> wallClockMs;
 };
 
 } // namespace Gateway::Proxy

@@ -119,6 +119,7 @@ ProxyExchange::~ProxyExchange()
     m_prefill.reset();
     // Reaching here unfinished means the client went away: cancel the upstream
     // transfer now, and do not count it against the backend.
+    m_abandonedInFlight = m_transfer != nullptr && !m_completed;
     m_transfer.reset();
     endAttemptMetrics(false, ErrorClass::ClientClosed);
     if (!m_completed) {
@@ -710,15 +711,31 @@ const Config::Route &ProxyExchange::routeConfig() const
     return m_setup.table->policy().routes[static_cast<std::size_t>(m_setup.route->index)];
 }
 
-double ProxyExchange::requestCost() const
+GovernanceGate::Charge ProxyExchange::charge() const
 {
-    // From the answering target's price table entry; 0 when unknown.
-    if (m_attemptIndex >= m_attempts.size() || m_clientStatus < 200 || m_clientStatus >= 300) {
-        return 0.0;
+    GovernanceGate::Charge charge;
+    charge.route = m_setup.route->model;
+    const bool tried = m_attemptIndex < m_attempts.size() && !m_lastBackendLabel.isEmpty();
+    if (tried) {
+        charge.backend = m_lastBackendLabel;
     }
-    const auto &backend = *m_attempts[m_attemptIndex].backend;
-    return (static_cast<double>(std::max<qint64>(0, m_tokensIn)) * backend.inputCostPerMTok +
-            static_cast<double>(std::max<qint64>(0, m_tokensOut)) * backend.outputCostPerMTok) / 1e6;
+    const qint64 promptEstimate = std::max(0, m_setup.inspected.estimatedPromptTokens);
+    Governance::Usage &usage = charge.usage;
+    if (m_tokensIn >= 0 || m_tokensOut >= 0) {
+        usage.inputTokens = m_tokensIn >= 0 ? m_tokensIn : promptEstimate;
+        usage.outputTokens = m_tokensOut >= 0 ? m_tokensOut : m_streamedEvents;
+        usage.cachedInputTokens = std::max<qint64>(0, m_cachedTokensIn);
+        charge.estimated = m_tokensIn < 0 || m_tokensOut < 0;
+    } else if (m_streamedEvents > 0 || m_abandonedInFlight) {
+        // The provider bills what it did even when nobody reads the answer.
+        usage.inputTokens = promptEstimate;
+        usage.outputTokens = m_streamedEvents;
+        charge.estimated = true;
+    }
+    if (tried) {
+        charge.costNanos = Governance::costNanos(m_attempts[m_attemptIndex].backend->price, usage);
+    }
+    return charge;
 }
 
 QByteArray ProxyExchange::routeReason() const
@@ -867,27 +884,31 @@ void ProxyExchange::handleStreamEvent(QByteArrayView event, QByteArray &out)
         const SseEventFields fields = parseSseEvent(event);
         RequestInspector::Usage usage;
         if (m_worker.inspector().extractUsage(fields.data, usage)) {
-            recordUsage(usage.input, usage.output);
+            recordUsage(usage);
             if (m_injectedUsage && usage.choicesEmpty) {
                 return; // the usage-only chunk we asked for; the client did not
             }
         }
     }
+    ++m_streamedEvents;
     out.append(event.data(), event.size());
     if (m_continuation) {
         m_continuation->observe(event);
     }
 }
 
-void ProxyExchange::recordUsage(qint64 input, qint64 output)
+void ProxyExchange::recordUsage(const RequestInspector::Usage &usage)
 {
     // Anthropic reports input in message_start and the running output total in
     // message_delta; OpenAI reports both once. Later values replace earlier ones.
-    if (input >= 0) {
-        m_tokensIn = input;
+    if (usage.input >= 0) {
+        m_tokensIn = usage.input;
     }
-    if (output >= 0) {
-        m_tokensOut = output;
+    if (usage.output >= 0) {
+        m_tokensOut = usage.output;
+    }
+    if (usage.cachedInput >= 0) {
+        m_cachedTokensIn = usage.cachedInput;
     }
 }
 
@@ -1051,7 +1072,7 @@ void ProxyExchange::finishBuffered()
 {
     RequestInspector::Usage usage;
     if (m_worker.inspector().extractUsage(m_buffer, usage)) {
-        recordUsage(usage.input, usage.output);
+        recordUsage(usage);
     }
     endAttemptMetrics(false, ErrorClass::Count);
     m_transfer.reset();
@@ -1297,6 +1318,13 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         return;
     }
     m_completed = true;
+    // Governance: the reservation's estimate gives way to what was really used.
+    const GovernanceGate::Charge used = charge();
+    m_costNanos = used.costNanos;
+    GovernanceGate {m_worker.environment()}.settle(m_setup.reservation, used);
+    if (!failed && m_tokensOut >= 0 && m_setup.route->outputTokens) {
+        m_setup.route->outputTokens->observe(m_tokensOut);
+    }
     // The slot goes back as soon as the answer is done; only a success teaches the queue
     // how fast the group drains (a failure or an abandoned request says nothing of it).
     if (failed) {
@@ -1350,7 +1378,7 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         entry.attempts = m_attempts.empty() ? 0 : static_cast<int>(m_attemptIndex + 1);
         entry.stream = m_setup.inspected.stream;
         entry.routeReason = routeReason();
-        entry.costUsd = requestCost();
+        entry.costUsd = Governance::nanosToUsd(m_costNanos);
         log->record(std::move(entry));
     }
     if (Metrics::ArmStats *arm = m_setup.arm) {
@@ -1364,7 +1392,7 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         }
         arm->tokensIn.fetch_add(static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensIn)), std::memory_order_relaxed);
         arm->tokensOut.fetch_add(static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensOut)), std::memory_order_relaxed);
-        arm->costMicros.fetch_add(static_cast<std::uint64_t>(std::llround(requestCost() * 1e6)), std::memory_order_relaxed);
+        arm->costMicros.fetch_add(static_cast<std::uint64_t>(std::max<qint64>(0, m_costNanos / 1000)), std::memory_order_relaxed);
     }
     if (m_tokensIn > 0 || m_tokensOut > 0) {
         const auto in = static_cast<std::uint64_t>(std::max<qint64>(0, m_tokensIn));

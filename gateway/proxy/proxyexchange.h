@@ -4,6 +4,8 @@
 #include "attemptplanner.h"
 #include "attemptrun.h"
 #include "errorresponse.h"
+#include "governancegate.h"
+#include "requestinspector.h"
 #include "inspectedrequest.h"
 #include "metrics/errorclass.h"
 #include "runtime/backendmonitor.h"
@@ -61,6 +63,10 @@ public:
         // Admission class (routes with a queue): the x-priority header, else the virtual
         // key's class, else standard.
         Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
+        // Governance: what was reserved against the key's and team's limits (inactive
+        // when nothing is enforced), and the estimate it was made from.
+        Governance::Reservation reservation;
+        GovernanceGate::Estimate estimate;
     };
 
     ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer);
@@ -122,7 +128,10 @@ private:
     // route allows it; false when it cannot.
     bool resumeStream();
     void endCommittedStream(const ErrorInfo &error, Metrics::ErrorClass errorClass);
-    double requestCost() const;
+    // What the request used and costs, by the rule in docs/GOVERNANCE.md: the usage
+    // the provider reported; else, for a stream cut short or a request abandoned while
+    // upstream, the prompt estimate and one token per event forwarded; else nothing.
+    GovernanceGate::Charge charge() const;
     const Config::Route &routeConfig() const;
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt, int key);
     bool admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance);
@@ -154,7 +163,7 @@ private:
     void endAttemptMetrics(bool failed, Metrics::ErrorClass errorClass, QByteArrayView reason = {});
     void endRunMetrics(AttemptRun &run, int upstreamStatus, bool failed, Metrics::ErrorClass errorClass,
                        QByteArrayView reason);
-    void recordUsage(qint64 input, qint64 output);
+    void recordUsage(const RequestInspector::Usage &usage);
     void completeRequest(bool failed, Metrics::ErrorClass errorClass);
     Http::HeaderList responseHeaders() const;
     ErrorShape errorShape() const;
@@ -215,6 +224,10 @@ private:
     bool m_clientSawFirstByte = false;
     qint64 m_tokensIn = -1;
     qint64 m_tokensOut = -1;
+    qint64 m_cachedTokensIn = -1;
+    qint64 m_streamedEvents = 0;     // SSE events forwarded to the client
+    bool m_abandonedInFlight = false; // the client left while an attempt was upstream
+    qint64 m_costNanos = 0;          // set when the request completes
     bool m_completed = false;
     int m_clientStatus = 0; // status line sent to the client
     double m_clientTtftMs = -1;

@@ -98,6 +98,7 @@ ProxyHandler::ProxyHandler(const ProxyEnvironment &environment, std::uint64_t se
     : m_worker {environment, seed}
     , m_admin {environment.adminService, m_worker.threadContext(), environment.stateJson,
                [this](const Http::Request &request) { return explainRoute(request); }}
+    , m_governance {environment}
 {
 }
 
@@ -244,7 +245,26 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
         return nullptr;
     }
 
+    // Limits and budgets of the key and its team, after every other check so a request
+    // that would be refused anyway takes nothing from them.
+    const GovernanceGate::Estimate estimate = GovernanceGate::estimate(*route, *inspected);
+    Governance::Reservation reservation;
+    {
+        ErrorInfo error;
+        QByteArray retryAfter;
+        if (!m_governance.reserve(key ? key->subject : table->openSubject(), route->model, estimate, reservation, error,
+                                  retryAfter)) {
+            logRefusal(requestId, request.path, route->model, keyName,
+                       {429, ErrorClass::RateLimited, error.message, error.code, {}}, receivedAt);
+            respondRefused(writer, shape, requestId, error, ErrorClass::RateLimited, route->stats,
+                           {{"retry-after", retryAfter}});
+            return nullptr;
+        }
+    }
+
     ProxyExchange::Setup setup;
+    setup.reservation = reservation;
+    setup.estimate = estimate;
     setup.table = std::move(table);
     setup.route = route;
     setup.endpoint = endpoint;
@@ -378,21 +398,28 @@ void ProxyHandler::logRefusal(const QByteArray &requestId, const QByteArray &pat
 void ProxyHandler::refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId,
                           const Refusal &refusal, Metrics::RouteStats *route, const Http::HeaderList &extraHeaders)
 {
-    const auto index = static_cast<std::size_t>(refusal.errorClass);
+    ErrorInfo error;
+    error.status = refusal.status;
+    error.message = refusal.message;
+    error.code = refusal.code;
+    error.param = refusal.param;
+    respondRefused(writer, shape, requestId, error, refusal.errorClass, route, extraHeaders);
+}
+
+void ProxyHandler::respondRefused(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId,
+                                  const ErrorInfo &error, Metrics::ErrorClass errorClass, Metrics::RouteStats *route,
+                                  const Http::HeaderList &extraHeaders)
+{
+    const auto index = static_cast<std::size_t>(errorClass);
     if (route) {
         route->requests.fetch_add(1, std::memory_order_relaxed);
         route->errors[index].fetch_add(1, std::memory_order_relaxed);
     } else {
         m_worker.environment().metrics.unroutedErrors()[index].fetch_add(1, std::memory_order_relaxed);
     }
-    ErrorInfo error;
-    error.status = refusal.status;
-    error.message = refusal.message;
-    error.code = refusal.code;
-    error.param = refusal.param;
     Http::HeaderList headers {{"content-type", "application/json"}, {"x-switchyard-request-id", requestId}};
     headers.insert(headers.end(), extraHeaders.begin(), extraHeaders.end());
-    writer.respond(refusal.status, headers, errorBody(shape, error));
+    writer.respond(error.status, headers, errorBody(shape, error));
 }
 
 } // namespace Gateway::Proxy

@@ -2,6 +2,7 @@
 
 #include "admin/adminhandler.h"
 #include "errorresponse.h"
+#include "governancegate.h"
 #include "metrics/errorclass.h"
 #include "proxyenvironment.h"
 #include "workercontext.h"
@@ -46,9 +47,13 @@ private:
                     const Refusal &refusal, std::chrono::steady_clock::time_point receivedAt);
     void refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId, const Refusal &refusal,
                 Metrics::RouteStats *route, const Http::HeaderList &extraHeaders = {});
+    void respondRefused(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId,
+                        const ErrorInfo &error, Metrics::ErrorClass errorClass, Metrics::RouteStats *route,
+                        const Http::HeaderList &extraHeaders);
 
     WorkerContext m_worker;
     Admin::AdminHandler m_admin;
+    GovernanceGate m_governance;
 };
 
 } // namespace Gateway::Proxy

@@ -474,6 +474,8 @@ bool RequestInspector::extractUsage(QByteArrayView json, Usage &usage)
         if (value.get_object().get(usageObject)) {
             return; // null or not an object
         }
+        qint64 anthropicCacheRead = -1;
+        qint64 anthropicCacheWrite = 0;
         for (auto member : usageObject) {
             std::string_view key;
             int64_t count = 0;
@@ -490,7 +492,32 @@ bool RequestInspector::extractUsage(QByteArrayView json, Usage &usage)
                     usage.output = count;
                     found = true;
                 }
+            } else if (key == "cache_read_input_tokens") {
+                if (!member.value().get_int64().get(count)) {
+                    anthropicCacheRead = count;
+                }
+            } else if (key == "cache_creation_input_tokens") {
+                if (!member.value().get_int64().get(count)) {
+                    anthropicCacheWrite = count;
+                }
+            } else if (key == "prompt_tokens_details") {
+                od::object details;
+                if (!member.value().get_object().get(details)) {
+                    for (auto detail : details) {
+                        std::string_view detailKey;
+                        if (detail.unescaped_key().get(detailKey)) {
+                            break;
+                        }
+                        if (detailKey == "cached_tokens" && !detail.value().get_int64().get(count)) {
+                            usage.cachedInput = count;
+                        }
+                    }
+                }
             }
+        }
+        if (anthropicCacheRead >= 0 && usage.input >= 0) {
+            usage.cachedInput = anthropicCacheRead;
+            usage.input += anthropicCacheRead + anthropicCacheWrite;
         }
     };
     for (auto field : object) {

@@ -41,9 +41,14 @@ public:
     // Token usage in a complete JSON response or SSE payload: OpenAI "usage" with
     // prompt_tokens/completion_tokens, or Anthropic input_tokens/output_tokens (at the
     // top level or under "message"). Returns false if no usage object is present.
+    // Cached prompt tokens: OpenAI prompt_tokens_details.cached_tokens (already part of
+    // prompt_tokens); Anthropic cache_read_input_tokens and cache_creation_input_tokens,
+    // which its input_tokens does not include, so they are added to `input` here and
+    // every format reports the whole prompt in `input`.
     struct Usage {
         qint64 input = -1;
         qint64 output = -1;
+        qint64 cachedInput = -1; // part of input billed at the cached rate; -1 = not reported
         bool choicesEmpty = false; // an OpenAI chunk with "choices":[] (usage-only)
     };
     bool extractUsage(QByteArrayView json, Usage &usage);

@@ -2,12 +2,14 @@
 
 #include "admissionmetricsexport.h"
 #include "enginemetricsexport.h"
+#include "governancemetricsexport.h"
 #include "routingmetrics.h"
 
 #include "proxy/proxyhandler.h"
 #include "routetable.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -21,9 +23,11 @@ namespace Gateway {
 GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
     : m_settings {policy.gateway}
     , m_environment {m_config, m_metrics, [this](QByteArray &out) { appendServerMetrics(out); }, nullptr, nullptr, {},
-                     [this] { return stateJson(); }}
+                     [this] { return stateJson(); }, nullptr, nullptr, nullptr, {}}
     , m_collector {m_metrics}
 {
+    m_environment.limits = &m_limits;
+    m_environment.spendMetrics = &m_spendMetrics;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -103,7 +107,7 @@ void GatewayRuntime::setRequestLog(RequestLogSink *sink)
 void GatewayRuntime::applyPolicy(const Config::Policy &policy)
 {
     Gpu::MetricsScraper *scraper = scraperFor(policy);
-    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing, scraper);
+    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing, scraper, &m_limits);
     if (scraper) {
         std::vector<Gpu::ScrapeTarget> targets;
         for (const auto &backend : table->backends()) {
@@ -123,6 +127,11 @@ void GatewayRuntime::applyPolicy(const Config::Policy &policy)
     m_routing.retainBackends(labels);
     table->snapshots().setEventSink(m_environment.requestLog);
     m_config.publish(std::move(table));
+}
+
+void GatewayRuntime::seedSpend(const Governance::RecoveredSpend &recovered)
+{
+    m_limits.seed(recovered, m_environment.wallClockMs ? m_environment.wallClockMs() : QDateTime::currentMSecsSinceEpoch());
 }
 
 void GatewayRuntime::beginShutdown()
@@ -169,6 +178,9 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
         Runtime::appendRoutingMetrics(out, *table);
         Runtime::appendEngineMetrics(out, *table, Runtime::monotonicNowMs());
         Runtime::appendAdmissionMetrics(out, *table);
+        Runtime::appendGovernanceMetrics(out, *table, m_limits, m_spendMetrics,
+                                         m_environment.wallClockMs ? m_environment.wallClockMs()
+                                                                   : QDateTime::currentMSecsSinceEpoch());
     }
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"

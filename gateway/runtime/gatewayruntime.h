@@ -13,6 +13,9 @@
 
 #include "gpu/metricsscraper.h"
 
+#include "governance/locallimitstore.h"
+#include "governance/spendmetrics.h"
+
 #include <QElapsedTimer>
 #include <QHostAddress>
 
@@ -35,6 +38,13 @@ public:
     void setRequestLog(RequestLogSink *sink);
     void setAdminService(Admin::AdminService *service) { m_environment.adminService = service; }
     void setFallbackAdminToken(const QByteArray &token);
+    // Governance wiring, before start(): where spend is journaled, and the spend of the
+    // current day and month recovered from it (budgets survive restarts).
+    void setSpendJournal(Governance::SpendJournal *journal) { m_environment.journal = journal; }
+    void seedSpend(const Governance::RecoveredSpend &recovered);
+    // Tests: the clock budget windows and reset times are read from (epoch ms).
+    void setWallClock(std::function<qint64()> clock) { m_environment.wallClockMs = std::move(clock); }
+    Governance::LocalLimitStore &limitStore() { return m_limits; }
 
     // Binds gateway.listen with gateway.threads workers; returns the bound port.
     Expected<quint16, QString> start();
@@ -65,6 +75,10 @@ private:
 
     Config::GatewaySettings m_settings;
     Metrics::MetricsRegistry m_metrics;
+    // Before the environment that points at them; like the routing registry they live
+    // for the process, so applies never reset spend or rates.
+    Governance::LocalLimitStore m_limits;
+    Governance::SpendMetrics m_spendMetrics;
     Runtime::RoutingRegistry m_routing;
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;

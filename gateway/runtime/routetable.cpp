@@ -5,6 +5,9 @@
 #include "policyfactory.h"
 #include "routingregistry.h"
 
+#include "config/defaultprices.h"
+#include "governance/limitstore.h"
+
 #include <algorithm>
 #include <optional>
 #include <QCryptographicHash>
@@ -219,8 +222,10 @@ void RouteTable::compileConditionalRouting(const Config::Route &route, RouteRunt
 }
 
 std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
-                                                    RoutingRegistry &routing, const Gpu::MetricsScraper *engines)
+                                                    RoutingRegistry &routing, const Gpu::MetricsScraper *engines,
+                                                    Governance::LimitStore *limits)
 {
+    const Governance::PriceTable prices = Config::priceTableFor(policy);
     std::shared_ptr<RouteTable> table {new RouteTable};
     table->m_routing = &routing;
     table->m_engines = engines;
@@ -289,6 +294,11 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
             if (backend.inputCostPerMTok == 0 && backend.outputCostPerMTok == 0) {
                 backend.inputCostPerMTok = target.inputCostPerMTok;
                 backend.outputCostPerMTok = target.outputCostPerMTok;
+                if (target.inputCostPerMTok > 0 || target.outputCostPerMTok > 0) {
+                    backend.price = {target.inputCostPerMTok, target.outputCostPerMTok, -1};
+                } else if (const auto listed = prices.find(backend.upstreamModel)) {
+                    backend.price = *listed;
+                }
             }
             if (backend.contextWindow == 0) {
                 backend.contextWindow = target.contextWindow;
@@ -302,6 +312,12 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         }
         runtime->pd = route.pd;
         runtime->policy = makePolicy(route, runtime->targets, table->m_prefixSource.get());
+        for (const auto &target : runtime->targets) {
+            const Governance::Price &price = table->m_backends[static_cast<std::size_t>(target.backendId)].price;
+            runtime->estimatePrice.inputPerMTok = std::max(runtime->estimatePrice.inputPerMTok, price.inputPerMTok);
+            runtime->estimatePrice.outputPerMTok = std::max(runtime->estimatePrice.outputPerMTok, price.outputPerMTok);
+        }
+        runtime->outputTokens = std::make_unique<Governance::LearnedAverage>(policy.governance.defaultOutputTokens);
         if (auto group = cappedGroup(route)) {
             runtime->admissionGroup = AdmissionRegistry::groupKey(std::move(group->first));
             runtime->admission = &routing.admission().queue(
@@ -330,9 +346,32 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         VirtualKeyRuntime runtime;
         runtime.name = key.name;
         runtime.priority = key.priority;
-        runtime.allRoutes = key.routes.isEmpty();
+        // A key may use the routes it lists that its team also allows.
+        const Config::Team *team = key.team.isEmpty() ? nullptr : policy.findTeam(key.team);
+        const QStringList teamRoutes = team ? team->routes : QStringList {};
+        runtime.allRoutes = key.routes.isEmpty() && teamRoutes.isEmpty();
         for (const auto &route : key.routes) {
-            runtime.routes.insert(route.toUtf8());
+            if (teamRoutes.isEmpty() || teamRoutes.contains(route)) {
+                runtime.routes.insert(route.toUtf8());
+            }
+        }
+        if (key.routes.isEmpty()) {
+            for (const auto &route : teamRoutes) {
+                runtime.routes.insert(route.toUtf8());
+            }
+        }
+        // The team's class applies to keys that keep the default one.
+        if (team && team->priority && key.priority == Admission::DEFAULT_PRIORITY_CLASS) {
+            runtime.priority = *team->priority;
+        }
+        runtime.subject.key = key.name;
+        runtime.subject.keyLimits = {key.limits, key.budgets};
+        if (team) {
+            runtime.subject.team = team->name;
+            runtime.subject.teamLimits = {team->limits, team->budgets};
+        }
+        if (limits) {
+            limits->bind(runtime.subject);
         }
         const QByteArray digest = key.key.isEmpty() ? QByteArray::fromHex(key.keySha256) : keyDigest(key.key);
         table->m_virtualKeys.insert(digest, runtime);

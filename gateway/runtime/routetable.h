@@ -2,6 +2,9 @@
 
 #include "config/policy.h"
 #include "endpoint.h"
+#include "governance/learnedaverage.h"
+#include "governance/price.h"
+#include "governance/subject.h"
 #include "metrics/metricsregistry.h"
 #include "routing/prefilldecode.h"
 #include "routing/routepolicy.h"
@@ -28,6 +31,10 @@ class MetricsScraper;
 
 namespace Gateway::Admission {
 class AdmissionQueue;
+}
+
+namespace Gateway::Governance {
+class LimitStore;
 }
 
 namespace Gateway::Runtime {
@@ -59,6 +66,9 @@ struct BackendRuntime {
     // From the first target naming this backend that sets them.
     double inputCostPerMTok = 0.0;
     double outputCostPerMTok = 0.0;
+    // What a request answered here costs: the target's own costs when it sets them,
+    // else the price table's entry for the upstream model (zero when it has none).
+    Governance::Price price;
     qint64 contextWindow = 0;
     // The backend's id in the process-wide prefix index and engine-metrics board
     // (RoutingRegistry::stableId); engineId is that id when its provider has a
@@ -131,6 +141,11 @@ struct RouteRuntime {
     {
         return pools[static_cast<std::size_t>(targetIndex)] == Routing::TargetPool::Prefill;
     }
+    // Governance estimates: the dearest target's price (a reservation must cover
+    // whichever target answers) and the learned completion size for requests without
+    // max_tokens (starts at governance.default_output_tokens on each policy apply).
+    Governance::Price estimatePrice;
+    std::unique_ptr<Governance::LearnedAverage> outputTokens;
 };
 
 struct VirtualKeyRuntime {
@@ -139,6 +154,9 @@ struct VirtualKeyRuntime {
     QSet<QByteArray> routes;
     // The admission class of its requests without an x-priority header.
     Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
+    // Who its requests are charged to, with the key's and its team's limits; bound to
+    // the limit store's live state. `routes` above already honours the team's routes.
+    Governance::Subject subject;
 };
 
 // The immutable, compiled form of a validated policy. Published to the workers as a
@@ -148,8 +166,10 @@ public:
     // The policy must have passed validation (Config::parsePolicy).
     // `engines` (may be null; must outlive the table) holds what GPU servers report on
     // their metrics_url, by BackendRuntime::engineId.
+    // `limits` (may be null: nothing is enforced) binds each virtual key's subject.
     static std::shared_ptr<const RouteTable> build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
-                                                   RoutingRegistry &routing, const Gpu::MetricsScraper *engines = nullptr);
+                                                   RoutingRegistry &routing, const Gpu::MetricsScraper *engines = nullptr,
+                                                   Governance::LimitStore *limits = nullptr);
 
     const Config::Policy &policy() const { return m_policy; }
     const std::vector<ProviderRuntime> &providers() const { return m_providers; }
@@ -181,6 +201,9 @@ public:
     const QByteArray &adminTokenDigest() const { return m_adminTokenDigest; }
     // Looks the presented key up by its SHA-256, so plaintext keys are not kept.
     const VirtualKeyRuntime *findVirtualKey(QByteArrayView presentedKey) const;
+    // The subject of requests on a gateway without virtual keys: spend is still
+    // accounted (by route), nothing is limited.
+    const Governance::Subject &openSubject() const { return m_openSubject; }
 
 private:
     RouteTable() = default;
@@ -192,6 +215,7 @@ private:
     std::vector<std::unique_ptr<RouteRuntime>> m_routes;
     QHash<QByteArray, int> m_routeIndex;
     QHash<QByteArray, VirtualKeyRuntime> m_virtualKeys; // by SHA-256 of the key
+    Governance::Subject m_openSubject;
     QByteArray m_adminTokenDigest;
     bool m_readsLastUserMessage = false;
     RoutingRegistry *m_routing = nullptr;

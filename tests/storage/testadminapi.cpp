@@ -4,11 +4,13 @@
 #include "logwriter.h"
 #include "policyservice.h"
 #include "sim/simulatedupstream.h"
+#include "spendjournalwriter.h"
 #include "testhttpclient.h"
 
 #include "config/policyloader.h"
 #include "database.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -58,6 +60,7 @@ private slots:
     void applyUnderLoadLosesNoRequest();
     void auditLogIsPaginatedAndVerified();
     void auditVerifyReportsAnEditedRow();
+    void spendIsQueryableByRouteAndDay();
 
 private:
     TestHttpClient::Response admin(const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
@@ -69,6 +72,7 @@ private:
     std::unique_ptr<SimulatedUpstream> m_a;
     std::unique_ptr<SimulatedUpstream> m_b;
     std::unique_ptr<Storage::LogWriter> m_log;
+    std::unique_ptr<Storage::SpendJournalWriter> m_journal;
     std::unique_ptr<Storage::PolicyService> m_store;
     std::unique_ptr<Gateway::GatewayRuntime> m_gateway;
     std::mutex m_runningMutex;
@@ -107,6 +111,11 @@ void TestAdminApi::init()
     auto log = Storage::LogWriter::start(logOptions);
     QVERIFY2(log.hasValue(), log.hasValue() ? "" : qPrintable(log.error()));
     m_log = std::move(log).value();
+    Storage::SpendJournalWriter::Options journalOptions;
+    journalOptions.databasePath = logOptions.databasePath;
+    auto journal = Storage::SpendJournalWriter::start(journalOptions);
+    QVERIFY2(journal.hasValue(), journal.hasValue() ? "" : qPrintable(journal.error()));
+    m_journal = std::move(journal->writer);
     Storage::PolicyService::Options options;
     options.dataDirectory = m_dir->path();
     options.log = m_log.get();
@@ -133,6 +142,7 @@ void TestAdminApi::init()
     m_gateway = std::make_unique<Gateway::GatewayRuntime>(running);
     m_gateway->setRequestLog(m_log.get());
     m_gateway->setAdminService(m_store.get());
+    m_gateway->setSpendJournal(m_journal.get());
     QVERIFY(m_gateway->start().hasValue());
     const std::lock_guard lock {m_runningMutex};
     m_running = m_gateway.get();
@@ -146,6 +156,7 @@ void TestAdminApi::cleanup()
     }
     m_gateway.reset();
     m_store.reset();
+    m_journal.reset();
     m_log.reset();
     m_a.reset();
     m_b.reset();
@@ -513,6 +524,38 @@ void TestAdminApi::auditVerifyReportsAnEditedRow()
     QCOMPARE(result[u"first_bad_id"_qs].toInteger(), 2);
     QCOMPARE(result[u"rows_checked"_qs].toInteger(), 1);
     QVERIFY(result[u"reason"_qs].toString().contains(u"modified"));
+}
+
+void TestAdminApi::spendIsQueryableByRouteAndDay()
+{
+    QCOMPARE(chat("chat").status, 200);
+    QCOMPARE(chat("chat").status, 200);
+    // Each request is two journal jobs (reservation, settlement); the settlement is queued
+    // just after the answer is sent, so wait for all four to be committed.
+    QTRY_VERIFY((m_journal->flush(), m_journal->committedJobs() >= 4));
+    const auto byRoute = admin("GET", "/admin/v1/spend?group_by=route");
+    QCOMPARE(byRoute.status, 200);
+    const QJsonObject body = json(byRoute.body);
+    QCOMPARE(body[u"group_by"_qs].toString(), u"route"_qs);
+    const QJsonArray rows = body[u"data"_qs].toArray();
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows[0].toObject()[u"route"_qs].toString(), u"chat"_qs);
+    QCOMPARE(rows[0].toObject()[u"requests"_qs].toInt(), 2);
+    QCOMPARE(rows[0].toObject()[u"tokens_out"_qs].toInt(), 4);
+    QCOMPARE(rows[0].toObject()[u"estimated_requests"_qs].toInt(), 0);
+
+    const auto byDay = admin("GET", "/admin/v1/spend?group_by=day&since=0");
+    QCOMPARE(byDay.status, 200);
+    const QString today = QDateTime::currentDateTimeUtc().date().toString(Qt::ISODate);
+    QCOMPARE(json(byDay.body)[u"data"_qs].toArray()[0].toObject()[u"day"_qs].toString(), today);
+
+    const auto nothing = admin("GET", "/admin/v1/spend?group_by=key&until=1");
+    QCOMPARE(json(nothing.body)[u"data"_qs].toArray().size(), 0);
+
+    const auto invalid = admin("GET", "/admin/v1/spend?group_by=model");
+    QCOMPARE(invalid.status, 400);
+    QCOMPARE(json(invalid.body)[u"error"_qs].toObject()[u"param"_qs].toString(), u"group_by"_qs);
+    QCOMPARE(admin("GET", "/admin/v1/spend?group_by=key", {}, "wrong-token").status, 401);
 }
 
 QTEST_GUILESS_MAIN(TestAdminApi)

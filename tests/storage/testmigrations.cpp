@@ -93,11 +93,12 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 6);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 6);
+    QCOMPARE(Storage::currentSchemaVersion(), 7);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 7);
 
     const QStringList tables = (*db)->connection().tables();
-    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events", "audit_log"}) {
+    for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events", "audit_log",
+                              "spend_reservations", "spend_ledger"}) {
         QVERIFY2(tables.contains(QLatin1String(table)), table);
     }
     QCOMPARE(scalar((*db)->connection(), QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_kind_at'"))
@@ -171,7 +172,10 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
         auto db = Database::open(dbPath());
         QVERIFY(db);
         QSqlQuery raw {(*db)->connection()};
-        // Back to what version 3 had: the two time indexes and consecutive ids.
+        // Back to what version 3 had: the two time indexes and consecutive ids, and none
+        // of the later tables (audit_log is dropped below).
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_reservations")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_ledger")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_finished_at ON request_log (finished_at_ms)")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route_finished_at ON request_log (route, finished_at_ms)")));
         for (int i = 1; i <= 5; ++i) {
@@ -220,6 +224,8 @@ void TestMigrations::versionFourDatabaseIsMigrated()
         QVERIFY(db);
         QSqlQuery raw {(*db)->connection()};
         QVERIFY(raw.exec(QStringLiteral("DROP TABLE audit_log")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_reservations")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_ledger")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route ON request_log (route)")));
         QVERIFY2(raw.exec(QStringLiteral("INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route,"
                                          " backend, endpoint, status, error_class, latency_ms, ttft_ms, tokens_in,"
@@ -234,7 +240,7 @@ void TestMigrations::versionFourDatabaseIsMigrated()
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
     QSqlDatabase &connection = (*db)->connection();
-    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 6);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 7);
     // Version 5: the per-route index is gone, the rows stay.
     QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name = 'request_log_route'")).toInt(), 0);
     QCOMPARE(scalar(connection, QStringLiteral("SELECT request_id FROM request_log WHERE route = 'chat'")).toString(),
@@ -251,6 +257,9 @@ void TestMigrations::versionFourDatabaseIsMigrated()
              QStringLiteral("alice/v3"));
     QCOMPARE(scalar(connection, QStringLiteral("SELECT version_id FROM active_policy")).toInt(), 3);
     QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM audit_log")).toInt(), 0);
+    // Version 7: the spend journal, empty.
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM spend_ledger")).toInt(), 0);
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM spend_reservations")).toInt(), 0);
     QCOMPARE(scalar(connection, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 

@@ -71,6 +71,7 @@ private slots:
     void usageFromUsageOnlyChunk();
     void usageNullIsNotUsage();
     void usageFromAnthropicEvents();
+    void usageCountsCachedPromptTokens();
 };
 
 void TestRequestInspector::modelOffsetsAreExact()
@@ -750,6 +751,32 @@ void TestRequestInspector::usageFromAnthropicEvents()
     QVERIFY(inspector.extractUsage(message, complete));
     QCOMPARE(complete.input, qint64 {3});
     QCOMPARE(complete.output, qint64 {4});
+}
+
+void TestRequestInspector::usageCountsCachedPromptTokens()
+{
+    RequestInspector inspector;
+    // OpenAI: cached tokens are part of prompt_tokens.
+    RequestInspector::Usage openAi;
+    QVERIFY(inspector.extractUsage(
+        QByteArrayLiteral("{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":20,"
+                          "\"prompt_tokens_details\":{\"cached_tokens\":768,\"audio_tokens\":0}}}"),
+        openAi));
+    QCOMPARE(openAi.input, qint64 {1000});
+    QCOMPARE(openAi.cachedInput, qint64 {768});
+    QCOMPARE(openAi.output, qint64 {20});
+    // Anthropic: cache reads and writes come beside input_tokens; input becomes the whole prompt.
+    RequestInspector::Usage anthropic;
+    QVERIFY(inspector.extractUsage(
+        QByteArrayLiteral("{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":10,"
+                          "\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":900,\"output_tokens\":1}}}"),
+        anthropic));
+    QCOMPARE(anthropic.input, qint64 {1010});
+    QCOMPARE(anthropic.cachedInput, qint64 {900});
+    // Without cache fields nothing is reported as cached.
+    RequestInspector::Usage plain;
+    QVERIFY(inspector.extractUsage(QByteArrayLiteral("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}"), plain));
+    QCOMPARE(plain.cachedInput, qint64 {-1});
 }
 
 QTEST_APPLESS_MAIN(TestRequestInspector)
