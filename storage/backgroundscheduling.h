@@ -14,8 +14,10 @@ namespace Storage {
 // overflowed at the closed-loop maximum. There the thread takes the process's policy one
 // priority ABOVE the workers: it preempts them as soon as it has work, does it in a short
 // burst (the writer keeps its batches small for this) and sleeps again. Its CPU is then
-// charged to the throughput, as it should be, and it never starves. Returns true when
-// it took the real-time policy.
-bool adoptBackgroundScheduling(int niceValue);
+// charged to the throughput, as it should be, and it never starves. `realtimeAbove` is
+// how many priorities above the workers (1 for the log writer; 0 for the checkpointer,
+// whose once-a-second copy may wait for a time slice but must not preempt a worker for
+// its whole duration). Returns true when it took the real-time policy.
+bool adoptBackgroundScheduling(int niceValue, int realtimeAbove);
 
 } // namespace Storage

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <future>
 
@@ -43,6 +44,10 @@ constexpr int RETENTION_CHUNK = 2000;
 // after the B-tree inserts themselves. 16 columns x 32 rows = 512 parameters, well under
 // SQLite's limit.
 constexpr int ROWS_PER_INSERT = 32;
+// Statement sizes, largest first: a batch's rows go in statements of 32, its remainder
+// in statements of 8, then single rows, so a small batch (a quiet gateway) is not
+// written row by row.
+constexpr std::array<int, 3> STATEMENT_ROWS {ROWS_PER_INSERT, 8, 1};
 constexpr int COLUMNS = 17;
 
 // The writer thread's database side: its connection and its prepared statements, which
@@ -56,8 +61,9 @@ public:
     }
     ~BatchWriter()
     {
-        sqlite3_finalize(m_insertRow); // before the connection closes
-        sqlite3_finalize(m_insertRows);
+        for (MultiRowInsert &insert : m_inserts) {
+            sqlite3_finalize(insert.statement); // before the connection closes
+        }
     }
     Q_DISABLE_COPY_MOVE(BatchWriter)
 
@@ -78,16 +84,19 @@ public:
                                   " endpoint, status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd,"
                                   " attempts, stream, route_reason) VALUES ";
         const QByteArray row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        QByteArray rows = insert + row;
-        for (int i = 1; i < ROWS_PER_INSERT; ++i) {
-            rows += ", " + row;
-        }
-        if (sqlite3_prepare_v3(m_handle, QByteArray(insert + row).constData(), -1, SQLITE_PREPARE_PERSISTENT,
-                               &m_insertRow, nullptr) != SQLITE_OK ||
-            sqlite3_prepare_v3(m_handle, rows.constData(), -1, SQLITE_PREPARE_PERSISTENT, &m_insertRows, nullptr) !=
-                SQLITE_OK) {
-            return Gateway::Unexpected {QStringLiteral("cannot prepare the request log insert: %1")
-                                            .arg(QString::fromUtf8(sqlite3_errmsg(m_handle)))};
+        for (std::size_t i = 0; i < STATEMENT_ROWS.size(); ++i) {
+            QByteArray rows = insert + row;
+            for (int r = 1; r < STATEMENT_ROWS[i]; ++r) {
+                rows += ", " + row;
+            }
+            MultiRowInsert &target = m_inserts[i];
+            target.rows = STATEMENT_ROWS[i];
+            target.bound.assign(static_cast<std::size_t>(COLUMNS * target.rows), Bound {});
+            if (sqlite3_prepare_v3(m_handle, rows.constData(), -1, SQLITE_PREPARE_PERSISTENT, &target.statement,
+                                   nullptr) != SQLITE_OK) {
+                return Gateway::Unexpected {QStringLiteral("cannot prepare the request log insert: %1")
+                                                .arg(QString::fromUtf8(sqlite3_errmsg(m_handle)))};
+            }
         }
         // Ids continue from the newest row (RequestLogIds: time-ordered, see there).
         QSqlQuery newest {m_db->connection()};
@@ -119,32 +128,29 @@ public:
         return committed.hasValue();
     }
 
-    // One row, or ROWS_PER_INSERT rows at once (`entries` holds that many).
-    bool insert(const Gateway::RequestLogEntry &entry)
+    // `count` rows at once, in statements of STATEMENT_ROWS sizes; returns the rows
+    // written.
+    int insert(const Gateway::RequestLogEntry *const *entries, int count)
     {
-        sqlite3_reset(m_insertRow);
-        QByteArray key;
-        bind(m_insertRow, m_boundRow, 0, entry, key);
-        if (sqlite3_step(m_insertRow) != SQLITE_DONE) {
-            qCWarning(lcLogWriter) << "cannot insert a request log row:" << sqlite3_errmsg(m_handle);
-            return false;
+        int written = 0;
+        for (MultiRowInsert &target : m_inserts) {
+            while (count >= target.rows) {
+                sqlite3_reset(target.statement);
+                // Key names converted to UTF-8 must live until the step.
+                QByteArray keys[ROWS_PER_INSERT];
+                for (int r = 0; r < target.rows; ++r) {
+                    bind(target.statement, target.bound, r * COLUMNS, *entries[r], keys[r]);
+                }
+                if (sqlite3_step(target.statement) == SQLITE_DONE) {
+                    written += target.rows;
+                } else {
+                    qCWarning(lcLogWriter) << "cannot insert request log rows:" << sqlite3_errmsg(m_handle);
+                }
+                entries += target.rows;
+                count -= target.rows;
+            }
         }
-        return true;
-    }
-
-    bool insert(const Gateway::RequestLogEntry *const *entries)
-    {
-        sqlite3_reset(m_insertRows);
-        // Key names converted to UTF-8 must live until the step.
-        QByteArray keys[ROWS_PER_INSERT];
-        for (int r = 0; r < ROWS_PER_INSERT; ++r) {
-            bind(m_insertRows, m_boundRows, r * COLUMNS, *entries[r], keys[r]);
-        }
-        if (sqlite3_step(m_insertRows) != SQLITE_DONE) {
-            qCWarning(lcLogWriter) << "cannot insert request log rows:" << sqlite3_errmsg(m_handle);
-            return false;
-        }
-        return true;
+        return written;
     }
 
     // What a statement parameter is bound to now. Bindings outlive sqlite3_reset(), and
@@ -290,10 +296,13 @@ public:
 private:
     std::unique_ptr<Database> m_db;
     sqlite3 *m_handle = nullptr;
-    sqlite3_stmt *m_insertRow = nullptr;
-    sqlite3_stmt *m_insertRows = nullptr; // ROWS_PER_INSERT rows
-    std::vector<Bound> m_boundRow = std::vector<Bound>(COLUMNS);
-    std::vector<Bound> m_boundRows = std::vector<Bound>(COLUMNS * ROWS_PER_INSERT);
+    // One prepared INSERT per STATEMENT_ROWS size, with what its parameters are bound to.
+    struct MultiRowInsert {
+        int rows = 0;
+        sqlite3_stmt *statement = nullptr;
+        std::vector<Bound> bound;
+    };
+    std::array<MultiRowInsert, STATEMENT_ROWS.size()> m_inserts {};
     qint64 m_lastId = 0;  // id of the newest row written
     QString m_keyName;    // the last virtual key name seen...
     QByteArray m_keyUtf8; // ...and its UTF-8
@@ -430,7 +439,7 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
 {
     // Nice +5, or under a real-time policy one priority above the workers, in short
     // bursts (see adoptBackgroundScheduling and HIGH_WATER).
-    adoptBackgroundScheduling(WRITER_NICE);
+    adoptBackgroundScheduling(WRITER_NICE, 1);
     std::unique_ptr<BatchWriter> writer;
     {
         auto db = Database::open(m_options.databasePath);
@@ -467,29 +476,26 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
             return;
         }
         quint64 rows = 0;
-        // Request rows go in groups of ROWS_PER_INSERT, the rest (and events) one by one,
-        // all in queue order.
+        // Request rows go in groups of ROWS_PER_INSERT, the rest in smaller statements,
+        // events one by one, all in queue order.
         const Gateway::RequestLogEntry *group[ROWS_PER_INSERT];
         int grouped = 0;
-        const auto flushSingles = [&] {
-            for (int i = 0; i < grouped; ++i) {
-                rows += target.insert(*group[i]) ? 1 : 0;
-            }
+        const auto flushGroup = [&] {
+            rows += quint64(target.insert(group, grouped));
             grouped = 0;
         };
         for (auto job = first; job != last; ++job) {
             if (const auto *entry = std::get_if<0>(&*job)) {
                 group[grouped++] = entry;
                 if (grouped == ROWS_PER_INSERT) {
-                    rows += target.insert(group) ? ROWS_PER_INSERT : 0;
-                    grouped = 0;
+                    flushGroup();
                 }
             } else if (const auto *event = std::get_if<1>(&*job)) {
-                flushSingles();
+                flushGroup();
                 rows += target.insert(event->atMs, event->kind, event->subject, event->detailJson) ? 1 : 0;
             }
         }
-        flushSingles();
+        flushGroup();
         if (!target.commit()) {
             m_failed.fetch_add(jobs, std::memory_order_relaxed);
             return;

@@ -41,9 +41,10 @@ int WalCheckpointer::checkpoints() const
 
 void WalCheckpointer::run()
 {
-    // The writer's scheduling: under a real-time process a normal thread would never run
-    // while the workers saturate the core, and the WAL would grow without bound.
-    adoptBackgroundScheduling(CHECKPOINT_NICE);
+    // Under a real-time process a normal thread would never run while the workers
+    // saturate the core, and the WAL would grow without bound; at the workers' own
+    // priority it runs within a time slice, once a second, without preempting them.
+    adoptBackgroundScheduling(CHECKPOINT_NICE, 0);
     auto opened = Database::open(m_path);
     if (!opened) {
         qCWarning(lcCheckpoint) << "cannot open the store for checkpoints:" << opened.error();
