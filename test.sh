@@ -14,3 +14,6 @@ if compgen -G "build/screenshots/[0-9][0-9]-*.png" >/dev/null; then
     mkdir -p docs/screenshots
     cp build/screenshots/[0-9][0-9]-*.png docs/screenshots/
 fi
+# Every libFuzzer target (clang, ASan + UBSan) for 60 s from its seeds and the saved
+# regressions, two at a time (docs/RELIABILITY.md).
+tests/sanitize.sh --no-tests --fuzz-seconds 60
