@@ -32,7 +32,9 @@ else
     cmake --build build-asan --target fuzzers # the fuzzers and what they link, not every suite
 fi
 
-export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1"
+# Not strict_string_checks: with it, libxkbcommon-x11's strndup of X atom names is
+# reported as an overflow inside the system library when the console starts under Xvfb.
+export ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0"
 if [[ $RUN_TESTS == 1 ]]; then

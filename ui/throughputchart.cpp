@@ -70,7 +70,11 @@ ThroughputChart::ThroughputChart(QWidget *parent)
     m_chart->setBackgroundRoundness(0);
     m_chart->setMargins(QMargins {4, 4, 4, 4});
     m_chart->setAnimationOptions(QChart::NoAnimation);
+    // setChart() releases the chart the view made for itself without deleting it
+    // (LeakSanitizer found it).
+    QChart *const defaultChart = chart();
     setChart(m_chart);
+    delete defaultChart;
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(160);
 
