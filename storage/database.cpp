@@ -3,6 +3,7 @@
 #include "migrations.h"
 
 #include <QDir>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 
@@ -82,6 +83,16 @@ Gateway::Expected<std::unique_ptr<Database>, QString> Database::open(const QStri
         return Gateway::Unexpected {QStringLiteral("database %1: %2").arg(path, migrated.error())};
     }
     return db;
+}
+
+Gateway::Expected<sqlite3 *, QString> Database::sqliteHandle()
+{
+    // Qt's SQLite driver hands out its sqlite3* as a QVariant typed "sqlite3*".
+    const QVariant handle = m_connection.driver()->handle();
+    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
+        return Gateway::Unexpected {QStringLiteral("the Qt SQLite driver did not expose its handle")};
+    }
+    return *static_cast<sqlite3 *const *>(handle.constData());
 }
 
 Gateway::Expected<bool, QString> Database::execute(const QString &sql)

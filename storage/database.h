@@ -7,6 +7,8 @@
 
 #include <memory>
 
+struct sqlite3;
+
 namespace Storage {
 
 // One SQLite connection (Qt Sql, QSQLITE driver) to Switchyard's store, migrated to the
@@ -47,6 +49,10 @@ public:
 
     // The connection, for the store classes. Use it only on the thread that opened it.
     QSqlDatabase &connection() { return m_connection; }
+    // The same connection as SQLite's own handle, for the writers whose per-row cost
+    // matters (binding through QVariant cost more than the insert). Same thread rule.
+    // Fails only if the Qt driver stops exposing it.
+    Gateway::Expected<sqlite3 *, QString> sqliteHandle();
     const QString &path() const { return m_path; }
     const QString &connectionName() const { return m_connectionName; }
 

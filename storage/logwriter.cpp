@@ -71,12 +71,12 @@ public:
     {
         // Rows go through SQLite's own API on the connection Qt opened: binding fifteen
         // values through QVariant per row cost the data plane's core more than the
-        // insert itself. Qt's SQLite driver hands out its sqlite3* for exactly this.
-        const QVariant handle = m_db->connection().driver()->handle();
-        if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
-            return Gateway::Unexpected {QStringLiteral("the Qt SQLite driver did not expose its handle")};
+        // insert itself.
+        auto handle = m_db->sqliteHandle();
+        if (!handle) {
+            return Gateway::Unexpected {handle.error()};
         }
-        m_handle = *static_cast<sqlite3 *const *>(handle.constData());
+        m_handle = handle.value();
         // Checkpoints run on their own thread (WalCheckpointer), never inside this
         // connection's COMMIT: their fsync would stall the writer and overflow its queue.
         sqlite3_exec(m_handle, "PRAGMA wal_autocheckpoint = 0", nullptr, nullptr, nullptr);

@@ -53,11 +53,11 @@ public:
 
     Gateway::Expected<bool, QString> prepare()
     {
-        const QVariant handle = m_db->connection().driver()->handle();
-        if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
-            return Gateway::Unexpected {QStringLiteral("the Qt SQLite driver did not expose its handle")};
+        auto handle = m_db->sqliteHandle();
+        if (!handle) {
+            return Gateway::Unexpected {handle.error()};
         }
-        m_handle = *static_cast<sqlite3 *const *>(handle.constData());
+        m_handle = handle.value();
         const auto prepareOne = [this](const char *sql, sqlite3_stmt **statement) {
             return sqlite3_prepare_v3(m_handle, sql, -1, SQLITE_PREPARE_PERSISTENT, statement, nullptr) == SQLITE_OK;
         };

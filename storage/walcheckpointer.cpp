@@ -51,12 +51,12 @@ void WalCheckpointer::run()
         return;
     }
     const std::unique_ptr<Database> db = std::move(opened).value();
-    const QVariant handle = db->connection().driver()->handle();
-    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
-        qCWarning(lcCheckpoint) << "the Qt SQLite driver did not expose its handle";
+    const auto handle = db->sqliteHandle();
+    if (!handle) {
+        qCWarning(lcCheckpoint) << handle.error();
         return;
     }
-    sqlite3 *const sqlite = *static_cast<sqlite3 *const *>(handle.constData());
+    sqlite3 *const sqlite = handle.value();
     std::unique_lock lock {m_mutex};
     for (;;) {
         const bool stopping = m_wake.wait_for(lock, std::chrono::milliseconds(m_intervalMs), [this] { return m_stopping; });
