@@ -191,11 +191,13 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
     }
 }
 
-bool AttemptPlanner::planPrefill(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
-                                 const Routing::BackendSnapshot &snapshot, PlannedAttempt &out, QByteArray *explain)
+void AttemptPlanner::planPrefill(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                                 const Routing::BackendSnapshot &snapshot, int maxTargets,
+                                 std::vector<PlannedAttempt> &out, QByteArray *explain)
 {
     thread_local std::vector<int> candidates;
     thread_local Routing::Ranking ranking;
+    out.clear();
     candidates.clear();
     for (std::size_t i = 0; i < route.targets.size(); ++i) {
         if (!route.inPrefillPool(static_cast<int>(i))) {
@@ -210,24 +212,26 @@ bool AttemptPlanner::planPrefill(const Runtime::RouteRuntime &route, const Routi
         if (explain) {
             *explain += " prefill=none available";
         }
-        return false;
+        return;
     }
     // The route's own strategy ranks the prefill pool: load matters most there, and a
     // prefix the prefill server already holds also shortens the prefill.
     ranking.explain = false;
-    const Routing::RankInput input {route.targets, candidates, snapshot, request, route.index, 1};
+    const Routing::RankInput input {route.targets, candidates, snapshot, request, route.index, maxTargets};
     route.policy->rank(input, m_rng, ranking);
-    if (ranking.order.empty()) {
-        return false;
+    for (const int index : ranking.order) {
+        if (static_cast<int>(out.size()) >= maxTargets) {
+            break;
+        }
+        const auto &backend =
+            m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)];
+        const int cached =
+            ranking.cachedPromptTokens.empty() ? 0 : ranking.cachedPromptTokens[static_cast<std::size_t>(index)];
+        out.push_back({&route, &backend, cached});
+        if (explain) {
+            *explain += (out.size() == 1 ? " prefill=" : ",") + backend.label;
+        }
     }
-    const int index = ranking.order.front();
-    const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[static_cast<std::size_t>(index)].backendId)];
-    const int cached = ranking.cachedPromptTokens.empty() ? 0 : ranking.cachedPromptTokens[static_cast<std::size_t>(index)];
-    out = {&route, &backend, cached};
-    if (explain) {
-        *explain += " prefill=" + backend.label;
-    }
-    return true;
 }
 
 } // namespace Gateway::Proxy

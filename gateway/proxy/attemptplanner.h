@@ -32,10 +32,12 @@ public:
               std::vector<PlannedAttempt> &out, QByteArray *explain);
 
     // The prefill step of a disaggregated request: the route's strategy ranks its
-    // prefill-pool targets (filtered like any attempt) and the best goes to `out`. False
-    // when none can take it.
-    bool planPrefill(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
-                     const Routing::BackendSnapshot &snapshot, PlannedAttempt &out, QByteArray *explain);
+    // prefill-pool targets (filtered like any attempt) and the best `maxTargets` go to
+    // `out`, best first (the next is where a failed step is tried again). Empty when none
+    // can take it.
+    void planPrefill(const Runtime::RouteRuntime &route, const Routing::RequestSummary &request,
+                     const Routing::BackendSnapshot &snapshot, int maxTargets, std::vector<PlannedAttempt> &out,
+                     QByteArray *explain);
 
 private:
     // Why a target is left out, or null when it may be ranked.

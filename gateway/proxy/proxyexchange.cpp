@@ -39,6 +39,9 @@ constexpr qint64 STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 constexpr const char *DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 // A stream is continued on another target at most this often before it is given up.
 constexpr int MAX_STREAM_RESUMPTIONS = 2;
+// Prefill servers a disaggregated request tries before it runs aggregated: a second one
+// still beats a decode server prefilling the whole prompt, a third rarely does.
+constexpr int PREFILL_TARGETS_TRIED = 2;
 // Requests a route must have answered before its latency percentile is trusted for hedging.
 constexpr std::uint64_t MIN_HEDGE_HISTORY = 20;
 
@@ -498,32 +501,47 @@ bool ProxyExchange::startPrefill()
     m_pdReason = "pd=disaggregated" + uncached;
     const auto &table = *m_setup.table;
     const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
-    const qint64 now = Runtime::monotonicNowMs();
-    const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, now);
+    const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
     AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
-    PlannedAttempt prefill;
-    if (!planner.planPrefill(route, summary, snapshot, prefill, nullptr)) {
+    planner.planPrefill(route, summary, snapshot, PREFILL_TARGETS_TRIED, m_prefillPlan, nullptr);
+    m_prefillNext = 0;
+    if (m_prefillPlan.empty()) {
         m_pdReason += " prefill=none available, ran aggregated";
         return false;
     }
-    m_prefill = std::make_unique<DisaggregatedPrefill>(table, prefill, m_setup.inspected.estimatedPromptTokens, [this] {
-        // Continued on the next loop turn: sending the decode step may end the whole
-        // exchange, which must not happen inside the prefill's own completion.
-        QMetaObject::invokeMethod(m_prefillContext.get(), [this] { prefillCompleted(); }, Qt::QueuedConnection);
-    });
-    if (!m_prefill->admit(m_worker.rng(), now)) {
-        m_pdReason += " prefill=" + prefill.backend->label + "(" + m_prefill->failure() + "), ran aggregated";
-        countPrefillFailure(prefill);
-        m_prefill.reset();
+    if (!startNextPrefill()) {
+        m_pdReason += ", ran aggregated";
         return false;
     }
-    m_prefillContext = std::make_unique<QObject>();
-    auto request = buildUpstreamRequest(prefill, m_prefill->key());
-    request.body = prefillRequestBody(m_setup.request.body, prefill.backend->upstreamModel);
-    request.headers.push_back(pdRequestIdHeader());
-    m_prefill->start(m_worker.curl(), std::move(request));
-    m_worker.curl().kick();
     return true;
+}
+
+bool ProxyExchange::startNextPrefill()
+{
+    const qint64 now = Runtime::monotonicNowMs();
+    while (m_prefillNext < m_prefillPlan.size()) {
+        const PlannedAttempt &prefill = m_prefillPlan[m_prefillNext++];
+        m_prefill = std::make_unique<DisaggregatedPrefill>(*m_setup.table, prefill,
+                                                           m_setup.inspected.estimatedPromptTokens, [this] {
+            // Continued on the next loop turn: sending the decode step may end the whole
+            // exchange, which must not happen inside the prefill's own completion.
+            QMetaObject::invokeMethod(m_prefillContext.get(), [this] { prefillCompleted(); }, Qt::QueuedConnection);
+        });
+        if (!m_prefill->admit(m_worker.rng(), now)) {
+            m_pdReason += " prefill=" + prefill.backend->label + "(" + m_prefill->failure() + ")";
+            countPrefillFailure(prefill);
+            m_prefill.reset();
+            continue;
+        }
+        m_prefillContext = std::make_unique<QObject>();
+        auto request = buildUpstreamRequest(prefill, m_prefill->key());
+        request.body = prefillRequestBody(m_setup.request.body, prefill.backend->upstreamModel);
+        request.headers.push_back(pdRequestIdHeader());
+        m_prefill->start(m_worker.curl(), std::move(request));
+        m_worker.curl().kick();
+        return true;
+    }
+    return false;
 }
 
 void ProxyExchange::prefillCompleted()
@@ -534,10 +552,19 @@ void ProxyExchange::prefillCompleted()
         m_kvTransferParams = *params;
         m_pdReason += prefillNote;
     } else {
-        m_pdReason += prefillNote + "(" + m_prefill->failure() + "), ran aggregated";
+        m_pdReason += prefillNote + "(" + m_prefill->failure() + ")";
         countPrefillFailure(prefill);
     }
+    const bool failed = m_kvTransferParams.isEmpty();
     m_prefill.reset(); // its completion has returned: the call was posted
+    // A failed step moves to the next prefill server (the decode server would otherwise
+    // prefill the whole prompt itself); after that the request runs aggregated.
+    if (failed && startNextPrefill()) {
+        return;
+    }
+    if (failed) {
+        m_pdReason += ", ran aggregated";
+    }
     sendAttempt();
 }
 

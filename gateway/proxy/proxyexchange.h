@@ -100,6 +100,9 @@ private:
     // on the first admitted decode target and, when disaggregating, starts the prefill
     // step. True when the step is under way (prefillCompleted() then sends the attempt).
     bool startPrefill();
+    // Starts the step on the next planned prefill target that admits it; false when none
+    // is left (the request then runs aggregated).
+    bool startNextPrefill();
     void prefillCompleted();
     void countPrefillFailure(const PlannedAttempt &prefill);
     QByteArray pdRequestIdHeader() const;
@@ -198,6 +201,8 @@ private:
     // completion is posted to `m_prefillContext`, deleted with the exchange. Its
     // kv_transfer_params go into the next attempt's body only.
     bool m_pdDecided = false;
+    std::vector<PlannedAttempt> m_prefillPlan; // best first; a failed step moves on once
+    std::size_t m_prefillNext = 0;
     std::unique_ptr<DisaggregatedPrefill> m_prefill;
     std::unique_ptr<QObject> m_prefillContext;
     QByteArray m_kvTransferParams;

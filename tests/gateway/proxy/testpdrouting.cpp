@@ -89,6 +89,7 @@ private slots:
     void shortAndCachedPromptsStayAggregated();
     void streamsWorkThroughTheTwoSteps();
     void failingPrefillFallsBackToAggregated();
+    void failedPrefillMovesToTheNextPrefillServer();
     void failingDecodeFollowsTheRetryRules();
     void cleanupTestCase();
 
@@ -130,7 +131,11 @@ void TestPdRouting::initTestCase()
                             "    targets: [{provider: p1, model: m, pool: prefill}, {provider: dead, model: d, pool: decode}]\n"
                             "  - model: chat-broken\n"
                             "    strategy: prefix_aware\n"
-                            "    targets: [{provider: dead, model: m, pool: prefill}, {provider: d1, model: m, pool: decode}]\n";
+                            "    targets: [{provider: dead, model: m, pool: prefill}, {provider: d1, model: m, pool: decode}]\n"
+                            "  - model: chat-second-prefill\n"
+                            "    strategy: prefix_aware\n"
+                            "    targets: [{provider: dead, model: m, pool: prefill}, {provider: p1, model: m, pool: prefill},\n"
+                            "              {provider: d2, model: m, pool: decode}]\n";
     m_gateway = TestSupport::startGateway(yaml, 1);
     QVERIFY(m_gateway);
 }
@@ -254,6 +259,33 @@ void TestPdRouting::failingPrefillFallsBackToAggregated()
     QVERIFY(!decodes.back().kvTransfer.present); // it prefilled itself
     QCOMPARE(sampleValue(m_gateway->port(), "switchyard_pd_prefill_failures_total{route=\"chat-broken\",backend=\"dead/m\"}"),
              1.0);
+}
+
+void TestPdRouting::failedPrefillMovesToTheNextPrefillServer()
+{
+    // Two prefill servers, one refusing connections. Whenever the dead one is ranked
+    // first, its failure hands the step to the live one, and the decode still imports
+    // the prompt's blocks. Which one ranks first depends on the strategy's tie-breaks,
+    // so requests go until one has tried the dead server.
+    bool movedOn = false;
+    for (int attempt = 0; attempt < 20 && !movedOn; ++attempt) {
+        const std::size_t prefillsBefore = m_prefill->requests().size();
+        const auto response =
+            post(m_gateway->port(), chatBody(words(100 + static_cast<std::uint64_t>(attempt), 700), 4, false,
+                                             "chat-second-prefill"));
+        QCOMPARE(response.status, 200);
+        const QByteArray reason = response.header("x-switchyard-route-reason");
+        QVERIFY2(reason.contains("pd=disaggregated"), reason.constData());
+        QCOMPARE(response.header("x-switchyard-backend"), QByteArray("d2/m"));
+        QCOMPARE(m_prefill->requests().size(), prefillsBefore + 1); // the live one always ran it
+        QVERIFY2(!reason.contains("ran aggregated"), reason.constData());
+        QVERIFY(m_decode2->requests().back().kvTransfer.present);
+        movedOn = reason.contains("prefill=dead/m");
+        if (movedOn) {
+            QVERIFY2(reason.indexOf("prefill=dead/m") < reason.indexOf("prefill=p1/m"), reason.constData());
+        }
+    }
+    QVERIFY2(movedOn, "the dead prefill server was never ranked first");
 }
 
 void TestPdRouting::failingDecodeFollowsTheRetryRules()
