@@ -280,12 +280,19 @@ QByteArray GatewayRuntime::stateJson() const
                     entry.insert(it.key(), it.value());
                 }
             }
+            entry.insert(QStringLiteral("pool"), target.pool.isEmpty() ? QJsonValue::Null : QJsonValue(target.pool));
             targets.append(entry);
         }
         QJsonArray fallbacks;
         for (const auto &fallback : route.fallbacks) {
             fallbacks.append(fallback);
         }
+        // Routes with a prefill pool: the decider's tally; null elsewhere.
+        const QJsonValue pd = route.hasPrefillPool ? QJsonValue(QJsonObject {
+                                                         {QStringLiteral("disaggregated"), route.disaggregated},
+                                                         {QStringLiteral("aggregated"), route.aggregated},
+                                                     })
+                                                   : QJsonValue::Null;
         routes.append(QJsonObject {
             {QStringLiteral("model"), QString::fromUtf8(route.model)},
             {QStringLiteral("strategy"), route.strategy},
@@ -293,6 +300,7 @@ QByteArray GatewayRuntime::stateJson() const
             {QStringLiteral("errors"), route.errors},
             {QStringLiteral("requests_per_second"), route.requestsPerSecond},
             {QStringLiteral("fallbacks"), fallbacks},
+            {QStringLiteral("pd"), pd},
             {QStringLiteral("targets"), targets},
         });
     }

@@ -158,7 +158,10 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
                               routing->routes[routeIndex].targets.size() == route->targets.size();
         for (std::size_t t = 0; t < route->targets.size(); ++t) {
             const auto &target = route->targets[t];
-            RouteTargetStatus entry {target.backendId, target.weight, weightSum > 0 ? target.weight / weightSum : 0};
+            RouteTargetStatus entry;
+            entry.backendIndex = target.backendId;
+            entry.weight = target.weight;
+            entry.share = weightSum > 0 ? target.weight / weightSum : 0;
             const double health = routing && static_cast<std::size_t>(target.backendId) < routing->backends.size()
                                       ? routing->backends[static_cast<std::size_t>(target.backendId)].healthWeight
                                       : 1.0;
@@ -171,7 +174,15 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
                 entry.momentum = factors.momentum;
                 entry.effectiveWeight = factors.weight * health;
             }
+            if (t < route->pools.size()) {
+                entry.pool = Routing::targetPoolName(route->pools[t]);
+            }
             status.targets.push_back(entry);
+        }
+        if (route->pdStats) {
+            status.hasPrefillPool = true;
+            status.disaggregated = route->pdStats->disaggregated.load(std::memory_order_relaxed);
+            status.aggregated = route->pdStats->aggregated.load(std::memory_order_relaxed);
         }
         for (const int fallback : route->fallbackRoutes) {
             status.fallbacks << QString::fromUtf8(table.routes()[static_cast<std::size_t>(fallback)]->model);

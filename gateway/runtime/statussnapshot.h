@@ -57,6 +57,7 @@ struct RouteTargetStatus {
     double utilisation = 1;
     double momentum = 1;
     double effectiveWeight = 0; // what the strategy draws with now (health ramp included)
+    QString pool {};            // "prefill" / "decode" (targets[].pool), empty for both steps
 };
 
 struct RouteStatus {
@@ -64,6 +65,10 @@ struct RouteStatus {
     QString strategy;
     std::vector<RouteTargetStatus> targets;
     QStringList fallbacks;
+    // Routes with a prefill pool: how many requests the P/D decider split and kept whole.
+    bool hasPrefillPool = false;
+    qint64 disaggregated = 0;
+    qint64 aggregated = 0;
     qint64 requests = 0; // client requests answered for this route
     qint64 errors = 0;   // of those, answered with an error status
     double requestsPerSecond = 0;

@@ -22,6 +22,7 @@ using Gateway::Sim::FleetRequestRecord;
 using Gateway::Sim::FleetServer;
 using Gateway::Sim::FleetServerConfig;
 using TestSupport::TestHttpClient;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -91,6 +92,7 @@ private slots:
     void failingPrefillFallsBackToAggregated();
     void failedPrefillMovesToTheNextPrefillServer();
     void failingDecodeFollowsTheRetryRules();
+    void stateShowsPoolsAndTheDecidersTally();
     void cleanupTestCase();
 
 private:
@@ -115,7 +117,7 @@ void TestPdRouting::initTestCase()
         QVERIFY(gone);
         m_deadPort = gone->port();
     }
-    const QByteArray yaml = "routing: {metrics_interval_ms: 100}\nproviders:\n" + provider(*m_prefill) +
+    const QByteArray yaml = "gateway: {admin_token: test-admin-token}\nrouting: {metrics_interval_ms: 100}\nproviders:\n" + provider(*m_prefill) +
                             provider(*m_decode1) + provider(*m_decode2) +
                             "  - {name: dead, type: vllm, base_url: http://127.0.0.1:" + QByteArray::number(m_deadPort) +
                             "/v1}\n"
@@ -303,6 +305,33 @@ void TestPdRouting::failingDecodeFollowsTheRetryRules()
     QVERIFY2(decode, response.header("x-switchyard-backend").constData());
     QVERIFY(!decode->requests().back().kvTransfer.present);
     QCOMPARE(decode->requests().back().maxTokens, 4);
+}
+
+void TestPdRouting::stateShowsPoolsAndTheDecidersTally()
+{
+    const auto stateOf = [this](const QString &model) {
+        TestHttpClient admin {m_gateway->port()};
+        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
+        if (!admin.waitForResponses(1)) {
+            return QJsonObject {};
+        }
+        const QJsonArray routes = QJsonDocument::fromJson(admin.responses().first().body).object()[u"routes"_s].toArray();
+        for (const QJsonValue &route : routes) {
+            if (route.toObject()[u"model"_s].toString() == model) {
+                return route.toObject();
+            }
+        }
+        return QJsonObject {};
+    };
+    // The earlier tests split requests on `chat` and kept short or cached ones whole.
+    QTRY_VERIFY_WITH_TIMEOUT(stateOf(u"chat"_s)[u"pd"_s].toObject()[u"aggregated"_s].toInt() > 0, 5000);
+    const QJsonObject chat = stateOf(u"chat"_s);
+    QVERIFY(chat[u"pd"_s].toObject()[u"disaggregated"_s].toInt() > 0);
+    QStringList pools;
+    for (const QJsonValue &target : chat[u"targets"_s].toArray()) {
+        pools << target.toObject()[u"backend"_s].toString() + u'=' + target.toObject()[u"pool"_s].toString();
+    }
+    QCOMPARE(pools, (QStringList {u"p1/m=prefill"_s, u"d1/m=decode"_s, u"d2/m=decode"_s}));
 }
 
 QTEST_GUILESS_MAIN(TestPdRouting)
