@@ -28,6 +28,7 @@
 #include <QHostAddress>
 
 #ifdef SWITCHYARD_WITH_GUI
+#include "eventloopprobe.h"
 #include "mainwindow.h"
 #include <QApplication>
 #include <QTimer>
@@ -283,6 +284,8 @@ int main(int argc, char **argv)
     std::unique_ptr<App::LogConsole> logConsole;
 #ifdef SWITCHYARD_WITH_GUI
     std::unique_ptr<Ui::MainWindow> window;
+    std::unique_ptr<Ui::EventLoopProbe> guiProbe;
+    const QString guiProbePath = qEnvironmentVariable("SWITCHYARD_GUI_PROBE");
     if (gui) {
         auto *guiApp = static_cast<QApplication *>(app.get());
         guiApp->setQuitOnLastWindowClosed(false);
@@ -291,6 +294,17 @@ int main(int argc, char **argv)
         window = std::make_unique<Ui::MainWindow>(runtime, store->get());
         window->setAdminToken(adminToken);
         window->show();
+        if (!guiProbePath.isEmpty()) {
+            // The GUI responsiveness benchmark (tests/bench/gui-bench.sh): measure the GUI
+            // loop's lateness and walk through every view so each one paints under load.
+            guiProbe = std::make_unique<Ui::EventLoopProbe>();
+            guiProbe->start();
+            const int cycleMs = qEnvironmentVariableIntValue("SWITCHYARD_GUI_PROBE_CYCLE_MS");
+            auto *cycle = new QTimer(window.get());
+            cycle->setInterval(cycleMs > 0 ? cycleMs : 1000);
+            QObject::connect(cycle, &QTimer::timeout, window.get(), [&window] { window->showNextView(); });
+            cycle->start();
+        }
         if (!options.screenshotDir.isEmpty()) {
             // Screenshots: let traffic (the demo's) fill the views, save each one, exit.
             QTimer::singleShot(options.screenshotDelayMs, window.get(), [&window, &options, requestShutdown] {
@@ -321,6 +335,11 @@ int main(int argc, char **argv)
     }
 
     const int code = QCoreApplication::exec();
+#ifdef SWITCHYARD_WITH_GUI
+    if (guiProbe && !guiProbe->writeTo(guiProbePath)) {
+        App::logLine("error", "gui probe", {App::LogField("file", guiProbePath)});
+    }
+#endif
     {
         const std::lock_guard lock {runningMutex};
         running = nullptr; // the runtime is about to go

@@ -3,7 +3,7 @@
 #include "admin/adminclient.h"
 #include "admin/requestlogtail.h"
 #include "budgets/budgetsview.h"
-#include "budgets/requestlogbudgetsource.h"
+#include "budgets/governancebudgetsource.h"
 #include "charts/chartsview.h"
 #include "dashboard/dashboardview.h"
 #include "events/eventsview.h"
@@ -98,31 +98,31 @@ void MainWindow::setUpTabs(Gateway::Admin::AdminService *admin)
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_dashboard, tr("&Dashboard"));
     m_tabs->addTab(m_charts, tr("&Charts"));
+    // Budgets come from the gateway's limit store, so they need no store.
+    m_budgetSource = new GovernanceBudgetSource(m_status, this);
+    m_budgets = new BudgetsView(*m_budgetSource);
+    m_tabs->addTab(m_budgets, tr("&Budgets"));
+    m_budgetSource->start();
     if (admin == nullptr) {
         return;
     }
     m_admin = new AdminClient(*admin, this);
 
-    // Budgets and the cost chart follow the request log from local midnight on.
+    // The cost chart follows the request log from local midnight on.
     const QDateTime midnight {QDate::currentDate(), QTime {0, 0}};
-    m_budgetSource = new RequestLogBudgetSource(midnight.toMSecsSinceEpoch(), midnight.addDays(1).toMSecsSinceEpoch(), this);
     m_logTail = new RequestLogTail(*m_admin, midnight.toMSecsSinceEpoch(), this);
     connect(m_logTail, &RequestLogTail::rowsArrived, this, [this](const QList<QJsonObject> &rows) {
         for (const QJsonObject &row : rows) {
             m_history.addCost(row.value(u"route").toString(), row.value(u"backend").toString(),
                               row.value(u"cost_usd").toDouble(), row.value(u"finished_at_ms").toInteger());
         }
-        m_budgetSource->setTruncated(m_logTail->truncated());
-        m_budgetSource->addRows(rows);
     });
     m_logTail->start();
 
-    m_budgets = new BudgetsView(*m_budgetSource);
     m_policy = new PolicyEditorView(*m_admin);
     m_keys = new KeysView(*m_admin);
     m_requests = new RequestLogView(*m_admin);
     m_events = new EventsView(*m_admin);
-    m_tabs->addTab(m_budgets, tr("&Budgets"));
     m_tabs->addTab(m_policy, tr("&Policy"));
     m_tabs->addTab(m_keys, tr("&Keys"));
     m_tabs->addTab(m_requests, tr("&Requests"));
@@ -163,6 +163,11 @@ bool MainWindow::showView(View view)
     }
     m_tabs->setCurrentWidget(widget);
     return true;
+}
+
+void MainWindow::showNextView()
+{
+    m_tabs->setCurrentIndex((m_tabs->currentIndex() + 1) % m_tabs->count());
 }
 
 void MainWindow::loadProviderLimits()

@@ -90,7 +90,7 @@ void RouteTableModel::setProviderLimits(QHash<QString, Limits> limits)
 void RouteTableModel::update(const Gateway::StatusSnapshot &snapshot)
 {
     for (const Gateway::BackendStatus &backend : snapshot.backends) {
-        m_observations.observe(backend.id, backend.health, backend.tokensIn + backend.tokensOut);
+        m_observations.observe(backend.id, backend.tokensIn + backend.tokensOut);
     }
     reconcile(QModelIndex {}, m_routes, rowsFrom(snapshot),
               [](const RouteRow &row) { return row.values.name; },
@@ -162,9 +162,9 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
                 t.ttftP99Ms = backend.ttft.p99Ms;
                 t.health = backend.health;
                 t.healthWeight = backend.healthWeight;
-                t.healthAge = formatAge(m_observations.healthAgeMs(backend.id));
-                if (!m_observations.transitionSeen(backend.id)) {
-                    t.healthAge += QLatin1Char('+'); // at least this long: no change seen yet
+                t.healthAge = formatAge(backend.healthForMs);
+                if (!backend.healthTransitioned) {
+                    t.healthAge += QLatin1Char('+'); // no transition since the gateway started
                 }
                 if (rateSum > 0) {
                     t.actualShare = backend.requestsPerSecond / rateSum;
@@ -445,7 +445,7 @@ QVariant RouteTableModel::data(const QModelIndex &index, int role) const
                      values->actualShare < 0 ? tr("no traffic") : formatPercent(values->actualShare));
         }
         if (column == HealthColumn && !values->health.isEmpty()) {
-            return tr("%1 for %2 (time since the console saw the last transition; '+' = none seen yet)")
+            return tr("%1 for %2 (time since the last transition; '+' = none since the gateway started)")
                 .arg(values->health, values->healthAge);
         }
         return values->toolTip.isEmpty() ? QVariant {} : QVariant {values->toolTip};

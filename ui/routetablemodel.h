@@ -51,7 +51,7 @@ public:
         WeightRole,                   // configured weight on target rows
         ActualShareRole,              // observed share of the route's request rate, target rows
         HealthStateRole,              // "healthy", "degraded", "failed", "recovering"; target rows
-        HealthAgeRole,                // "2m 05s" since the last transition the console saw
+        HealthAgeRole,                // "3m 05s" since the last transition (the gateway's)
     };
 
     // Summed rpm/tpm limits of a provider's keys; 0 = unlimited.

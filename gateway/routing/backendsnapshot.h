@@ -36,6 +36,10 @@ struct BackendState {
     bool available = true;           // false: circuit open or every key cooling down
     HealthState health = HealthState::Healthy;
     double healthWeight = 1.0;       // (0, 1]: slow-start ramp or degraded share
+    // Monotonic ms of the last health transition (before any: when the backend was first
+    // seen; healthTransitioned = false).
+    std::int64_t healthSinceMs = 0;
+    bool healthTransitioned = false;
     int inFlightRequests = 0;
     std::int64_t inFlightTokens = 0; // estimated prompt + expected output of requests in flight
     // The same load split by phase: prompt tokens of in-flight requests still waiting for

@@ -195,6 +195,8 @@ HealthReading HealthTracker::reading(qint64 nowMs)
     r.probing = m_state == HealthState::Recovering && m_probing;
     r.available = m_state != HealthState::Failed && !(r.probing && m_probesInFlight >= m_settings.halfOpenProbes);
     r.openUntilMs = m_state == HealthState::Failed ? m_openUntilMs : 0;
+    r.stateSinceMs = m_stateSinceMs;
+    r.transitioned = m_transitioned;
     return r;
 }
 
@@ -219,6 +221,9 @@ qint64 HealthTracker::advance(qint64 nowMs)
 {
     nowMs = std::max(nowMs, m_lastNowMs);
     m_lastNowMs = nowMs;
+    if (m_stateSinceMs == std::numeric_limits<qint64>::min()) {
+        m_stateSinceMs = nowMs;
+    }
     if (m_state == HealthState::Failed && nowMs >= m_openUntilMs) {
         m_probing = true;
         m_probesInFlight = 0;
@@ -326,7 +331,11 @@ void HealthTracker::transition(HealthState to, qint64 nowMs, const QByteArray &r
         ++m_droppedEvents;
     }
     m_events.push_back(HealthEvent {m_state, to, reason, nowMs});
+    // The end of half-open (Recovering -> Recovering, the ramp begins) is a transition
+    // too: the console's "recovering · 4s" then counts the ramp.
     m_state = to;
+    m_stateSinceMs = nowMs;
+    m_transitioned = true;
 }
 
 void HealthTracker::releaseProbe()

@@ -59,6 +59,10 @@ struct HealthReading {
     bool probing = false;   // Recovering, half-open phase (before the ramp)
     bool available = true;  // admit() would not reject right now
     qint64 openUntilMs = 0; // while Failed: when half-open begins
+    // When the state last changed (monotonic ms, as passed in); before any transition,
+    // when the tracker was first asked or told anything. `transitioned` says which.
+    qint64 stateSinceMs = 0;
+    bool transitioned = false;
 };
 
 // Passive health of one backend or one provider key: a circuit breaker with a degraded
@@ -164,6 +168,8 @@ private:
     double m_peerMedianMs = 0.0;
     std::deque<HealthEvent> m_events;
     std::uint64_t m_droppedEvents = 0;
+    qint64 m_stateSinceMs = std::numeric_limits<qint64>::min(); // unset until the first call
+    bool m_transitioned = false;
 };
 
 } // namespace Gateway::Routing

@@ -62,6 +62,8 @@ Routing::BackendState BackendMonitor::sample(qint64 nowMs)
     // before sending, so at most half_open_probes requests reach it.
     state.available = reading.state != Routing::HealthState::Failed;
     state.healthWeight = std::max(reading.weightMultiplier, 1e-3);
+    state.healthSinceMs = reading.stateSinceMs;
+    state.healthTransitioned = reading.transitioned;
     state.errorRate = reading.errorRate;
     state.inFlightTokens = inFlightTokens();
     const QMutexLocker lock {&m_latencyMutex};

@@ -10,6 +10,7 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -190,6 +191,30 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
                "# TYPE switchyard_request_log_dropped_total counter\n";
         out += "switchyard_request_log_dropped_total " + QByteArray::number(log->droppedRows()) + '\n';
     }
+}
+
+std::vector<BudgetStatus> GatewayRuntime::budgetStatus() const
+{
+    std::vector<BudgetStatus> out;
+    const auto table = m_config.current();
+    if (!table) {
+        return out;
+    }
+    const qint64 nowMs = m_environment.wallClockMs ? m_environment.wallClockMs() : QDateTime::currentMSecsSinceEpoch();
+    QHash<QString, Governance::AccountUsage> keys;
+    QHash<QString, Governance::AccountUsage> teams;
+    for (const auto &account : m_limits.snapshots(nowMs)) {
+        (account.team ? teams : keys).insert(account.name, account.usage);
+    }
+    const auto &policy = table->policy();
+    out.reserve(policy.teams.size() + policy.virtualKeys.size());
+    for (const auto &team : policy.teams) {
+        out.push_back({true, team.name, {}, team.budgets, teams.value(team.name), nowMs});
+    }
+    for (const auto &key : policy.virtualKeys) {
+        out.push_back({false, key.name, key.team, key.budgets, keys.value(key.name), nowMs});
+    }
+    return out;
 }
 
 StatusSnapshot GatewayRuntime::statusSnapshot() const

@@ -62,6 +62,7 @@ public:
     const Metrics::MetricsRegistry &metrics() const { return m_metrics; }
 
     StatusSnapshot statusSnapshot() const override;
+    std::vector<BudgetStatus> budgetStatus() const override;
 
     // /admin/v1/state: per route and target weight, health, in-flight, latency, errors.
     QByteArray stateJson() const;

@@ -110,6 +110,7 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
     // must still see circuits close and ramps finish, so the status poll refreshes it too.
     table.snapshots().refreshIfStale(monotonicNowMs());
     const auto routing = table.snapshots().current();
+    const qint64 nowMs = monotonicNowMs();
     const auto healthName = [](Routing::HealthState state) {
         switch (state) {
         case Routing::HealthState::Degraded: return QStringLiteral("degraded");
@@ -125,6 +126,8 @@ void StatusCollector::collect(const RouteTable &table, StatusSnapshot &snapshot)
             const auto &state = routing->backends[static_cast<std::size_t>(backend.id)];
             status.health = healthName(state.health);
             status.healthWeight = state.healthWeight;
+            status.healthForMs = std::max<qint64>(0, nowMs - state.healthSinceMs);
+            status.healthTransitioned = state.healthTransitioned;
             status.windowErrorRate = state.errorRate;
             status.ttftEwmaMs = state.ttftMs;
             status.tokenLatencyEwmaMs = state.latencyPerTokenMs;

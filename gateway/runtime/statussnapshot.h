@@ -1,5 +1,7 @@
 #pragma once
 
+#include "governance/account.h"
+#include "governance/limits.h"
 #include "routing/backendsnapshot.h"
 
 // What the consoles (GUI, terminal, log lines) show: a value type copied out of the
@@ -35,6 +37,10 @@ struct BackendStatus {
     // From the routing engine's health state machine.
     QString health = QStringLiteral("healthy"); // healthy, degraded, failed, recovering
     double healthWeight = 1.0;   // slow-start ramp / degraded share
+    // How long the backend has been in `health`: since its last transition, or, when
+    // healthTransitioned is false, since the gateway first saw it (so at least this long).
+    qint64 healthForMs = 0;
+    bool healthTransitioned = false;
     double windowErrorRate = 0;  // over the health window
     double ttftEwmaMs = 0;       // peak-EWMA; 0 = no sample yet
     double tokenLatencyEwmaMs = 0;
@@ -89,11 +95,27 @@ struct StatusSnapshot {
     std::vector<BackendStatus> backends;
 };
 
+// One virtual key or team of the active policy: its budgets and what it has used in the
+// current UTC day and month, as the limit store enforces them (committed spend, plus the
+// estimates of requests in flight in `usage.reserved*`). Read from memory: no SQL.
+struct BudgetStatus {
+    bool isTeam = false;
+    QString name;
+    QString team; // a key's team; empty for teams and keys without one
+    Governance::Budgets budgets;
+    Governance::AccountUsage usage;
+    qint64 atMs = 0; // wall clock (Unix ms) the usage was read at; windows derive from it
+};
+
 // Implemented by the running gateway; consumers poll it on their own timer.
 class StatusProvider {
 public:
     virtual ~StatusProvider() = default;
     virtual StatusSnapshot statusSnapshot() const = 0;
+    // Every team and virtual key of the active policy, teams first, in policy order.
+    // Separate from the snapshot because it locks each account briefly: consumers that
+    // show budgets ask for it on their own (slower) timer.
+    virtual std::vector<BudgetStatus> budgetStatus() const { return {}; }
 };
 
 } // namespace Gateway

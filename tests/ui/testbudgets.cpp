@@ -1,9 +1,12 @@
 #include "budgets/budgetentry.h"
 #include "budgets/budgettablemodel.h"
-#include "budgets/requestlogbudgetsource.h"
+#include "budgets/governancebudgetsource.h"
+
+#include "governance/burnrate.h"
+#include "governance/utcwindow.h"
+#include "runtime/statussnapshot.h"
 
 #include <QAbstractItemModelTester>
-#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -11,10 +14,15 @@ namespace {
 
 constexpr qint64 Hour = 3600 * 1000;
 
-QJsonObject row(qint64 id, qint64 at, const QString &key, double cost)
+Ui::BudgetEntry usdPerDay(double limit, double spent, std::optional<double> burn)
 {
-    return {{QStringLiteral("id"), id}, {QStringLiteral("finished_at_ms"), at}, {QStringLiteral("virtual_key"), key},
-            {QStringLiteral("cost_usd"), cost}, {QStringLiteral("tokens_in"), 10}, {QStringLiteral("tokens_out"), 5}};
+    Ui::BudgetEntry entry;
+    entry.name = QStringLiteral("a");
+    entry.limit = limit;
+    entry.spent = spent;
+    entry.burnPerHour = burn;
+    entry.periodEndMs = 24 * Hour;
+    return entry;
 }
 
 } // namespace
@@ -25,60 +33,98 @@ class TestBudgets final : public QObject {
 private slots:
     void projectsExhaustionAtTheBurnRate() const
     {
-        Ui::BudgetEntry entry;
-        entry.budgetUsd = 10;
-        entry.spentUsd = 4;
-        entry.burnUsdPerHour = 2;
-        entry.periodEndMs = 24 * Hour;
+        Ui::BudgetEntry entry = usdPerDay(10, 4, 2);
         QCOMPARE(Ui::projectedExhaustionMs(entry, 0), std::optional<qint64> {3 * Hour});
-        QVERIFY(Ui::budgetAlert(entry, 0));
-        entry.burnUsdPerHour = 0.1; // 60 h left, the period resets first
+        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::Projected);
+        entry.burnPerHour = 0.1; // 60 h left, the window resets first
         QVERIFY(!Ui::projectedExhaustionMs(entry, 0));
-        QVERIFY(!Ui::budgetAlert(entry, 0));
-        entry.spentUsd = 8.5; // 85% spent
-        QVERIFY(Ui::budgetAlert(entry, 0));
-        entry.spentUsd = 11;
+        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::None);
+        entry.burnPerHour.reset(); // no rate yet: no projection
+        QVERIFY(!Ui::projectedExhaustionMs(entry, 0));
+        entry.spent = 8.5; // past the 80% soft limit
+        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::Soft);
+        entry.spent = 10;
+        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::Hard);
         QCOMPARE(Ui::projectedExhaustionMs(entry, 7), std::optional<qint64> {7});
-        entry.budgetUsd = 0;
+        entry.limit = 0;
         QVERIFY(!Ui::projectedExhaustionMs(entry, 0));
-        QVERIFY(!Ui::budgetAlert(entry, 0));
+        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::None);
     }
 
-    void sumsSpendPerKeyFromTheLog() const
+    void burnRateIsTheSlopeOverTheWindow() const
     {
-        Ui::RequestLogBudgetSource source {0, 24 * Hour};
-        QSignalSpy changed {&source, &Ui::BudgetSource::changed};
-        source.addRows({row(1, Hour, QStringLiteral("team-a"), 0.25), row(2, 2 * Hour, QStringLiteral("team-a"), 0.75),
-                        row(3, 2 * Hour, QString {}, 1.0), row(4, 25 * Hour, QStringLiteral("team-a"), 9.0)});
-        QCOMPARE(changed.count(), 1);
-        const QList<Ui::BudgetEntry> entries = source.entries();
-        QCOMPARE(entries.size(), 2);
-        QCOMPARE(entries[0].name, QStringLiteral("team-a"));
-        QCOMPARE(entries[0].spentUsd, 1.0);
-        QCOMPARE(entries[0].requests, 2);
-        QCOMPARE(entries[0].tokens, 30);
-        QCOMPARE(entries[0].burnUsdPerHour, 1.0); // both rows lie within the last hour of the log
+        using Gateway::Governance::BurnRate;
+        BurnRate rate;
+        rate.add(0, 1.0);
+        QVERIFY(!rate.perHour());
+        rate.add(BurnRate::MinSpanMs - 1, 1.5);
+        QVERIFY(!rate.perHour()); // readings too close together
+        rate.add(60'000, 2.0);
+        QCOMPARE(*rate.perHour(), 60.0); // $1 in a minute
+        // Long after, the early readings leave the window: only the recent slope counts.
+        rate.add(BurnRate::WindowMs + 120'000, 2.0);
+        rate.add(BurnRate::WindowMs + 180'000, 2.0);
+        QCOMPARE(*rate.perHour(), 0.0);
+        // Spend going down means a new UTC window began: start over.
+        rate.add(BurnRate::WindowMs + 240'000, 0.1);
+        QVERIFY(!rate.perHour());
+    }
+
+    void oneRowPerConfiguredBudget() const
+    {
+        const qint64 now = 20'000 * Gateway::Governance::MS_PER_DAY + 5 * Hour;
+        Gateway::BudgetStatus team;
+        team.isTeam = true;
+        team.name = QStringLiteral("research");
+        team.budgets.usdPerDay = 10;
+        team.budgets.tokensPerMonth = 1000;
+        team.usage.dayNanos = 2 * Gateway::Governance::NANOS_PER_USD;
+        team.usage.reservedNanos = Gateway::Governance::NANOS_PER_USD / 2;
+        team.usage.monthTokens = 300;
+        team.usage.reservedTokens = 20;
+        team.atMs = now;
+        Gateway::BudgetStatus key;
+        key.name = QStringLiteral("k");
+        key.team = QStringLiteral("research");
+        key.usage.dayNanos = Gateway::Governance::NANOS_PER_USD;
+        key.atMs = now;
+        const QList<Ui::BudgetEntry> entries = Ui::GovernanceBudgetSource::entriesFrom({team, key});
+        QCOMPARE(entries.size(), 3);
+        QCOMPARE(entries[0].unit, Ui::BudgetEntry::Unit::Usd);
+        QCOMPARE(entries[0].spent, 2.5); // in-flight estimates count, as the gateway counts them
+        QCOMPARE(entries[0].periodStartMs, 20'000 * Gateway::Governance::MS_PER_DAY);
+        QCOMPARE(entries[0].periodEndMs, 20'001 * Gateway::Governance::MS_PER_DAY);
+        QCOMPARE(entries[1].unit, Ui::BudgetEntry::Unit::Tokens);
+        QCOMPARE(entries[1].window, Ui::BudgetEntry::Window::Month);
+        QCOMPARE(entries[1].spent, 320.0);
+        QCOMPARE(entries[1].limit, 1000.0);
+        // A key without budgets: one row of its spend today.
+        QCOMPARE(entries[2].name, QStringLiteral("k"));
+        QCOMPARE(entries[2].limit, 0.0);
+        QCOMPARE(entries[2].spent, 1.0);
     }
 
     void modelUpdatesRowsInPlace() const
     {
         Ui::BudgetTableModel model {nullptr, [] { return qint64 {0}; }};
         QAbstractItemModelTester tester {&model};
-        Ui::BudgetEntry a;
-        a.name = QStringLiteral("a");
-        a.budgetUsd = 10;
-        a.spentUsd = 2;
-        a.periodEndMs = 24 * Hour;
-        model.setEntries({a});
-        QCOMPARE(model.rowCount(), 1);
+        Ui::BudgetEntry a = usdPerDay(10, 2, std::nullopt);
+        Ui::BudgetEntry tokens = a;
+        tokens.unit = Ui::BudgetEntry::Unit::Tokens;
+        tokens.limit = 100;
+        model.setEntries({a, tokens});
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.index(0, Ui::BudgetTableModel::BurnColumn).data().toString(), QStringLiteral("measuring"));
         QSignalSpy reset {&model, &QAbstractItemModel::modelReset};
         QSignalSpy changed {&model, &QAbstractItemModel::dataChanged};
-        a.spentUsd = 9;
-        model.setEntries({a});
+        a.spent = 9;
+        model.setEntries({a, tokens});
         QCOMPARE(reset.count(), 0);
         QCOMPARE(changed.count(), 1);
         QCOMPARE(model.index(0, Ui::BudgetTableModel::SpendColumn).data(Ui::BudgetTableModel::SpentFractionRole).toDouble(), 0.9);
-        QVERIFY(model.index(0, 0).data(Ui::BudgetTableModel::AlertRole).toBool());
+        QCOMPARE(model.index(0, Ui::BudgetTableModel::SpendColumn).data().toString(), QStringLiteral("$9.0000 / $10.00 (90%)"));
+        QCOMPARE(model.index(0, 0).data(Ui::BudgetTableModel::AlertRole).toInt(), static_cast<int>(Ui::BudgetEntry::Alert::Soft));
+        QCOMPARE(model.index(1, Ui::BudgetTableModel::SpendColumn).data().toString(), QStringLiteral("2 / 100 (2%)"));
     }
 };
 

@@ -1,32 +1,27 @@
 #include "budgetentry.h"
 
+#include "governance/burnrate.h"
+
 namespace Ui {
 
 std::optional<qint64> projectedExhaustionMs(const BudgetEntry &entry, qint64 nowMs)
 {
-    if (entry.budgetUsd <= 0) {
-        return std::nullopt;
-    }
-    const double remaining = entry.budgetUsd - entry.spentUsd;
-    if (remaining <= 0) {
-        return nowMs;
-    }
-    if (entry.burnUsdPerHour <= 0) {
-        return std::nullopt;
-    }
-    const auto at = nowMs + static_cast<qint64>(remaining / entry.burnUsdPerHour * 3600.0 * 1000.0);
-    if (entry.periodEndMs > 0 && at >= entry.periodEndMs) {
-        return std::nullopt; // the period resets first
-    }
-    return at;
+    return Gateway::Governance::projectedExhaustionMs(entry.spent, entry.limit, entry.burnPerHour.value_or(0), nowMs,
+                                                      entry.periodEndMs);
 }
 
-bool budgetAlert(const BudgetEntry &entry, qint64 nowMs)
+BudgetEntry::Alert budgetAlert(const BudgetEntry &entry, qint64 nowMs)
 {
-    if (entry.budgetUsd <= 0) {
-        return false;
+    if (entry.limit <= 0) {
+        return BudgetEntry::Alert::None;
     }
-    return entry.spentUsd >= BudgetAlertFraction * entry.budgetUsd || projectedExhaustionMs(entry, nowMs).has_value();
+    if (entry.spent >= entry.limit) {
+        return BudgetEntry::Alert::Hard;
+    }
+    if (entry.spent >= entry.softFraction * entry.limit) {
+        return BudgetEntry::Alert::Soft;
+    }
+    return projectedExhaustionMs(entry, nowMs) ? BudgetEntry::Alert::Projected : BudgetEntry::Alert::None;
 }
 
 } // namespace Ui

@@ -6,32 +6,34 @@
 
 namespace Ui {
 
-// Spend of one team or virtual key in the current budget period, as the budgets view
-// shows it. Governance (teams, budgets, enforced spend) will supply these; until then
-// RequestLogBudgetSource derives spend from the request log and knows no budget.
+// One budget of one team or virtual key in its current UTC window, as the budgets view
+// shows it: e.g. key "research-agent", dollars per day, $3.10 of $10 spent.
 struct BudgetEntry {
     enum class Scope { Team, Key };
+    enum class Window { Day, Month };
+    enum class Unit { Usd, Tokens };
+    // Worst first: Hard = the budget is reached (requests are refused), Soft = its soft
+    // limit is crossed (the gateway recorded a budget.soft_limit event), Projected = at
+    // the current burn rate it runs out before the window ends.
+    enum class Alert { None, Projected, Soft, Hard };
+
     Scope scope = Scope::Key;
-    QString name;          // team name or virtual key name; empty = requests without a key
-    QString team;          // a key's team, when known
-    double spentUsd = 0;
-    double budgetUsd = 0;  // 0 = no budget set
-    double burnUsdPerHour = 0; // recent spend rate, for the projection
-    qint64 periodStartMs = 0;
-    qint64 periodEndMs = 0;    // when the budget resets (Unix ms)
-    qint64 requests = 0;
-    qint64 tokens = 0;
+    QString name;
+    QString team; // a key's team, when it has one
+    Window window = Window::Day;
+    Unit unit = Unit::Usd;
+    double spent = 0;           // committed plus the estimates of requests in flight
+    double limit = 0;           // 0 = no budget (the row only shows spend)
+    double softFraction = 0.8;
+    std::optional<double> burnPerHour; // unknown until the readings span a few seconds
+    qint64 periodStartMs = 0;   // the UTC window (Unix ms)
+    qint64 periodEndMs = 0;
 
     bool operator==(const BudgetEntry &) const = default;
 };
 
-// When the budget runs out at the current burn rate: now when already spent, nothing
-// without a budget or without spend, and nothing when the period resets first.
+// When the budget runs out at the current burn rate (see Governance::projectedExhaustionMs).
 std::optional<qint64> projectedExhaustionMs(const BudgetEntry &entry, qint64 nowMs);
-
-// Alerts: 80% spent, or projected to run out before the period ends.
-bool budgetAlert(const BudgetEntry &entry, qint64 nowMs);
-
-constexpr double BudgetAlertFraction = 0.8;
+BudgetEntry::Alert budgetAlert(const BudgetEntry &entry, qint64 nowMs);
 
 } // namespace Ui

@@ -3,6 +3,7 @@
 #include "semanticcolors.h"
 
 #include <QDateTime>
+#include <QFont>
 #include <QGuiApplication>
 #include <QLocale>
 #include <QPalette>
@@ -13,14 +14,17 @@ namespace Ui {
 
 namespace {
 
-QString money(double usd)
+QString amount(const BudgetEntry &entry, double value)
 {
-    return QStringLiteral("$") + QString::number(usd, 'f', usd < 10 ? 4 : 2);
+    if (entry.unit == BudgetEntry::Unit::Tokens) {
+        return QLocale {}.toString(static_cast<qint64>(value + 0.5));
+    }
+    return QStringLiteral("$") + QString::number(value, 'f', value < 10 ? 4 : 2);
 }
 
 bool sameRow(const BudgetEntry &a, const BudgetEntry &b)
 {
-    return a.scope == b.scope && a.name == b.name;
+    return a.scope == b.scope && a.name == b.name && a.window == b.window && a.unit == b.unit;
 }
 
 } // namespace
@@ -74,28 +78,52 @@ QVariant BudgetTableModel::display(const BudgetEntry &entry, int column) const
     case ScopeColumn:
         return entry.scope == BudgetEntry::Scope::Team ? tr("team") : tr("key");
     case NameColumn:
-        return entry.name.isEmpty() ? tr("(no key)") : entry.name;
+        return entry.team.isEmpty() ? entry.name : tr("%1 (team %2)").arg(entry.name, entry.team);
+    case BudgetColumn: {
+        const bool day = entry.window == BudgetEntry::Window::Day;
+        const QString per = entry.unit == BudgetEntry::Unit::Usd ? (day ? tr("USD / day") : tr("USD / month"))
+                                                                  : (day ? tr("tokens / day") : tr("tokens / month"));
+        return entry.limit > 0 ? QString {amount(entry, entry.limit) + QLatin1Char(' ') + per}
+                               : tr("none (spend today)");
+    }
     case SpendColumn:
-        return entry.budgetUsd > 0 ? QString {money(entry.spentUsd) + QStringLiteral(" / ") + money(entry.budgetUsd)}
-                                   : money(entry.spentUsd);
-    case BudgetColumn:
-        return entry.budgetUsd > 0 ? money(entry.budgetUsd) : tr("none");
+        if (entry.limit <= 0) {
+            return amount(entry, entry.spent);
+        }
+        return QStringLiteral("%1 / %2 (%3%)")
+            .arg(amount(entry, entry.spent), amount(entry, entry.limit),
+                 QString::number(100.0 * entry.spent / entry.limit, 'f', 0));
     case BurnColumn:
-        return QString {money(entry.burnUsdPerHour) + tr("/h")};
+        if (!entry.burnPerHour) {
+            return tr("measuring");
+        }
+        return QString {amount(entry, *entry.burnPerHour) + tr(" /h")};
     case ExhaustionColumn: {
-        if (entry.budgetUsd <= 0) {
+        if (entry.limit <= 0) {
             return QStringLiteral("\u2013");
         }
-        const auto at = projectedExhaustionMs(entry, m_clock());
+        const qint64 now = m_clock();
+        const auto at = projectedExhaustionMs(entry, now);
         if (!at) {
-            return tr("not this period");
+            return entry.burnPerHour ? tr("not this window") : QStringLiteral("\u2013");
+        }
+        if (*at <= now) {
+            return tr("reached");
         }
         return QLocale {}.toString(QDateTime::fromMSecsSinceEpoch(*at), QLocale::ShortFormat);
     }
-    case RequestsColumn:
-        return QLocale {}.toString(entry.requests);
-    case TokensColumn:
-        return QLocale {}.toString(entry.tokens);
+    case StatusColumn:
+        switch (budgetAlert(entry, m_clock())) {
+        case BudgetEntry::Alert::Hard:
+            return tr("hard limit reached: refusing");
+        case BudgetEntry::Alert::Soft:
+            return tr("soft limit crossed (%1%)").arg(QString::number(entry.softFraction * 100, 'f', 0));
+        case BudgetEntry::Alert::Projected:
+            return tr("runs out before the window ends");
+        case BudgetEntry::Alert::None:
+            return entry.limit > 0 ? tr("ok") : QString {};
+        }
+        return {};
     default:
         return {};
     }
@@ -111,32 +139,46 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         return display(entry, index.column());
     case Qt::TextAlignmentRole:
-        if (index.column() >= BudgetColumn) {
+        if (index.column() == BurnColumn || index.column() == ExhaustionColumn) {
             return QVariant::fromValue(Qt::Alignment {Qt::AlignRight | Qt::AlignVCenter});
         }
         return {};
     case Qt::ForegroundRole:
-        if (budgetAlert(entry, m_clock())) {
+        switch (budgetAlert(entry, m_clock())) {
+        case BudgetEntry::Alert::Hard:
             return errorColor(QGuiApplication::palette());
+        case BudgetEntry::Alert::Soft:
+        case BudgetEntry::Alert::Projected:
+            return warningColor(QGuiApplication::palette());
+        case BudgetEntry::Alert::None:
+            return {};
+        }
+        return {};
+    case Qt::FontRole:
+        if (index.column() == StatusColumn && budgetAlert(entry, m_clock()) >= BudgetEntry::Alert::Soft) {
+            QFont bold;
+            bold.setBold(true);
+            return bold;
         }
         return {};
     case SpentFractionRole:
-        if (index.column() != SpendColumn || entry.budgetUsd <= 0) {
+        if (index.column() != SpendColumn || entry.limit <= 0) {
             return {};
         }
-        return std::clamp(entry.spentUsd / entry.budgetUsd, 0.0, 1.0);
+        return std::clamp(entry.spent / entry.limit, 0.0, 1.0);
     case PeriodFractionRole: {
-        if (index.column() != SpendColumn || entry.budgetUsd <= 0 || entry.periodEndMs <= entry.periodStartMs) {
+        if (index.column() != SpendColumn || entry.limit <= 0 || entry.periodEndMs <= entry.periodStartMs) {
             return {};
         }
         const double elapsed = static_cast<double>(m_clock() - entry.periodStartMs);
         return std::clamp(elapsed / static_cast<double>(entry.periodEndMs - entry.periodStartMs), 0.0, 1.0);
     }
     case AlertRole:
-        return budgetAlert(entry, m_clock());
+        return static_cast<int>(budgetAlert(entry, m_clock()));
     case Qt::ToolTipRole:
-        if (index.column() == SpendColumn && entry.budgetUsd > 0) {
-            return tr("Bar: budget spent. Tick: share of the period gone; a bar past the tick spends faster than the budget allows.");
+        if (index.column() == SpendColumn && entry.limit > 0) {
+            return tr("Bar: budget spent (requests in flight included). Tick: share of the UTC window gone; "
+                      "a bar past the tick spends faster than the budget allows.");
         }
         return {};
     default:
@@ -154,18 +196,16 @@ QVariant BudgetTableModel::headerData(int section, Qt::Orientation orientation, 
         return tr("Scope");
     case NameColumn:
         return tr("Team / key");
-    case SpendColumn:
-        return tr("Spend today");
     case BudgetColumn:
         return tr("Budget");
+    case SpendColumn:
+        return tr("Spent");
     case BurnColumn:
         return tr("Burn rate");
     case ExhaustionColumn:
         return tr("Projected exhaustion");
-    case RequestsColumn:
-        return tr("Requests");
-    case TokensColumn:
-        return tr("Tokens");
+    case StatusColumn:
+        return tr("Alert");
     default:
         return {};
     }

@@ -9,19 +9,21 @@
 
 namespace Ui {
 
-// Budget entries as table rows, keyed by scope and name: new entries are inserted,
-// changed numbers emit dataChanged, so selection and scroll survive refreshes.
+// Budget entries as table rows, keyed by scope, name, window and unit: new entries are
+// inserted, changed numbers emit dataChanged, so selection and scroll survive refreshes.
+// Alerts are coloured: a reached budget in the error colour, a crossed soft limit or a
+// projected exhaustion before the window ends in the warning colour.
 class BudgetTableModel final : public QAbstractTableModel {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(BudgetTableModel)
 
 public:
-    enum Column { ScopeColumn, NameColumn, SpendColumn, BudgetColumn, BurnColumn, ExhaustionColumn, RequestsColumn,
-                  TokensColumn, ColumnCount };
+    enum Column { ScopeColumn, NameColumn, BudgetColumn, SpendColumn, BurnColumn, ExhaustionColumn, StatusColumn,
+                  ColumnCount };
     enum Role {
         SpentFractionRole = Qt::UserRole + 1, // spent / budget in [0, 1]; invalid without a budget
         PeriodFractionRole,                   // how much of the period has passed
-        AlertRole,                            // bool
+        AlertRole,                            // int: BudgetEntry::Alert
     };
 
     using WallClock = std::function<qint64()>;

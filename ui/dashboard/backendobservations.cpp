@@ -9,25 +9,18 @@ BackendObservations::BackendObservations(Clock clock)
 {
 }
 
-void BackendObservations::observe(const QString &backend, const QString &health, qint64 totalTokens)
+void BackendObservations::observe(const QString &backend, qint64 totalTokens)
 {
     const qint64 now = m_clock();
     auto it = m_entries.find(backend);
     if (it == m_entries.end()) {
         Entry entry;
-        entry.health = health;
-        entry.healthSinceMs = now;
         entry.baselineTokens = totalTokens;
         entry.baselineMs = now;
         m_entries.insert(backend, entry);
         return;
     }
     Entry &entry = *it;
-    if (entry.health != health) {
-        entry.health = health;
-        entry.healthSinceMs = now;
-        entry.transitionSeen = true;
-    }
     const qint64 elapsed = now - entry.baselineMs;
     if (elapsed >= RateIntervalMs) {
         // A restarted counter (gateway restart) counts as zero, never negative.
@@ -36,18 +29,6 @@ void BackendObservations::observe(const QString &backend, const QString &health,
         entry.baselineTokens = totalTokens;
         entry.baselineMs = now;
     }
-}
-
-qint64 BackendObservations::healthAgeMs(const QString &backend) const
-{
-    const auto it = m_entries.constFind(backend);
-    return it == m_entries.cend() ? 0 : std::max<qint64>(0, m_clock() - it->healthSinceMs);
-}
-
-bool BackendObservations::transitionSeen(const QString &backend) const
-{
-    const auto it = m_entries.constFind(backend);
-    return it != m_entries.cend() && it->transitionSeen;
 }
 
 double BackendObservations::tokensPerMinute(const QString &backend) const

@@ -8,8 +8,10 @@
 namespace Ui {
 
 // What the console learns by watching successive snapshots of one backend that no single
-// snapshot says: when its health state last changed, and its token rate. Plain class with
-// an injected clock, so the arithmetic is tested tick by tick.
+// snapshot says: its token rate. Plain class with an injected clock, so the arithmetic is
+// tested tick by tick. (How long a backend has been in its health state comes from the
+// snapshot itself: the gateway knows when the transition happened, the console may not
+// have been watching.)
 class BackendObservations final {
 public:
     using Clock = std::function<qint64()>; // monotonic milliseconds
@@ -17,12 +19,7 @@ public:
     explicit BackendObservations(Clock clock);
 
     // Feeds one snapshot's values for a backend. Call once per snapshot per backend.
-    void observe(const QString &backend, const QString &health, qint64 totalTokens);
-
-    // Milliseconds since the state seen for `backend` last changed; when no change has
-    // been seen yet, since it was first observed (sinceKnown() is then false).
-    qint64 healthAgeMs(const QString &backend) const;
-    bool transitionSeen(const QString &backend) const;
+    void observe(const QString &backend, qint64 totalTokens);
     // Tokens per minute over the last completed interval of at least RateIntervalMs.
     double tokensPerMinute(const QString &backend) const;
 
@@ -30,9 +27,6 @@ public:
 
 private:
     struct Entry {
-        QString health;
-        qint64 healthSinceMs = 0;
-        bool transitionSeen = false;
         qint64 baselineTokens = 0;
         qint64 baselineMs = 0;
         double tokensPerMinute = 0;

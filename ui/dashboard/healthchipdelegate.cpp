@@ -55,7 +55,8 @@ void HealthChipDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     const bool selected = opt.state.testFlag(QStyle::State_Selected);
     painter->setPen(opt.palette.color(selected ? QPalette::HighlightedText : QPalette::Text));
     const QRect ageRect = opt.rect.adjusted(chipRect.width() + 2 * Margin, 0, -Margin, 0);
-    painter->drawText(ageRect, Qt::AlignLeft | Qt::AlignVCenter, index.data(m_ageRole).toString());
+    // "healthy · 3m": the chip, then how long it has been so.
+    painter->drawText(ageRect, Qt::AlignLeft | Qt::AlignVCenter, QStringLiteral("\u00b7 ") + index.data(m_ageRole).toString());
     painter->restore();
 }
 
@@ -65,7 +66,7 @@ QSize HealthChipDelegate::sizeHint(const QStyleOptionViewItem &option, const QMo
     if (!index.data(m_stateRole).toString().isEmpty()) {
         const QFontMetrics &metrics = option.fontMetrics;
         const int width = metrics.horizontalAdvance(index.data().toString()) + 2 * ChipPadding + 3 * Margin
-            + metrics.horizontalAdvance(QStringLiteral("00m 00s+"));
+            + metrics.horizontalAdvance(QStringLiteral("\u00b7 00m 00s+"));
         size.setWidth(std::max(size.width(), width));
     }
     return size;

@@ -81,6 +81,7 @@ private slots:
     void consecutiveFailuresOpen();
     void successResetsConsecutiveFailures();
     void openIntervalThenHalfOpen();
+    void readingSaysWhenTheStateLastChanged();
     void halfOpenProbeLimit();
     void halfOpenIgnoresStragglers();
     void halfOpenSuccessesStartTheRamp();
@@ -226,6 +227,21 @@ void TestHealthTracker::successResetsConsecutiveFailures()
     QCOMPARE(tracker.state(0), HealthState::Healthy);
     fail(tracker, 0);
     QCOMPARE(tracker.state(0), HealthState::Failed);
+}
+
+void TestHealthTracker::readingSaysWhenTheStateLastChanged()
+{
+    HealthTracker tracker;
+    succeed(tracker, 500); // first seen: the age counts from here, no transition yet
+    QCOMPARE(tracker.reading(900).stateSinceMs, qint64 {500});
+    QVERIFY(!tracker.reading(900).transitioned);
+    openAt(tracker, 1000);
+    QCOMPARE(tracker.reading(1200).stateSinceMs, qint64 {1000});
+    QVERIFY(tracker.reading(1200).transitioned);
+    // The open interval ending is a transition time alone causes: it is stamped with the
+    // reading's time, not the last request's.
+    QCOMPARE(tracker.reading(7000).state, HealthState::Recovering);
+    QCOMPARE(tracker.reading(7500).stateSinceMs, qint64 {7000});
 }
 
 void TestHealthTracker::openIntervalThenHalfOpen()

@@ -43,7 +43,7 @@ QByteArray StoreGateway::policyYaml(const QByteArray &secondWeight, const QByteA
            + extra;
 }
 
-bool StoreGateway::start()
+bool StoreGateway::start(const QByteArray &extra)
 {
     m_dir = std::make_unique<QTemporaryDir>();
     if (!m_dir->isValid()) {
@@ -80,7 +80,7 @@ bool StoreGateway::start()
     }
     m_store = std::move(store).value();
     const auto noEnvironment = [](const QString &) -> std::optional<QByteArray> { return std::nullopt; };
-    auto policy = Gateway::Config::parsePolicy(policyYaml(), QStringLiteral("test"), noEnvironment);
+    auto policy = Gateway::Config::parsePolicy(policyYaml("1", extra), QStringLiteral("test"), noEnvironment);
     if (!policy) {
         qWarning("policy: %s", qPrintable(policy.error().toString()));
         return false;

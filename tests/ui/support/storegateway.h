@@ -33,12 +33,12 @@ public:
     StoreGateway(const StoreGateway &) = delete;
     StoreGateway &operator=(const StoreGateway &) = delete;
 
-    // Starts everything with policyYaml() stored as version 1. False on failure (the
-    // reason is logged with qWarning).
-    bool start();
+    // Starts everything with policyYaml("1", extra) stored as version 1. False on failure
+    // (the reason is logged with qWarning).
+    bool start(const QByteArray &extra = {});
 
     // Route "chat" over a/ma (weight 1) and b/mb (weight `secondWeight`), plus `extra`
-    // appended under routes:.
+    // appended: indented, more routes; at column 0, more top-level sections.
     QByteArray policyYaml(const QByteArray &secondWeight = "1", const QByteArray &extra = {}) const;
 
     Storage::PolicyService &store() { return *m_store; }
