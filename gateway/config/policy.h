@@ -238,9 +238,9 @@ struct VirtualKey {
     Admission::PriorityClass priority = Admission::DEFAULT_PRIORITY_CLASS;
     // Governance (docs/CONFIG.md, "Teams, limits and budgets"): the key's team (empty =
     // none) and its own limits and budgets, all 0 = none.
-    QString team;
-    Governance::RateLimits limits;
-    Governance::Budgets budgets;
+    QString team {};
+    Governance::RateLimits limits {};
+    Governance::Budgets budgets {};
 
     bool operator==(const VirtualKey &) const = default;
 };
