@@ -48,6 +48,16 @@ CommandLine parseCommandLine(const QStringList &arguments)
     const QCommandLineOption threads {QStringLiteral("threads"),
                                       QStringLiteral("Data-plane worker threads, overriding gateway.threads (0 = cores)."),
                                       QStringLiteral("N")};
+    const QCommandLineOption redis {
+        QStringLiteral("redis"),
+        QStringLiteral("Share rate limits, budgets and reservations with every gateway on this Redis: "
+                       "redis://[:password@]host[:port][/db] (password also from SWITCHYARD_REDIS_PASSWORD). "
+                       "Default: limits in this process."),
+        QStringLiteral("URL")};
+    const QCommandLineOption redisTimeout {
+        QStringLiteral("redis-timeout-ms"),
+        QStringLiteral("Longest a request waits on Redis per command (default 20); connecting gets 2.5x this."),
+        QStringLiteral("MS")};
     const QCommandLineOption out {QStringLiteral("out"),
                                   QStringLiteral("export: write the policy here instead of to standard output; "
                                                  "import-litellm: write the converted policy here instead of importing it."),
@@ -69,7 +79,8 @@ CommandLine parseCommandLine(const QStringList &arguments)
                                         QStringLiteral("MS")};
     screenshotDelay.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions(
-        {headless, demo, config, dataDir, listen, threads, out, includeSecrets, anchor, limit, screenshotDir, screenshotDelay});
+        {headless, demo, config, dataDir, listen, threads, redis, redisTimeout, out, includeSecrets, anchor, limit,
+         screenshotDir, screenshotDelay});
     parser.addPositionalArgument(QStringLiteral("command"),
                                  QStringLiteral("Optional: export, import FILE, import-litellm FILE, audit verify or "
                                                 "audit list (work on the store in the data directory and exit)."),
@@ -146,6 +157,15 @@ CommandLine parseCommandLine(const QStringList &arguments)
     options.configPath = parser.value(config);
     options.dataDir = parser.value(dataDir);
     options.listen = parser.value(listen);
+    options.redisUrl = parser.value(redis);
+    if (parser.isSet(redisTimeout)) {
+        bool ok = false;
+        options.redisTimeoutMs = parser.value(redisTimeout).toInt(&ok);
+        if (!ok || options.redisTimeoutMs < 1 || options.redisTimeoutMs > 10'000) {
+            std::fprintf(stderr, "switchyard: --redis-timeout-ms must be a number from 1 to 10000\n");
+            std::exit(2);
+        }
+    }
     options.screenshotDir = parser.value(screenshotDir);
     if (parser.isSet(screenshotDelay)) {
         bool ok = false;

@@ -21,6 +21,8 @@ struct CommandLine {
     QString dataDir;
     QString listen; // HOST:PORT override of gateway.listen
     int threads = -1; // override of gateway.threads; -1 = keep
+    QString redisUrl;        // --redis: limits shared through Redis; empty = in process
+    int redisTimeoutMs = 20; // --redis-timeout-ms: per command; connecting gets 2.5x
     // Hidden: after screenshotDelayMs of running, save a PNG of each console view here
     // and exit (the README screenshots and their CI job).
     QString screenshotDir;

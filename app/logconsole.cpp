@@ -46,6 +46,15 @@ QByteArray LogConsole::formatStats(const Gateway::StatusSnapshot &snapshot, cons
                                     {"open_connections", snapshot.openConnections},
                                     {"active", snapshot.activeRequests},
                                     {"uptime_s", snapshot.uptimeMs / 1000}});
+    if (snapshot.limitStore.shared) {
+        // Degraded: Redis unreachable, every limit enforced on this gateway's own state.
+        const Gateway::LimitStoreStatus &store = snapshot.limitStore;
+        out += formatLogLine(timestamp, store.redisUp ? "info" : "warn", "limit store",
+                             {{"redis", store.endpoint},
+                              {"state", store.redisUp ? "shared" : "degraded"},
+                              {"fallback_reservations", static_cast<qint64>(store.fallbackReservations)},
+                              {"backlog_entries", static_cast<qint64>(store.backlogEntries)}});
+    }
     for (const Gateway::RouteStatus &route : snapshot.routes) {
         out += formatLogLine(timestamp, "info", "route stats",
                              {{"route", route.model},

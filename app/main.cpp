@@ -23,6 +23,7 @@
 #include "spendjournalwriter.h"
 #include "policyservice.h"
 #include "runtime/gatewayruntime.h"
+#include "shared/redisendpoint.h"
 
 #include <QCoreApplication>
 #include <QHostAddress>
@@ -221,10 +222,33 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    // Checked before anything starts serving; the message never repeats the URL.
+    std::optional<Gateway::Shared::RedisEndpoint> redis;
+    if (!options.redisUrl.isEmpty()) {
+        auto parsed = Gateway::Shared::parseRedisUrl(options.redisUrl, qgetenv("SWITCHYARD_REDIS_PASSWORD"));
+        if (!parsed) {
+            std::fprintf(stderr, "switchyard: %s\n", qPrintable(parsed.error()));
+            return 2;
+        }
+        redis = std::move(parsed).value();
+    }
+
     Gateway::GatewayRuntime runtime {policy};
     runtime.setRequestLog(logWriter->get());
     runtime.setSpendJournal(journal->writer.get());
     runtime.seedSpend(journal->recovered);
+    if (redis) {
+        Gateway::Shared::RedisLimitStore::Settings shared;
+        shared.endpoint = *redis;
+        shared.timeouts.commandMs = options.redisTimeoutMs;
+        shared.timeouts.connectMs = options.redisTimeoutMs * 5 / 2;
+        runtime.enableSharedLimits(std::move(shared));
+        const Gateway::Shared::RedisStatus status = runtime.sharedLimits()->status();
+        if (::isatty(STDOUT_FILENO) != 1) {
+            App::logLine(status.up ? "info" : "warn", status.up ? "limits shared through Redis" : "Redis unreachable; limits on local state",
+                         {App::LogField("redis", status.endpoint), App::LogField("error", status.lastError)});
+        }
+    }
     runtime.setAdminService(store->get());
     if (policy.gateway.adminToken.isEmpty()) {
         runtime.setFallbackAdminToken(adminToken);

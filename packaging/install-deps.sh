@@ -11,6 +11,9 @@ BUILD_PACKAGES=(
     libsqlite3-dev qtkeychain-qt6-dev
     # xxHash: block-hash chains of prompts for prefix-cache-aware routing.
     libxxhash-dev
+    # hiredis: limits shared between gateways through Redis (--redis); the tests start
+    # a real redis-server.
+    libhiredis-dev redis-server
     # Google Benchmark: the routing-decision microbenchmark (tests/bench).
     libbenchmark-dev
     # A real Secret Service for the keychain test: dbus-run-session + gnome-keyring.

@@ -135,6 +135,15 @@ void Account::seed(const AccountUsage &spent, qint64 nowMs)
     m_month.seededTokens = m_month.tokens;
 }
 
+void Account::addCommitted(qint64 tokens, qint64 nanos, qint64 nowMs)
+{
+    roll(nowMs);
+    m_day.nanos += nanos;
+    m_day.tokens += tokens;
+    m_month.nanos += nanos;
+    m_month.tokens += tokens;
+}
+
 AccountUsage Account::usage(qint64 nowMs)
 {
     roll(nowMs);

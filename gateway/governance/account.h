@@ -51,6 +51,10 @@ public:
                 qint64 actualNanos, qint64 nowMs, SettleAlerts &alerts);
     // Spend recovered from the journal at start-up (this day's and month's totals).
     void seed(const AccountUsage &spent, qint64 nowMs);
+    // Spend of a request whose limits were held elsewhere (a shared store): committed to
+    // the day and month so this process always knows its own spend, with no effect on
+    // rates, reservations or alerts.
+    void addCommitted(qint64 tokens, qint64 nanos, qint64 nowMs);
     AccountUsage usage(qint64 nowMs);
 
 private:

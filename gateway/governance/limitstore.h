@@ -15,6 +15,7 @@ struct Reservation {
     qint64 tokens = 0;    // estimated prompt + completion tokens
     qint64 costNanos = 0; // estimated cost
     bool active = false;  // reserved and not yet settled
+    bool shared = false;  // held in the shared (Redis) store, not in this process
 };
 
 // Where limit state lives. The local implementation keeps it in this process; a shared

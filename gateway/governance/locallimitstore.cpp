@@ -48,7 +48,7 @@ bool LocalLimitStore::reserve(const Subject *subject, qint64 tokens, qint64 cost
     if (team) {
         team->commit(tokens, costNanos);
     }
-    out.id = m_nextId.fetch_add(1, std::memory_order_relaxed);
+    out.id = takeReservationId();
     out.subject = subject;
     out.tokens = tokens;
     out.costNanos = costNanos;
@@ -77,6 +77,19 @@ void LocalLimitStore::settle(Reservation &reservation, qint64 actualTokens, qint
         const std::lock_guard lock {team->mutex()};
         team->settle(subject->teamLimits, reservation.tokens, reservation.costNanos, actualTokens, actualNanos, nowMs,
                      alerts);
+    }
+}
+
+void LocalLimitStore::record(const Subject *subject, qint64 actualTokens, qint64 actualNanos, qint64 nowMs)
+{
+    if (!subject) {
+        return;
+    }
+    for (Account *account : {subject->keyAccount, subject->teamAccount}) {
+        if (account) {
+            const std::lock_guard lock {account->mutex()};
+            account->addCommitted(actualTokens, actualNanos, nowMs);
+        }
     }
 }
 

@@ -35,6 +35,13 @@ public:
     void settle(Reservation &reservation, qint64 actualTokens, qint64 actualNanos, qint64 nowMs,
                 SettleAlerts &alerts) override;
 
+    // The real usage of a request whose limits a shared store held: added to this
+    // process's own day and month spend (what it falls back on, and what it gives a
+    // shared store that lost its data), touching no rate, reservation or alert.
+    void record(const Subject *subject, qint64 actualTokens, qint64 actualNanos, qint64 nowMs);
+    // The next reservation id (shared stores number their reservations from here too).
+    quint64 takeReservationId() { return m_nextId.fetch_add(1, std::memory_order_relaxed); }
+
     // Start-up: spend recovered from the journal, and where ids continue.
     void seed(const RecoveredSpend &recovered, qint64 nowMs);
     std::vector<AccountSnapshot> snapshots(qint64 nowMs) const;

@@ -7,6 +7,7 @@
 
 #include "proxy/proxyhandler.h"
 #include "routetable.h"
+#include "util/jsonwriter.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -36,6 +37,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
 GatewayRuntime::~GatewayRuntime()
 {
     m_server.reset(); // joins the workers before the state they reference goes away
+    m_shared.reset(); // joins its reconnect thread, which reports through m_environment
 }
 
 Expected<quint16, QString> GatewayRuntime::start()
@@ -135,6 +137,35 @@ void GatewayRuntime::seedSpend(const Governance::RecoveredSpend &recovered)
     m_limits.seed(recovered, m_environment.wallClockMs ? m_environment.wallClockMs() : QDateTime::currentMSecsSinceEpoch());
 }
 
+void GatewayRuntime::enableSharedLimits(Shared::RedisLimitStore::Settings settings)
+{
+    if (!settings.wallClockMs && m_environment.wallClockMs) {
+        settings.wallClockMs = m_environment.wallClockMs;
+    }
+    m_shared = std::make_unique<Shared::RedisLimitStore>(
+        m_limits, std::move(settings), [this](const Shared::RedisTransition &transition) { recordRedisTransition(transition); });
+    m_environment.limits = m_shared.get();
+}
+
+void GatewayRuntime::recordRedisTransition(const Shared::RedisTransition &transition) const
+{
+    // Called on a worker (down) or the store's own thread (up): the sink only queues.
+    RequestLogSink *events = m_environment.requestLog;
+    if (!events) {
+        return;
+    }
+    QByteArray detail = "{\"endpoint\":" + Json::quoted(transition.endpoint.toUtf8());
+    if (transition.up) {
+        detail += ",\"pushed_entries\":" + QByteArray::number(transition.pushedEntries) +
+                  ",\"resynced_accounts\":" + QByteArray::number(transition.resyncedAccounts);
+    } else {
+        detail += ",\"error\":" + Json::quoted(transition.error.toUtf8()) + ",\"fallback\":\"local\"";
+    }
+    detail += '}';
+    events->recordEvent(transition.up ? QStringLiteral("redis.up") : QStringLiteral("redis.down"), transition.endpoint,
+                        detail);
+}
+
 void GatewayRuntime::beginShutdown()
 {
     if (m_server) {
@@ -183,6 +214,26 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
                                          m_environment.wallClockMs ? m_environment.wallClockMs()
                                                                    : QDateTime::currentMSecsSinceEpoch());
     }
+    if (m_shared) {
+        const Shared::RedisStatus redis = m_shared->status();
+        out += "# HELP switchyard_redis_up Whether the shared limit store (Redis) is reachable; 0 = serving on local state.\n"
+               "# TYPE switchyard_redis_up gauge\n";
+        out += "switchyard_redis_up " + QByteArray(redis.up ? "1" : "0") + '\n';
+        out += "# HELP switchyard_redis_reservations_total Requests admitted, by where their limits were checked.\n"
+               "# TYPE switchyard_redis_reservations_total counter\n";
+        out += "switchyard_redis_reservations_total{store=\"redis\"} " + QByteArray::number(redis.sharedReservations) + '\n';
+        out += "switchyard_redis_reservations_total{store=\"local\"} " + QByteArray::number(redis.fallbackReservations) +
+               '\n';
+        out += "# HELP switchyard_redis_errors_total Redis connections or commands that failed.\n"
+               "# TYPE switchyard_redis_errors_total counter\n";
+        out += "switchyard_redis_errors_total " + QByteArray::number(redis.errors) + '\n';
+        out += "# HELP switchyard_redis_reconnects_total Outages ended: Redis reachable again and the outage's usage pushed.\n"
+               "# TYPE switchyard_redis_reconnects_total counter\n";
+        out += "switchyard_redis_reconnects_total " + QByteArray::number(redis.reconnects) + '\n';
+        out += "# HELP switchyard_redis_backlog_entries Usage sums (key, team, UTC day) waiting for Redis.\n"
+               "# TYPE switchyard_redis_backlog_entries gauge\n";
+        out += "switchyard_redis_backlog_entries " + QByteArray::number(redis.backlogEntries) + '\n';
+    }
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
                "# TYPE switchyard_request_log_rows_total counter\n";
@@ -229,6 +280,16 @@ StatusSnapshot GatewayRuntime::statusSnapshot() const
     if (table) {
         m_collector.collect(*table, snapshot);
     }
+    if (m_shared) {
+        const Shared::RedisStatus redis = m_shared->status();
+        snapshot.limitStore.shared = true;
+        snapshot.limitStore.redisUp = redis.up;
+        snapshot.limitStore.endpoint = redis.endpoint;
+        snapshot.limitStore.changedAtMs = redis.changedAtMs;
+        snapshot.limitStore.lastError = redis.lastError;
+        snapshot.limitStore.fallbackReservations = redis.fallbackReservations;
+        snapshot.limitStore.backlogEntries = redis.backlogEntries;
+    }
     return snapshot;
 }
 
@@ -263,6 +324,28 @@ QJsonValue engineJson(const BackendStatus &backend)
         {QStringLiteral("prefix_cache_hit_rate"), known(e.prefixCacheHitRate)},
         {QStringLiteral("cache_blocks"), static_cast<double>(e.cacheBlocks)},
         {QStringLiteral("cache_block_size"), static_cast<double>(e.cacheBlockSize)},
+    };
+}
+
+} // namespace
+
+namespace {
+
+QJsonObject limitStoreJson(const LimitStoreStatus &store)
+{
+    if (!store.shared) {
+        return {{QStringLiteral("kind"), QStringLiteral("local")}};
+    }
+    return {
+        {QStringLiteral("kind"), QStringLiteral("redis")},
+        {QStringLiteral("endpoint"), store.endpoint},
+        // "degraded": Redis unreachable, limits enforced on this gateway's own state.
+        {QStringLiteral("state"), store.redisUp ? QStringLiteral("shared") : QStringLiteral("degraded")},
+        {QStringLiteral("redis_up"), store.redisUp},
+        {QStringLiteral("changed_at_ms"), static_cast<double>(store.changedAtMs)},
+        {QStringLiteral("last_error"), store.lastError},
+        {QStringLiteral("fallback_reservations"), static_cast<double>(store.fallbackReservations)},
+        {QStringLiteral("backlog_entries"), static_cast<double>(store.backlogEntries)},
     };
 }
 
@@ -336,6 +419,7 @@ QByteArray GatewayRuntime::stateJson() const
         {QStringLiteral("active_requests"), snapshot.activeRequests},
         {QStringLiteral("requests_per_second"), snapshot.requestsPerSecond},
         {QStringLiteral("routes"), routes},
+        {QStringLiteral("limit_store"), limitStoreJson(snapshot.limitStore)},
     };
     return QJsonDocument(root).toJson(QJsonDocument::Compact);
 }

@@ -15,6 +15,7 @@
 
 #include "governance/locallimitstore.h"
 #include "governance/spendmetrics.h"
+#include "shared/redislimitstore.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -45,6 +46,11 @@ public:
     // Tests: the clock budget windows and reset times are read from (epoch ms).
     void setWallClock(std::function<qint64()> clock) { m_environment.wallClockMs = std::move(clock); }
     Governance::LocalLimitStore &limitStore() { return m_limits; }
+    // Shares limits, budgets and reservations with every gateway on the same Redis;
+    // before start(), after seedSpend() and setRequestLog() (Redis up/down events go to
+    // the event log). The local store stays as the fallback.
+    void enableSharedLimits(Shared::RedisLimitStore::Settings settings);
+    const Shared::RedisLimitStore *sharedLimits() const { return m_shared.get(); }
 
     // Binds gateway.listen with gateway.threads workers; returns the bound port.
     Expected<quint16, QString> start();
@@ -69,6 +75,7 @@ public:
 
 private:
     void appendServerMetrics(QByteArray &out) const;
+    void recordRedisTransition(const Shared::RedisTransition &transition) const;
     // The scraper for this policy's metrics interval, or null when no provider has a
     // metrics_url. Created on first need; a changed interval gets a new one, and the old
     // one is stopped but kept, since tables still in use may read it.
@@ -80,6 +87,7 @@ private:
     // for the process, so applies never reset spend or rates.
     Governance::LocalLimitStore m_limits;
     Governance::SpendMetrics m_spendMetrics;
+    std::unique_ptr<Shared::RedisLimitStore> m_shared; // null without --redis
     Runtime::RoutingRegistry m_routing;
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;

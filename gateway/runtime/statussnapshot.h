@@ -82,6 +82,18 @@ struct RouteStatus {
     LatencySummary ttft;
 };
 
+// Where limit state lives: in this process, or shared through Redis (--redis), and
+// whether Redis is reachable right now (if not, the gateway serves on local state).
+struct LimitStoreStatus {
+    bool shared = false;    // --redis given
+    bool redisUp = false;
+    QString endpoint;       // redis://host:port/db (never a password)
+    qint64 changedAtMs = 0; // when Redis last went up or down
+    QString lastError;
+    quint64 fallbackReservations = 0; // requests admitted on local state while Redis was down
+    quint64 backlogEntries = 0;       // usage sums waiting for Redis to come back
+};
+
 struct StatusSnapshot {
     QString baseUrl; // e.g. http://127.0.0.1:8420/v1
     int threads = 0;
@@ -93,6 +105,7 @@ struct StatusSnapshot {
     double requestsPerSecond = 0;
     std::vector<RouteStatus> routes;
     std::vector<BackendStatus> backends;
+    LimitStoreStatus limitStore;
 };
 
 // One virtual key or team of the active policy: its budgets and what it has used in the

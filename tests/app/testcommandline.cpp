@@ -27,6 +27,7 @@ private slots:
     void unsetEnvironmentVariableIsAConfigError();
     void missingConfigFileIsAnError();
     void headlessServesAndDrainsOnSigterm();
+    void badRedisUrlExitsTwoWithoutThePassword();
 
 private:
     QString writeConfig(const QByteArray &yaml);
@@ -152,6 +153,21 @@ void TestCommandLine::headlessServesAndDrainsOnSigterm()
     QVERIFY2(output.contains("msg=\"stopped\""), output.constData());
     const QByteArray everything = output + process.readAllStandardError();
     QVERIFY(!everything.contains("sk-never-print-this-0001"));
+}
+
+void TestCommandLine::badRedisUrlExitsTwoWithoutThePassword()
+{
+    QByteArray output;
+    QByteArray errors;
+    QCOMPARE(run({QStringLiteral("--headless"), QStringLiteral("--redis"),
+                  QStringLiteral("http://:hunter2-never-print@cache:6379")},
+                 output, errors),
+             2);
+    QVERIFY2(errors.contains("--redis"), errors.constData());
+    QVERIFY(!QByteArray(output + errors).contains("hunter2-never-print"));
+    QCOMPARE(run({QStringLiteral("--headless"), QStringLiteral("--redis-timeout-ms"), QStringLiteral("0")}, output, errors),
+             2);
+    QVERIFY2(errors.contains("--redis-timeout-ms"), errors.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCommandLine)

@@ -2,7 +2,10 @@
 # Gateway benchmark: the latency the gateway adds over calling the upstream directly, and
 # its closed-loop maximum, measured in the same run as nginx doing the same proxying job.
 # A second gateway instance with the request log turned off is measured in the same
-# rotation, to show what writing one SQLite row per request costs.
+# rotation, to show what writing one SQLite row per request costs. On request
+# (--targets "gateway-keyed gateway-redis"), two more instances measure what sharing
+# limits through Redis costs: both charge every request to a virtual key with limits and
+# a budget, one in process, one through a redis-server this script starts.
 # See docs/BENCHMARKS.md for what is measured and why it is set up this way.
 #
 #   tests/bench/run-bench.sh --runs 5
@@ -20,12 +23,16 @@ usage: tests/bench/run-bench.sh [options]
   --rates "R1 R2"      open-loop request rates (default "1000 5000")
   --connections C      keep-alive connections used by the load generator (default 32)
   --port-base P        upstream on P, nginx proxy on P+1, gateway on P+2, gateway-nolog
-                       on P+3 (default 18480)
+                       on P+3, gateway-keyed on P+4, gateway-redis on P+5, redis-server
+                       on P+6 (default 18480)
   --load-core N        core for the load generator and the static upstream (default 0)
   --proxy-core N       core for nginx proxy and gateway (default 1)
+  --redis-core N       core for the redis-server of gateway-redis (default: the load core)
   --no-build           skip dependency install and build; use what is in build-bench/
   --targets "T1 T2"    what to measure, any of direct nginx gateway gateway-nolog
-                       (default all four); direct is needed for added latency
+                       gateway-keyed gateway-redis (default the first four); direct is
+                       needed for added latency. gateway-keyed / gateway-redis: a virtual
+                       key with limits, in process / shared through Redis
   --no-gateway         measure direct and nginx only (drops both gateways from --targets)
   --priority MODE      rt (SCHED_RR, default), nice (-20) or none, for every process under
                        test alike; falls back to what the user may set
@@ -40,6 +47,7 @@ CONNECTIONS=32
 PORT_BASE=18480
 LOAD_CORE=0
 PROXY_CORE=1
+REDIS_CORE=""
 DO_BUILD=1
 WANT_GATEWAY=1
 PRIORITY_MODE=rt
@@ -55,6 +63,7 @@ while [[ $# -gt 0 ]]; do
         --port-base) PORT_BASE="$2"; shift 2 ;;
         --load-core) LOAD_CORE="$2"; shift 2 ;;
         --proxy-core) PROXY_CORE="$2"; shift 2 ;;
+        --redis-core) REDIS_CORE="$2"; shift 2 ;;
         --no-build) DO_BUILD=0; shift ;;
         --targets) TARGET_LIST="$2"; shift 2 ;;
         --no-gateway) WANT_GATEWAY=0; shift ;;
@@ -68,17 +77,18 @@ done
 declare -A WANTED=()
 for t in $TARGET_LIST; do
     case "$t" in
-        direct|nginx|gateway|gateway-nolog) WANTED[$t]=1 ;;
-        *) echo "run-bench: unknown target $t (use direct, nginx, gateway, gateway-nolog)" >&2; exit 64 ;;
+        direct|nginx|gateway|gateway-nolog|gateway-keyed|gateway-redis) WANTED[$t]=1 ;;
+        *) echo "run-bench: unknown target $t (use direct, nginx, gateway, gateway-nolog, gateway-keyed, gateway-redis)" >&2
+           exit 64 ;;
     esac
 done
 if [[ $WANT_GATEWAY == 0 ]]; then
-    unset 'WANTED[gateway]' 'WANTED[gateway-nolog]'
+    unset 'WANTED[gateway]' 'WANTED[gateway-nolog]' 'WANTED[gateway-keyed]' 'WANTED[gateway-redis]'
 fi
 [[ ${#WANTED[@]} -gt 0 ]] || { echo "run-bench: no targets left to measure" >&2; exit 64; }
 wanted() { [[ -n ${WANTED[$1]:-} ]]; }
 WANT_ANY_GATEWAY=0
-if wanted gateway || wanted gateway-nolog; then WANT_ANY_GATEWAY=1; fi
+if wanted gateway || wanted gateway-nolog || wanted gateway-keyed || wanted gateway-redis; then WANT_ANY_GATEWAY=1; fi
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
@@ -91,6 +101,11 @@ UPSTREAM_PORT=$PORT_BASE
 PROXY_PORT=$((PORT_BASE + 1))
 GATEWAY_PORT=$((PORT_BASE + 2))
 GATEWAY_NOLOG_PORT=$((PORT_BASE + 3))
+GATEWAY_KEYED_PORT=$((PORT_BASE + 4))
+GATEWAY_REDIS_PORT=$((PORT_BASE + 5))
+REDIS_PORT=$((PORT_BASE + 6))
+# The virtual key the keyed gateways charge every request to.
+BENCH_KEY=sk-bench-key-0001
 URL_PATH=/v1/chat/completions
 
 log() { echo "run-bench: $*" >&2; }
@@ -196,7 +211,8 @@ wait_ready() {
     return 1
 }
 
-for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$GATEWAY_PORT" "$GATEWAY_NOLOG_PORT"; do
+for port in "$UPSTREAM_PORT" "$PROXY_PORT" "$GATEWAY_PORT" "$GATEWAY_NOLOG_PORT" "$GATEWAY_KEYED_PORT" "$GATEWAY_REDIS_PORT" \
+    "$REDIS_PORT"; do
     if port_in_use "$port"; then
         log "port $port is already in use; pick another --port-base"
         exit 1
@@ -224,25 +240,37 @@ wait_ready "$PROXY_PID" "http://127.0.0.1:$PROXY_PORT/healthz" \
     || { log "nginx proxy did not start:"; cat "$WORK_DIR"/proxy-*.log >&2; exit 1; }
 
 declare -A TARGET_PORT=([direct]=$UPSTREAM_PORT [nginx]=$PROXY_PORT [gateway]=$GATEWAY_PORT
-                       [gateway-nolog]=$GATEWAY_NOLOG_PORT)
-declare -A TARGET_STATUS=([gateway]="not measured" [gateway-nolog]="not measured")
+                       [gateway-nolog]=$GATEWAY_NOLOG_PORT [gateway-keyed]=$GATEWAY_KEYED_PORT
+                       [gateway-redis]=$GATEWAY_REDIS_PORT)
+declare -A TARGET_STATUS=([gateway]="not measured" [gateway-nolog]="not measured" [gateway-keyed]="not measured"
+                          [gateway-redis]="not measured")
 
 # Answers 2xx to the benchmark's own request? A gateway that returns errors fast would
 # otherwise look like a fast gateway.
 chat_ok() {
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $BENCH_KEY" \
         -d '{"model":"bench","messages":[{"role":"user","content":"Say hello."}],"max_tokens":16}' \
         "http://127.0.0.1:$1$URL_PATH") || true
     [[ $code == 2* ]]
 }
 
-# Starts one gateway instance: start_gateway NAME PORT REQUEST_LOG(true|false).
-# Same config apart from the request log, same core, each with its own fresh data
-# directory (so its own SQLite database). Sets TARGET_STATUS[NAME].
+# Starts one gateway instance: start_gateway NAME PORT REQUEST_LOG(true|false) [KEYED(0|1)]
+# [extra arguments]. Same config apart from the request log (and, keyed, a virtual key
+# with limits far above the offered load, so every request is checked and charged but
+# none refused), same core, each with its own fresh data directory (so its own SQLite
+# database). Sets TARGET_STATUS[NAME].
 start_gateway() {
-    local name=$1 port=$2 request_log=$3 pid
+    local name=$1 port=$2 request_log=$3 keyed=${4:-0} pid
+    shift $(($# < 4 ? $# : 4))
     mkdir -p "$WORK_DIR/$name-data"
+    local keys=""
+    if [[ $keyed == 1 ]]; then
+        keys="virtual_keys:
+  - {name: bench, key: $BENCH_KEY, limits: {rpm: 100000000, tpm: 1000000000, max_concurrent_requests: 100000},
+     budgets: {usd_per_day: 100000000, tokens_per_day: 1000000000000}}"
+    fi
     cat >"$WORK_DIR/$name.yaml" <<EOF
 gateway:
   listen: 127.0.0.1:$port
@@ -257,9 +285,10 @@ routes:
   - model: bench
     targets:
       - {provider: static, model: bench-upstream}
+$keys
 EOF
     "${PRIORITY[@]}" taskset -c "$PROXY_CORE" "$GATEWAY_BIN" --headless --config "$WORK_DIR/$name.yaml" \
-        --data-dir "$WORK_DIR/$name-data" --threads 1 >"$WORK_DIR/$name.log" 2>&1 &
+        --data-dir "$WORK_DIR/$name-data" --threads 1 "$@" >"$WORK_DIR/$name.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     if ! wait_ready "$pid" "http://127.0.0.1:$port/healthz"; then
@@ -281,7 +310,26 @@ gateway_metric() {
         | awk -v name="$2" '$1 == name { print $2; found = 1 } END { if (!found) print "n/a" }' || echo n/a
 }
 
-for name in gateway gateway-nolog; do
+# The shared store for gateway-redis: a local redis-server without persistence, on the
+# load generator's core by default (it is part of the environment, like the upstream).
+start_redis() {
+    local redis pid i
+    redis="$(command -v redis-server || true)"
+    [[ -n $redis ]] || { TARGET_STATUS[gateway-redis]="redis-server not installed (packaging/install-deps.sh)"; return 1; }
+    "${PRIORITY[@]}" taskset -c "${REDIS_CORE:-$LOAD_CORE}" "$redis" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        >"$WORK_DIR/redis.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] && return 0
+        sleep 0.1
+    done
+    TARGET_STATUS[gateway-redis]="redis-server did not answer PING"
+    return 1
+}
+
+for name in gateway gateway-nolog gateway-keyed gateway-redis; do
     if ! wanted "$name"; then
         TARGET_STATUS[$name]="skipped ($([[ $WANT_GATEWAY == 0 ]] && echo --no-gateway || echo --targets))"
     elif [[ $GATEWAY_STATUS != "not measured" ]]; then
@@ -290,13 +338,20 @@ for name in gateway gateway-nolog; do
         TARGET_STATUS[$name]="binary missing ($GATEWAY_BIN)"
     elif [[ $name == gateway ]]; then
         start_gateway gateway "$GATEWAY_PORT" true || true
-    else
+    elif [[ $name == gateway-nolog ]]; then
         start_gateway gateway-nolog "$GATEWAY_NOLOG_PORT" false || true
+    elif [[ $name == gateway-keyed ]]; then
+        start_gateway gateway-keyed "$GATEWAY_KEYED_PORT" true 1 || true
+    elif start_redis; then
+        start_gateway gateway-redis "$GATEWAY_REDIS_PORT" true 1 --redis "redis://127.0.0.1:$REDIS_PORT/0" || true
+        if [[ ${TARGET_STATUS[gateway-redis]} == measured && $(gateway_metric "$GATEWAY_REDIS_PORT" switchyard_redis_up) != 1 ]]; then
+            TARGET_STATUS[gateway-redis]="started, but switchyard_redis_up is not 1"
+        fi
     fi
 done
 
 TARGETS=()
-for t in direct nginx gateway gateway-nolog; do
+for t in direct nginx gateway gateway-nolog gateway-keyed gateway-redis; do
     if wanted "$t" && [[ ${TARGET_STATUS[$t]:-measured} == measured ]]; then
         TARGETS+=("$t")
     fi
@@ -326,8 +381,11 @@ for ((run = 1; run <= RUNS; run++)); do
         for ((k = 0; k < n_targets; k++)); do
             target=${TARGETS[$(((k + run) % n_targets))]}
             count=$((count + 1))
+            auth_args=()
+            [[ $target == gateway-keyed || $target == gateway-redis ]] && auth_args=(--header "Authorization: Bearer $BENCH_KEY")
             line=$("${PRIORITY[@]}" "$LOADGEN" --cpu "$LOAD_CORE" --url "http://127.0.0.1:${TARGET_PORT[$target]}$URL_PATH" \
-                "${mode_args[@]}" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP") || true
+                "${mode_args[@]}" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" \
+                "${auth_args[@]}") || true
             [[ -n $line ]] || line='{"error":"loadgen produced no output"}'
             echo "{\"run\":$run,\"target\":\"$target\",${line#\{}" >>"$RESULTS"
             log "[$count/$total] run $run $mode $target: $line"
@@ -348,6 +406,20 @@ done
             "$(gateway_metric "$GATEWAY_PORT" switchyard_request_log_dropped_total) dropped;" \
             "database $(du -sh "$WORK_DIR/gateway-data" 2>/dev/null | cut -f1) on $(df -T "$WORK_DIR" | awk 'NR == 2 { print $2 }')"
     fi
+    if wanted gateway-keyed || wanted gateway-redis; then
+        echo "Shared limits: gateway-keyed (in process): ${TARGET_STATUS[gateway-keyed]};" \
+            "gateway-redis: ${TARGET_STATUS[gateway-redis]}"
+        if [[ ${TARGET_STATUS[gateway-redis]} == measured ]]; then
+            echo "gateway-redis: switchyard_redis_up $(gateway_metric "$GATEWAY_REDIS_PORT" switchyard_redis_up)," \
+                "reserved in Redis $(gateway_metric "$GATEWAY_REDIS_PORT" 'switchyard_redis_reservations_total{store="redis"}')," \
+                "locally $(gateway_metric "$GATEWAY_REDIS_PORT" 'switchyard_redis_reservations_total{store="local"}')," \
+                "errors $(gateway_metric "$GATEWAY_REDIS_PORT" switchyard_redis_errors_total)"
+        fi
+    fi
     echo
     awk -v rates="$RATES" -f "$SCRIPT_DIR/summarize.awk" "$RESULTS"
+    if wanted gateway-keyed && wanted gateway-redis; then
+        echo
+        awk -f "$SCRIPT_DIR/summarize-redis.awk" "$RESULTS"
+    fi
 } | tee "$SUMMARY"
