@@ -116,7 +116,30 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     sonnet.model = "claude-sonnet";
     sonnet.targets = {{QStringLiteral("claude"), "claude-sonnet-4", 1}};
     policy.routes = {chat, chatCloud, sonnet};
+
+    Gateway::Config::Team research;
+    research.name = QStringLiteral("research");
+    research.budgets.usdPerDay = 5;
+    research.budgets.tokensPerDay = 2'000'000;
+    auto key = [](const char *name, const char *secret) {
+        Gateway::Config::VirtualKey virtualKey;
+        virtualKey.name = QString::fromLatin1(name);
+        virtualKey.key = secret;
+        return virtualKey;
+    };
+    Gateway::Config::VirtualKey researchAgent = key("research-agent", "sk-demo-research-agent");
+    researchAgent.team = research.name;
+    researchAgent.budgets.tokensPerDay = 500'000;
+    Gateway::Config::VirtualKey supportBot = key("support-bot", "sk-demo-support-bot");
+    supportBot.budgets.usdPerMonth = 20;
+    policy.teams = {research};
+    policy.virtualKeys = {researchAgent, supportBot, key("playground", PlaygroundKey)};
     return policy;
+}
+
+QList<QByteArray> Demo::trafficKeys()
+{
+    return {"sk-demo-research-agent", "sk-demo-support-bot"};
 }
 
 QString Demo::instructions(const QString &baseUrl)
@@ -124,13 +147,13 @@ QString Demo::instructions(const QString &baseUrl)
     return QStringLiteral(
                "Switchyard demo is running. Base URL for OpenAI/Anthropic SDKs: %1\n"
                "Try:\n"
-               "  curl -s %1/chat/completions -H 'Content-Type: application/json' \\\n"
+               "  curl -s %1/chat/completions -H 'Content-Type: application/json' -H 'Authorization: Bearer %2' \\\n"
                "    -d '{\"model\":\"chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n"
-               "  curl -sN %1/chat/completions -H 'Content-Type: application/json' \\\n"
+               "  curl -sN %1/chat/completions -H 'Content-Type: application/json' -H 'Authorization: Bearer %2' \\\n"
                "    -d '{\"model\":\"chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n"
-               "  curl -s %1/messages -H 'Content-Type: application/json' -H 'anthropic-version: 2023-06-01' \\\n"
+               "  curl -s %1/messages -H 'Content-Type: application/json' -H 'anthropic-version: 2023-06-01' -H 'x-api-key: %2' \\\n"
                "    -d '{\"model\":\"claude-sonnet\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'\n")
-        .arg(baseUrl);
+        .arg(baseUrl, QLatin1String(PlaygroundKey));
 }
 
 } // namespace App

@@ -41,9 +41,10 @@ private:
     DemoTraffic &m_owner;
 };
 
-DemoTraffic::DemoTraffic(QByteArray baseUrl, QObject *parent)
+DemoTraffic::DemoTraffic(QByteArray baseUrl, QList<QByteArray> keys, QObject *parent)
     : QObject {parent}
     , m_baseUrl {std::move(baseUrl)}
+    , m_keys {std::move(keys)}
 {
     m_timer.setInterval(SEND_INTERVAL_MS);
     connect(&m_timer, &QTimer::timeout, this, &DemoTraffic::sendOne);
@@ -75,6 +76,9 @@ void DemoTraffic::sendOne()
     const QByteArray maxTokens = QByteArray::number(16 + m_random() % 48);
     Gateway::Upstream::UpstreamRequest request;
     request.headers = {"Content-Type: application/json"};
+    if (!m_keys.isEmpty()) {
+        request.headers.push_back("Authorization: Bearer " + m_keys.at(static_cast<qsizetype>(m_random() % m_keys.size())));
+    }
     request.firstByteTimeoutMs = 60000;
     if (pick < 2) {
         request.url = m_baseUrl + "/messages";

@@ -2,6 +2,7 @@
 
 #include "upstream/curlmulti.h"
 
+#include <QList>
 #include <QObject>
 #include <QTimer>
 
@@ -20,7 +21,8 @@ class DemoTraffic final : public QObject {
     Q_DISABLE_COPY_MOVE(DemoTraffic)
 
 public:
-    DemoTraffic(QByteArray baseUrl, QObject *parent = nullptr);
+    // Each request presents one of `keys` (virtual keys), picked at random.
+    DemoTraffic(QByteArray baseUrl, QList<QByteArray> keys, QObject *parent = nullptr);
     ~DemoTraffic() override;
 
     void start();
@@ -33,6 +35,7 @@ private:
     void finished(Call *call);
 
     QByteArray m_baseUrl;
+    QList<QByteArray> m_keys;
     Gateway::Upstream::CurlMulti m_curl;
     QTimer m_timer;
     std::mt19937 m_random {2026};

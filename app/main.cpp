@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 
     std::unique_ptr<App::DemoTraffic> demoTraffic;
     if (demo) {
-        demoTraffic = std::make_unique<App::DemoTraffic>(runtime.baseUrl().toUtf8());
+        demoTraffic = std::make_unique<App::DemoTraffic>(runtime.baseUrl().toUtf8(), App::Demo::trafficKeys());
         demoTraffic->start();
     }
 

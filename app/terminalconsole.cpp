@@ -2,6 +2,8 @@
 
 #include "runtime/statussnapshot.h"
 
+#include <QDateTime>
+
 #include <QSocketNotifier>
 #include <QString>
 #include <QTimer>
@@ -29,15 +31,6 @@ constexpr QByteArrayView LeaveSequence {"\x1b[0m\x1b[?7h\x1b[?25h\x1b[?1049l"};
 // overwrites the previous one in place instead of clearing first, so nothing flickers.
 constexpr QByteArrayView FrameBegin {"\x1b[?2026h\x1b[H"};
 constexpr QByteArrayView FrameEnd {"\x1b[0m\x1b[J\x1b[?2026l"};
-constexpr QByteArrayView ClearToEndOfLine {"\x1b[0m\x1b[K"};
-
-constexpr QByteArrayView Bold {"1"};
-constexpr QByteArrayView Dim {"2"};
-constexpr QByteArrayView Reverse {"7"};
-constexpr QByteArrayView Red {"31"};
-
-constexpr int MinimumNameWidth = 16;
-constexpr int MaximumNameWidth = 48;
 
 struct InstalledHandler {
     int signal;
@@ -174,253 +167,6 @@ void uninstallHandlers()
     s_terminal.handlerCount = 0;
 }
 
-// Keeps the visible width of a line within the terminal, with SGR styling per piece.
-class LineBuilder {
-public:
-    explicit LineBuilder(int width)
-        : m_remaining {width}
-    {
-    }
-
-    void text(const QString &text, QByteArrayView style = {})
-    {
-        if (m_remaining <= 0 || text.isEmpty()) {
-            return;
-        }
-        QString part = text.left(m_remaining);
-        // Names come from configuration; never let them smuggle escape sequences in.
-        for (QChar &c : part) {
-            if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() < 0xa0)) {
-                c = QLatin1Char('?');
-            }
-        }
-        m_remaining -= static_cast<int>(part.size());
-        if (!style.isEmpty()) {
-            m_bytes += "\x1b[";
-            m_bytes += style;
-            m_bytes += 'm';
-        }
-        m_bytes += part.toUtf8();
-        if (!style.isEmpty()) {
-            m_bytes += "\x1b[0m";
-        }
-    }
-
-    void left(const QString &value, int width, QByteArrayView style = {})
-    {
-        QString cell = value.size() > width - 1 ? value.left(std::max(0, width - 2)) + QLatin1Char('~') : value;
-        text(cell.leftJustified(width), style);
-    }
-
-    void right(const QString &value, int width, QByteArrayView style = {})
-    {
-        text(value.rightJustified(width), style);
-    }
-
-    void fill(QByteArrayView style)
-    {
-        text(QString {m_remaining, QLatin1Char(' ')}, style);
-    }
-
-    QByteArray bytes() const { return m_bytes; }
-
-private:
-    QByteArray m_bytes;
-    int m_remaining;
-};
-
-QString latin1(const char *text)
-{
-    return QString::fromLatin1(text);
-}
-
-QString count(qint64 value)
-{
-    if (value < 100000) {
-        return QString::number(value);
-    }
-    if (value < 1000000) {
-        return QString::number(static_cast<double>(value) / 1e3, 'f', 1) + QLatin1Char('k');
-    }
-    if (value < 1000000000) {
-        return QString::number(static_cast<double>(value) / 1e6, 'f', 1) + QLatin1Char('M');
-    }
-    return QString::number(static_cast<double>(value) / 1e9, 'f', 1) + QLatin1Char('G');
-}
-
-QString rate(double perSecond)
-{
-    return QString::number(perSecond, 'f', 1);
-}
-
-QString millis(double ms, qint64 requests)
-{
-    if (requests <= 0) {
-        return latin1("-");
-    }
-    return QString::number(ms, 'f', ms < 10 ? 1 : 0);
-}
-
-QString errorPercent(qint64 errors, qint64 requests)
-{
-    if (requests <= 0) {
-        return latin1("-");
-    }
-    return QString::number(100.0 * static_cast<double>(errors) / static_cast<double>(requests), 'f', 1)
-        + QLatin1Char('%');
-}
-
-QString uptime(qint64 ms)
-{
-    const qint64 seconds = ms / 1000;
-    const QString clock = QStringLiteral("%1:%2:%3")
-                              .arg((seconds / 3600) % 24)
-                              .arg((seconds / 60) % 60, 2, 10, QLatin1Char('0'))
-                              .arg(seconds % 60, 2, 10, QLatin1Char('0'));
-    const qint64 days = seconds / 86400;
-    return days > 0 ? QStringLiteral("%1d %2").arg(days).arg(clock) : clock;
-}
-
-struct Column {
-    const char *title;
-    int width;
-};
-
-constexpr std::array RouteColumns {Column {"SHARE", 7},  Column {"REQ/S", 8},   Column {"INFL", 6},
-                                   Column {"P50ms", 8},  Column {"P99ms", 8},   Column {"TTFT99", 8},
-                                   Column {"ERRORS", 8}, Column {"ERR%", 7}};
-constexpr std::array BackendColumns {Column {"TYPE", 11},   Column {"REQUESTS", 9}, Column {"REQ/S", 8},
-                                     Column {"INFL", 6},    Column {"P50ms", 8},    Column {"P99ms", 8},
-                                     Column {"TTFT50", 8},  Column {"TTFT99", 8},   Column {"ERRORS", 8},
-                                     Column {"ERR%", 7},    Column {"TOK IN", 9},   Column {"TOK OUT", 9}};
-
-// The first textColumns columns after the name hold text and are left-aligned.
-template<std::size_t N>
-QByteArray headerRow(int width, const QString &first, int nameWidth, const std::array<Column, N> &columns,
-                     std::size_t textColumns = 0)
-{
-    LineBuilder line {width};
-    line.left(first, nameWidth, Bold);
-    for (std::size_t i = 0; i < N; ++i) {
-        if (i < textColumns) {
-            line.left(QLatin1Char(' ') + latin1(columns[i].title), columns[i].width, Bold);
-        } else {
-            line.right(latin1(columns[i].title), columns[i].width, Bold);
-        }
-    }
-    return line.bytes();
-}
-
-int nameWidthFor(const Gateway::StatusSnapshot &snapshot, int width)
-{
-    int longest = 0;
-    for (const Gateway::RouteStatus &route : snapshot.routes) {
-        longest = std::max(longest, static_cast<int>(route.model.size()) + 1);
-    }
-    for (const Gateway::BackendStatus &backend : snapshot.backends) {
-        longest = std::max(longest, static_cast<int>(backend.id.size()) + 3);
-    }
-    const int wanted = std::clamp(longest + 1, MinimumNameWidth, MaximumNameWidth);
-    // On narrow terminals names give way so that at least a few numbers stay visible.
-    return std::max(10, std::min(wanted, width / 2));
-}
-
-void appendRoutes(std::vector<QByteArray> &lines, const Gateway::StatusSnapshot &snapshot, int width, int nameWidth)
-{
-    lines.push_back(headerRow(width, latin1("ROUTE / TARGET"), nameWidth, RouteColumns));
-    if (snapshot.routes.empty()) {
-        LineBuilder line {width};
-        line.text(latin1("  no routes configured"), Dim);
-        lines.push_back(line.bytes());
-    }
-    for (const Gateway::RouteStatus &route : snapshot.routes) {
-        LineBuilder line {width};
-        const QString model = QString::fromUtf8(route.model);
-        const int strategyWidth = nameWidth - static_cast<int>(model.size()) - 1;
-        if (strategyWidth > 4 && !route.strategy.isEmpty()) {
-            line.text(model, Bold);
-            line.left(QLatin1Char(' ') + route.strategy, strategyWidth + 1, Dim);
-        } else {
-            line.left(model, nameWidth, Bold);
-        }
-        line.right(QString {}, RouteColumns[0].width);
-        line.right(rate(route.requestsPerSecond), RouteColumns[1].width);
-        line.right(QString {}, RouteColumns[2].width);
-        line.right(millis(route.latency.p50Ms, route.requests), RouteColumns[3].width);
-        line.right(millis(route.latency.p99Ms, route.requests), RouteColumns[4].width);
-        line.right(millis(route.ttft.p99Ms, route.requests), RouteColumns[5].width);
-        const QByteArrayView errorStyle = route.errors > 0 ? Red : QByteArrayView {};
-        line.right(count(route.errors), RouteColumns[6].width, errorStyle);
-        line.right(errorPercent(route.errors, route.requests), RouteColumns[7].width, errorStyle);
-        lines.push_back(line.bytes());
-
-        for (const Gateway::RouteTargetStatus &target : route.targets) {
-            LineBuilder targetLine {width};
-            const bool known = target.backendIndex >= 0
-                && static_cast<std::size_t>(target.backendIndex) < snapshot.backends.size();
-            if (!known) {
-                targetLine.left(latin1("  (unknown backend)"), nameWidth, Dim);
-                lines.push_back(targetLine.bytes());
-                continue;
-            }
-            const Gateway::BackendStatus &backend = snapshot.backends[static_cast<std::size_t>(target.backendIndex)];
-            targetLine.left(latin1("  ") + backend.id, nameWidth);
-            targetLine.right(QString::number(target.share * 100, 'f', 0) + QLatin1Char('%'), RouteColumns[0].width);
-            targetLine.right(rate(backend.requestsPerSecond), RouteColumns[1].width);
-            targetLine.right(QString::number(backend.inFlight), RouteColumns[2].width);
-            targetLine.right(millis(backend.latency.p50Ms, backend.requests), RouteColumns[3].width);
-            targetLine.right(millis(backend.latency.p99Ms, backend.requests), RouteColumns[4].width);
-            targetLine.right(millis(backend.ttft.p99Ms, backend.requests), RouteColumns[5].width);
-            const QByteArrayView style = backend.errors > 0 ? Red : QByteArrayView {};
-            targetLine.right(count(backend.errors), RouteColumns[6].width, style);
-            targetLine.right(errorPercent(backend.errors, backend.requests), RouteColumns[7].width, style);
-            lines.push_back(targetLine.bytes());
-        }
-    }
-}
-
-void appendBackends(std::vector<QByteArray> &lines, const Gateway::StatusSnapshot &snapshot, int width,
-                    int nameWidth)
-{
-    lines.push_back(headerRow(width, latin1("BACKEND"), nameWidth, BackendColumns, 1));
-    if (snapshot.backends.empty()) {
-        LineBuilder line {width};
-        line.text(latin1("  no backends configured"), Dim);
-        lines.push_back(line.bytes());
-    }
-    for (const Gateway::BackendStatus &backend : snapshot.backends) {
-        LineBuilder line {width};
-        line.left(backend.id, nameWidth);
-        line.left(QLatin1Char(' ') + backend.providerType, BackendColumns[0].width, Dim);
-        line.right(count(backend.requests), BackendColumns[1].width);
-        line.right(rate(backend.requestsPerSecond), BackendColumns[2].width);
-        line.right(QString::number(backend.inFlight), BackendColumns[3].width);
-        line.right(millis(backend.latency.p50Ms, backend.requests), BackendColumns[4].width);
-        line.right(millis(backend.latency.p99Ms, backend.requests), BackendColumns[5].width);
-        line.right(millis(backend.ttft.p50Ms, backend.requests), BackendColumns[6].width);
-        line.right(millis(backend.ttft.p99Ms, backend.requests), BackendColumns[7].width);
-        const QByteArrayView style = backend.errors > 0 ? Red : QByteArrayView {};
-        line.right(count(backend.errors), BackendColumns[8].width, style);
-        line.right(errorPercent(backend.errors, backend.requests), BackendColumns[9].width, style);
-        line.right(count(backend.tokensIn), BackendColumns[10].width);
-        line.right(count(backend.tokensOut), BackendColumns[11].width);
-        lines.push_back(line.bytes());
-    }
-}
-
-QString viewName(TerminalConsole::View view)
-{
-    switch (view) {
-    case TerminalConsole::View::Routes:
-        return latin1("routes");
-    case TerminalConsole::View::Backends:
-        return latin1("backends");
-    case TerminalConsole::View::All:
-        break;
-    }
-    return latin1("all");
-}
-
 } // namespace
 
 TerminalConsole::TerminalConsole(const Gateway::StatusProvider &status, QObject *parent)
@@ -429,7 +175,7 @@ TerminalConsole::TerminalConsole(const Gateway::StatusProvider &status, QObject 
     , m_timer {new QTimer(this)}
 {
     m_timer->setInterval(RefreshIntervalMs);
-    connect(m_timer, &QTimer::timeout, this, &TerminalConsole::redraw);
+    connect(m_timer, &QTimer::timeout, this, &TerminalConsole::refresh);
 }
 
 TerminalConsole::~TerminalConsole()
@@ -468,7 +214,7 @@ bool TerminalConsole::start()
 
     enterTerminalMode();
     readTerminalSize();
-    redraw();
+    refresh();
     m_timer->start();
     return true;
 }
@@ -570,20 +316,7 @@ void TerminalConsole::readKeys()
             return;
         case 'r':
         case 'R':
-            m_view = m_view == View::All ? View::Routes : m_view == View::Routes ? View::Backends : View::All;
-            redraw();
-            break;
-        // Direct keys, as the window's Ctrl+1..3: no cycling to reach a view.
-        case '1':
-            m_view = View::All;
-            redraw();
-            break;
-        case '2':
-            m_view = View::Routes;
-            redraw();
-            break;
-        case '3':
-            m_view = View::Backends;
+            m_view = nextTerminalView(m_view);
             redraw();
             break;
         case '\x0c': // Ctrl+L, the usual "repaint" key, for when stray output got through
@@ -591,9 +324,22 @@ void TerminalConsole::readKeys()
             redraw();
             break;
         default:
+            // Direct keys 1-4, like the window's Ctrl+1..: no cycling to reach a view.
+            if (const auto view = terminalViewForKey(buffer[i])) {
+                m_view = *view;
+                redraw();
+            }
             break;
         }
     }
+}
+
+void TerminalConsole::refresh()
+{
+    // Budgets are read on the timer only, whatever the view, so burn rates keep their
+    // history and a key press or resize adds no reading.
+    m_budgets = m_budgetTracker.update(m_status.budgetStatus());
+    redraw();
 }
 
 void TerminalConsole::redraw()
@@ -601,86 +347,15 @@ void TerminalConsole::redraw()
     if (!m_active) {
         return;
     }
-    const QByteArray frame = renderFrame(m_status.statusSnapshot(), m_width, m_height, m_view, m_adminToken);
+    const Gateway::StatusSnapshot snapshot = m_status.statusSnapshot();
+    const TerminalFrameInput input {snapshot, m_budgets, QDateTime::currentMSecsSinceEpoch(), m_adminToken};
+    const QByteArray frame = renderTerminalFrame(input, m_width, m_height, m_view);
     QByteArray out;
     out.reserve(frame.size() + FrameBegin.size() + FrameEnd.size());
     out += FrameBegin;
     out += frame;
     out += FrameEnd;
     writeAll(STDOUT_FILENO, out);
-}
-
-QByteArray TerminalConsole::renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view,
-                                        const QByteArray &adminToken)
-{
-    width = std::max(width, 1);
-    height = std::max(height, 1);
-    std::vector<QByteArray> lines;
-
-    {
-        LineBuilder line {width};
-        line.text(QStringLiteral(" Switchyard  %1  up %2  conns %3  active %4  %5 req/s ")
-                      .arg(snapshot.baseUrl, uptime(snapshot.uptimeMs))
-                      .arg(snapshot.openConnections)
-                      .arg(snapshot.activeRequests)
-                      .arg(rate(snapshot.requestsPerSecond)),
-                  Reverse);
-        line.fill(Reverse);
-        lines.push_back(line.bytes());
-    }
-    {
-        LineBuilder line {width};
-        line.text(QStringLiteral(" requests %1  errors %2 (%3)  threads %4")
-                      .arg(count(snapshot.totalRequests), count(snapshot.totalErrors),
-                           errorPercent(snapshot.totalErrors, snapshot.totalRequests))
-                      .arg(snapshot.threads) +
-                      (adminToken.isEmpty() ? QString() : QStringLiteral("  admin token ") + QString::fromLatin1(adminToken)),
-                  Dim);
-        lines.push_back(line.bytes());
-    }
-    lines.emplace_back();
-
-    const int nameWidth = nameWidthFor(snapshot, width);
-    if (view != View::Backends) {
-        appendRoutes(lines, snapshot, width, nameWidth);
-    }
-    if (view == View::All) {
-        lines.emplace_back();
-    }
-    if (view != View::Routes) {
-        appendBackends(lines, snapshot, width, nameWidth);
-    }
-
-    // The last row is the key help; the body gets the rest and says what it cut.
-    const auto bodyRows = static_cast<std::size_t>(height - 1);
-    if (lines.size() > bodyRows) {
-        const std::size_t kept = bodyRows > 0 ? bodyRows - 1 : 0;
-        const std::size_t hidden = lines.size() - kept;
-        lines.resize(kept);
-        if (bodyRows > 0) {
-            LineBuilder line {width};
-            line.text(QStringLiteral("  ... %1 more lines (enlarge the terminal or press r)").arg(hidden), Dim);
-            lines.push_back(line.bytes());
-        }
-    }
-    while (lines.size() < bodyRows) {
-        lines.emplace_back();
-    }
-    {
-        LineBuilder line {width};
-        line.text(QStringLiteral(" q quit  r/1-3 view: %1  ^L repaint").arg(viewName(view)), Dim);
-        lines.push_back(line.bytes());
-    }
-
-    QByteArray frame;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        frame += lines[i];
-        frame += ClearToEndOfLine;
-        if (i + 1 < lines.size()) {
-            frame += "\r\n";
-        }
-    }
-    return frame;
 }
 
 } // namespace App

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "terminalframe.h"
+
 #include <QByteArray>
 #include <QObject>
 
@@ -8,14 +10,14 @@ class QTimer;
 
 namespace Gateway {
 class StatusProvider;
-struct StatusSnapshot;
 }
 
 namespace App {
 
-// The --headless view when stdout is a terminal: a full-screen table of routes, their
-// targets and the backends, redrawn in place twice a second on the alternate screen.
-// Keys: q quits, r cycles the view (all, routes, backends), 1/2/3 pick one, Ctrl+L repaints.
+// The --headless view when stdout is a terminal: routes with their targets' live weights
+// and health, backends and budgets (see renderTerminalFrame), redrawn in place twice a
+// second on the alternate screen and at once on a resize. Keys: q quits, r cycles the
+// view (all, routes, backends, budgets), 1-4 pick one, Ctrl+L repaints.
 //
 // The terminal is process-wide state, so only one instance may be started at a time.
 // The original settings come back on stop(), on destruction, at exit(), on Ctrl+Z
@@ -27,8 +29,6 @@ class TerminalConsole final : public QObject {
 public:
     static constexpr int RefreshIntervalMs = 500;
 
-    enum class View { All, Routes, Backends };
-
     explicit TerminalConsole(const Gateway::StatusProvider &status, QObject *parent = nullptr);
     ~TerminalConsole() override;
 
@@ -38,11 +38,6 @@ public:
     void stop();
     bool isActive() const { return m_active; }
 
-    // One frame of exactly the given size, without the cursor-positioning prefix;
-    // lines are separated by "\r\n".
-    static QByteArray renderFrame(const Gateway::StatusSnapshot &snapshot, int width, int height, View view,
-                                  const QByteArray &adminToken = {});
-
     // Shown in the header, like a notebook server's token, so the operator can use the
     // admin API; empty hides it.
     void setAdminToken(const QByteArray &token) { m_adminToken = token; }
@@ -51,6 +46,7 @@ signals:
     void quitRequested();
 
 private:
+    void refresh(); // reads budgets, then redraws
     void redraw();
     void readKeys();
     void readSignals();
@@ -64,7 +60,9 @@ private:
     int m_signalPipe[2] = {-1, -1};
     int m_width = 80;
     int m_height = 24;
-    View m_view = View::All;
+    TerminalView m_view = TerminalView::All;
+    Gateway::BudgetRowTracker m_budgetTracker;
+    QList<Gateway::BudgetRow> m_budgets;
     bool m_active = false;
     QByteArray m_adminToken;
 };

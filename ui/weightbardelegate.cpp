@@ -48,8 +48,11 @@ void WeightBarDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
     trackColor.setAlphaF(0.12f);
 
     const QFontMetrics metrics {opt.font};
-    const int textWidth = metrics.horizontalAdvance(QStringLiteral("100.0%"));
     const QRect area = opt.rect.adjusted(Margin, 0, -Margin, 0);
+    // Room for a percentage at least, and for longer figures (a budget's "$3.10 / $10.00
+    // (31%)") as far as the bar keeps half the cell.
+    const int textWidth = std::max(metrics.horizontalAdvance(QStringLiteral("100.0%")),
+                                   std::min(metrics.horizontalAdvance(text), area.width() / 2));
     QRect track = area.adjusted(0, 0, -(textWidth + Margin), 0);
     const int barHeight = std::max(2, std::min(area.height() - 2 * Margin, metrics.height() / 2));
     track.setTop(area.center().y() - barHeight / 2 + 1);
@@ -81,8 +84,9 @@ QSize WeightBarDelegate::sizeHint(const QStyleOptionViewItem &option, const QMod
 {
     QSize size = QStyledItemDelegate::sizeHint(option, index);
     if (index.data(m_shareRole).isValid()) {
-        size.setWidth(std::max(size.width(), option.fontMetrics.horizontalAdvance(QStringLiteral("100.0%"))
-                                                 + MinimumBarWidth + 3 * Margin));
+        const int textWidth = std::max(option.fontMetrics.horizontalAdvance(QStringLiteral("100.0%")),
+                                       option.fontMetrics.horizontalAdvance(index.data().toString()));
+        size.setWidth(std::max(size.width(), textWidth + MinimumBarWidth + 3 * Margin));
     }
     return size;
 }

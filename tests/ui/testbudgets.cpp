@@ -1,4 +1,4 @@
-#include "budgets/budgetentry.h"
+#include "runtime/budgetrows.h"
 #include "budgets/budgettablemodel.h"
 #include "budgets/governancebudgetsource.h"
 
@@ -14,9 +14,9 @@ namespace {
 
 constexpr qint64 Hour = 3600 * 1000;
 
-Ui::BudgetEntry usdPerDay(double limit, double spent, std::optional<double> burn)
+Gateway::BudgetRow usdPerDay(double limit, double spent, std::optional<double> burn)
 {
-    Ui::BudgetEntry entry;
+    Gateway::BudgetRow entry;
     entry.name = QStringLiteral("a");
     entry.limit = limit;
     entry.spent = spent;
@@ -33,22 +33,22 @@ class TestBudgets final : public QObject {
 private slots:
     void projectsExhaustionAtTheBurnRate() const
     {
-        Ui::BudgetEntry entry = usdPerDay(10, 4, 2);
-        QCOMPARE(Ui::projectedExhaustionMs(entry, 0), std::optional<qint64> {3 * Hour});
-        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::Projected);
+        Gateway::BudgetRow entry = usdPerDay(10, 4, 2);
+        QCOMPARE(Gateway::projectedExhaustionMs(entry, 0), std::optional<qint64> {3 * Hour});
+        QCOMPARE(Gateway::budgetAlert(entry, 0), Gateway::BudgetRow::Alert::Projected);
         entry.burnPerHour = 0.1; // 60 h left, the window resets first
-        QVERIFY(!Ui::projectedExhaustionMs(entry, 0));
-        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::None);
+        QVERIFY(!Gateway::projectedExhaustionMs(entry, 0));
+        QCOMPARE(Gateway::budgetAlert(entry, 0), Gateway::BudgetRow::Alert::None);
         entry.burnPerHour.reset(); // no rate yet: no projection
-        QVERIFY(!Ui::projectedExhaustionMs(entry, 0));
+        QVERIFY(!Gateway::projectedExhaustionMs(entry, 0));
         entry.spent = 8.5; // past the 80% soft limit
-        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::Soft);
+        QCOMPARE(Gateway::budgetAlert(entry, 0), Gateway::BudgetRow::Alert::Soft);
         entry.spent = 10;
-        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::Hard);
-        QCOMPARE(Ui::projectedExhaustionMs(entry, 7), std::optional<qint64> {7});
+        QCOMPARE(Gateway::budgetAlert(entry, 0), Gateway::BudgetRow::Alert::Hard);
+        QCOMPARE(Gateway::projectedExhaustionMs(entry, 7), std::optional<qint64> {7});
         entry.limit = 0;
-        QVERIFY(!Ui::projectedExhaustionMs(entry, 0));
-        QCOMPARE(Ui::budgetAlert(entry, 0), Ui::BudgetEntry::Alert::None);
+        QVERIFY(!Gateway::projectedExhaustionMs(entry, 0));
+        QCOMPARE(Gateway::budgetAlert(entry, 0), Gateway::BudgetRow::Alert::None);
     }
 
     void burnRateIsTheSlopeOverTheWindow() const
@@ -88,14 +88,14 @@ private slots:
         key.team = QStringLiteral("research");
         key.usage.dayNanos = Gateway::Governance::NANOS_PER_USD;
         key.atMs = now;
-        const QList<Ui::BudgetEntry> entries = Ui::GovernanceBudgetSource::entriesFrom({team, key});
+        const QList<Gateway::BudgetRow> entries = Gateway::budgetRowsFrom({team, key});
         QCOMPARE(entries.size(), 3);
-        QCOMPARE(entries[0].unit, Ui::BudgetEntry::Unit::Usd);
+        QCOMPARE(entries[0].unit, Gateway::BudgetRow::Unit::Usd);
         QCOMPARE(entries[0].spent, 2.5); // in-flight estimates count, as the gateway counts them
         QCOMPARE(entries[0].periodStartMs, 20'000 * Gateway::Governance::MS_PER_DAY);
         QCOMPARE(entries[0].periodEndMs, 20'001 * Gateway::Governance::MS_PER_DAY);
-        QCOMPARE(entries[1].unit, Ui::BudgetEntry::Unit::Tokens);
-        QCOMPARE(entries[1].window, Ui::BudgetEntry::Window::Month);
+        QCOMPARE(entries[1].unit, Gateway::BudgetRow::Unit::Tokens);
+        QCOMPARE(entries[1].window, Gateway::BudgetRow::Window::Month);
         QCOMPARE(entries[1].spent, 320.0);
         QCOMPARE(entries[1].limit, 1000.0);
         // A key without budgets: one row of its spend today.
@@ -108,9 +108,9 @@ private slots:
     {
         Ui::BudgetTableModel model {nullptr, [] { return qint64 {0}; }};
         QAbstractItemModelTester tester {&model};
-        Ui::BudgetEntry a = usdPerDay(10, 2, std::nullopt);
-        Ui::BudgetEntry tokens = a;
-        tokens.unit = Ui::BudgetEntry::Unit::Tokens;
+        Gateway::BudgetRow a = usdPerDay(10, 2, std::nullopt);
+        Gateway::BudgetRow tokens = a;
+        tokens.unit = Gateway::BudgetRow::Unit::Tokens;
         tokens.limit = 100;
         model.setEntries({a, tokens});
         QCOMPARE(model.rowCount(), 2);
@@ -123,7 +123,7 @@ private slots:
         QCOMPARE(changed.count(), 1);
         QCOMPARE(model.index(0, Ui::BudgetTableModel::SpendColumn).data(Ui::BudgetTableModel::SpentFractionRole).toDouble(), 0.9);
         QCOMPARE(model.index(0, Ui::BudgetTableModel::SpendColumn).data().toString(), QStringLiteral("$9.0000 / $10.00 (90%)"));
-        QCOMPARE(model.index(0, 0).data(Ui::BudgetTableModel::AlertRole).toInt(), static_cast<int>(Ui::BudgetEntry::Alert::Soft));
+        QCOMPARE(model.index(0, 0).data(Ui::BudgetTableModel::AlertRole).toInt(), static_cast<int>(Gateway::BudgetRow::Alert::Soft));
         QCOMPARE(model.index(1, Ui::BudgetTableModel::SpendColumn).data().toString(), QStringLiteral("2 / 100 (2%)"));
     }
 };

@@ -73,9 +73,9 @@ private slots:
         QVERIFY(team >= 0 && agent >= 0 && agentTokens >= 0 && idle >= 0);
         QCOMPARE(model.index(agent, Ui::BudgetTableModel::NameColumn).data().toString(), QStringLiteral("agent (team research)"));
         const auto alert = [&model](int row) {
-            return static_cast<Ui::BudgetEntry::Alert>(model.index(row, 0).data(Ui::BudgetTableModel::AlertRole).toInt());
+            return static_cast<Gateway::BudgetRow::Alert>(model.index(row, 0).data(Ui::BudgetTableModel::AlertRole).toInt());
         };
-        QCOMPARE(alert(agent), Ui::BudgetEntry::Alert::None);
+        QCOMPARE(alert(agent), Gateway::BudgetRow::Alert::None);
 
         // Real requests spend real (priced) tokens.
         for (int i = 0; i < 3; ++i) {
@@ -99,7 +99,7 @@ private slots:
         QVERIFY2(refused.body.contains("budget_exceeded"), refused.body.constData());
 
         source.pollNow();
-        QCOMPARE(alert(agent), Ui::BudgetEntry::Alert::Hard);
+        QCOMPARE(alert(agent), Gateway::BudgetRow::Alert::Hard);
         QCOMPARE(model.index(agent, Ui::BudgetTableModel::StatusColumn).data().toString(),
                  QStringLiteral("hard limit reached: refusing"));
         QCOMPARE(model.index(agent, Ui::BudgetTableModel::ExhaustionColumn).data().toString(), QStringLiteral("reached"));
@@ -108,7 +108,7 @@ private slots:
         QCOMPARE(model.index(agent, Ui::BudgetTableModel::StatusColumn).data(Qt::ForegroundRole).value<QColor>(),
                  Ui::errorColor(QGuiApplication::palette()));
         // The team spent the same: past its 1% soft limit, below the hard one.
-        QCOMPARE(alert(team), Ui::BudgetEntry::Alert::Soft);
+        QCOMPARE(alert(team), Gateway::BudgetRow::Alert::Soft);
         QCOMPARE(model.index(team, Ui::BudgetTableModel::StatusColumn).data(Qt::ForegroundRole).value<QColor>(),
                  Ui::warningColor(QGuiApplication::palette()));
         const double teamFraction =
@@ -118,10 +118,10 @@ private slots:
         const double tokenFraction =
             model.index(agentTokens, Ui::BudgetTableModel::SpendColumn).data(Ui::BudgetTableModel::SpentFractionRole).toDouble();
         QVERIFY(tokenFraction > 0 && tokenFraction < 0.01);
-        QCOMPARE(alert(agentTokens), Ui::BudgetEntry::Alert::None);
+        QCOMPARE(alert(agentTokens), Gateway::BudgetRow::Alert::None);
         // The unused key shows its (zero) spend and no alert.
         QCOMPARE(model.index(idle, Ui::BudgetTableModel::SpendColumn).data().toString(), QStringLiteral("$0.0000"));
-        QCOMPARE(alert(idle), Ui::BudgetEntry::Alert::None);
+        QCOMPARE(alert(idle), Gateway::BudgetRow::Alert::None);
 
         // The other key is unaffected by agent's budget; the team's is shared.
         QCOMPARE(env.chat("chat", "sk-idle-0123456789abcdef").status, 200);

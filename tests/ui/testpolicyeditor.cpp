@@ -1,15 +1,19 @@
 // The policy editor against a real store (SQLite in a temporary directory) and a real
 // gateway: invalid input is refused with the field named, Apply writes a new version and
-// the gateway routes by it, Rollback restores the previous one.
+// the gateway routes by it, Rollback restores the previous one; the same through the
+// structured route form.
 
 #include "storegateway.h"
 
 #include "admin/adminclient.h"
 #include "policyeditor/policyeditorview.h"
+#include "policyeditor/routeform.h"
 
 #include "policyservice.h"
 
+#include <QComboBox>
 #include <QLabel>
+#include <QListWidget>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -30,6 +34,9 @@ private slots:
     void applyStoresAVersionAndTheGatewayRoutesByIt();
     void rollbackRestoresThePreviousVersion();
     void importsAndExportsFiles();
+    void formFollowsTheText();
+    void formRejectsAnInvalidValueNamingTheField();
+    void formApplyStoresAVersionAndTheGatewayRoutesByIt();
 
 private:
     std::unique_ptr<UiTest::StoreGateway> m_env;
@@ -151,6 +158,117 @@ void TestPolicyEditor::importsAndExportsFiles()
     QTRY_VERIFY(m_view->editor()->toPlainText().contains(QStringLiteral("model: gpt-4o")));
     QTRY_VERIFY(!validated.isEmpty());
     QCOMPARE(m_env->versionCount(), 1); // an import is an edit until applied
+}
+
+void TestPolicyEditor::formFollowsTheText()
+{
+    Ui::RouteForm *form = m_view->form();
+    QTRY_COMPARE(form->routeList()->count(), 1);
+    QVERIFY(form->isEnabled());
+    QCOMPARE(form->lineEdit(QStringLiteral("model"))->text(), QStringLiteral("chat"));
+    QCOMPARE(form->targetsTable()->rowCount(), 2);
+    QCOMPARE(form->targetsTable()->item(1, 0)->text(), QStringLiteral("b"));
+    QCOMPARE(form->targetsTable()->item(1, 2)->text(), QStringLiteral("1"));
+
+    // A YAML edit refreshes the form once typing pauses.
+    const QByteArray extra = "  - model: fresh\n    strategy: p2c\n    targets: [{provider: b, model: mb, max_concurrency: 4}]\n"
+                             "    fallbacks: [chat]\n    retry: {attempts: 2}\n";
+    m_view->editor()->setPlainText(QString::fromUtf8(m_env->policyYaml("1", extra)));
+    QTRY_COMPARE(form->routeList()->count(), 2);
+    form->routeList()->setCurrentRow(1);
+    QCOMPARE(form->lineEdit(QStringLiteral("model"))->text(), QStringLiteral("fresh"));
+    QCOMPARE(form->strategyBox()->currentText(), QStringLiteral("p2c"));
+    QCOMPARE(form->lineEdit(QStringLiteral("fallbacks"))->text(), QStringLiteral("chat"));
+    QCOMPARE(form->lineEdit(QStringLiteral("retry.attempts"))->text(), QStringLiteral("2"));
+    QCOMPARE(form->targetsTable()->item(0, 3)->text(), QStringLiteral("4"));
+
+    // Text that is not YAML leaves the form as it was, disabled, until it parses again.
+    m_view->editor()->setPlainText(QStringLiteral("routes: [\n"));
+    QTRY_VERIFY(!form->isEnabled());
+    QCOMPARE(form->routeList()->count(), 2);
+}
+
+void TestPolicyEditor::formRejectsAnInvalidValueNamingTheField()
+{
+    Ui::RouteForm *form = m_view->form();
+    QTRY_COMPARE(form->targetsTable()->rowCount(), 2);
+    QSignalSpy validated {m_view.get(), &Ui::PolicyEditorView::validated};
+    form->targetsTable()->item(1, 2)->setText(QStringLiteral("-1")); // the weight of b/mb
+    // The form wrote the value into the document; the store's validation refuses it.
+    QVERIFY(m_view->editor()->toPlainText().contains(QStringLiteral("weight: -1")));
+    QTRY_VERIFY(!validated.isEmpty());
+    QCOMPARE(validated.last().at(0).toBool(), false);
+    QCOMPARE(m_view->errorField(), QStringLiteral("routes[0].targets[1].weight"));
+    QCOMPARE(form->markedField(), QStringLiteral("routes[0].targets[1].weight"));
+    QVERIFY(form->errorLabel()->text().contains(QStringLiteral("routes[0].targets[1].weight")));
+    QVERIFY(form->targetsTable()->item(1, 2)->background().style() != Qt::NoBrush);
+    QCOMPARE(form->targetsTable()->item(0, 2)->background().style(), Qt::NoBrush);
+
+    // Another field: the retry attempts line edit is named and marked.
+    form->targetsTable()->item(1, 2)->setText(QStringLiteral("1"));
+    QLineEdit *attempts = form->lineEdit(QStringLiteral("retry.attempts"));
+    attempts->setText(QStringLiteral("99"));
+    validated.clear();
+    emit attempts->editingFinished();
+    QTRY_VERIFY(!validated.isEmpty());
+    QCOMPARE(validated.last().at(0).toBool(), false);
+    QCOMPARE(form->markedField(), QStringLiteral("routes[0].retry.attempts"));
+    QVERIFY(form->errorLabel()->text().contains(QStringLiteral("routes[0].retry.attempts")));
+    QVERIFY(attempts->palette().color(QPalette::Base) != form->palette().color(QPalette::Base));
+
+    // Clearing it restores the default: valid again, marks gone, nothing stored meanwhile.
+    attempts->clear();
+    validated.clear();
+    emit attempts->editingFinished();
+    QTRY_VERIFY(!validated.isEmpty());
+    QVERIFY(m_view->isValid());
+    QVERIFY(form->markedField().isEmpty());
+    QVERIFY(!m_view->editor()->toPlainText().contains(QStringLiteral("attempts")));
+    QCOMPARE(m_env->versionCount(), 1);
+}
+
+void TestPolicyEditor::formApplyStoresAVersionAndTheGatewayRoutesByIt()
+{
+    Ui::RouteForm *form = m_view->form();
+    QTRY_COMPARE(form->targetsTable()->rowCount(), 2);
+    // Drop target a/ma, switch the strategy and cap b/mb: every request must then reach b/mb.
+    form->targetsTable()->selectRow(0);
+    QPushButton *remove = nullptr;
+    for (QPushButton *button : form->findChildren<QPushButton *>()) {
+        if (button->text() == QStringLiteral("Remove target")) {
+            remove = button;
+        }
+    }
+    QVERIFY(remove != nullptr);
+    remove->click();
+    QCOMPARE(form->targetsTable()->rowCount(), 1);
+    const int roundRobin = form->strategyBox()->findText(QStringLiteral("round_robin"));
+    QVERIFY(roundRobin >= 0);
+    form->strategyBox()->setCurrentIndex(roundRobin);
+    emit form->strategyBox()->activated(roundRobin);
+    form->targetsTable()->item(0, 3)->setText(QStringLiteral("8")); // a concurrency limit
+    const QString text = m_view->editor()->toPlainText();
+    QVERIFY2(!text.contains(QStringLiteral("model: ma")) && text.contains(QStringLiteral("round_robin"))
+                 && text.contains(QStringLiteral("max_concurrency: 8")),
+             qPrintable(text));
+    QTRY_VERIFY2(m_view->isValid(), qPrintable(m_view->validationLabel()->text() + QLatin1Char('\n') + text));
+
+    m_view->commentEdit()->setText(QStringLiteral("only b, from the form"));
+    QSignalSpy applied {m_view.get(), &Ui::PolicyEditorView::applied};
+    m_view->applyButton()->click();
+    QTRY_COMPARE(applied.count(), 1);
+    QCOMPARE(applied.first().at(0).toLongLong(), 2);
+    QCOMPARE(applied.first().at(1).toBool(), true);
+    QCOMPARE(m_env->versionCount(), 2);
+    for (int i = 0; i < 6; ++i) {
+        const auto response = m_env->chat("chat");
+        QCOMPARE(response.status, 200);
+        QCOMPARE(response.header("x-switchyard-backend"), QByteArray("b/mb"));
+    }
+    QTRY_VERIFY(m_view->activeDocument().startsWith(QStringLiteral("# policy version 2")));
+    QVERIFY(m_view->activeDocument().contains(QStringLiteral("round_robin")));
+    QTRY_COMPARE(form->targetsTable()->rowCount(), 1);
+    QCOMPARE(form->strategyBox()->currentText(), QStringLiteral("round_robin"));
 }
 
 QTEST_MAIN(TestPolicyEditor)

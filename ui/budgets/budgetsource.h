@@ -1,6 +1,6 @@
 #pragma once
 
-#include "budgetentry.h"
+#include "runtime/budgetrows.h"
 
 #include <QList>
 #include <QObject>
@@ -17,7 +17,7 @@ public:
     using QObject::QObject;
     ~BudgetSource() override = default;
 
-    virtual QList<BudgetEntry> entries() const = 0;
+    virtual QList<Gateway::BudgetRow> entries() const = 0;
     // A note shown under the table, e.g. where the numbers come from.
     virtual QString description() const = 0;
 

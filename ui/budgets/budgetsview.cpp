@@ -25,8 +25,10 @@ BudgetsView::BudgetsView(BudgetSource &source, QWidget *parent)
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setAlternatingRowColors(true);
     m_table->verticalHeader()->hide();
-    m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // The bar takes the spare width: the delegate's size hint covers the bar, not the
+    // figures drawn over it, which a content-sized column would cut.
+    m_table->horizontalHeader()->setSectionResizeMode(BudgetTableModel::SpendColumn, QHeaderView::Stretch);
     m_note->setWordWrap(true);
     m_note->setForegroundRole(QPalette::PlaceholderText);
 

@@ -14,15 +14,15 @@ namespace Ui {
 
 namespace {
 
-QString amount(const BudgetEntry &entry, double value)
+QString amount(const Gateway::BudgetRow &entry, double value)
 {
-    if (entry.unit == BudgetEntry::Unit::Tokens) {
+    if (entry.unit == Gateway::BudgetRow::Unit::Tokens) {
         return QLocale {}.toString(static_cast<qint64>(value + 0.5));
     }
     return QStringLiteral("$") + QString::number(value, 'f', value < 10 ? 4 : 2);
 }
 
-bool sameRow(const BudgetEntry &a, const BudgetEntry &b)
+bool sameRow(const Gateway::BudgetRow &a, const Gateway::BudgetRow &b)
 {
     return a.scope == b.scope && a.name == b.name && a.window == b.window && a.unit == b.unit;
 }
@@ -35,11 +35,11 @@ BudgetTableModel::BudgetTableModel(QObject *parent, WallClock clock)
 {
 }
 
-void BudgetTableModel::setEntries(const QList<BudgetEntry> &entries)
+void BudgetTableModel::setEntries(const QList<Gateway::BudgetRow> &entries)
 {
     // Entries never disappear within a period; a new period (or source) starts over.
-    for (const BudgetEntry &old : std::as_const(m_rows)) {
-        const bool kept = std::any_of(entries.cbegin(), entries.cend(), [&old](const BudgetEntry &e) { return sameRow(e, old); });
+    for (const Gateway::BudgetRow &old : std::as_const(m_rows)) {
+        const bool kept = std::any_of(entries.cbegin(), entries.cend(), [&old](const Gateway::BudgetRow &e) { return sameRow(e, old); });
         if (!kept) {
             beginResetModel();
             m_rows.clear();
@@ -47,8 +47,8 @@ void BudgetTableModel::setEntries(const QList<BudgetEntry> &entries)
             break;
         }
     }
-    for (const BudgetEntry &entry : entries) {
-        const auto it = std::find_if(m_rows.begin(), m_rows.end(), [&entry](const BudgetEntry &e) { return sameRow(e, entry); });
+    for (const Gateway::BudgetRow &entry : entries) {
+        const auto it = std::find_if(m_rows.begin(), m_rows.end(), [&entry](const Gateway::BudgetRow &e) { return sameRow(e, entry); });
         if (it == m_rows.end()) {
             const int row = static_cast<int>(m_rows.size());
             beginInsertRows({}, row, row);
@@ -72,16 +72,16 @@ int BudgetTableModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QVariant BudgetTableModel::display(const BudgetEntry &entry, int column) const
+QVariant BudgetTableModel::display(const Gateway::BudgetRow &entry, int column) const
 {
     switch (column) {
     case ScopeColumn:
-        return entry.scope == BudgetEntry::Scope::Team ? tr("team") : tr("key");
+        return entry.scope == Gateway::BudgetRow::Scope::Team ? tr("team") : tr("key");
     case NameColumn:
         return entry.team.isEmpty() ? entry.name : tr("%1 (team %2)").arg(entry.name, entry.team);
     case BudgetColumn: {
-        const bool day = entry.window == BudgetEntry::Window::Day;
-        const QString per = entry.unit == BudgetEntry::Unit::Usd ? (day ? tr("USD / day") : tr("USD / month"))
+        const bool day = entry.window == Gateway::BudgetRow::Window::Day;
+        const QString per = entry.unit == Gateway::BudgetRow::Unit::Usd ? (day ? tr("USD / day") : tr("USD / month"))
                                                                   : (day ? tr("tokens / day") : tr("tokens / month"));
         return entry.limit > 0 ? QString {amount(entry, entry.limit) + QLatin1Char(' ') + per}
                                : tr("none (spend today)");
@@ -114,13 +114,13 @@ QVariant BudgetTableModel::display(const BudgetEntry &entry, int column) const
     }
     case StatusColumn:
         switch (budgetAlert(entry, m_clock())) {
-        case BudgetEntry::Alert::Hard:
+        case Gateway::BudgetRow::Alert::Hard:
             return tr("hard limit reached: refusing");
-        case BudgetEntry::Alert::Soft:
+        case Gateway::BudgetRow::Alert::Soft:
             return tr("soft limit crossed (%1%)").arg(QString::number(entry.softFraction * 100, 'f', 0));
-        case BudgetEntry::Alert::Projected:
+        case Gateway::BudgetRow::Alert::Projected:
             return tr("runs out before the window ends");
-        case BudgetEntry::Alert::None:
+        case Gateway::BudgetRow::Alert::None:
             return entry.limit > 0 ? tr("ok") : QString {};
         }
         return {};
@@ -134,7 +134,7 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
     if (!index.isValid() || index.row() >= m_rows.size()) {
         return {};
     }
-    const BudgetEntry &entry = m_rows.at(index.row());
+    const Gateway::BudgetRow &entry = m_rows.at(index.row());
     switch (role) {
     case Qt::DisplayRole:
         return display(entry, index.column());
@@ -145,17 +145,17 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
         return {};
     case Qt::ForegroundRole:
         switch (budgetAlert(entry, m_clock())) {
-        case BudgetEntry::Alert::Hard:
+        case Gateway::BudgetRow::Alert::Hard:
             return errorColor(QGuiApplication::palette());
-        case BudgetEntry::Alert::Soft:
-        case BudgetEntry::Alert::Projected:
+        case Gateway::BudgetRow::Alert::Soft:
+        case Gateway::BudgetRow::Alert::Projected:
             return warningColor(QGuiApplication::palette());
-        case BudgetEntry::Alert::None:
+        case Gateway::BudgetRow::Alert::None:
             return {};
         }
         return {};
     case Qt::FontRole:
-        if (index.column() == StatusColumn && budgetAlert(entry, m_clock()) >= BudgetEntry::Alert::Soft) {
+        if (index.column() == StatusColumn && budgetAlert(entry, m_clock()) >= Gateway::BudgetRow::Alert::Soft) {
             QFont bold;
             bold.setBold(true);
             return bold;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "budgetentry.h"
+#include "runtime/budgetrows.h"
 
 #include <QAbstractTableModel>
 #include <QList>
@@ -23,14 +23,14 @@ public:
     enum Role {
         SpentFractionRole = Qt::UserRole + 1, // spent / budget in [0, 1]; invalid without a budget
         PeriodFractionRole,                   // how much of the period has passed
-        AlertRole,                            // int: BudgetEntry::Alert
+        AlertRole,                            // int: Gateway::BudgetRow::Alert
     };
 
     using WallClock = std::function<qint64()>;
 
     explicit BudgetTableModel(QObject *parent = nullptr, WallClock clock = {});
 
-    void setEntries(const QList<BudgetEntry> &entries);
+    void setEntries(const QList<Gateway::BudgetRow> &entries);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -38,10 +38,10 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
-    QVariant display(const BudgetEntry &entry, int column) const;
+    QVariant display(const Gateway::BudgetRow &entry, int column) const;
 
     WallClock m_clock;
-    QList<BudgetEntry> m_rows;
+    QList<Gateway::BudgetRow> m_rows;
 };
 
 } // namespace Ui

@@ -2,15 +2,12 @@
 
 #include "budgetsource.h"
 
-#include "governance/burnrate.h"
-
-#include <QHash>
+#include "runtime/budgetrows.h"
 
 class QTimer;
 
 namespace Gateway {
 class StatusProvider;
-struct BudgetStatus;
 }
 
 namespace Ui {
@@ -32,21 +29,14 @@ public:
     void start();
     void pollNow();
 
-    QList<BudgetEntry> entries() const override { return m_entries; }
+    QList<Gateway::BudgetRow> entries() const override { return m_entries; }
     QString description() const override;
-
-    // One row per configured budget of each subject; a subject without any budget gets
-    // one row of its spend today. Burn rates are left unknown.
-    static QList<BudgetEntry> entriesFrom(const std::vector<Gateway::BudgetStatus> &status);
 
 private:
     const Gateway::StatusProvider &m_status;
     QTimer *m_timer;
-    QList<BudgetEntry> m_entries;
-    QHash<QString, Gateway::Governance::BurnRate> m_burn; // by rowKey()
+    QList<Gateway::BudgetRow> m_entries;
+    Gateway::BudgetRowTracker m_tracker;
 };
-
-// Identifies a row across polls: scope, name, window and unit.
-QString budgetRowKey(const BudgetEntry &entry);
 
 } // namespace Ui

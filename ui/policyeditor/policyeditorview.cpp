@@ -1,6 +1,7 @@
 #include "policyeditorview.h"
 
 #include "linediff.h"
+#include "routeform.h"
 #include "yamlhighlighter.h"
 
 #include "admin/adminclient.h"
@@ -101,6 +102,7 @@ PolicyEditorView::PolicyEditorView(AdminClient &admin, QWidget *parent)
     : QWidget {parent}
     , m_admin {admin}
     , m_editor {new QPlainTextEdit}
+    , m_form {new RouteForm}
     , m_diff {new QPlainTextEdit}
     , m_versions {new QTableWidget(0, VersionColumnCount)}
     , m_side {new QTabWidget}
@@ -115,6 +117,7 @@ PolicyEditorView::PolicyEditorView(AdminClient &admin, QWidget *parent)
     m_validateTimer->setInterval(ValidateDelayMs);
     connect(m_validateTimer, &QTimer::timeout, this, &PolicyEditorView::validateNow);
     connect(m_editor, &QPlainTextEdit::textChanged, this, &PolicyEditorView::onTextChanged);
+    connect(m_form, &RouteForm::documentEdited, this, &PolicyEditorView::onFormEdited);
     connect(&m_admin, &AdminClient::policyChanged, this, [this] {
         reloadActive();
         reloadVersions();
@@ -157,10 +160,12 @@ void PolicyEditorView::buildLayout()
     m_side->addTab(versionsPage, tr("Versions"));
 
     auto *splitter = new QSplitter(Qt::Horizontal);
+    splitter->addWidget(m_form);
     splitter->addWidget(m_editor);
     splitter->addWidget(m_side);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 3);
+    splitter->setStretchFactor(2, 2);
     splitter->setChildrenCollapsible(false);
 
     auto *reload = new QPushButton(tr("Revert"));
@@ -221,6 +226,8 @@ void PolicyEditorView::reloadActive()
             m_errorField.clear();
             m_errorLine = 0;
             m_editor->setExtraSelections({});
+            m_form->setDocument(m_active);
+            m_form->showError({}, {});
             setStatus(m_activeVersion > 0 ? tr("Version %1 is active.").arg(m_activeVersion) : tr("No policy stored yet."),
                       false);
         }
@@ -280,6 +287,14 @@ void PolicyEditorView::onTextChanged()
     m_validateTimer->start();
 }
 
+void PolicyEditorView::onFormEdited(const QString &document)
+{
+    // Through a cursor rather than setPlainText(), so Ctrl+Z in the text undoes a form edit.
+    QTextCursor cursor {m_editor->document()};
+    cursor.select(QTextCursor::Document);
+    cursor.insertText(document);
+}
+
 void PolicyEditorView::updateDiff()
 {
     const QString text = m_editor->toPlainText();
@@ -291,6 +306,9 @@ void PolicyEditorView::validateNow()
 {
     m_validateTimer->stop();
     updateDiff();
+    // The form follows the text once typing pauses (no re-parse per keystroke); after a
+    // form edit nothing it shows has changed, so it keeps focus and cursor.
+    m_form->setDocument(m_editor->toPlainText());
     const quint64 generation = ++m_validation;
     m_admin.putPolicy(m_editor->toPlainText().toUtf8(), true, {}, this, [this, generation](const AdminReply &reply) {
         if (generation != m_validation) {
@@ -301,6 +319,7 @@ void PolicyEditorView::validateNow()
             m_errorField.clear();
             m_errorLine = 0;
             m_editor->setExtraSelections({});
+            m_form->showError({}, {});
             const bool changed = reply.json().value(u"changed").toBool();
             setStatus(changed ? tr("Valid. Apply to store it as a new version.") : tr("Valid; same as the active version."),
                       false);
@@ -318,6 +337,7 @@ void PolicyEditorView::showError(const QString &message, const QString &field)
     const QString where = field.isEmpty() ? QString {} : tr("Field %1: ").arg(field);
     setStatus(where + message, true);
     markLine(m_errorLine);
+    m_form->showError(field, message);
 }
 
 void PolicyEditorView::markLine(int line)

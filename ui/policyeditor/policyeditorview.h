@@ -13,9 +13,11 @@ class QTimer;
 namespace Ui {
 
 class AdminClient;
+class RouteForm;
 class YamlHighlighter;
 
-// The policy as a YAML document: edit it with inline validation (a dry run through the
+// The policy as a YAML document, with a structured form of its routes beside the text
+// (both edit the same document): edit it with inline validation (a dry run through the
 // store, the same validation an apply runs; the error names the field and its line is
 // marked), see the diff against the active version, Apply (a new version with a
 // comment), roll back to an older version, import YAML or a LiteLLM config, export.
@@ -31,6 +33,7 @@ public:
 
     // For tests and shortcuts.
     QPlainTextEdit *editor() const { return m_editor; }
+    RouteForm *form() const { return m_form; }
     QLineEdit *commentEdit() const { return m_comment; }
     QPushButton *applyButton() const { return m_apply; }
     QPushButton *rollbackButton() const { return m_rollback; }
@@ -64,6 +67,7 @@ protected:
 private:
     void buildLayout();
     void onTextChanged();
+    void onFormEdited(const QString &document);
     void updateDiff();
     void reloadVersions();
     void showError(const QString &message, const QString &field);
@@ -74,6 +78,7 @@ private:
 
     AdminClient &m_admin;
     QPlainTextEdit *m_editor;
+    RouteForm *m_form;
     QPlainTextEdit *m_diff;
     QTableWidget *m_versions;
     QTabWidget *m_side;
