@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -187,6 +188,45 @@ qsizetype valueEnd(const QByteArray &body, qsizetype begin)
     return -1;
 }
 
+// Whether arrays and objects nest deeper than `limit` anywhere in the body. On-Demand
+// parsing skips what the inspector does not read without looking at its depth, so
+// without this a request nested 100,000 levels deep would be forwarded to upstreams
+// whose parsers may recurse. Jumps from quote to quote inside strings, so it costs
+// little next to the parse itself.
+bool nestedDeeperThan(QByteArrayView body, int limit)
+{
+    int depth = 0;
+    const char *p = body.data();
+    const char *const end = p + body.size();
+    while (p < end) {
+        const char c = *p++;
+        if (c == '"') {
+            for (;;) {
+                const auto *quote = static_cast<const char *>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+                if (!quote) {
+                    return false;
+                }
+                // A quote preceded by an odd run of backslashes is escaped.
+                const char *run = quote;
+                while (run > p && run[-1] == '\\') {
+                    --run;
+                }
+                p = quote + 1;
+                if ((quote - run) % 2 == 0) {
+                    break;
+                }
+            }
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) {
+                return true;
+            }
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return false;
+}
+
 std::string_view trimmedToken(std::string_view raw)
 {
     while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
@@ -239,8 +279,16 @@ Expected<InspectedRequest, InspectionError> RequestInspector::inspect(Runtime::E
     const char *base = input.data();
     od::document document;
     od::object object;
-    if (m_impl->parser.iterate(input).get(document) || document.get_object().get(object)) {
+    const simdjson::error_code parsed = m_impl->parser.iterate(input).get(document);
+    if (parsed == simdjson::UTF8_ERROR) {
+        return Unexpected {invalid("the request body is not valid UTF-8", "invalid_json", "")};
+    }
+    if (parsed || document.get_object().get(object)) {
         return Unexpected {invalid("the request body must be a JSON object", "invalid_json", "")};
+    }
+    if (nestedDeeperThan(body, RequestInspector::MAX_NESTING)) {
+        return Unexpected {invalid("the request body is nested too deeply (more than 1024 levels of arrays and objects)",
+                                   "invalid_json", "")};
     }
     result.objectBegin = body.indexOf('{');
 

@@ -29,6 +29,10 @@ public:
     // Rules look at the start of a message; a bound keeps a pasted document from costing
     // a copy (and a regex scan) of megabytes.
     static constexpr std::size_t MAX_CAPTURED_TEXT = 16 * 1024;
+    // Request bodies nesting arrays and objects deeper than this are refused (400), as
+    // simdjson's DOM parser would by default: no real request comes near it, and an
+    // upstream's parser may recurse on it.
+    static constexpr int MAX_NESTING = 1024;
 
     // captureLastUserMessage: also copy the last user message's text (bounded), which
     // only conditional rules read, so requests pay for the copy only when one exists.

@@ -101,6 +101,7 @@ SimState::Admission SimState::admit(const Http::Request &request)
     if (m_behaviour.failNextRequests > 0) {
         --m_behaviour.failNextRequests;
         admission.verdict = Verdict::Fail;
+        m_counters.failuresInjected.fetch_add(1, std::memory_order_relaxed);
         return admission;
     }
     // Always draw both numbers so one rate does not shift the other's sequence.
@@ -111,6 +112,7 @@ SimState::Admission SimState::admit(const Http::Request &request)
         admission.verdict = Verdict::RateLimit;
     } else if (errorDraw < m_behaviour.errorRate) {
         admission.verdict = Verdict::Fail;
+        m_counters.failuresInjected.fetch_add(1, std::memory_order_relaxed);
     }
     return admission;
 }

@@ -29,6 +29,7 @@ struct SimCounters {
     std::atomic<int> streamsCompleted {0};
     std::atomic<int> streamsCancelled {0};  // the client went away mid-stream
     std::atomic<int> streamsReset {0};      // we aborted on purpose (resetAfterChunks)
+    std::atomic<int> failuresInjected {0};  // answered errorStatus (failNextRequests, errorRate)
     std::atomic<int> requestsCancelled {0}; // any generation the client abandoned
     std::atomic<int> heldStreams {0};
     std::atomic<int> inFlight {0};

@@ -114,6 +114,11 @@ int SimulatedUpstream::streamsReset() const
     return m_state->counters().streamsReset.load(std::memory_order_relaxed);
 }
 
+int SimulatedUpstream::failuresInjected() const
+{
+    return m_state->counters().failuresInjected.load(std::memory_order_relaxed);
+}
+
 int SimulatedUpstream::requestsCancelled() const
 {
     return m_state->counters().requestsCancelled.load(std::memory_order_relaxed);

@@ -72,6 +72,8 @@ public:
     int streamsCancelled() const;
     // Streams we aborted on purpose (resetAfterChunks).
     int streamsReset() const;
+    // Requests answered with errorStatus on purpose (failNextRequests, errorRate).
+    int failuresInjected() const;
     // Generations (streamed or not) abandoned by their client before the answer was done.
     int requestsCancelled() const;
     // Streams currently stopped at their hold point.

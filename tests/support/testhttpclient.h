@@ -8,6 +8,7 @@
 #include <QQueue>
 
 #include <memory>
+#include <utility>
 
 class QTcpSocket;
 
@@ -59,6 +60,8 @@ public:
 
     // Complete responses so far, in order. Informational (1xx) responses are not listed.
     QList<Response> responses() const { return m_responses; }
+    // Hands over the complete responses and forgets them (long-running load keeps no history).
+    QList<Response> takeResponses() { return std::exchange(m_responses, {}); }
     bool waitForResponses(int count, int timeoutMs = 10000);
     // The response being received (or the last one once complete).
     const Response &currentResponse() const { return m_current; }

@@ -65,6 +65,8 @@ private slots:
     void embeddingsRequireInputAndRefuseStreaming();
     void invalidJson_data();
     void invalidJson();
+    void invalidUtf8IsNamed();
+    void nestingDepthIsBounded();
     void bodyWithoutSpareCapacity();
     void inspectorIsReusable();
     void usageFromOpenAiResponse();
@@ -640,6 +642,38 @@ void TestRequestInspector::invalidJson()
     QVERIFY(!result.hasValue());
     QCOMPARE(result.error().code, QByteArrayLiteral("invalid_json"));
     QVERIFY(result.error().param.isEmpty());
+}
+
+void TestRequestInspector::invalidUtf8IsNamed()
+{
+    RequestInspector inspector;
+    const auto result = inspector.inspect(
+        Endpoint::ChatCompletions, QByteArray("{\"model\":\"chat\",\"messages\":[{\"role\":\"user\",\"content\":\"caf\xC3\x28\"}]}"));
+    QVERIFY(!result.hasValue());
+    QCOMPARE(result.error().code, QByteArrayLiteral("invalid_json"));
+    QCOMPARE(result.error().message, QByteArrayLiteral("the request body is not valid UTF-8"));
+}
+
+void TestRequestInspector::nestingDepthIsBounded()
+{
+    RequestInspector inspector;
+    const auto withMetadata = [](int levels, const QByteArray &inner = {}) {
+        // The top-level object is one level; `levels` more inside "metadata".
+        return QByteArray("{\"model\":\"chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"metadata\":" +
+                          QByteArray(levels, '[') + inner + QByteArray(levels, ']') + "}");
+    };
+    const int limit = RequestInspector::MAX_NESTING;
+    QVERIFY(inspector.inspect(Endpoint::ChatCompletions, withMetadata(limit - 1)).hasValue());
+    const auto deep = inspector.inspect(Endpoint::ChatCompletions, withMetadata(limit));
+    QVERIFY(!deep.hasValue());
+    QCOMPARE(deep.error().code, QByteArrayLiteral("invalid_json"));
+    QVERIFY(deep.error().message.contains("nested too deeply"));
+    // 100,000 levels: refused without recursion.
+    QVERIFY(!inspector.inspect(Endpoint::ChatCompletions, withMetadata(100000)).hasValue());
+    // Brackets inside strings (escaped quotes included) are text, not nesting.
+    const QByteArray brackets = "\"\\\"" + QByteArray(3 * limit, '[') + "\\\\\"";
+    const auto text = inspector.inspect(Endpoint::ChatCompletions, withMetadata(1, brackets));
+    QVERIFY2(text.hasValue(), text.hasValue() ? "" : text.error().message.constData());
 }
 
 void TestRequestInspector::bodyWithoutSpareCapacity()
