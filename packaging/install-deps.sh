@@ -28,6 +28,11 @@ SANITIZE_PACKAGES=(clang libclang-rt-14-dev)
 BENCH_PACKAGES=(nginx-light wrk)
 
 wanted=("${BUILD_PACKAGES[@]}" "${SANITIZE_PACKAGES[@]}")
+# The official-SDK tests (tests/sdk) run under Node.js with npm. A Node.js installed
+# another way (NodeSource's package bundles npm) is used as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    wanted+=(nodejs npm)
+fi
 if [[ "${SWITCHYARD_WITH_BENCH:-0}" == 1 ]]; then
     wanted+=("${BENCH_PACKAGES[@]}")
 fi

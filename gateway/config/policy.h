@@ -55,6 +55,9 @@ struct Provider {
     QByteArray baseUrl;    // e.g. https://api.openai.com/v1 (no trailing slash)
     QByteArray metricsUrl; // Prometheus endpoint of a GPU server, optional
     QByteArray apiVersion; // azure-openai only
+    // Requests of the other API format are translated for this provider (an OpenAI
+    // client on an Anthropic provider, or the reverse); false = own format only.
+    bool translate = true;
     std::vector<ProviderKey> keys;
     std::vector<std::pair<QByteArray, QByteArray>> headers; // extra headers sent upstream
     Timeouts timeouts;

@@ -124,7 +124,7 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
     Provider provider;
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
-                     {"name", "type", "base_url", "metrics_url", "api_version", "keys", "headers", "timeouts"});
+                     {"name", "type", "base_url", "metrics_url", "api_version", "translate", "keys", "headers", "timeouts"});
     provider.name = reader.requiredString(node, "name", field);
     const QString typeName = reader.requiredString(node, "type", field);
     if (!parseProviderType(typeName, provider.type)) {
@@ -151,6 +151,9 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
         provider.apiVersion = reader.string(node["api_version"], field + QStringLiteral(".api_version")).toUtf8();
     } else if (provider.type == ProviderType::AzureOpenAi) {
         provider.apiVersion = "2024-10-21";
+    }
+    if (node["translate"]) {
+        provider.translate = reader.boolean(node["translate"], field + QStringLiteral(".translate"));
     }
     if (node["keys"]) {
         const YAML::Node keys = node["keys"];

@@ -133,8 +133,11 @@ Node providerNode(const Provider &provider, SecretRendering secrets)
         .add("type", Node::string(providerTypeName(provider.type)))
         .add("base_url", Node::string(provider.baseUrl))
         .add("metrics_url", Node::string(provider.metricsUrl))
-        .add("api_version", Node::string(provider.apiVersion))
-        .add("keys", std::move(keys))
+        .add("api_version", Node::string(provider.apiVersion));
+    if (!provider.translate) {
+        node.add("translate", Node::boolean(false)); // the default (true) is left out
+    }
+    node.add("keys", std::move(keys))
         .add("headers", std::move(headers))
         .add("timeouts", std::move(timeouts));
     return node;

@@ -237,6 +237,12 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
         appendSample(out, "switchyard_backend_attempts_total", "backend=\"" + labelValue(name) + '"',
                      stats->attempts.load(std::memory_order_relaxed));
     }
+    appendHeader(out, "switchyard_backend_translated_attempts_total", "counter",
+                 "Upstream attempts sent in the other API format than the client's (OpenAI <-> Anthropic), per backend.");
+    for (const auto &[name, stats] : m_backends) {
+        appendSample(out, "switchyard_backend_translated_attempts_total", "backend=\"" + labelValue(name) + '"',
+                     stats->translatedAttempts.load(std::memory_order_relaxed));
+    }
     appendHeader(out, "switchyard_backend_errors_total", "counter", "Failed upstream attempts, per backend and class.");
     for (int c = 0; c < ERROR_CLASS_COUNT; ++c) {
         const QByteArray errorClass = errorClassName(static_cast<ErrorClass>(c)).toByteArray();

@@ -35,6 +35,7 @@ struct RouteStats {
 struct BackendStats {
     QByteArray backend; // "provider/model"
     Counter attempts {0};
+    Counter translatedAttempts {0}; // attempts whose request and answer changed format
     std::array<Counter, ERROR_CLASS_COUNT> errors {};
     std::atomic<int> inFlight {0};
     Counter tokensIn {0};

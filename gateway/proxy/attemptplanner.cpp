@@ -39,7 +39,7 @@ const char *AttemptPlanner::exclusionReason(const Runtime::BackendRuntime &backe
                                             const Routing::BackendSnapshot &snapshot) const
 {
     const auto &provider = m_table.providers()[static_cast<std::size_t>(backend.providerIndex)];
-    if (!provider.supports(m_endpoint)) {
+    if (!provider.supports(m_endpoint) && !provider.servesByTranslation(m_endpoint)) {
         return "endpoint not supported";
     }
     if (backend.contextWindow > 0) {

@@ -10,6 +10,8 @@
 #include "routing/ratelimitheaders.h"
 #include "routing/retrybudget.h"
 #include "runtime/backendmonitor.h"
+#include "translate/requesttranslation.h"
+#include "translate/responsetranslation.h"
 #include "util/jsonwriter.h"
 #include "workercontext.h"
 
@@ -138,6 +140,7 @@ ErrorShape ProxyExchange::errorShape() const
 bool ProxyExchange::start()
 {
     planAttempts();
+    keepTranslatableAttempts(m_attempts);
     const bool chat = m_setup.endpoint == Runtime::Endpoint::ChatCompletions || m_setup.endpoint == Runtime::Endpoint::Messages;
     const Config::HedgePolicy &hedge = routeConfig().hedge;
     // A hedge would be a second request on the group under one slot: the cap would no
@@ -151,10 +154,17 @@ bool ProxyExchange::start()
                                                                   ? StreamContinuation::Format::Anthropic
                                                                   : StreamContinuation::Format::OpenAi);
     }
+    if (m_attempts.empty() && m_translationError) {
+        respondError(400, ErrorClass::BadRequest,
+                     "the targets of model '" + m_setup.route->model + "' speak the other API format and " +
+                         m_translationError->message + " (docs/TRANSLATION.md)",
+                     "untranslatable_request");
+        return false;
+    }
     if (m_attempts.empty()) {
         respondError(400, ErrorClass::BadRequest,
                      "model '" + m_setup.route->model + "' has no target that serves " + m_setup.request.path +
-                         " (format translation between providers is not available)",
+                         " (only chat completions and messages translate between formats)",
                      "unsupported_endpoint");
         return false;
     }
@@ -228,6 +238,7 @@ void ProxyExchange::waitResolved(Admission::WaitResult result)
     std::vector<Attempt> fresh;
     QByteArray explain;
     planRoute(fresh, m_setup.explain ? &explain : nullptr);
+    keepTranslatableAttempts(fresh);
     if (!fresh.empty()) {
         m_attempts = std::move(fresh);
         m_explain = std::move(explain);
@@ -328,6 +339,55 @@ void ProxyExchange::planRoute(std::vector<Attempt> &attempts, QByteArray *explai
     planner.plan(*m_setup.route, summary, snapshot, m_setup.allowedTargets, attempts, explain);
 }
 
+Config::WireFormat ProxyExchange::clientFormat() const
+{
+    return m_setup.endpoint == Runtime::Endpoint::Messages ? Config::WireFormat::Anthropic : Config::WireFormat::OpenAi;
+}
+
+bool ProxyExchange::needsTranslation(const Attempt &attempt) const
+{
+    const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    return provider.servesByTranslation(m_setup.endpoint);
+}
+
+void ProxyExchange::keepTranslatableAttempts(std::vector<Attempt> &attempts)
+{
+    const auto translated = [this](const Attempt &attempt) { return needsTranslation(attempt); };
+    if (std::none_of(attempts.begin(), attempts.end(), translated)) {
+        return;
+    }
+    if (!m_translationChecked) {
+        // Whether the body translates does not depend on the target: checked once.
+        m_translationChecked = true;
+        auto body = translatedBody(*std::find_if(attempts.begin(), attempts.end(), translated));
+        if (!body) {
+            m_translationError = body.error();
+        }
+    }
+    if (m_translationError) {
+        std::erase_if(attempts, translated);
+        if (m_setup.explain) {
+            m_explain += "; translation refused: " + m_translationError->message;
+        }
+    }
+}
+
+Expected<QByteArray, Translate::TranslationError> ProxyExchange::translatedBody(const Attempt &attempt)
+{
+    const QByteArray &model = attempt.backend->upstreamModel;
+    if (!m_translatedBody.isEmpty() && m_translatedModel == model) {
+        return m_translatedBody;
+    }
+    auto body = clientFormat() == Config::WireFormat::OpenAi
+                    ? Translate::anthropicRequestFromOpenAi(m_setup.request.body, model)
+                    : Translate::openAiRequestFromAnthropic(m_setup.request.body, model);
+    if (body) {
+        m_translatedModel = model;
+        m_translatedBody = body.value();
+    }
+    return body;
+}
+
 bool ProxyExchange::wantsInjectedUsage(const Attempt &attempt) const
 {
     if (!m_setup.inspected.stream || m_setup.inspected.includeUsage) {
@@ -346,9 +406,15 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     const auto &provider = m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
     const auto &clientRequest = m_setup.request;
     Upstream::UpstreamRequest request;
-    request.url = provider.urlFor(m_setup.endpoint, attempt.backend->upstreamModel);
+    request.url = provider.urlFor(provider.upstreamEndpoint(m_setup.endpoint), attempt.backend->upstreamModel);
     m_injectedUsage = wantsInjectedUsage(attempt);
-    request.body = rewriteBody(clientRequest.body, m_setup.inspected, attempt.backend->upstreamModel, m_injectedUsage);
+    if (needsTranslation(attempt)) {
+        // Checked when the attempt was planned (keepTranslatableAttempts): it translates.
+        auto translated = translatedBody(attempt);
+        request.body = translated ? std::move(translated.value()) : QByteArray();
+    } else {
+        request.body = rewriteBody(clientRequest.body, m_setup.inspected, attempt.backend->upstreamModel, m_injectedUsage);
+    }
     if (m_resuming) {
         const auto type = provider.config.type;
         const bool gpuServer = type == Config::ProviderType::Vllm || type == Config::ProviderType::Sglang ||
@@ -485,7 +551,7 @@ bool ProxyExchange::startPrefill()
     const Runtime::RouteRuntime &route = *decode.route;
     const bool openAiBody = m_setup.endpoint == Runtime::Endpoint::ChatCompletions ||
                             m_setup.endpoint == Runtime::Endpoint::Completions;
-    if (!route.hasPrefillPool() || !openAiBody) {
+    if (!route.hasPrefillPool() || !openAiBody || needsTranslation(decode)) {
         return false;
     }
     const Routing::PdVerdict verdict =
@@ -592,6 +658,7 @@ void ProxyExchange::sendAttempt()
     m_buffer.clear();
     m_run.sawBody = false;
     m_lastBackendLabel = attempt.backend->label;
+    m_translated = needsTranslation(attempt);
     auto request = buildUpstreamRequest(attempt, m_run.key);
     // The prefilled KV blocks are handed to this one attempt: a retry elsewhere prefills
     // again itself (the prefill server frees blocks once they were pulled).
@@ -615,6 +682,9 @@ void ProxyExchange::beginRun(AttemptRun &run, bool prefilledRemotely)
 {
     const Attempt &attempt = m_attempts[run.index];
     attempt.backend->stats->attempts.fetch_add(1, std::memory_order_relaxed);
+    if (needsTranslation(attempt)) {
+        attempt.backend->stats->translatedAttempts.fetch_add(1, std::memory_order_relaxed);
+    }
     attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
     // A decode step that imports the prompt's KV blocks has no prefill work of its own.
     run.pendingPrefillTokens =
@@ -706,6 +776,7 @@ void ProxyExchange::hedgeCompleted(HedgeAttempt &hedge)
     m_run = hedge.run();
     m_attemptIndex = m_run.index;
     m_lastBackendLabel = m_attempts[m_attemptIndex].backend->label;
+    m_translated = needsTranslation(m_attempts[m_attemptIndex]);
     m_upstreamStatus = hedge.status();
     m_upstreamContentType = headerValue(hedge.headers(), "content-type");
     m_upstreamRetryAfter = headerValue(hedge.headers(), "retry-after");
@@ -834,6 +905,14 @@ void ProxyExchange::onResponseHead(int status, const Http::HeaderList &headers)
         // The commit point: from here on the client has our answer and no retry is
         // possible; a later failure is reported inside the stream.
         m_mode = Mode::Streaming;
+        if (m_translated) {
+            Translate::StreamOptions options;
+            options.includeUsage = m_setup.inspected.includeUsage;
+            options.created = QDateTime::currentSecsSinceEpoch();
+            const Config::WireFormat upstream =
+                clientFormat() == Config::WireFormat::OpenAi ? Config::WireFormat::Anthropic : Config::WireFormat::OpenAi;
+            m_streamTranslator = Translate::makeStreamTranslator(upstream, clientFormat(), options);
+        }
         Http::HeaderList out = responseHeaders();
         out.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType});
         out.push_back({QByteArrayLiteral("cache-control"), QByteArrayLiteral("no-cache")});
@@ -918,6 +997,10 @@ void ProxyExchange::handleStreamEvent(QByteArrayView event, QByteArray &out)
         }
     }
     ++m_streamedEvents;
+    if (m_streamTranslator) {
+        m_streamTranslator->translateEvent(event, out);
+        return;
+    }
     out.append(event.data(), event.size());
     if (m_continuation) {
         m_continuation->observe(event);
@@ -1042,6 +1125,9 @@ void ProxyExchange::finishStream(const Upstream::TransferResult &result)
     if (!remainder.isEmpty() && !failed) {
         handleStreamEvent(remainder, out);
     }
+    if (!failed && m_streamTranslator) {
+        m_streamTranslator->finish(out);
+    }
     endAttemptMetrics(failed, errorClass, failed ? QByteArrayView {result.errorText} : QByteArrayView {});
     if (!out.isEmpty()) {
         m_writer.writeBody(out);
@@ -1064,9 +1150,16 @@ void ProxyExchange::finishStream(const Upstream::TransferResult &result)
 
 bool ProxyExchange::resumeStream()
 {
-    if (!m_continuation || !m_continuation->canResume() || m_resumptions >= MAX_STREAM_RESUMPTIONS) {
+    // A translated stream is not resumed: the continuation is spliced in as the
+    // upstream's own events, and the translator's state (block indices, the message
+    // already started) would have to carry across two upstreams (docs/TRANSLATION.md).
+    if (!m_continuation || !m_continuation->canResume() || m_resumptions >= MAX_STREAM_RESUMPTIONS || m_translated) {
         return false;
     }
+    // Likewise a continuation is only asked of a target of the client's own format.
+    const auto later = m_attempts.begin() + static_cast<std::ptrdiff_t>(m_attemptIndex + 1);
+    m_attempts.erase(std::remove_if(later, m_attempts.end(), [this](const Attempt &attempt) { return needsTranslation(attempt); }),
+                     m_attempts.end());
     if (!m_holdsRetry) {
         if (!m_setup.table->retryBudget().tryAcquireRetry()) {
             m_budgetExhausted = true;
@@ -1103,14 +1196,32 @@ void ProxyExchange::finishBuffered()
     }
     endAttemptMetrics(false, ErrorClass::Count);
     m_transfer.reset();
+    if (m_translated && !translateBufferedAnswer()) {
+        return;
+    }
     Http::HeaderList headers = responseHeaders();
-    headers.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType.isEmpty() ? QByteArrayLiteral("application/json") : m_upstreamContentType});
+    headers.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType.isEmpty() || m_translated ? QByteArrayLiteral("application/json") : m_upstreamContentType});
     m_clientTtftMs = millisecondsSince(m_setup.receivedAt);
     m_setup.route->stats->ttft.observeMs(m_clientTtftMs);
     m_clientSawFirstByte = true;
     m_clientStatus = m_upstreamStatus;
     m_writer.respond(m_upstreamStatus, headers, m_buffer);
     completeRequest(false, ErrorClass::Count);
+}
+
+bool ProxyExchange::translateBufferedAnswer()
+{
+    auto translated = clientFormat() == Config::WireFormat::Anthropic
+                          ? Translate::anthropicResponseFromOpenAi(m_buffer)
+                          : Translate::openAiResponseFromAnthropic(m_buffer, QDateTime::currentSecsSinceEpoch());
+    if (!translated) {
+        respondError(502, ErrorClass::UpstreamError,
+                     m_lastBackendLabel + " answered in a shape that could not be translated: " + translated.error(),
+                     "upstream_error");
+        return false;
+    }
+    m_buffer = std::move(translated.value());
+    return true;
 }
 
 void ProxyExchange::attemptFailed(Failure failure)
@@ -1150,11 +1261,21 @@ void ProxyExchange::attemptFailed(Failure failure)
         return;
     }
     if (failure.errorClass == ErrorClass::UpstreamClientError && m_buffer.size() <= MAX_ERROR_BODY_BYTES) {
-        // Pass the upstream's own explanation through unchanged.
+        // Pass the upstream's own explanation through: unchanged, or in the client's
+        // format when the target speaks the other one.
         Http::HeaderList headers = responseHeaders();
+        int status = m_upstreamStatus;
+        if (m_translated) {
+            const Config::WireFormat upstream =
+                clientFormat() == Config::WireFormat::OpenAi ? Config::WireFormat::Anthropic : Config::WireFormat::OpenAi;
+            Translate::TranslatedError translated = Translate::translateErrorResponse(upstream, clientFormat(), status, m_buffer);
+            status = translated.status;
+            m_buffer = std::move(translated.body);
+            m_upstreamContentType = "application/json";
+        }
         headers.push_back({QByteArrayLiteral("content-type"), m_upstreamContentType.isEmpty() ? QByteArrayLiteral("application/json") : m_upstreamContentType});
-        m_clientStatus = m_upstreamStatus;
-        m_writer.respond(m_upstreamStatus, headers, m_buffer);
+        m_clientStatus = status;
+        m_writer.respond(status, headers, m_buffer);
         completeRequest(true, failure.errorClass);
         return;
     }
@@ -1225,6 +1346,7 @@ void ProxyExchange::insertClassFallbacks(unsigned retryClass)
         for (const int routeIndex : routes) {
             planner.plan(*table.routes()[static_cast<std::size_t>(routeIndex)], summary, snapshot, {}, extra, nullptr);
         }
+        keepTranslatableAttempts(extra);
         // Backends already tried are not tried again.
         std::erase_if(extra, [this](const Attempt &candidate) {
             for (std::size_t i = 0; i <= m_attemptIndex; ++i) {
@@ -1335,7 +1457,7 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
         noteAttempt(run.index, upstreamStatus > 0 ? QByteArray::number(upstreamStatus)
                                                   : Metrics::errorClassName(errorClass).toByteArray());
     } else {
-        noteAttempt(run.index, QByteArray::number(upstreamStatus));
+        noteAttempt(run.index, QByteArray(QByteArray::number(upstreamStatus) + (needsTranslation(attempt) ? "(translated)" : "")));
     }
 }
 

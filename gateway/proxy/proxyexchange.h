@@ -12,6 +12,8 @@
 #include "runtime/routetable.h"
 #include "sseeventsplitter.h"
 #include "streamcontinuation.h"
+#include "translate/streamtranslator.h"
+#include "translate/translationerror.h"
 #include "upstream/curlmulti.h"
 
 #include "http/requesthandler.h"
@@ -20,6 +22,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace Gateway::Routing {
@@ -93,6 +96,16 @@ private:
     };
 
     void planAttempts();
+    // Cross-format attempts (gateway/translate): the client's format, whether an attempt
+    // changes format, and the upstream body for one. A request that cannot be translated
+    // (audio parts, n > 1, ...) loses its cross-format attempts; the reason is kept for
+    // the 400 when no other attempt is left.
+    Config::WireFormat clientFormat() const;
+    bool needsTranslation(const Attempt &attempt) const;
+    void keepTranslatableAttempts(std::vector<Attempt> &attempts);
+    Expected<QByteArray, Translate::TranslationError> translatedBody(const Attempt &attempt);
+    // The buffered answer (2xx) in the client's format; false after a 502 was sent.
+    bool translateBufferedAnswer();
     // The attempts for the route as things stand now, into `attempts`.
     void planRoute(std::vector<Attempt> &attempts, QByteArray *explain);
     void startAttempt();
@@ -187,6 +200,12 @@ private:
     QByteArray m_explain;              // the route reason, when asked for
     QByteArray m_attemptTrail;         // "backend:outcome>..." for the route reason
     std::unique_ptr<StreamContinuation> m_continuation; // routes with stream_resumption only
+    bool m_translated = false; // the current attempt's target speaks the other format
+    bool m_translationChecked = false;
+    std::optional<Translate::TranslationError> m_translationError;
+    QByteArray m_translatedModel; // the upstream model m_translatedBody was made for
+    QByteArray m_translatedBody;  // kept: the check at planning time is usually the body sent
+    std::unique_ptr<Translate::StreamTranslator> m_streamTranslator; // a committed translated stream
     bool m_resuming = false;           // the current attempt continues a committed stream
     Routing::RetryBudget *m_hedgeBudget = nullptr; // set when the route hedges this request
     std::unique_ptr<QTimer> m_hedgeTimer;

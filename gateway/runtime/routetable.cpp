@@ -63,6 +63,25 @@ bool ProviderRuntime::supports(Endpoint endpoint) const
     return endpoint != Endpoint::Messages;
 }
 
+bool ProviderRuntime::servesByTranslation(Endpoint endpoint) const
+{
+    if (!config.translate) {
+        return false;
+    }
+    if (format == Config::WireFormat::Anthropic) {
+        return endpoint == Endpoint::ChatCompletions;
+    }
+    return endpoint == Endpoint::Messages;
+}
+
+Endpoint ProviderRuntime::upstreamEndpoint(Endpoint endpoint) const
+{
+    if (!servesByTranslation(endpoint)) {
+        return endpoint;
+    }
+    return format == Config::WireFormat::Anthropic ? Endpoint::Messages : Endpoint::ChatCompletions;
+}
+
 QByteArray ProviderRuntime::urlFor(Endpoint endpoint, const QByteArray &upstreamModel) const
 {
     const QByteArray &base = config.baseUrl;

@@ -52,6 +52,11 @@ struct ProviderRuntime {
     Routing::KeyPool *keys = nullptr;         // null when the provider has no keys
 
     bool supports(Endpoint endpoint) const;
+    // Serves `endpoint` in its own format once the gateway translates the request and
+    // the answer (chat completions <-> messages, gateway/translate).
+    bool servesByTranslation(Endpoint endpoint) const;
+    // The endpoint this provider is called on for a client's `endpoint`.
+    Endpoint upstreamEndpoint(Endpoint endpoint) const;
     QByteArray urlFor(Endpoint endpoint, const QByteArray &upstreamModel) const;
 };
 

@@ -50,8 +50,9 @@ struct TextSink {
 };
 
 // Message content: a string, or an array of parts of which the "text" ones count.
-// Other types (null content of tool-call turns, images) add nothing.
-error_code addContent(simdjson::ondemand::value value, TextSink &sink)
+// Other types (null content of tool-call turns, images) add nothing. `toolResult` is set
+// when a part is an Anthropic tool_result.
+error_code addContent(simdjson::ondemand::value value, TextSink &sink, bool *toolResult = nullptr)
 {
     json_type type;
     if (auto error = value.type().get(type)) {
@@ -111,6 +112,11 @@ error_code addContent(simdjson::ondemand::value value, TextSink &sink)
                     return error;
                 }
                 sink.add(text);
+            } else if (key == "type" && toolResult) {
+                std::string_view partType;
+                if (field.value().get_string().get(partType) == simdjson::SUCCESS && partType == "tool_result") {
+                    *toolResult = true;
+                }
             }
         }
     }
@@ -120,7 +126,8 @@ error_code addContent(simdjson::ondemand::value value, TextSink &sink)
 // messages: [{role, content}, ...]; the first message also feeds `first`. A final
 // assistant message is a prefill (Anthropic) or continue_final_message (vLLM): its
 // generated tokens are reported in `continuedTokens`, so generation picks up after them.
-error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink &first, int &continuedTokens)
+error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink &first, int &continuedTokens,
+                       bool &lastIsToolResult)
 {
     simdjson::ondemand::array messages;
     if (auto error = value.get_array().get(messages)) {
@@ -133,6 +140,7 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
             return error;
         }
         bool assistant = false;
+        bool toolResult = false;
         int messageTokens = 0;
         for (auto fieldResult : message) {
             simdjson::ondemand::field field;
@@ -149,13 +157,14 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
                     return error;
                 }
                 assistant = role == "assistant";
+                toolResult = toolResult || role == "tool";
                 continue;
             }
             if (key != "content") {
                 continue;
             }
             TextSink content;
-            if (auto error = addContent(field.value(), content)) {
+            if (auto error = addContent(field.value(), content, &toolResult)) {
                 return error;
             }
             all.chars += content.chars;
@@ -165,6 +174,7 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
             }
         }
         continuedTokens = assistant ? messageTokens : 0;
+        lastIsToolResult = toolResult;
         isFirst = false;
     }
     return simdjson::SUCCESS;
@@ -234,6 +244,59 @@ error_code addPromptInput(simdjson::ondemand::value value, TextSink &sink, int &
     }
     count = std::max(count, 1);
     return simdjson::SUCCESS;
+}
+
+// tools: the name of the first one (OpenAI nests it under "function").
+error_code firstToolName(simdjson::ondemand::value value, QByteArray &name)
+{
+    simdjson::ondemand::array tools;
+    if (auto error = value.get_array().get(tools)) {
+        return error;
+    }
+    for (auto toolResult : tools) {
+        simdjson::ondemand::object tool;
+        if (auto error = toolResult.get_object().get(tool)) {
+            return error;
+        }
+        for (auto fieldResult : tool) {
+            simdjson::ondemand::field field;
+            std::string_view key;
+            if (auto error = std::move(fieldResult).get(field)) {
+                return error;
+            }
+            if (auto error = field.unescaped_key().get(key)) {
+                return error;
+            }
+            std::string_view text;
+            if (key == "name" && field.value().get_string().get(text) == simdjson::SUCCESS) {
+                name = QByteArray(text.data(), static_cast<qsizetype>(text.size()));
+            } else if (key == "function") {
+                simdjson::ondemand::object function;
+                if (field.value().get_object().get(function) == simdjson::SUCCESS &&
+                    function["name"].get_string().get(text) == simdjson::SUCCESS) {
+                    name = QByteArray(text.data(), static_cast<qsizetype>(text.size()));
+                }
+            }
+        }
+        return simdjson::SUCCESS; // the first tool only
+    }
+    return simdjson::SUCCESS;
+}
+
+// tool_choice "none" (OpenAI) or {"type":"none"} (Anthropic).
+bool toolChoiceIsNone(simdjson::ondemand::value value)
+{
+    json_type type;
+    std::string_view text;
+    if (value.type().get(type) != simdjson::SUCCESS) {
+        return false;
+    }
+    if (type == json_type::string) {
+        return value.get_string().get(text) == simdjson::SUCCESS && text == "none";
+    }
+    simdjson::ondemand::object object;
+    return type == json_type::object && value.get_object().get(object) == simdjson::SUCCESS &&
+           object["type"].get_string().get(text) == simdjson::SUCCESS && text == "none";
 }
 
 Unexpected<QByteArray> failure(QByteArrayView what, error_code error)
@@ -315,7 +378,11 @@ Expected<InferenceRequest, QByteArray> parseInferenceRequest(Endpoint endpoint, 
                 }
             }
         } else if (key == "messages") {
-            error = addMessages(field.value(), all, first, request.continuedTokens);
+            error = addMessages(field.value(), all, first, request.continuedTokens, request.lastIsToolResult);
+        } else if (key == "tools") {
+            error = firstToolName(field.value(), request.firstTool);
+        } else if (key == "tool_choice") {
+            request.toolsDisabled = toolChoiceIsNone(field.value());
         } else if (key == "system") {
             hasSystem = true;
             error = addContent(field.value(), system);

@@ -24,6 +24,12 @@ struct InferenceRequest {
     qint64 promptChars = 0;    // characters of all prompt text
     int promptTokens = 1;      // promptChars / 4, at least 1
     int continuedTokens = 0;   // generated tokens in a final assistant message (a continuation)
+    // Tools: the first tool offered (OpenAI tools[].function.name, Anthropic tools[].name),
+    // unless tool_choice is "none". The simulator calls it unless the last message
+    // already carries a tool result (OpenAI role "tool", Anthropic tool_result block).
+    QByteArray firstTool;
+    bool toolsDisabled = false;
+    bool lastIsToolResult = false;
     int inputCount = 1;        // embeddings: how many inputs
     quint64 inputHash = 0;     // embeddings: seeds the deterministic vectors
     // The leading part most prompts share (system prompt, else first message): feeds

@@ -13,8 +13,17 @@ QByteArray number(qint64 value)
     return QByteArray::number(value);
 }
 
+// The fragment of the tool-call arguments streamed as "token" i.
+QByteArray toolArgumentsFragment(int index)
+{
+    return index == 0 ? QByteArrayLiteral("{\"query\":\"tok0") : QByteArrayLiteral(" tok1\"}");
+}
+
 QByteArray finishReason(const Generation &generation)
 {
+    if (!generation.toolName.isEmpty()) {
+        return generation.endpoint == Endpoint::Messages ? QByteArrayLiteral("\"tool_use\"") : QByteArrayLiteral("\"tool_calls\"");
+    }
     if (generation.endpoint == Endpoint::Messages) {
         return generation.stopped ? QByteArrayLiteral("\"end_turn\"") : QByteArrayLiteral("\"max_tokens\"");
     }
@@ -52,6 +61,19 @@ QByteArray openAiStreamEvent(const Generation &generation, int index)
 {
     const bool chat = generation.endpoint == Endpoint::ChatCompletions;
     const int tokens = generation.completionTokens;
+    if (index < tokens && !generation.toolName.isEmpty()) {
+        QByteArray call = "{\"index\":0,";
+        if (index == 0) {
+            call += "\"id\":" + Json::quoted(toolCallId(generation)) + ",\"type\":\"function\",\"function\":{\"name\":" +
+                    Json::quoted(generation.toolName) + ",\"arguments\":";
+        } else {
+            call += "\"function\":{\"arguments\":";
+        }
+        call += Json::quoted(toolArgumentsFragment(index)) + "}}";
+        const QByteArray role = index == 0 ? QByteArrayLiteral("\"role\":\"assistant\",\"content\":null,") : QByteArray();
+        return sseData(chunkPrefix(generation) + "[{\"index\":0,\"delta\":{" + role + "\"tool_calls\":[" + call +
+                       "]},\"logprobs\":null,\"finish_reason\":null}]}");
+    }
     if (index < tokens) {
         QByteArray choice = "[{\"index\":0,";
         if (chat) {
@@ -87,11 +109,21 @@ QByteArray anthropicStreamEvent(const Generation &generation, int index)
                             ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":" +
                             number(generation.promptTokens) + ",\"output_tokens\":1}}}");
     }
+    if (index == 1 && !generation.toolName.isEmpty()) {
+        return sseEvent("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":"
+                                               "\"tool_use\",\"id\":" + Json::quoted(toolCallId(generation)) +
+                                                   ",\"name\":" + Json::quoted(generation.toolName) + ",\"input\":{}}}");
+    }
     if (index == 1) {
         return sseEvent("content_block_start", QByteArrayLiteral("{\"type\":\"content_block_start\",\"index\":0,"
                                                                  "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
     }
     const int token = index - 2;
+    if (token < tokens && !generation.toolName.isEmpty()) {
+        return sseEvent("content_block_delta",
+                        "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":" +
+                            Json::quoted(toolArgumentsFragment(token)) + "}}");
+    }
     if (token < tokens) {
         return sseEvent("content_block_delta",
                         "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":" +
@@ -126,9 +158,34 @@ QByteArray completionText(int count)
     return text;
 }
 
+QByteArray toolArguments()
+{
+    return toolArgumentsFragment(0) + toolArgumentsFragment(1);
+}
+
+QByteArray toolCallId(const Generation &generation)
+{
+    return (generation.endpoint == Endpoint::Messages ? "toolu_" : "call_") + generation.id;
+}
+
 QByteArray completeBody(const Generation &generation)
 {
     const QByteArray content = Json::quoted(completionText(generation.completionTokens));
+    if (!generation.toolName.isEmpty() && generation.endpoint == Endpoint::Messages) {
+        return "{\"id\":" + Json::quoted(generation.id) + ",\"type\":\"message\",\"role\":\"assistant\",\"model\":" +
+               Json::quoted(generation.model) + ",\"content\":[{\"type\":\"tool_use\",\"id\":" +
+               Json::quoted(toolCallId(generation)) + ",\"name\":" + Json::quoted(generation.toolName) +
+               ",\"input\":" + toolArguments() + "}],\"stop_reason\":\"tool_use\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":" +
+               number(generation.promptTokens) + ",\"output_tokens\":" + number(generation.completionTokens) + "}}";
+    }
+    if (!generation.toolName.isEmpty() && generation.endpoint == Endpoint::ChatCompletions) {
+        return "{\"id\":" + Json::quoted(generation.id) + ",\"object\":\"chat.completion\",\"created\":" +
+               number(generation.created) + ",\"model\":" + Json::quoted(generation.model) +
+               ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":" +
+               Json::quoted(toolCallId(generation)) + ",\"type\":\"function\",\"function\":{\"name\":" +
+               Json::quoted(generation.toolName) + ",\"arguments\":" + Json::quoted(toolArguments()) +
+               "}}]},\"logprobs\":null,\"finish_reason\":\"tool_calls\"}],\"usage\":" + openAiUsage(generation) + '}';
+    }
     switch (generation.endpoint) {
     case Endpoint::Messages:
         return "{\"id\":" + Json::quoted(generation.id) + ",\"type\":\"message\",\"role\":\"assistant\",\"model\":" +

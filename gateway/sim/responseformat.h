@@ -22,7 +22,15 @@ struct Generation {
     int firstToken = 0; // a continuation starts numbering after the prefix it was given
     bool stopped = false; // finished naturally ("stop"/"end_turn") rather than at the limit
     bool includeUsage = false;
+    // Non-empty: the answer is one call of this tool (TOOL_CALL_TOKENS "tokens": the two
+    // fragments of toolArguments()) instead of text.
+    QByteArray toolName;
 };
+
+// A tool call's arguments, streamed as two fragments split after "tok0".
+constexpr int TOOL_CALL_TOKENS = 2;
+QByteArray toolArguments(); // {"query":"tok0 tok1"}
+QByteArray toolCallId(const Generation &generation);
 
 // Token i as streamed: "tok0", then " tok1", " tok2", ...
 QByteArray tokenText(int index);

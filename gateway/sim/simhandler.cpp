@@ -176,6 +176,14 @@ std::unique_ptr<Http::Exchange> SimHandler::serveInference(Endpoint endpoint, Ht
     // A continuation generates what the prefix left to go, numbered after it.
     generation.firstToken = std::clamp(inference.continuedTokens, 0, tokens - 1);
     generation.completionTokens = tokens - generation.firstToken;
+    const bool chat = endpoint == Endpoint::ChatCompletions || endpoint == Endpoint::Messages;
+    if (chat && !inference.firstTool.isEmpty() && !inference.toolsDisabled && !inference.lastIsToolResult) {
+        // Offered tools and not yet given a result: the "model" calls the first tool.
+        generation.toolName = inference.firstTool;
+        generation.firstToken = 0;
+        generation.completionTokens = ResponseFormat::TOOL_CALL_TOKENS;
+        generation.stopped = true;
+    }
 
     plan.ttftMs = behaviour.ttftBaseMs +
                   static_cast<int>(behaviour.ttftPerPromptTokenMs * static_cast<double>(inference.promptTokens));

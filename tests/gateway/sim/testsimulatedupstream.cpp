@@ -59,6 +59,8 @@ private slots:
     void keepAliveCountsOneConnection();
     void anthropicStreamFollowsEventOrder();
     void anthropicMessageShape();
+    void toolsAreCalledInBothFormats();
+    void toolResultsGetATextAnswer();
     void embeddingsAreDeterministic();
     void firstTokenWaitsForTtft();
 
@@ -399,6 +401,74 @@ void TestSimulatedUpstream::anthropicMessageShape()
     const QJsonObject usage = message.value(QStringLiteral("usage")).toObject();
     QCOMPARE(usage.value(QStringLiteral("input_tokens")).toInt(), 1);
     QCOMPARE(usage.value(QStringLiteral("output_tokens")).toInt(), 3);
+}
+
+void TestSimulatedUpstream::toolsAreCalledInBothFormats()
+{
+    SimulatedUpstream upstream {QStringLiteral("tools"), Flavor::OpenAi};
+    QVERIFY(upstream.listen().hasValue());
+    TestHttpClient client {upstream.port()};
+    const QByteArray user = R"("messages":[{"role":"user","content":"find it"}])";
+    client.post("/v1/chat/completions", R"({"model":"m",)" + user +
+                R"(,"tools":[{"type":"function","function":{"name":"search","parameters":{}}}]})");
+    client.post("/v1/chat/completions", R"({"model":"m","stream":true,)" + user +
+                R"(,"tools":[{"type":"function","function":{"name":"search"}}]})");
+    client.post("/v1/messages", R"({"model":"c","max_tokens":9,)" + user + R"(,"tools":[{"name":"lookup","input_schema":{}}]})");
+    client.post("/v1/messages", R"({"model":"c","max_tokens":9,"stream":true,)" + user + R"(,"tools":[{"name":"lookup"}]})");
+    client.post("/v1/chat/completions", R"({"model":"m",)" + user +
+                R"(,"tools":[{"type":"function","function":{"name":"search"}}],"tool_choice":"none"})");
+    QVERIFY(client.waitForResponses(5));
+    const auto responses = client.responses();
+
+    const QJsonObject choice = json(responses[0].body).value(u"choices").toArray().at(0).toObject();
+    QCOMPARE(choice.value(u"finish_reason").toString(), QStringLiteral("tool_calls"));
+    const QJsonObject function = choice.value(u"message").toObject().value(u"tool_calls").toArray().at(0).toObject().value(u"function").toObject();
+    QCOMPARE(function.value(u"name").toString(), QStringLiteral("search"));
+    QCOMPARE(function.value(u"arguments").toString(), QStringLiteral(R"({"query":"tok0 tok1"})"));
+
+    QString arguments;
+    for (const QByteArray &data : responses[1].sseDataLines()) {
+        for (const QJsonValue call : json(data).value(u"choices").toArray().at(0).toObject().value(u"delta").toObject().value(u"tool_calls").toArray()) {
+            arguments += call.toObject().value(u"function").toObject().value(u"arguments").toString();
+        }
+    }
+    QCOMPARE(arguments, QStringLiteral(R"({"query":"tok0 tok1"})"));
+    QVERIFY(responses[1].sseDataLines().last() == "[DONE]");
+
+    const QJsonObject message = json(responses[2].body);
+    QCOMPARE(message.value(u"stop_reason").toString(), QStringLiteral("tool_use"));
+    const QJsonObject use = message.value(u"content").toArray().at(0).toObject();
+    QCOMPARE(use.value(u"name").toString(), QStringLiteral("lookup"));
+    QCOMPARE(use.value(u"input").toObject().value(u"query").toString(), QStringLiteral("tok0 tok1"));
+
+    QString partial;
+    for (const QByteArray &data : responses[3].sseDataLines()) {
+        partial += json(data).value(u"delta").toObject().value(u"partial_json").toString();
+    }
+    QCOMPARE(partial, QStringLiteral(R"({"query":"tok0 tok1"})"));
+    QCOMPARE(responses[3].sseEventNames().last(), QByteArray("message_stop"));
+
+    // tool_choice "none": a text answer.
+    QCOMPARE(json(responses[4].body).value(u"choices").toArray().at(0).toObject().value(u"finish_reason").toString(),
+             QStringLiteral("stop"));
+}
+
+void TestSimulatedUpstream::toolResultsGetATextAnswer()
+{
+    SimulatedUpstream upstream {QStringLiteral("tools"), Flavor::Anthropic};
+    QVERIFY(upstream.listen().hasValue());
+    TestHttpClient client {upstream.port()};
+    client.post("/v1/chat/completions", R"({"model":"m","max_tokens":2,"tools":[{"type":"function","function":{"name":"search"}}],"messages":[
+        {"role":"user","content":"x"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"search","arguments":"{}"}}]},
+        {"role":"tool","tool_call_id":"c","content":"found"}]})");
+    client.post("/v1/messages", R"({"model":"c","max_tokens":2,"tools":[{"name":"search"}],"messages":[
+        {"role":"user","content":"x"},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"search","input":{}}]},
+        {"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"found"}]}]})");
+    QVERIFY(client.waitForResponses(2));
+    QCOMPARE(json(client.responses()[0].body).value(u"choices").toArray().at(0).toObject().value(u"message").toObject().value(u"content").toString(),
+             QStringLiteral("tok0 tok1"));
+    QCOMPARE(json(client.responses()[1].body).value(u"content").toArray().at(0).toObject().value(u"text").toString(),
+             QStringLiteral("tok0 tok1"));
 }
 
 void TestSimulatedUpstream::embeddingsAreDeterministic()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The official SDK tests (tests/sdk/*.test.mjs) against a gateway with simulated
+# upstreams of both formats, across formats and as controls. Run by ctest (sdk.translation).
+#
+#   tests/sdk/run-sdk-tests.sh HOST_PROGRAM WORK_DIR
+#
+# HOST_PROGRAM is sdk_gateway_host (tests/sdk/sdkgatewayhost.cpp). The pinned SDKs
+# (package-lock.json) are installed with `npm ci` into WORK_DIR, never into the source
+# tree. Exits 77 (ctest SKIP) with "SKIPPED: npm registry unreachable" only when the SDKs
+# are not installed yet and npm cannot reach its registry; any other failure fails.
+set -euo pipefail
+[[ $# -eq 2 ]] || { echo "usage: run-sdk-tests.sh HOST_PROGRAM WORK_DIR" >&2; exit 64; }
+HOST="$1"
+WORK="$2"
+SOURCE="$(cd "$(dirname "$0")" && pwd)"
+NODE="$(command -v node || true)"
+NPM="$(command -v npm || true)"
+if [[ -z "$NODE" || -z "$NPM" ]]; then
+    echo "sdk tests: node and npm are required (packaging/install-deps.sh installs them)" >&2
+    exit 1
+fi
+
+mkdir -p "$WORK"
+cp "$SOURCE/package.json" "$SOURCE/package-lock.json" "$SOURCE"/*.test.mjs "$WORK/"
+cd "$WORK"
+# npm ci reinstalls from scratch; skip it when this exact lock file is already installed.
+if ! cmp -s package-lock.json node_modules/.switchyard-installed-lock 2>/dev/null; then
+    if ! npm ci --no-audit --no-fund --prefer-offline >npm-ci.log 2>&1; then
+        if ! timeout 20 npm ping >/dev/null 2>&1; then
+            echo "SKIPPED: npm registry unreachable (npm ci failed; see $WORK/npm-ci.log)"
+            exit 77
+        fi
+        cat npm-ci.log >&2
+        exit 1
+    fi
+    cp package-lock.json node_modules/.switchyard-installed-lock
+fi
+exec "$HOST" "$NODE" "$WORK"/*.test.mjs
