@@ -234,6 +234,9 @@ int main(int argc, char **argv)
     }
 
     Gateway::GatewayRuntime runtime {policy};
+    // From here on the process's own log lines show the policy's redaction markers
+    // instead of secrets a line might quote (an upstream body, a client's field).
+    const Gateway::Safety::LogLineRedaction logLineRedaction {runtime.logRedaction()};
     runtime.setRequestLog(logWriter->get());
     runtime.setSpendJournal(journal->writer.get());
     runtime.seedSpend(journal->recovered);

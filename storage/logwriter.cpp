@@ -435,6 +435,34 @@ void LogWriter::pauseForTest(bool paused)
     m_workAvailable.notify_one();
 }
 
+void LogWriter::setRedaction(std::shared_ptr<const Gateway::Safety::Redactor> redactor)
+{
+    m_redaction.set(std::move(redactor));
+}
+
+void LogWriter::redact(const Gateway::Safety::Redactor &redactor, std::deque<Job> &batch)
+{
+    // Consecutive rows mostly name the same route: its text is checked once per run.
+    QByteArray lastRoute;
+    QByteArray lastRedactedRoute;
+    for (Job &job : batch) {
+        if (auto *entry = std::get_if<0>(&job)) {
+            if (entry->route != lastRoute || lastRoute.isNull()) {
+                lastRoute = entry->route;
+                lastRedactedRoute = entry->route;
+                redactor.redact(lastRedactedRoute);
+            }
+            entry->route = lastRedactedRoute;
+            if (!entry->routeReason.isEmpty()) {
+                redactor.redact(entry->routeReason);
+            }
+        } else if (auto *event = std::get_if<1>(&job)) {
+            event->subject = redactor.redacted(event->subject);
+            redactor.redactJson(event->detailJson);
+        }
+    }
+}
+
 void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> &reportOpened)
 {
     // Nice +5, or under a real-time policy one priority above the workers, in short
@@ -529,6 +557,9 @@ void LogWriter::run(const std::function<void(Gateway::Expected<bool, QString>)> 
         }
 
         if (!batch.empty()) {
+            if (const auto redactor = m_redaction.current(); redactor && !redactor->isEmpty()) {
+                redact(*redactor, batch);
+            }
             // Jobs are applied in queue order: the rows between two retention requests
             // share one transaction, and a retention request only affects rows queued
             // before it.

@@ -3,6 +3,7 @@
 #include "walcheckpointer.h"
 
 #include "runtime/requestlog.h"
+#include "safety/redactorslot.h"
 #include "util/expected.h"
 
 #include <QByteArray>
@@ -76,6 +77,12 @@ public:
     // concerns, detail a JSON document). Same queue, capacity and drop rule as record().
     void recordEvent(QString kind, QString subject, QByteArray detailJson) override;
 
+    // The patterns the writer thread replaces, in each batch it takes, in the texts that
+    // can carry client or upstream text: a row's route (the model name as the client sent
+    // it) and route reason, an event's subject and detail. Other columns hold names from
+    // the policy or the gateway's own values.
+    void setRedaction(std::shared_ptr<const Gateway::Safety::Redactor> redactor) override;
+
     // Asks the writer to apply retention after the jobs queued before this call. Never
     // dropped (it does not count against the capacity).
     void enforceRetention();
@@ -112,6 +119,9 @@ private:
 
     explicit LogWriter(Options options);
 
+    // On the writer thread, before a batch is written.
+    static void redact(const Gateway::Safety::Redactor &redactor, std::deque<Job> &batch);
+
     bool enqueue(Job &&job, bool bounded);
     void run(const std::function<void(Gateway::Expected<bool, QString>)> &reportOpened);
     qint64 nowMs() const;
@@ -129,6 +139,8 @@ private:
     bool m_paused = false;                   // guarded by m_mutex
     bool m_stopping = false;                 // guarded by m_mutex
     bool m_writerGone = false;               // guarded by m_mutex
+
+    Gateway::Safety::RedactorSlot m_redaction;
 
     std::atomic<quint64> m_written {0};
     std::atomic<quint64> m_dropped {0};

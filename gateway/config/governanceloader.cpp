@@ -1,5 +1,7 @@
 #include "governanceloader.h"
 
+#include "residencyloader.h"
+
 #include <QSet>
 
 namespace Gateway::Config {
@@ -117,7 +119,7 @@ Team parseTeam(const DocumentReader &reader, const YAML::Node &node, const QStri
 {
     Team team;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "routes", "limits", "budgets", "priority"});
+    reader.checkKeys(node, field, {"name", "routes", "limits", "budgets", "priority", "regions"});
     team.name = reader.requiredString(node, "name", field);
     if (team.name.isEmpty()) {
         reader.fail(node["name"], field + QStringLiteral(".name"), QStringLiteral("must not be empty"));
@@ -142,6 +144,7 @@ Team parseTeam(const DocumentReader &reader, const YAML::Node &node, const QStri
         }
         team.priority = priority.value();
     }
+    parseRegionList(reader, node, field, team.regions);
     return team;
 }
 

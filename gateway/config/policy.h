@@ -80,6 +80,9 @@ struct Target {
     // Prefill/decode disaggregation (`pool`): a prefill-pool target only runs the prefill
     // step of its route's requests; unpooled targets serve both steps.
     Routing::TargetPool pool = Routing::TargetPool::Both;
+    // Where the server runs (data residency, e.g. "eu"); empty = no region, so the target
+    // is outside every restricted region. A property of the server, like maxConcurrency.
+    QString region {};
 
     bool operator==(const Target &) const = default;
 };
@@ -178,6 +181,37 @@ struct SplitPolicy {
     bool operator==(const SplitPolicy &) const = default;
 };
 
+// A named RE2 pattern: a `redaction.custom` entry, or a firewall rule. A firewall rule
+// with an empty regex refers by name to a built-in pattern or a `redaction.custom` one.
+struct NamedPattern {
+    QString name {};
+    QString regex {};
+
+    bool operator==(const NamedPattern &) const = default;
+};
+
+// What a route's prompt firewall does when a rule matches the request's message text.
+enum class FirewallAction { Block, Redact };
+
+// routes[].firewall: no rules = no firewall.
+struct FirewallPolicy {
+    FirewallAction action = FirewallAction::Block;
+    std::vector<NamedPattern> rules {};
+
+    bool isEnabled() const { return !rules.empty(); }
+    bool operator==(const FirewallPolicy &) const = default;
+};
+
+// The top-level `redaction:` section: patterns replaced by [REDACTED:<name>] in
+// everything the gateway logs or stores (docs/SAFETY.md).
+struct RedactionSettings {
+    // Built-in patterns in force: api_keys, emails, card_numbers (all by default).
+    QStringList builtins = {QStringLiteral("api_keys"), QStringLiteral("emails"), QStringLiteral("card_numbers")};
+    std::vector<NamedPattern> custom {};
+
+    bool operator==(const RedactionSettings &) const = default;
+};
+
 struct Route {
     QByteArray model; // the name clients send as "model"
     QString strategy = QStringLiteral("weighted");
@@ -195,6 +229,11 @@ struct Route {
     SplitPolicy split;
     // `pd`: when a prefill step runs on the prefill pool (routes with prefill targets).
     Routing::PrefillDecodeSettings pd;
+    // Data residency: the regions the route's requests may be served in (its own targets
+    // and every fallback's); empty = unrestricted.
+    QStringList regions {};
+    // Prompt firewall: checks the request's message text before it is forwarded.
+    FirewallPolicy firewall {};
 
     bool operator==(const Route &) const = default;
 };
@@ -244,6 +283,8 @@ struct VirtualKey {
     QString team {};
     Governance::RateLimits limits {};
     Governance::Budgets budgets {};
+    // Data residency: the regions the key's requests may be served in; empty = any.
+    QStringList regions {};
 
     bool operator==(const VirtualKey &) const = default;
 };
@@ -257,6 +298,8 @@ struct Team {
     Governance::Budgets budgets;
     // Admission class of the team's keys that keep the default class; none = standard.
     std::optional<Admission::PriorityClass> priority;
+    // Data residency for every key of the team (intersected with the key's own).
+    QStringList regions {};
 
     bool operator==(const Team &) const = default;
 };
@@ -340,6 +383,7 @@ struct Policy {
     RoutingSettings routing;
     AdmissionPolicy admission;
     GovernanceSettings governance;
+    RedactionSettings redaction {};
     std::vector<ModelPrice> prices;
     std::vector<Provider> providers;
     std::vector<Route> routes;

@@ -3,6 +3,8 @@
 #include "admissionloader.h"
 #include "documentreader.h"
 #include "pdloader.h"
+#include "residencyloader.h"
+#include "safetyloader.h"
 #include "governanceloader.h"
 #include "routingloader.h"
 #include "ruleloader.h"
@@ -216,7 +218,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
                      {"model", "strategy", "strategy_options", "retry", "hedge", "stream_resumption", "rules", "split",
-                      "targets", "fallbacks", "pd"});
+                      "targets", "fallbacks", "pd", "regions", "firewall"});
     route.model = reader.requiredString(node, "model", field).toUtf8();
     parseRouteStrategy(reader, node, field, route);
     const QString targetsField = field + QStringLiteral(".targets");
@@ -234,7 +236,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
         reader.requireMap(targetNode, targetField);
         reader.checkKeys(targetNode, targetField,
                          {"provider", "model", "weight", "input_cost_per_mtok", "output_cost_per_mtok", "context_window",
-                          "max_concurrency", "pool"});
+                          "max_concurrency", "pool", "region"});
         Target target;
         target.provider = reader.requiredString(targetNode, "provider", targetField);
         target.model = reader.requiredString(targetNode, "model", targetField).toUtf8();
@@ -248,6 +250,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
         parseTargetPricing(reader, targetNode, targetField, target);
         parseTargetConcurrency(reader, targetNode, targetField, target);
         parseTargetPool(reader, targetNode, targetField, target);
+        parseTargetRegion(reader, targetNode, targetField, target);
         route.targets.push_back(std::move(target));
     }
     if (node["fallbacks"]) {
@@ -255,6 +258,8 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
     }
     parseRouteRules(reader, node, field, route);
     parsePrefillDecode(reader, node, field, route);
+    parseRegionList(reader, node, field, route.regions);
+    parseFirewall(reader, node, field, route);
     return route;
 }
 
@@ -262,7 +267,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
 {
     VirtualKey key;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes", "priority", "team", "limits", "budgets"});
+    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes", "priority", "team", "limits", "budgets", "regions"});
     key.name = reader.requiredString(node, "name", field);
     // A stored key is known only by its digest, so an exported document carries
     // key_sha256 instead of key; exactly one of them identifies the key.
@@ -290,6 +295,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
     }
     parseKeyPriority(reader, node, field, key);
     parseKeyGovernance(reader, node, field, key);
+    parseRegionList(reader, node, field, key.regions);
     return key;
 }
 
@@ -419,8 +425,8 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     }
     reader.requireMap(root, QString());
     reader.checkKeys(root, QString(),
-                     {"gateway", "request_log", "routing", "admission", "governance", "prices", "providers", "routes",
-                      "teams", "virtual_keys"});
+                     {"gateway", "request_log", "routing", "admission", "governance", "redaction", "prices", "providers",
+                      "routes", "teams", "virtual_keys"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
     }
@@ -449,6 +455,9 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     }
     if (root["governance"]) {
         policy.governance = parseGovernanceSettings(reader, root["governance"]);
+    }
+    if (root["redaction"]) {
+        policy.redaction = parseRedaction(reader, root["redaction"]);
     }
     if (root["prices"]) {
         policy.prices = parsePrices(reader, root["prices"], QStringLiteral("prices"));
@@ -484,6 +493,8 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     validateConcurrencyCaps(reader, root, policy);
     validatePrefillDecode(reader, root, policy);
     validateGovernanceReferences(reader, root, policy);
+    validateResidency(reader, root, policy);
+    validateFirewallReferences(reader, root, policy);
     return policy;
 }
 

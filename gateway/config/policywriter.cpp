@@ -1,6 +1,7 @@
 #include "policywriter.h"
 
 #include "redaction.h"
+#include "safetyloader.h"
 #include "util/jsonwriter.h"
 
 #include <QLocale>
@@ -313,6 +314,9 @@ Node routeNode(const Route &route)
         if (target.pool != Routing::TargetPool::Both) {
             entry.add("pool", Node::string(Routing::targetPoolName(target.pool)));
         }
+        if (!target.region.isEmpty()) {
+            entry.add("region", Node::string(target.region));
+        }
         targets.items.push_back(std::move(entry));
     }
     Node retry = Node::map(true);
@@ -354,6 +358,26 @@ Node routeNode(const Route &route)
         pd.add("uncached_tokens_threshold", Node::integer(route.pd.uncachedTokensThreshold))
             .add("enabled", Node::boolean(route.pd.enabled));
         node.add("pd", std::move(pd));
+    }
+    if (route.firewall.isEnabled()) {
+        Node rules = Node::list(false);
+        for (const NamedPattern &rule : route.firewall.rules) {
+            if (rule.regex.isEmpty()) {
+                rules.items.push_back(Node::string(rule.name));
+            } else {
+                Node entry = Node::map(true);
+                entry.add("name", Node::string(rule.name)).add("regex", Node::string(rule.regex));
+                rules.items.push_back(std::move(entry));
+            }
+        }
+        Node firewall = Node::map(false);
+        firewall.add("action", Node::string(QString(firewallActionName(route.firewall.action))))
+            .add("rules", std::move(rules));
+        node.add("firewall", std::move(firewall));
+    }
+    // Residency appears once restricted, so unrestricted routes stay as they were.
+    if (!route.regions.isEmpty()) {
+        node.add("regions", stringList(route.regions));
     }
     node.add("targets", std::move(targets))
         .add("fallbacks", stringList(route.fallbacks));
@@ -430,6 +454,9 @@ Node teamNode(const Team &team)
     if (team.priority) {
         node.add("priority", Node::string(classNameBytes(*team.priority)));
     }
+    if (!team.regions.isEmpty()) {
+        node.add("regions", stringList(team.regions));
+    }
     return node;
 }
 
@@ -470,6 +497,9 @@ Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
         node.add("team", Node::string(key.team));
     }
     addGovernance(node, key.limits, key.budgets);
+    if (!key.regions.isEmpty()) {
+        node.add("regions", stringList(key.regions));
+    }
     return node;
 }
 
@@ -524,6 +554,18 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
         governance.add("journal_flush_ms", Node::integer(policy.governance.journalFlushMs))
             .add("default_output_tokens", Node::integer(policy.governance.defaultOutputTokens));
         root.add("governance", std::move(governance));
+    }
+    // Absent while it is the default (every built-in pattern, nothing custom).
+    if (policy.redaction != RedactionSettings {}) {
+        Node custom = Node::list(false);
+        for (const NamedPattern &pattern : policy.redaction.custom) {
+            Node entry = Node::map(true);
+            entry.add("name", Node::string(pattern.name)).add("regex", Node::string(pattern.regex));
+            custom.items.push_back(std::move(entry));
+        }
+        Node redaction = Node::map(false);
+        redaction.add("patterns", stringList(policy.redaction.builtins)).add("custom", std::move(custom));
+        root.add("redaction", std::move(redaction));
     }
     if (!policy.prices.empty()) {
         root.add("prices", pricesNode(policy.prices));

@@ -115,6 +115,28 @@ Counter &MetricsRegistry::prefillFailures(const QByteArray &route, const QByteAr
     return *slot;
 }
 
+Counter &MetricsRegistry::firewallActions(const QByteArray &route, const QByteArray &rule, const QByteArray &action)
+{
+    const QMutexLocker lock {&m_mutex};
+    auto &slot = m_firewallActions[{route, rule, action}];
+    if (!slot) {
+        slot = std::make_unique<Counter>(0);
+    }
+    return *slot;
+}
+
+void MetricsRegistry::appendFirewall(QByteArray &out) const
+{
+    appendHeader(out, "switchyard_firewall_actions_total", "counter",
+                 "Requests the prompt firewall of a route blocked or redacted, by the rule that matched.");
+    for (const auto &[key, count] : m_firewallActions) {
+        const auto &[route, rule, action] = key;
+        appendSample(out, "switchyard_firewall_actions_total",
+                     "route=\"" + labelValue(route) + "\",rule=\"" + labelValue(rule) + "\",action=\"" + labelValue(action) + '"',
+                     count->load(std::memory_order_relaxed));
+    }
+}
+
 void MetricsRegistry::appendPrefillDecode(QByteArray &out) const
 {
     appendHeader(out, "switchyard_pd_decisions_total", "counter",
@@ -214,6 +236,12 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
         appendSample(out, "switchyard_session_moves_total", "route=\"" + labelValue(name) + "\",reason=\"unavailable\"",
                      stats->sessionMovesUnavailable.load(std::memory_order_relaxed));
     }
+    appendHeader(out, "switchyard_residency_refusals_total", "counter",
+                 "Requests refused (403 residency_violation) because no target of the route is in the regions they may use.");
+    for (const auto &[name, stats] : m_routes) {
+        appendSample(out, "switchyard_residency_refusals_total", "route=\"" + labelValue(name) + '"',
+                     stats->residencyRefusals.load(std::memory_order_relaxed));
+    }
     appendHeader(out, "switchyard_tokens_total", "counter", "Tokens per route; direction is in (prompt) or out (completion).");
     for (const auto &[name, stats] : m_routes) {
         appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"in\"",
@@ -281,6 +309,9 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
     }
     if (!m_prefillDecode.empty()) {
         appendPrefillDecode(out);
+    }
+    if (!m_firewallActions.empty()) {
+        appendFirewall(out);
     }
     if (!m_ruleMatches.empty()) {
         appendHeader(out, "switchyard_rule_matches_total", "counter", "Requests a conditional routing rule matched.");

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <tuple>
 
 namespace Gateway::Metrics {
 
@@ -27,6 +28,7 @@ struct RouteStats {
     Counter sessionMovesUnavailable {0}; // session_hash: own target filtered out (circuit open, ...)
     Counter tokensIn {0};
     Counter tokensOut {0};
+    Counter residencyRefusals {0}; // 403 residency_violation: no target in the allowed regions
     Histogram latency;
     Histogram ttft;
 };
@@ -78,6 +80,8 @@ public:
     // backend (the request then ran aggregated).
     PdStats &prefillDecode(const QByteArray &route);
     Counter &prefillFailures(const QByteArray &route, const QByteArray &backend);
+    // Prompt firewall decisions by route, rule and action (blocked | redacted).
+    Counter &firewallActions(const QByteArray &route, const QByteArray &rule, const QByteArray &action);
 
     // Requests refused before a route was known (bad JSON, unknown model, auth).
     std::array<Counter, ERROR_CLASS_COUNT> &unroutedErrors() { return m_unroutedErrors; }
@@ -106,6 +110,7 @@ public:
 private:
     void appendArms(QByteArray &out) const;
     void appendPrefillDecode(QByteArray &out) const;
+    void appendFirewall(QByteArray &out) const;
 
     mutable QMutex m_mutex;
     std::map<QByteArray, std::unique_ptr<RouteStats>> m_routes;
@@ -114,6 +119,7 @@ private:
     std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<Counter>> m_ruleMatches;
     std::map<QByteArray, std::unique_ptr<PdStats>> m_prefillDecode;
     std::map<std::pair<QByteArray, QByteArray>, std::unique_ptr<Counter>> m_prefillFailures;
+    std::map<std::tuple<QByteArray, QByteArray, QByteArray>, std::unique_ptr<Counter>> m_firewallActions;
     std::array<Counter, ERROR_CLASS_COUNT> m_unroutedErrors {};
 };
 

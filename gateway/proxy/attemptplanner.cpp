@@ -16,6 +16,7 @@ bool contains(const std::vector<int> &values, int value)
 }
 
 constexpr const char *CIRCUIT_OPEN = "circuit open";
+constexpr const char *OUTSIDE_REGIONS = "outside the allowed regions";
 
 struct Scratch {
     std::vector<int> visitedRoutes;
@@ -28,16 +29,24 @@ struct Scratch {
 
 } // namespace
 
-AttemptPlanner::AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng)
+AttemptPlanner::AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng,
+                               Runtime::RegionSet regions)
     : m_table {table}
     , m_endpoint {endpoint}
     , m_rng {rng}
+    , m_regions {regions}
 {
 }
 
 const char *AttemptPlanner::exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,
-                                            const Routing::BackendSnapshot &snapshot) const
+                                            const Routing::BackendSnapshot &snapshot, const Runtime::RegionSet &regions)
 {
+    // Residency first: a target outside the regions is never a candidate, not even as
+    // the last resort of panic routing.
+    if (!regions.allows(backend.regionBit)) {
+        ++m_residencyExclusions;
+        return OUTSIDE_REGIONS;
+    }
     const auto &provider = m_table.providers()[static_cast<std::size_t>(backend.providerIndex)];
     if (!provider.supports(m_endpoint) && !provider.servesByTranslation(m_endpoint)) {
         return "endpoint not supported";
@@ -113,6 +122,7 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
         candidates.clear();
         circuitOpen.clear();
         QByteArray filtered;
+        const Runtime::RegionSet regions = m_regions.intersected(route.regions);
         for (std::size_t i = 0; i < route.targets.size(); ++i) {
             const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[i].backendId)];
             // A prefill-pool server only ever runs prefill steps (planPrefill).
@@ -126,7 +136,7 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
                 }
                 continue;
             }
-            const char *reason = exclusionReason(backend, request, snapshot);
+            const char *reason = exclusionReason(backend, request, snapshot, regions);
             if (!reason) {
                 candidates.push_back(static_cast<int>(i));
                 continue;
@@ -135,7 +145,8 @@ void AttemptPlanner::plan(const Runtime::RouteRuntime &first, const Routing::Req
                 circuitOpen.push_back(static_cast<int>(i));
             }
             if (explain) {
-                filtered += (filtered.isEmpty() ? "" : ",") + backend.label + '(' + reason + ')';
+                filtered += (filtered.isEmpty() ? "" : ",") + backend.label + '(' + reason +
+                            (reason == OUTSIDE_REGIONS ? ' ' + m_table.regions().describe(regions) : QByteArray()) + ')';
             }
         }
         bool panic = false;
@@ -204,7 +215,7 @@ void AttemptPlanner::planPrefill(const Runtime::RouteRuntime &route, const Routi
             continue;
         }
         const auto &backend = m_table.backends()[static_cast<std::size_t>(route.targets[i].backendId)];
-        if (!exclusionReason(backend, request, snapshot)) {
+        if (!exclusionReason(backend, request, snapshot, m_regions.intersected(route.regions))) {
             candidates.push_back(static_cast<int>(i));
         }
     }

@@ -23,7 +23,10 @@ struct PlannedAttempt {
 // request log.
 class AttemptPlanner final {
 public:
-    AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng);
+    // `regions`: where the request may be served (its key's, team's and requested
+    // route's regions); each planned route's own regions narrow it further.
+    AttemptPlanner(const Runtime::RouteTable &table, Runtime::Endpoint endpoint, Routing::Rng &rng,
+                   Runtime::RegionSet regions = Runtime::RegionSet::unrestricted());
 
     // `allowedTargets` (indices into the first route's targets; empty = all) narrows the
     // first route, as conditional rules may; fallback routes are never narrowed.
@@ -39,10 +42,14 @@ public:
                      const Routing::BackendSnapshot &snapshot, int maxTargets, std::vector<PlannedAttempt> &out,
                      QByteArray *explain);
 
+    // Targets left out of the plans so far because of their region: when nothing else
+    // was planned, the refusal names residency rather than the endpoint.
+    int residencyExclusions() const { return m_residencyExclusions; }
+
 private:
     // Why a target is left out, or null when it may be ranked.
     const char *exclusionReason(const Runtime::BackendRuntime &backend, const Routing::RequestSummary &request,
-                                const Routing::BackendSnapshot &snapshot) const;
+                                const Routing::BackendSnapshot &snapshot, const Runtime::RegionSet &regions);
 
     // For session_hash routes: counts a session that left its own target (filtered out,
     // or over its load bound) and says so in the explanation.
@@ -52,6 +59,8 @@ private:
     const Runtime::RouteTable &m_table;
     Runtime::Endpoint m_endpoint;
     Routing::Rng &m_rng;
+    Runtime::RegionSet m_regions;
+    int m_residencyExclusions = 0;
 };
 
 } // namespace Gateway::Proxy

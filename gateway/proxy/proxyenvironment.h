@@ -7,6 +7,7 @@
 #include "metrics/metricsregistry.h"
 #include "runtime/configsource.h"
 #include "runtime/requestlog.h"
+#include "runtime/tokencountersource.h"
 
 #include <QByteArray>
 
@@ -37,6 +38,9 @@ struct ProxyEnvironment {
     Governance::SpendMetrics *spendMetrics = nullptr;
     // Unix epoch ms for budget windows and reset times; the system clock when empty.
     std::function<qint64()> wallClockMs;
+    // Exact token counts for settlements the provider reported no usage for; null = the
+    // estimates are used.
+    const Runtime::TokenCounterSource *tokenCounter = nullptr;
 };
 
 } // namespace Gateway::Proxy

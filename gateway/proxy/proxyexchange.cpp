@@ -149,10 +149,24 @@ bool ProxyExchange::start()
         m_hedgeBudget = &m_setup.table->routing().hedgeBudget(m_setup.route->model, hedge.budget);
         m_hedgeBudget->requestStarted();
     }
-    if (m_setup.inspected.stream && chat && routeConfig().streamResumption) {
+    // Every stream keeps what the client received (a copy per event, no parsing): stream
+    // resumption continues from it, and a stream that ends without usage is settled by
+    // the exact token count of the text it delivered.
+    if (m_setup.inspected.stream && m_setup.endpoint != Runtime::Endpoint::Embeddings) {
         m_continuation = std::make_unique<StreamContinuation>(m_setup.endpoint == Runtime::Endpoint::Messages
                                                                   ? StreamContinuation::Format::Anthropic
                                                                   : StreamContinuation::Format::OpenAi);
+    }
+    m_resumable = m_continuation && chat && routeConfig().streamResumption;
+    if (m_attempts.empty() && m_residencyExclusions > 0) {
+        m_setup.route->stats->residencyRefusals.fetch_add(1, std::memory_order_relaxed);
+        respondError(403, ErrorClass::Unauthorized,
+                     "no target of model '" + m_setup.route->model + "' that serves " + m_setup.request.path +
+                         " is in the regions this request may use (" +
+                         m_setup.table->regions().describe(m_setup.regions.intersected(m_setup.route->regions)) +
+                         "): data residency forbids the others",
+                     "residency_violation");
+        return false;
     }
     if (m_attempts.empty() && m_translationError) {
         respondError(400, ErrorClass::BadRequest,
@@ -335,8 +349,9 @@ void ProxyExchange::planRoute(std::vector<Attempt> &attempts, QByteArray *explai
     const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
     m_expectedTokens = summary.expectedTokens();
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
-    AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
+    AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng(), m_setup.regions};
     planner.plan(*m_setup.route, summary, snapshot, m_setup.allowedTargets, attempts, explain);
+    m_residencyExclusions = std::max(m_residencyExclusions, planner.residencyExclusions());
 }
 
 Config::WireFormat ProxyExchange::clientFormat() const
@@ -568,7 +583,7 @@ bool ProxyExchange::startPrefill()
     const auto &table = *m_setup.table;
     const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
-    AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
+    AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng(), m_setup.regions};
     planner.planPrefill(route, summary, snapshot, PREFILL_TARGETS_TRIED, m_prefillPlan, nullptr);
     m_prefillNext = 0;
     if (m_prefillPlan.empty()) {
@@ -817,23 +832,53 @@ GovernanceGate::Charge ProxyExchange::charge() const
     if (tried) {
         charge.backend = m_lastBackendLabel;
     }
-    const qint64 promptEstimate = std::max(0, m_setup.inspected.estimatedPromptTokens);
     Governance::Usage &usage = charge.usage;
-    if (m_tokensIn >= 0 || m_tokensOut >= 0) {
-        usage.inputTokens = m_tokensIn >= 0 ? m_tokensIn : promptEstimate;
-        usage.outputTokens = m_tokensOut >= 0 ? m_tokensOut : m_streamedEvents;
-        usage.cachedInputTokens = std::max<qint64>(0, m_cachedTokensIn);
-        charge.estimated = m_tokensIn < 0 || m_tokensOut < 0;
-    } else if (m_streamedEvents > 0 || m_abandonedInFlight) {
-        // The provider bills what it did even when nobody reads the answer.
-        usage.inputTokens = promptEstimate;
-        usage.outputTokens = m_streamedEvents;
-        charge.estimated = true;
+    const bool someUsage = m_tokensIn >= 0 || m_tokensOut >= 0;
+    if (!someUsage && m_streamedEvents == 0 && !m_abandonedInFlight) {
+        return charge; // nothing reached a provider, or it refused: nothing to charge
     }
+    // What the provider did not report is counted: exactly (the answering target's
+    // tokenizer for OpenAI model families, the calibrated estimator for others) once the
+    // counter has loaded, else by the cheap estimates. Rare (cancelled streams, providers
+    // without usage), so exact counting (~100 µs for a 4 KB prompt) stays off the common path.
+    const std::shared_ptr<const Tokenize::TokenCounter> counter =
+        tried && m_worker.environment().tokenCounter ? m_worker.environment().tokenCounter->get() : nullptr;
+    const QString upstreamModel = tried ? QString::fromUtf8(m_attempts[m_attemptIndex].backend->upstreamModel) : QString();
+    if (m_tokensIn >= 0) {
+        usage.inputTokens = m_tokensIn;
+    } else if (counter) {
+        usage.inputTokens = countPromptTokens(*counter, upstreamModel);
+    } else {
+        usage.inputTokens = std::max(0, m_setup.inspected.estimatedPromptTokens);
+    }
+    if (m_tokensOut >= 0) {
+        usage.outputTokens = m_tokensOut;
+    } else if (counter && m_continuation && m_continuation->canResume() && m_streamedEvents > 0) {
+        usage.outputTokens = counter->count(upstreamModel, m_continuation->partialText()).tokens;
+    } else {
+        usage.outputTokens = m_streamedEvents; // providers send about one token per content event
+    }
+    usage.cachedInputTokens = std::max<qint64>(0, m_cachedTokensIn);
+    charge.estimated = m_tokensIn < 0 || m_tokensOut < 0;
     if (tried) {
         charge.costNanos = Governance::costNanos(m_attempts[m_attemptIndex].backend->price, usage);
     }
     return charge;
+}
+
+qint64 ProxyExchange::countPromptTokens(const Tokenize::TokenCounter &counter, const QString &model) const
+{
+    // The message text as the client sent it (the chat template's few tokens per message
+    // are not counted: they depend on the serving engine).
+    std::vector<MessageText> texts;
+    if (!m_worker.messageText().scan(m_setup.endpoint, m_setup.request.body, texts)) {
+        return std::max(0, m_setup.inspected.estimatedPromptTokens);
+    }
+    qint64 tokens = 0;
+    for (const MessageText &text : texts) {
+        tokens += counter.count(model, text.text).tokens;
+    }
+    return tokens;
 }
 
 QByteArray ProxyExchange::routeReason() const
@@ -1153,7 +1198,7 @@ bool ProxyExchange::resumeStream()
     // A translated stream is not resumed: the continuation is spliced in as the
     // upstream's own events, and the translator's state (block indices, the message
     // already started) would have to carry across two upstreams (docs/TRANSLATION.md).
-    if (!m_continuation || !m_continuation->canResume() || m_resumptions >= MAX_STREAM_RESUMPTIONS || m_translated) {
+    if (!m_resumable || !m_continuation->canResume() || m_resumptions >= MAX_STREAM_RESUMPTIONS || m_translated) {
         return false;
     }
     // Likewise a continuation is only asked of a target of the client's own format.
@@ -1290,6 +1335,12 @@ void ProxyExchange::respondWithFailure(const Failure &failure)
                   m_setup.route->model + "' failed; last: ";
     }
     message += m_lastBackendLabel + ' ' + failure.detail;
+    if (m_residencyExclusions > 0) {
+        // Say why a fallback that exists was not tried.
+        message += "; targets outside the allowed regions (" +
+                   m_setup.table->regions().describe(m_setup.regions.intersected(m_setup.route->regions)) +
+                   ") were not tried (data residency)";
+    }
     switch (failure.errorClass) {
     case ErrorClass::UpstreamUnreachable:
         respondError(502, failure.errorClass, message, "upstream_unreachable");
@@ -1341,12 +1392,13 @@ void ProxyExchange::insertClassFallbacks(unsigned retryClass)
         m_classFallbacksUsed |= retryClass;
         const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
         const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
-        AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng()};
+        AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng(), m_setup.regions};
         std::vector<Attempt> extra;
         for (const int routeIndex : routes) {
             planner.plan(*table.routes()[static_cast<std::size_t>(routeIndex)], summary, snapshot, {}, extra, nullptr);
         }
         keepTranslatableAttempts(extra);
+        m_residencyExclusions = std::max(m_residencyExclusions, planner.residencyExclusions());
         // Backends already tried are not tried again.
         std::erase_if(extra, [this](const Attempt &candidate) {
             for (std::size_t i = 0; i <= m_attemptIndex; ++i) {

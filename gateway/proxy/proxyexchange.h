@@ -12,6 +12,7 @@
 #include "runtime/routetable.h"
 #include "sseeventsplitter.h"
 #include "streamcontinuation.h"
+#include "tokenize/tokencounter.h"
 #include "translate/streamtranslator.h"
 #include "translate/translationerror.h"
 #include "upstream/curlmulti.h"
@@ -70,6 +71,9 @@ public:
         // when nothing is enforced), and the estimate it was made from.
         Governance::Reservation reservation;
         GovernanceGate::Estimate estimate;
+        // Data residency: the key's (and team's) regions and the requested route's; the
+        // plan never leaves them (AttemptPlanner).
+        Runtime::RegionSet regions;
     };
 
     ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer);
@@ -148,6 +152,8 @@ private:
     // the provider reported; else, for a stream cut short or a request abandoned while
     // upstream, the prompt estimate and one token per event forwarded; else nothing.
     GovernanceGate::Charge charge() const;
+    // Exact prompt tokens of the request's message text for `model` (settlements only).
+    qint64 countPromptTokens(const Tokenize::TokenCounter &counter, const QString &model) const;
     const Config::Route &routeConfig() const;
     Upstream::UpstreamRequest buildUpstreamRequest(const Attempt &attempt, int key);
     bool admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance);
@@ -215,6 +221,8 @@ private:
     unsigned m_classFallbacksUsed = 0; // RetryClass bits whose retry.fallbacks were planned in
     bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
+    int m_residencyExclusions = 0; // targets the plans left out for their region
+    bool m_resumable = false;      // stream_resumption on a chat stream (m_continuation is set)
 
     // Prefill/decode disaggregation (routes with a prefill pool). The prefill step's
     // completion is posted to `m_prefillContext`, deleted with the exchange. Its

@@ -1,6 +1,7 @@
 #include "proxyhandler.h"
 
 #include "proxyexchange.h"
+#include "promptfirewall.h"
 #include "attemptplanner.h"
 #include "routedecider.h"
 #include "runtime/snapshotsource.h"
@@ -71,6 +72,22 @@ RouteDecider::Decision decideRoute(const Runtime::RouteTable &table, const Runti
 }
 
 using Metrics::ErrorClass;
+
+// Where an endpoint's message text is, for error.param (Anthropic errors have none).
+QByteArray messageTextParam(Runtime::Endpoint endpoint)
+{
+    switch (endpoint) {
+    case Runtime::Endpoint::ChatCompletions:
+        return QByteArrayLiteral("messages");
+    case Runtime::Endpoint::Completions:
+        return QByteArrayLiteral("prompt");
+    case Runtime::Endpoint::Embeddings:
+        return QByteArrayLiteral("input");
+    case Runtime::Endpoint::Messages:
+        break;
+    }
+    return {};
+}
 
 // The x-priority header when present (even empty, which is an error, not "absent").
 std::optional<QByteArray> priorityHeader(const Http::Request &request)
@@ -245,6 +262,18 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
         return nullptr;
     }
 
+    // The prompt firewall of the route the client named and, when a rule or split led
+    // elsewhere, of the serving route too: a redirect never slips past a firewall.
+    for (const Runtime::RouteRuntime *screened : {requested, route == requested ? nullptr : route}) {
+        if (!screened || !screened->firewall) {
+            continue;
+        }
+        if (!screenPrompt(*screened, *table, endpoint, request, *inspected, refusal)) {
+            reject(*refusal, route->stats, route->model, keyName);
+            return nullptr;
+        }
+    }
+
     // Limits and budgets of the key and its team, after every other check so a request
     // that would be refused anyway takes nothing from them.
     const GovernanceGate::Estimate estimate = GovernanceGate::estimate(*route, *inspected);
@@ -279,11 +308,43 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     setup.arm = decision.arm;
     setup.ruleReason = std::move(decision.reason);
     setup.priority = priority;
+    // Residency: the key's and team's regions and the requested route's (a rule or split
+    // may lead elsewhere, but never out of the regions the client's model promises).
+    setup.regions = (key ? key->regions : Runtime::RegionSet::unrestricted()).intersected(requested->regions);
     auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
     if (!exchange->start()) {
         return nullptr;
     }
     return exchange;
+}
+
+bool ProxyHandler::screenPrompt(const Runtime::RouteRuntime &screened, const Runtime::RouteTable &table,
+                                Runtime::Endpoint endpoint, Http::Request &request, InspectedRequest &inspected,
+                                std::optional<Refusal> &refusal)
+{
+    thread_local std::vector<MessageText> texts; // reused by this worker's requests
+    if (!m_worker.messageText().scan(endpoint, request.body, texts)) {
+        return true; // the inspector accepted the body: this cannot happen
+    }
+    const Runtime::RouteFirewall &firewall = *screened.firewall;
+    const FirewallVerdict verdict = applyFirewall(firewall, texts, request.body);
+    if (verdict.blocked) {
+        // Names the rule, never the text that matched it.
+        refusal = Refusal {400, ErrorClass::BadRequest,
+                           "the request was blocked by the prompt firewall of model '" + screened.model + "': rule '" +
+                               firewall.patterns->ruleName(verdict.blockingRule) + "' matched the message text",
+                           "prompt_blocked", messageTextParam(endpoint)};
+        return false;
+    }
+    if (verdict.redacted != 0) {
+        // Byte ranges the forwarding edits rely on (model, stream_options) moved.
+        auto reinspected = m_worker.inspector().inspect(endpoint, request.body, table.readsLastUserMessage(),
+                                                        table.promptBlockChars());
+        if (reinspected) {
+            inspected = std::move(reinspected).value();
+        }
+    }
+    return true;
 }
 
 Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
@@ -322,7 +383,10 @@ Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(*table, Runtime::monotonicNowMs());
     std::vector<PlannedAttempt> attempts;
     QByteArray reason;
-    AttemptPlanner planner {*table, endpoint, m_worker.rng()};
+    const Runtime::VirtualKeyRuntime *key = keyName.isEmpty() ? nullptr : table->findVirtualKeyByName(keyName);
+    const Runtime::RegionSet regions =
+        (key ? key->regions : Runtime::RegionSet::unrestricted()).intersected(requested->regions);
+    AttemptPlanner planner {*table, endpoint, m_worker.rng(), regions};
     planner.plan(*decision.route, summary, snapshot, decision.allowedTargets, attempts, &reason);
     if (!decision.reason.isEmpty()) {
         reason = decision.reason + "; " + reason;
@@ -334,6 +398,8 @@ Admin::AdminReply ProxyHandler::explainRoute(const Http::Request &request)
     const QByteArray body = "{\"requested\":" + Json::quoted(requested->model) + ",\"route\":" +
                             Json::quoted(decision.route->model) + ",\"strategy\":" + Json::quoted(decision.route->strategy.toUtf8()) +
                             ",\"session_key\":" + (sessionKey.isEmpty() ? QByteArray("null") : Json::quoted(sessionKey)) +
+                            ",\"regions\":" + Json::quoted(table->regions().describe(regions.intersected(decision.route->regions))) +
+                            ",\"residency_excluded\":" + QByteArray::number(planner.residencyExclusions()) +
                             ",\"attempts\":[" + order + "],\"route_reason\":" + Json::quoted(reason) + "}";
     return {200, "application/json", body};
 }

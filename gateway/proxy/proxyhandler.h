@@ -43,6 +43,10 @@ private:
     // configured. Fills `refusal` on failure.
     const Runtime::VirtualKeyRuntime *authenticate(const Runtime::RouteTable &table, const Http::Request &request,
                                                    std::optional<Refusal> &refusal) const;
+    // The prompt firewall of `screened` on the request's message text: a block fills
+    // `refusal`; a redaction rewrites the body and inspects it again. True to go on.
+    bool screenPrompt(const Runtime::RouteRuntime &screened, const Runtime::RouteTable &table, Runtime::Endpoint endpoint,
+                      Http::Request &request, InspectedRequest &inspected, std::optional<Refusal> &refusal);
     void logRefusal(const QByteArray &requestId, const QByteArray &path, const QByteArray &route, const QString &keyName,
                     const Refusal &refusal, std::chrono::steady_clock::time_point receivedAt);
     void refuse(Http::ResponseWriter &writer, ErrorShape shape, const QByteArray &requestId, const Refusal &refusal,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "proxyenvironment.h"
+#include "messagetextscanner.h"
 #include "requestinspector.h"
 #include "routing/rng.h"
 #include "runtime/configsource.h"
@@ -25,6 +26,7 @@ public:
     QObject &threadContext() { return m_curl; }
     Routing::Rng &rng() { return m_rng; }
     RequestInspector &inspector() { return m_inspector; }
+    MessageTextScanner &messageText() { return m_messageText; }
     const std::shared_ptr<const Runtime::RouteTable> &table() { return m_config.table(); }
 
     // "req_" + 16 hex digits, unique per process.
@@ -39,6 +41,7 @@ private:
     Upstream::CurlMulti m_curl;
     Routing::XoshiroRng m_rng;
     RequestInspector m_inspector;
+    MessageTextScanner m_messageText;
     Runtime::ConfigView m_config;
     const Runtime::RouteTable *m_snapshotTable = nullptr;
     std::uint64_t m_snapshotGeneration = 0;

@@ -30,6 +30,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
 {
     m_environment.limits = &m_limits;
     m_environment.spendMetrics = &m_spendMetrics;
+    m_environment.tokenCounter = &m_tokenCounter;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -104,6 +105,9 @@ void GatewayRuntime::setRequestLog(RequestLogSink *sink)
     m_environment.requestLog = sink;
     if (const auto table = m_config.current()) {
         table->snapshots().setEventSink(sink);
+        if (sink) {
+            sink->setRedaction(table->redactor());
+        }
     }
 }
 
@@ -129,6 +133,10 @@ void GatewayRuntime::applyPolicy(const Config::Policy &policy)
     }
     m_routing.retainBackends(labels);
     table->snapshots().setEventSink(m_environment.requestLog);
+    if (m_environment.requestLog) {
+        m_environment.requestLog->setRedaction(table->redactor());
+    }
+    m_logRedaction->set(table->redactor());
     m_config.publish(std::move(table));
 }
 

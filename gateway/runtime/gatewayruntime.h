@@ -15,7 +15,9 @@
 
 #include "governance/locallimitstore.h"
 #include "governance/spendmetrics.h"
+#include "safety/redactorslot.h"
 #include "shared/redislimitstore.h"
+#include "tokencountersource.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -52,6 +54,12 @@ public:
     void enableSharedLimits(Shared::RedisLimitStore::Settings settings);
     const Shared::RedisLimitStore *sharedLimits() const { return m_shared.get(); }
 
+    // The redaction patterns of the policy in force, kept current on every apply: for the
+    // process's log lines (Safety::LogLineRedaction).
+    std::shared_ptr<const Safety::RedactorSlot> logRedaction() const { return m_logRedaction; }
+    // The exact token counter once it has loaded (null before): settles requests whose
+    // provider reported no usage.
+    std::shared_ptr<const Tokenize::TokenCounter> tokenCounter() const { return m_tokenCounter.get(); }
     // Binds gateway.listen with gateway.threads workers; returns the bound port.
     Expected<quint16, QString> start();
 
@@ -82,6 +90,8 @@ private:
     Gpu::MetricsScraper *scraperFor(const Config::Policy &policy);
 
     Config::GatewaySettings m_settings;
+    // Before applyPolicy() first runs (in the constructor).
+    std::shared_ptr<Safety::RedactorSlot> m_logRedaction = std::make_shared<Safety::RedactorSlot>();
     Metrics::MetricsRegistry m_metrics;
     // Before the environment that points at them; like the routing registry they live
     // for the process, so applies never reset spend or rates.
@@ -89,6 +99,7 @@ private:
     Governance::SpendMetrics m_spendMetrics;
     std::unique_ptr<Shared::RedisLimitStore> m_shared; // null without --redis
     Runtime::RoutingRegistry m_routing;
+    Runtime::TokenCounterSource m_tokenCounter;
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;
     mutable Runtime::StatusCollector m_collector;

@@ -3,6 +3,12 @@
 #include <QByteArray>
 #include <QString>
 
+#include <memory>
+
+namespace Gateway::Safety {
+class Redactor;
+}
+
 namespace Gateway {
 
 // One finished client request, as kept in the request log.
@@ -33,6 +39,11 @@ public:
     virtual void record(RequestLogEntry &&entry) = 0;
     // An event for the events table (e.g. "failover"); same non-blocking rules.
     virtual void recordEvent(QString kind, QString subject, QByteArray detailJson) = 0;
+
+    // The redaction patterns of the policy in force (`redaction:`), given on every apply:
+    // the sink replaces them in every text that can carry client or upstream text before
+    // it is stored, on its own thread (docs/SAFETY.md). Sinks that store nothing ignore it.
+    virtual void setRedaction(std::shared_ptr<const Safety::Redactor> redactor) { (void)redactor; }
 
     // For metrics: rows committed, and rows dropped because the writer fell behind.
     virtual quint64 writtenRows() const = 0;

@@ -6,6 +6,7 @@
 #include "routingregistry.h"
 
 #include "config/defaultprices.h"
+#include "config/safetyloader.h"
 #include "governance/limitstore.h"
 
 #include <algorithm>
@@ -253,6 +254,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
     }
     table->m_retryBudget = &routing.retryBudget(policy.routing);
     table->m_policy = policy;
+    table->m_redactor = std::make_shared<const Safety::Redactor>(Config::resolveRedaction(policy.redaction));
     for (auto &provider : table->m_policy.providers) {
         for (auto &key : provider.keys) {
             key.secret.clear();
@@ -322,6 +324,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
             if (backend.contextWindow == 0) {
                 backend.contextWindow = target.contextWindow;
             }
+            // Validation made every target of one server state the same region.
+            backend.regionBit = table->m_regions.bitOf(target.region);
             runtime->targets.push_back({*it, target.weight});
             runtime->pools.push_back(target.pool);
             if (target.pool == Routing::TargetPool::Prefill) {
@@ -330,6 +334,18 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
             }
         }
         runtime->pd = route.pd;
+        runtime->regions = table->m_regions.setOf(route.regions);
+        if (route.firewall.isEnabled()) {
+            auto firewall = std::make_unique<RouteFirewall>();
+            firewall->action = route.firewall.action;
+            firewall->patterns = std::make_unique<const Safety::Redactor>(Config::resolveFirewall(policy, route.firewall));
+            const QByteArray action = route.firewall.action == Config::FirewallAction::Block ? QByteArrayLiteral("blocked")
+                                                                                              : QByteArrayLiteral("redacted");
+            for (int rule = 0; rule < firewall->patterns->ruleCount(); ++rule) {
+                firewall->counters.push_back(&metrics.firewallActions(route.model, firewall->patterns->ruleName(rule), action));
+            }
+            runtime->firewall = std::move(firewall);
+        }
         runtime->policy = makePolicy(route, runtime->targets, table->m_prefixSource.get());
         for (const auto &target : runtime->targets) {
             const Governance::Price &price = table->m_backends[static_cast<std::size_t>(target.backendId)].price;
@@ -392,6 +408,10 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
         if (limits) {
             limits->bind(runtime.subject);
         }
+        runtime.regions = table->m_regions.setOf(key.regions);
+        if (team) {
+            runtime.regions = runtime.regions.intersected(table->m_regions.setOf(team->regions));
+        }
         const QByteArray digest = key.key.isEmpty() ? QByteArray::fromHex(key.keySha256) : keyDigest(key.key);
         table->m_virtualKeys.insert(digest, runtime);
     }
@@ -409,6 +429,16 @@ const VirtualKeyRuntime *RouteTable::findVirtualKey(QByteArrayView presentedKey)
 {
     const auto it = m_virtualKeys.constFind(keyDigest(presentedKey));
     return it == m_virtualKeys.cend() ? nullptr : &*it;
+}
+
+const VirtualKeyRuntime *RouteTable::findVirtualKeyByName(const QString &name) const
+{
+    for (const auto &key : m_virtualKeys) {
+        if (key.name == name) {
+            return &key;
+        }
+    }
+    return nullptr;
 }
 
 } // namespace Gateway::Runtime

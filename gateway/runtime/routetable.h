@@ -2,6 +2,7 @@
 
 #include "config/policy.h"
 #include "endpoint.h"
+#include "regionset.h"
 #include "governance/learnedaverage.h"
 #include "governance/price.h"
 #include "governance/subject.h"
@@ -10,6 +11,7 @@
 #include "routing/routepolicy.h"
 #include "routing/ruleset.h"
 #include "routing/trafficsplit.h"
+#include "safety/redactor.h"
 #include "snapshotsource.h"
 #include "tableprefixsource.h"
 
@@ -80,6 +82,8 @@ struct BackendRuntime {
     // metrics_url, else -1.
     int stableId = -1;
     int engineId = -1;
+    // targets[].region as its RegionCatalog bit; 0 = no region.
+    std::uint64_t regionBit = 0;
 };
 
 // Failure classes a route's `retry.on` names, as bits.
@@ -98,6 +102,14 @@ struct SplitArmRuntime {
     int route = -1;           // another route (index into RouteTable::routes()); -1 = stay
     std::vector<int> targets; // when staying: indices into the splitting route's targets
     Metrics::ArmStats *stats = nullptr;
+};
+
+// routes[].firewall, compiled: its rules as one Redactor (rule i = the i-th rule) and,
+// aligned with them, the counter of blocks or redactions each rule caused.
+struct RouteFirewall {
+    Config::FirewallAction action = Config::FirewallAction::Block;
+    std::unique_ptr<const Safety::Redactor> patterns;
+    std::vector<Metrics::Counter *> counters;
 };
 
 struct RouteRuntime {
@@ -151,6 +163,10 @@ struct RouteRuntime {
     // max_tokens (starts at governance.default_output_tokens on each policy apply).
     Governance::Price estimatePrice;
     std::unique_ptr<Governance::LearnedAverage> outputTokens;
+    // routes[].regions: applies to the route's own targets whenever it is planned, and
+    // to the whole plan (fallbacks included) of requests that asked for it.
+    RegionSet regions;
+    std::unique_ptr<RouteFirewall> firewall; // null = no prompt firewall
 };
 
 struct VirtualKeyRuntime {
@@ -162,6 +178,8 @@ struct VirtualKeyRuntime {
     // Who its requests are charged to, with the key's and its team's limits; bound to
     // the limit store's live state. `routes` above already honours the team's routes.
     Governance::Subject subject;
+    // Data residency: the key's regions intersected with its team's.
+    RegionSet regions;
 };
 
 // The immutable, compiled form of a validated policy. Published to the workers as a
@@ -206,6 +224,13 @@ public:
     const QByteArray &adminTokenDigest() const { return m_adminTokenDigest; }
     // Looks the presented key up by its SHA-256, so plaintext keys are not kept.
     const VirtualKeyRuntime *findVirtualKey(QByteArrayView presentedKey) const;
+    // By name, for the admin API's explanation (a scan; never on the request path).
+    const VirtualKeyRuntime *findVirtualKeyByName(const QString &name) const;
+    // The redaction patterns of this policy (`redaction:`), for what is logged or stored
+    // about its requests; shared with the sinks that outlive the table.
+    const std::shared_ptr<const Safety::Redactor> &redactor() const { return m_redactor; }
+    // Names of the regions behind RegionSet bits, for messages.
+    const RegionCatalog &regions() const { return m_regions; }
     // The subject of requests on a gateway without virtual keys: spend is still
     // accounted (by route), nothing is limited.
     const Governance::Subject &openSubject() const { return m_openSubject; }
@@ -221,6 +246,8 @@ private:
     QHash<QByteArray, int> m_routeIndex;
     QHash<QByteArray, VirtualKeyRuntime> m_virtualKeys; // by SHA-256 of the key
     Governance::Subject m_openSubject;
+    RegionCatalog m_regions;
+    std::shared_ptr<const Safety::Redactor> m_redactor;
     QByteArray m_adminTokenDigest;
     bool m_readsLastUserMessage = false;
     RoutingRegistry *m_routing = nullptr;

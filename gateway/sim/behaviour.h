@@ -20,6 +20,9 @@ struct Behaviour {
     int failNextRequests = 0;    // the next N inference requests get errorStatus
     double errorRate = 0.0;      // 0..1, answered with errorStatus
     int errorStatus = 500;
+    // The message of those failures; empty = a fixed text. Tests use it for providers
+    // that quote the request back in their errors.
+    QByteArray errorMessage;
     double rateLimitRate = 0.0;  // 0..1, answered 429 with Retry-After
     int retryAfterSeconds = 1;
     // Requests presenting this API key (Authorization: Bearer or x-api-key) always get

@@ -117,7 +117,9 @@ std::unique_ptr<Http::Exchange> SimHandler::serveInference(Endpoint endpoint, Ht
             plan.body = ResponseFormat::errorBody(anthropic, 401, "simulated revoked API key");
         } else {
             plan.status = behaviour.errorStatus;
-            plan.body = ResponseFormat::errorBody(anthropic, plan.status, "simulated upstream failure");
+            plan.body = ResponseFormat::errorBody(anthropic, plan.status,
+                                                  behaviour.errorMessage.isEmpty() ? QByteArrayLiteral("simulated upstream failure")
+                                                                                   : behaviour.errorMessage);
         }
         auto exchange = std::make_unique<GenerationExchange>(*this, m_state, writer, std::move(plan));
         exchange->start();

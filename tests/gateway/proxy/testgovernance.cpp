@@ -219,6 +219,7 @@ private slots:
     void nonStreamedSpendIsUsageTimesPrice();
     void streamedSpendIsUsageTimesPrice();
     void cancelledStreamIsChargedWhatWasStreamed();
+    void cancelledStreamOfAnOpenAiModelSettlesExactTokens();
     void abandonedRequestIsChargedItsPrompt();
     void tokenBudgetsRefuseWithBudgetExceeded();
     void softLimitAlertsOnceAndHardLimitStops();
@@ -399,23 +400,92 @@ void TestGovernance::cancelledStreamIsChargedWhatWasStreamed()
     QVERIFY(sim);
     auto gateway = startGateway(policyFor(*sim, PRICES + ONE_KEY + ", limits: {max_concurrent_requests: 1}}\n"));
     QVERIFY(gateway);
+    // Model m is not an OpenAI family: the calibrated estimator counts what was streamed.
+    QTRY_VERIFY_WITH_TIMEOUT(gateway->runtime->tokenCounter() != nullptr, 30000);
+    QByteArray delivered;
     {
         TestHttpClient client {gateway->port};
         client.post("/v1/chat/completions", chat(50, true), {{"authorization", "Bearer key-alpha-123"}});
         QTRY_COMPARE_WITH_TIMEOUT(client.currentResponse().sseDataLines().size(), 3, 10000);
+        for (const QByteArray &data : client.currentResponse().sseDataLines()) {
+            delivered += QJsonDocument::fromJson(data)
+                             .object()[u"choices"_qs]
+                             .toArray()
+                             .at(0)
+                             .toObject()[u"delta"_qs]
+                             .toObject()[u"content"_qs]
+                             .toString()
+                             .toUtf8();
+        }
         client.close(); // the client gives up mid-stream
     }
     QTRY_COMPARE(gateway->journal.settlements(), 1);
     const auto settled = gateway->journal.settlement(0);
-    // No usage was reported: the prompt estimate and one token per forwarded event.
+    // No usage was reported: the prompt and the delivered text, counted.
     QVERIFY(settled.estimated);
     QVERIFY(settled.inputTokens > 0);
-    QCOMPARE(settled.outputTokens, 3);
+    const auto estimated = gateway->runtime->tokenCounter()->count(u"m", delivered);
+    QVERIFY(!estimated.exact);
+    QCOMPARE(settled.outputTokens, qint64 {estimated.tokens});
     QCOMPARE(settled.costNanos,
              Governance::costNanos({INPUT_PRICE, OUTPUT_PRICE, -1}, {settled.inputTokens, 0, settled.outputTokens}));
     // The reservation is released: the concurrency slot is free again.
     sim->releaseHeldStreams();
     QCOMPARE(send(gateway->port, chat(2)).status, 200);
+}
+
+void TestGovernance::cancelledStreamOfAnOpenAiModelSettlesExactTokens()
+{
+    // Without usage from the provider, an OpenAI-family target's stream is settled at the
+    // exact o200k count of the prompt's text and of the text the client received: the
+    // simulator's "tok1 tok2 ..." words are two tokens each, so one-per-event would differ.
+    Behaviour behaviour;
+    behaviour.holdStreamAfterChunks = 4;
+    auto sim = startSim(behaviour);
+    QVERIFY(sim);
+    auto gateway = startGateway(R"(
+providers:
+  - {name: sim, type: vllm, base_url: )" + sim->baseUrl() + R"(}
+routes:
+  - model: chat
+    targets: [{provider: sim, model: gpt-4o-mini}]
+prices:
+  - {model: gpt-4o-mini, input_per_mtok: 1000, output_per_mtok: 3000}
+)" + ONE_KEY + "}\n");
+    QVERIFY(gateway);
+    QTRY_VERIFY_WITH_TIMEOUT(gateway->runtime->tokenCounter() != nullptr, 30000);
+    const auto counter = gateway->runtime->tokenCounter();
+    QByteArray delivered;
+    int events = 0;
+    {
+        TestHttpClient client {gateway->port};
+        client.post("/v1/chat/completions", chat(50, true), {{"authorization", "Bearer key-alpha-123"}});
+        QTRY_COMPARE_WITH_TIMEOUT(client.currentResponse().sseDataLines().size(), 4, 10000);
+        for (const QByteArray &data : client.currentResponse().sseDataLines()) {
+            ++events;
+            delivered += QJsonDocument::fromJson(data)
+                             .object()[u"choices"_qs]
+                             .toArray()
+                             .at(0)
+                             .toObject()[u"delta"_qs]
+                             .toObject()[u"content"_qs]
+                             .toString()
+                             .toUtf8();
+        }
+        client.close(); // before the usage chunk
+    }
+    QTRY_COMPARE(gateway->journal.settlements(), 1);
+    const auto settled = gateway->journal.settlement(0);
+    const auto exactOut = counter->count(u"gpt-4o-mini", delivered);
+    const auto exactIn = counter->count(u"gpt-4o-mini", "Hello there, how are you today?");
+    QVERIFY(exactOut.exact);
+    QVERIFY2(!delivered.isEmpty(), delivered.constData());
+    QVERIFY(settled.estimated); // the provider did not report it
+    QCOMPARE(settled.outputTokens, qint64 {exactOut.tokens});
+    QVERIFY(settled.outputTokens != events);
+    QCOMPARE(settled.inputTokens, qint64 {exactIn.tokens});
+    QCOMPARE(settled.costNanos, Governance::costNanos({INPUT_PRICE, OUTPUT_PRICE, -1}, {settled.inputTokens, 0, settled.outputTokens}));
+    sim->releaseHeldStreams();
 }
 
 void TestGovernance::abandonedRequestIsChargedItsPrompt()
