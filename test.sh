@@ -14,6 +14,7 @@ if compgen -G "build/screenshots/[0-9][0-9]-*.png" >/dev/null; then
     mkdir -p docs/screenshots
     cp build/screenshots/[0-9][0-9]-*.png docs/screenshots/
 fi
-# Every libFuzzer target (clang, ASan + UBSan) for 60 s from its seeds and the saved
+# The whole suite again, built with clang, AddressSanitizer and UndefinedBehaviorSanitizer
+# in build-asan/, then every libFuzzer target for 60 s from its seeds and the saved
 # regressions, two at a time (docs/RELIABILITY.md).
-tests/sanitize.sh --no-tests --fuzz-seconds 60
+tests/sanitize.sh --fuzz-seconds 60
