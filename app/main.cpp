@@ -6,6 +6,7 @@
 #include "commandline.h"
 #include "demo.h"
 #include "demotraffic.h"
+#include "exposurewarning.h"
 #include "logconsole.h"
 #include "logline.h"
 #include "resourcelimits.h"
@@ -267,14 +268,21 @@ int main(int argc, char **argv)
     }
 
     const bool terminal = !gui && ::isatty(STDOUT_FILENO) == 1;
+    App::warnIfExposedWithoutTls(policy.gateway, terminal);
     if (!terminal) {
         App::logLine("info", "listening",
                      {App::LogField("url", runtime.baseUrl()), App::LogField("threads", runtime.statusSnapshot().threads),
                       App::LogField("routes", static_cast<int>(policy.routes.size())),
                       App::LogField("policy_version", boot->versionId), App::LogField("data_dir", *dataDir)});
-        // Shown like a notebook server's token: the operator needs it for /admin/v1/.
-        App::logLine("info", "admin API", {App::LogField("url", runtime.baseUrl().chopped(3) + QStringLiteral("/admin/v1/")),
-                                           App::LogField("token", adminToken)});
+        // Logs end up in journals and aggregators, so the token itself is never logged:
+        // the line says where the operator finds it (docs/SECURITY.md).
+        const QString adminUrl = runtime.baseUrl().chopped(3) + QStringLiteral("/admin/v1/");
+        if (policy.gateway.adminToken.isEmpty()) {
+            App::logLine("info", "admin API", {App::LogField("url", adminUrl),
+                                               App::LogField("token_file", Storage::adminTokenPath(*dataDir))});
+        } else {
+            App::logLine("info", "admin API", {App::LogField("url", adminUrl), App::LogField("token", "gateway.admin_token")});
+        }
         if (policy.routes.empty() && !options.demo) {
             App::logLine("warn", "no routes configured; pass --config FILE or --demo");
         }

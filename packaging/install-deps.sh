@@ -20,6 +20,8 @@ BUILD_PACKAGES=(
     libbenchmark-dev
     # A real Secret Service for the keychain test: dbus-run-session + gnome-keyring.
     dbus-daemon gnome-keyring libssl-dev
+    # libssl: TLS on the listener; the openssl command makes the test certificates.
+    openssl
     # A virtual X server for the console screenshots (tests/ui/screenshots.sh).
     xvfb xauth
 )

@@ -18,9 +18,14 @@ constexpr const char *TOKEN_FILE = "admin.token";
 constexpr int TOKEN_BYTES = 32;
 } // namespace
 
+QString adminTokenPath(const QString &dataDirectory)
+{
+    return QDir(dataDirectory).filePath(QLatin1String(TOKEN_FILE));
+}
+
 Gateway::Expected<QByteArray, QString> loadOrCreateAdminToken(const QString &dataDirectory)
 {
-    const QString path = QDir(dataDirectory).filePath(QLatin1String(TOKEN_FILE));
+    const QString path = adminTokenPath(dataDirectory);
     const QByteArray nativePath = QFile::encodeName(path);
     struct stat info {};
     if (::stat(nativePath.constData(), &info) == 0) {

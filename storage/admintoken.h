@@ -12,4 +12,7 @@ namespace Storage {
 // mode 0600 and shown to the operator by the console.
 Gateway::Expected<QByteArray, QString> loadOrCreateAdminToken(const QString &dataDirectory);
 
+// Where that token is kept: what the start-up log names instead of the token itself.
+QString adminTokenPath(const QString &dataDirectory);
+
 } // namespace Storage

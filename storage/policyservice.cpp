@@ -10,6 +10,7 @@
 #include "policyversionstore.h"
 #include "storeworker.h"
 #include "textdiff.h"
+#include "util/cryptothreadstate.h"
 
 #include "config/policyloader.h"
 #include "config/policywriter.h"
@@ -102,6 +103,7 @@ Gateway::Expected<std::unique_ptr<PolicyService>, QString> PolicyService::start(
     std::unique_ptr<PolicyService> service {new PolicyService};
     service->m_thread = std::make_unique<QThread>();
     service->m_thread->setObjectName(QStringLiteral("store"));
+    Gateway::releaseCryptoStateOnFinish(*service->m_thread); // the worker seals and opens secrets
     service->m_worker = new StoreWorker(options.log, std::move(options.apply), options.watchIntervalMs);
     service->m_worker->moveToThread(service->m_thread.get());
     service->m_thread->start();
@@ -229,7 +231,9 @@ void PolicyService::putPolicy(QByteArray document, bool dryRun, QString author, 
         const Policy &policy = resolved.value();
         const bool restartNeeded = policy.gateway.listenHost != stored->gateway.listenHost ||
                                    policy.gateway.listenPort != stored->gateway.listenPort ||
-                                   policy.gateway.threads != stored->gateway.threads;
+                                   policy.gateway.threads != stored->gateway.threads ||
+                                   policy.gateway.tlsCertFile != stored->gateway.tlsCertFile ||
+                                   policy.gateway.tlsKeyFile != stored->gateway.tlsKeyFile;
         if (dryRun) {
             reply(json(200, {{QStringLiteral("valid"), true},
                              {QStringLiteral("changed"), worker.repository().differsFromActive(policy)},

@@ -24,6 +24,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 ./packaging/install-deps.sh
+started=$SECONDS
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
     -DSWITCHYARD_SANITIZE=ON -DSWITCHYARD_FUZZ=ON >/dev/null
 if [[ $RUN_TESTS == 1 ]]; then
@@ -31,6 +32,8 @@ if [[ $RUN_TESTS == 1 ]]; then
 else
     cmake --build build-asan --target fuzzers # the fuzzers and what they link, not every suite
 fi
+# Printed so CI logs show what the instrumented half costs (docs/RELIABILITY.md).
+echo "sanitize: build took $((SECONDS - started)) s"
 
 # Not strict_string_checks: with it, libxkbcommon-x11's strndup of X atom names is
 # reported as an overflow inside the system library when the console starts under Xvfb.
@@ -39,7 +42,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0"
 if [[ $RUN_TESTS == 1 ]]; then
     # Instrumented code runs 2-3x slower: suites get a longer timeout than in test.sh.
+    started=$SECONDS
     ctest --test-dir build-asan --output-on-failure -j 2 --timeout 900
+    echo "sanitize: the whole suite took $((SECONDS - started)) s"
 fi
 if [[ $RUN_FUZZ == 1 ]]; then
     tests/fuzz/run-fuzzers.sh --seconds "$FUZZ_SECONDS" build-asan

@@ -95,9 +95,28 @@ AdminHandler::AdminHandler(AdminService *service, QObject &threadContext, std::f
 {
 }
 
-std::unique_ptr<Http::Exchange> AdminHandler::handle(Http::Request &&request, Http::ResponseWriter &writer,
-                                                     const QByteArray &tokenDigest, const QByteArray &requestId)
+bool isLoopbackPeer(const QHostAddress &peer)
 {
+    bool mapped = false;
+    const quint32 v4 = peer.toIPv4Address(&mapped);
+    if (mapped) {
+        return (v4 >> 24) == 127;
+    }
+    return peer.isLoopback();
+}
+
+std::unique_ptr<Http::Exchange> AdminHandler::handle(Http::Request &&request, Http::ResponseWriter &writer,
+                                                     const Access &access, const QByteArray &requestId)
+{
+    // Checked before the token, so a remote peer cannot even probe it.
+    if (!access.allowRemote && !isLoopbackPeer(request.peer)) {
+        respond(writer, requestId,
+                error(403, "the admin API only answers on loopback (127.0.0.1, ::1); set gateway.admin_allow_remote "
+                           "to allow other peers",
+                      "admin_remote_forbidden"));
+        return nullptr;
+    }
+    const QByteArray &tokenDigest = access.tokenDigest;
     const Http::HeaderList challenge {{"www-authenticate", "Bearer realm=\"switchyard-admin\""}};
     if (tokenDigest.isEmpty()) {
         respond(writer, requestId,

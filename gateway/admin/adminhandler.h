@@ -25,10 +25,18 @@ public:
     AdminHandler(AdminService *service, QObject &threadContext, std::function<QByteArray()> stateJson,
                  Explainer explainer = {});
 
-    // `tokenDigest` is the SHA-256 of the admin token; empty means no token is set, and
-    // then the admin API refuses everything (it is never open).
-    std::unique_ptr<Http::Exchange> handle(Http::Request &&request, Http::ResponseWriter &writer,
-                                           const QByteArray &tokenDigest, const QByteArray &requestId);
+    // Who may use the admin API.
+    struct Access {
+        // SHA-256 of the admin token; empty means no token is set, and then the admin API
+        // refuses everything (it is never open).
+        QByteArray tokenDigest;
+        // Peers other than loopback are refused (403) unless this is set
+        // (gateway.admin_allow_remote).
+        bool allowRemote = false;
+    };
+
+    std::unique_ptr<Http::Exchange> handle(Http::Request &&request, Http::ResponseWriter &writer, const Access &access,
+                                           const QByteArray &requestId);
 
 private:
     std::unique_ptr<Http::Exchange> dispatch(const Http::Request &request, Http::ResponseWriter &writer,
@@ -46,5 +54,8 @@ private:
 // Whether `presented` matches the token whose SHA-256 is `digest`, in time that does
 // not depend on where they differ.
 bool tokenMatches(QByteArrayView presented, const QByteArray &digest);
+
+// Whether `peer` is this machine's loopback (127.0.0.0/8, ::1, or IPv4-mapped loopback).
+bool isLoopbackPeer(const QHostAddress &peer);
 
 } // namespace Gateway::Admin

@@ -338,6 +338,11 @@ struct GatewaySettings {
     int idleTimeoutMs = 60000;   // keep-alive connection with no request
     int maxConnections = 10000;  // per process
     int drainTimeoutMs = 10000;  // SIGTERM: in-flight requests get this long
+    // The admin API answers peers other than loopback only when this is set.
+    bool adminAllowRemote = false;
+    // PEM files; both set = the listener speaks TLS only (docs/SECURITY.md).
+    QString tlsCertFile;
+    QString tlsKeyFile;
 
     bool operator==(const GatewaySettings &) const = default;
 };

@@ -75,7 +75,8 @@ GatewaySettings parseGateway(const DocumentReader &reader, const YAML::Node &nod
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
                      {"listen", "threads", "admin_token", "max_body_bytes", "header_timeout_ms", "body_timeout_ms",
-                      "idle_timeout_ms", "max_connections", "drain_timeout_ms"});
+                      "idle_timeout_ms", "max_connections", "drain_timeout_ms", "admin_allow_remote", "tls_cert_file",
+                      "tls_key_file"});
     if (node["listen"]) {
         parseListen(reader, node["listen"], QStringLiteral("gateway.listen"), settings);
     }
@@ -101,6 +102,20 @@ GatewaySettings parseGateway(const DocumentReader &reader, const YAML::Node &nod
     if (node["max_connections"]) {
         settings.maxConnections =
             static_cast<int>(reader.integer(node["max_connections"], QStringLiteral("gateway.max_connections"), 1, 1000000));
+    }
+    if (node["admin_allow_remote"]) {
+        settings.adminAllowRemote = reader.boolean(node["admin_allow_remote"], QStringLiteral("gateway.admin_allow_remote"));
+    }
+    if (node["tls_cert_file"]) {
+        settings.tlsCertFile = reader.string(node["tls_cert_file"], QStringLiteral("gateway.tls_cert_file"));
+    }
+    if (node["tls_key_file"]) {
+        settings.tlsKeyFile = reader.string(node["tls_key_file"], QStringLiteral("gateway.tls_key_file"));
+    }
+    // Half a TLS configuration would silently serve plaintext: refuse it.
+    if (settings.tlsCertFile.isEmpty() != settings.tlsKeyFile.isEmpty()) {
+        reader.fail(node, settings.tlsCertFile.isEmpty() ? QStringLiteral("gateway.tls_cert_file") : QStringLiteral("gateway.tls_key_file"),
+                    QStringLiteral("tls_cert_file and tls_key_file must be set together"));
     }
     return settings;
 }

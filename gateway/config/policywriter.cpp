@@ -105,7 +105,10 @@ Node gatewayNode(const GatewaySettings &settings, SecretRendering secrets)
         .add("body_timeout_ms", Node::integer(settings.bodyTimeoutMs))
         .add("idle_timeout_ms", Node::integer(settings.idleTimeoutMs))
         .add("max_connections", Node::integer(settings.maxConnections))
-        .add("drain_timeout_ms", Node::integer(settings.drainTimeoutMs));
+        .add("drain_timeout_ms", Node::integer(settings.drainTimeoutMs))
+        .add("admin_allow_remote", Node::boolean(settings.adminAllowRemote))
+        .add("tls_cert_file", Node::string(settings.tlsCertFile))
+        .add("tls_key_file", Node::string(settings.tlsKeyFile));
     return node;
 }
 

@@ -48,6 +48,9 @@ Connection::Connection(qintptr socketDescriptor, RequestHandler &handler, const 
     m_sweeper.add(this);
     m_counters.openConnections.fetch_add(1, std::memory_order_relaxed);
     m_socket->setReadBufferSize(READ_BUFFER_BYTES);
+    if (m_limits.tls) {
+        m_socket->startServerTls(m_limits.tls);
+    }
     connect(m_socket, &StreamSocket::readyRead, this, &Connection::onReadyRead);
     connect(m_socket, &StreamSocket::bytesWritten, this, &Connection::onBytesWritten);
     // Queued: a disconnect noticed inside write() must not destroy the exchange that

@@ -3,6 +3,8 @@
 #include "listensocket.h"
 #include "serverworker.h"
 
+#include "util/cryptothreadstate.h"
+
 #include <QThread>
 
 #include <unistd.h>
@@ -25,6 +27,7 @@ Server::Server(QString name, ServerLimits limits, HandlerFactory factory, int th
     for (int i = 0; i < count; ++i) {
         std::unique_ptr<QThread, ThreadDeleter> thread {new QThread};
         thread->setObjectName(QStringLiteral("%1-%2").arg(m_name).arg(i));
+        releaseCryptoStateOnFinish(*thread); // TLS connections and libcurl's OpenSSL
         thread->start();
         m_threads.push_back(std::move(thread));
     }

@@ -1,5 +1,7 @@
 #include "streamsocket.h"
 
+#include "tlssession.h"
+
 #include <QSocketNotifier>
 
 #include <arpa/inet.h>
@@ -41,6 +43,11 @@ StreamSocket::StreamSocket(qintptr descriptor, QObject *parent)
     connect(m_writeNotifier, &QSocketNotifier::activated, this, &StreamSocket::onWritable);
 }
 
+void StreamSocket::startServerTls(std::shared_ptr<const TlsContext> context)
+{
+    m_tls = std::make_unique<TlsSession>(std::move(context));
+}
+
 StreamSocket::~StreamSocket()
 {
     if (m_descriptor >= 0) {
@@ -58,15 +65,37 @@ void StreamSocket::updateReadInterest()
     }
 }
 
+bool StreamSocket::received(const char *data, qsizetype size)
+{
+    if (!m_tls) {
+        m_input.append(data, size);
+        return true;
+    }
+    const auto status = m_tls->receive(QByteArrayView(data, size), m_input);
+    const QByteArray output = m_tls->takeOutput(); // handshake records, alerts
+    queueRaw(output);
+    if (status != TlsSession::Status::Ok) {
+        // Not TLS, or broken TLS: send the refusal or alert, then close.
+        m_closing = true;
+        flush();
+        return false;
+    }
+    if (!output.isEmpty()) {
+        flush();
+    }
+    return true;
+}
+
 void StreamSocket::onReadable()
 {
-    bool received = false;
+    const qsizetype before = m_input.size();
     char chunk[READ_CHUNK];
     while (m_descriptor >= 0 && (m_readLimit <= 0 || m_input.size() < m_readLimit)) {
         const ssize_t n = ::recv(m_descriptor, chunk, READ_CHUNK, 0);
         if (n > 0) {
-            m_input.append(chunk, static_cast<qsizetype>(n));
-            received = true;
+            if (!received(chunk, static_cast<qsizetype>(n))) {
+                break; // TLS refused: nothing more is read
+            }
             if (n < READ_CHUNK) {
                 break; // drained for now; level-triggered notifiers report the rest
             }
@@ -80,7 +109,7 @@ void StreamSocket::onReadable()
         break;
     }
     updateReadInterest();
-    if (received) {
+    if (m_input.size() > before) {
         Q_EMIT readyRead();
     }
     if (m_peerClosed && m_descriptor >= 0) {
@@ -99,6 +128,19 @@ QByteArray StreamSocket::readAll()
 void StreamSocket::write(QByteArrayView data)
 {
     if (m_descriptor < 0 || m_closing || data.isEmpty()) {
+        return;
+    }
+    if (m_tls) {
+        m_tls->send(data);
+        queueRaw(m_tls->takeOutput());
+        return;
+    }
+    queueRaw(data);
+}
+
+void StreamSocket::queueRaw(QByteArrayView data)
+{
+    if (m_descriptor < 0 || data.isEmpty()) {
         return;
     }
     m_output.append(data.data(), data.size());
@@ -143,6 +185,10 @@ void StreamSocket::disconnectFromHost()
 {
     if (m_descriptor < 0) {
         return;
+    }
+    if (m_tls && !m_closing) {
+        m_tls->shutdown();
+        queueRaw(m_tls->takeOutput());
     }
     m_closing = true;
     flush();

@@ -4,16 +4,24 @@
 #include <QHostAddress>
 #include <QObject>
 
+#include <memory>
+
 class QSocketNotifier;
 
 namespace Gateway::Http {
+
+class TlsContext;
+class TlsSession;
 
 // A connected, non-blocking TCP socket driven by this thread's Qt event loop through two
 // QSocketNotifiers: what QTcpSocket does for an accepted client connection, without
 // what the gateway does not need (asking the kernel how much is readable before every
 // read, a ring buffer between the kernel and the parser, signals per chunk). Reads land
 // directly in one QByteArray; writes are gathered until flush(), so a whole response
-// usually leaves in one send().
+// usually leaves in one send(). With startServerTls() the same descriptor carries TLS:
+// reads are decrypted before they reach the input buffer and writes are encrypted as
+// they are queued (TlsSession, OpenSSL over memory buffers), so nothing above the socket
+// changes.
 class StreamSocket final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(StreamSocket)
@@ -22,6 +30,9 @@ public:
     // Takes ownership of the descriptor.
     StreamSocket(qintptr descriptor, QObject *parent);
     ~StreamSocket() override;
+
+    // The connection speaks TLS (server side) from its first byte. Call before reading.
+    void startServerTls(std::shared_ptr<const TlsContext> context);
 
     bool isConnected() const { return m_descriptor >= 0 && !m_closing; }
     QHostAddress peerAddress() const { return m_peerAddress; }
@@ -54,6 +65,10 @@ private:
     void onWritable();
     void closeNow();
     void updateReadInterest();
+    // False when TLS refused the bytes and the connection is closing.
+    bool received(const char *data, qsizetype size);
+    // Ciphertext (or, without TLS, the bytes themselves) for the descriptor.
+    void queueRaw(QByteArrayView data);
 
     int m_descriptor;
     QSocketNotifier *m_readNotifier;
@@ -66,6 +81,7 @@ private:
     qint64 m_readLimit = 0;       // 0 = unbounded
     bool m_closing = false;
     bool m_peerClosed = false;
+    std::unique_ptr<TlsSession> m_tls;
 };
 
 } // namespace Gateway::Http

@@ -127,9 +127,12 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handle(Http::Request &&request, Ht
     const ErrorShape shape = path == "/v1/messages" ? ErrorShape::Anthropic : ErrorShape::OpenAi;
 
     if (path.startsWith("/admin/v1/")) {
-        const QByteArray &configured = m_worker.table()->adminTokenDigest();
-        return m_admin.handle(std::move(request), writer,
-                              configured.isEmpty() ? m_worker.environment().fallbackAdminTokenDigest : configured, requestId);
+        const auto &table = *m_worker.table();
+        const QByteArray &configured = table.adminTokenDigest();
+        const Admin::AdminHandler::Access access {
+            configured.isEmpty() ? m_worker.environment().fallbackAdminTokenDigest : configured,
+            table.policy().gateway.adminAllowRemote};
+        return m_admin.handle(std::move(request), writer, access, requestId);
     }
     Runtime::Endpoint endpoint;
     if (Runtime::endpointForPath(path, endpoint)) {

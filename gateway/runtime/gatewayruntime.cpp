@@ -5,6 +5,7 @@
 #include "governancemetricsexport.h"
 #include "routingmetrics.h"
 
+#include "http/tlscontext.h"
 #include "proxy/proxyhandler.h"
 #include "routetable.h"
 #include "util/jsonwriter.h"
@@ -49,6 +50,13 @@ Expected<quint16, QString> GatewayRuntime::start()
     limits.bodyTimeoutMs = m_settings.bodyTimeoutMs;
     limits.idleTimeoutMs = m_settings.idleTimeoutMs;
     limits.maxConnections = m_settings.maxConnections;
+    if (!m_settings.tlsCertFile.isEmpty()) {
+        auto tls = Http::TlsContext::fromPemFiles(m_settings.tlsCertFile, m_settings.tlsKeyFile);
+        if (!tls) {
+            return Unexpected {tls.error()};
+        }
+        limits.tls = std::move(tls).value();
+    }
 
     std::random_device entropy;
     const std::uint64_t seedBase = (static_cast<std::uint64_t>(entropy()) << 32) | entropy();
@@ -201,7 +209,8 @@ QString GatewayRuntime::baseUrl() const
     } else if (host.contains(u':')) {
         host = u'[' + host + u']';
     }
-    return QStringLiteral("http://%1:%2/v1").arg(host).arg(port());
+    const QString scheme = m_settings.tlsCertFile.isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
+    return QStringLiteral("%1://%2:%3/v1").arg(scheme, host).arg(port());
 }
 
 void GatewayRuntime::appendServerMetrics(QByteArray &out) const

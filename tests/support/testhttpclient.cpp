@@ -1,5 +1,7 @@
 #include "testhttpclient.h"
 
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -186,15 +188,42 @@ QList<QByteArray> TestHttpClient::Response::sseEventNames() const
 }
 
 TestHttpClient::TestHttpClient(quint16 port, QObject *parent)
-    : QObject {parent}
-    , m_socket {new QTcpSocket(this)}
-    , m_parser {std::make_unique<Parser>(this)}
-    , m_port {port}
+    : TestHttpClient {Endpoint {port}, parent}
 {
-    connect(m_socket, &QTcpSocket::connected, this, &TestHttpClient::onConnected);
+}
+
+TestHttpClient::TestHttpClient(const Endpoint &endpoint, QObject *parent)
+    : QObject {parent}
+    , m_socket {endpoint.tls ? new QSslSocket(this) : new QTcpSocket(this)}
+    , m_parser {std::make_unique<Parser>(this)}
+    , m_port {endpoint.port}
+    , m_tls {endpoint.tls}
+{
     connect(m_socket, &QTcpSocket::readyRead, this, &TestHttpClient::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &TestHttpClient::onDisconnected);
-    m_socket->connectToHost(QHostAddress::LocalHost, port);
+    if (!m_tls) {
+        connect(m_socket, &QTcpSocket::connected, this, &TestHttpClient::onConnected);
+        m_socket->connectToHost(endpoint.address, endpoint.port);
+        return;
+    }
+    auto *ssl = static_cast<QSslSocket *>(m_socket);
+    QSslConfiguration configuration = ssl->sslConfiguration();
+    configuration.setCaCertificates(endpoint.trustedCertificates);
+    configuration.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    ssl->setSslConfiguration(configuration);
+    // Queued writes go once the handshake is done, not at TCP connect.
+    connect(ssl, &QSslSocket::encrypted, this, &TestHttpClient::onConnected);
+    connect(ssl, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+        for (const QSslError &error : errors) {
+            m_tlsError += error.errorString() + u'\n';
+        }
+    });
+    connect(ssl, &QAbstractSocket::errorOccurred, this, [this, ssl](QAbstractSocket::SocketError error) {
+        if (error == QAbstractSocket::SslHandshakeFailedError || error == QAbstractSocket::SslInternalError) {
+            m_tlsError += ssl->errorString() + u'\n';
+        }
+    });
+    ssl->connectToHostEncrypted(endpoint.address.toString(), endpoint.port, endpoint.verifyName);
 }
 
 TestHttpClient::~TestHttpClient() = default;
@@ -206,7 +235,8 @@ bool TestHttpClient::waitForConnected(int timeoutMs)
 
 bool TestHttpClient::isConnected() const
 {
-    return m_socket->state() == QAbstractSocket::ConnectedState;
+    return m_socket->state() == QAbstractSocket::ConnectedState &&
+           (!m_tls || static_cast<const QSslSocket *>(m_socket)->isEncrypted());
 }
 
 bool TestHttpClient::waitForDisconnected(int timeoutMs)

@@ -3,7 +3,9 @@
 #include "http/request.h"
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QList>
+#include <QSslCertificate>
 #include <QObject>
 #include <QQueue>
 
@@ -38,8 +40,22 @@ public:
         QList<QByteArray> sseEventNames() const;
     };
 
+    // Where to connect, and whether to speak TLS (Qt's QSslSocket, trusting only
+    // `trustedCertificates` and checking the certificate names `verifyName`).
+    struct Endpoint {
+        explicit Endpoint(quint16 port_, QHostAddress address_ = QHostAddress(QHostAddress::LocalHost))
+            : port {port_}, address {std::move(address_)} {}
+
+        quint16 port = 0;
+        QHostAddress address;
+        bool tls = false;
+        QList<QSslCertificate> trustedCertificates;
+        QString verifyName = QStringLiteral("127.0.0.1");
+    };
+
     // Starts connecting at once; writes made before the connection is up are queued.
     explicit TestHttpClient(quint16 port, QObject *parent = nullptr);
+    explicit TestHttpClient(const Endpoint &endpoint, QObject *parent = nullptr);
     ~TestHttpClient() override;
 
     bool waitForConnected(int timeoutMs = 5000);
@@ -69,6 +85,8 @@ public:
     int informationalResponses() const { return m_informational; }
     // Set when the response stream was not valid HTTP; parsing stops there.
     QByteArray parseError() const { return m_parseError; }
+    // TLS only: the handshake or certificate errors seen, empty when none.
+    QString tlsError() const { return m_tlsError; }
 
 signals:
     void bodyData(const QByteArray &data);
@@ -92,7 +110,9 @@ private:
     QByteArray m_headerField;
     QByteArray m_headerValue;
     QByteArray m_parseError;
+    QString m_tlsError;
     quint16 m_port;
+    bool m_tls = false;
     int m_informational = 0;
     bool m_inHeaderValue = false;
     bool m_eofSent = false;

@@ -117,6 +117,8 @@ private slots:
     void defaultsApplyOnlyWhenUnset();
     void unsetVariableWithoutDefaultNamesFieldAndVariable();
     void unknownTopLevelKey();
+    void listenerSecurityKeysAreRead();
+    void halfATlsConfigurationIsRefused();
     void unknownProviderKey();
     void unknownTargetKey();
     void routingErrorsNameTheField_data();
@@ -299,6 +301,33 @@ void TestPolicyLoader::unsetVariableWithoutDefaultNamesFieldAndVariable()
     QCOMPARE(adminError.field, QStringLiteral("gateway.admin_token"));
     QCOMPARE(adminError.line, 4);
     QVERIFY(adminError.message.contains(QStringLiteral("SWITCHYARD_ADMIN_TOKEN")));
+}
+
+void TestPolicyLoader::listenerSecurityKeysAreRead()
+{
+    const QByteArray document =
+        replaced(EXAMPLE, QByteArrayLiteral("  threads: 0\n"),
+                 QByteArrayLiteral("  threads: 0\n  admin_allow_remote: true\n  tls_cert_file: /etc/sy/cert.pem\n"
+                                   "  tls_key_file: /etc/sy/key.pem\n"));
+    const auto policy = parsePolicy(document, SOURCE, envFrom(defaultEnv()));
+    QVERIFY2(policy.hasValue(), policy ? "" : qPrintable(policy.error().toString()));
+    QVERIFY(policy->gateway.adminAllowRemote);
+    QCOMPARE(policy->gateway.tlsCertFile, QStringLiteral("/etc/sy/cert.pem"));
+    QCOMPARE(policy->gateway.tlsKeyFile, QStringLiteral("/etc/sy/key.pem"));
+    const auto defaults = parsePolicy(EXAMPLE, SOURCE, envFrom(defaultEnv()));
+    QVERIFY(defaults.hasValue());
+    QVERIFY(!defaults->gateway.adminAllowRemote);
+    QVERIFY(defaults->gateway.tlsCertFile.isEmpty());
+}
+
+void TestPolicyLoader::halfATlsConfigurationIsRefused()
+{
+    // A certificate without its key would silently serve clear text.
+    const QByteArray document = replaced(EXAMPLE, QByteArrayLiteral("  threads: 0\n"),
+                                         QByteArrayLiteral("  threads: 0\n  tls_cert_file: /etc/sy/cert.pem\n"));
+    const ConfigError error = expectError(document);
+    QCOMPARE(error.field, QStringLiteral("gateway.tls_key_file"));
+    QVERIFY2(error.message.contains(QStringLiteral("set together")), qPrintable(error.message));
 }
 
 void TestPolicyLoader::unknownTopLevelKey()
