@@ -14,16 +14,6 @@ using Dom::Array;
 using Dom::Element;
 using Dom::Object;
 
-Unexpected<TranslationError> fail(const QByteArray &path, const QByteArray &problem)
-{
-    return Unexpected {TranslationError {"'" + path + "' " + problem, path}};
-}
-
-QByteArray at(const QByteArray &path, std::size_t index)
-{
-    return path + '[' + QByteArray::number(static_cast<qulonglong>(index)) + ']';
-}
-
 // One Anthropic message under construction: its role and its content blocks, already
 // serialised and comma-separated. Consecutive messages of one role are merged, as the
 // Messages API wants turns to alternate and tool results gathered in one user turn.
@@ -59,7 +49,7 @@ Expected<QByteArray, TranslationError> imageBlock(Element part, const QByteArray
     Object imageUrl;
     if (part.get_object().value()["image_url"].get_string().get(url) != simdjson::SUCCESS) {
         if (!Dom::memberObject(part.get_object().value(), "image_url", imageUrl)) {
-            return fail(path + ".image_url", "must be an object with a url");
+            return fieldError(path + ".image_url", "must be an object with a url");
         }
         url = Dom::string(imageUrl, "url");
     }
@@ -70,7 +60,7 @@ Expected<QByteArray, TranslationError> imageBlock(Element part, const QByteArray
         const std::size_t comma = url.find(',');
         const std::string_view header = url.substr(5, comma == std::string_view::npos ? 0 : comma - 5);
         if (comma == std::string_view::npos || !header.ends_with(";base64")) {
-            return fail(path + ".image_url.url", "must be a base64 data: URL or an http(s) URL");
+            return fieldError(path + ".image_url.url", "must be a base64 data: URL or an http(s) URL");
         }
         json.member("type", "base64")
             .member("media_type", header.substr(0, header.size() - 7))
@@ -78,7 +68,7 @@ Expected<QByteArray, TranslationError> imageBlock(Element part, const QByteArray
     } else if (url.starts_with("https://") || url.starts_with("http://")) {
         json.member("type", "url").member("url", url);
     } else {
-        return fail(path + ".image_url.url", "must be a base64 data: URL or an http(s) URL");
+        return fieldError(path + ".image_url.url", "must be a base64 data: URL or an http(s) URL");
     }
     json.endObject().endObject();
     return block;
@@ -101,14 +91,14 @@ Expected<QByteArray, TranslationError> contentBlocks(Element content, const QByt
     }
     Array parts;
     if (content.get_array().get(parts) != simdjson::SUCCESS) {
-        return fail(path, "must be a string or an array of content parts");
+        return fieldError(path, "must be a string or an array of content parts");
     }
     std::size_t index = 0;
     for (Element part : parts) {
-        const QByteArray partPath = at(path, index++);
+        const QByteArray partPath = indexPath(path, index++);
         Object object;
         if (part.get_object().get(object) != simdjson::SUCCESS) {
-            return fail(partPath, "must be an object");
+            return fieldError(partPath, "must be an object");
         }
         const std::string_view type = Dom::string(object, "type");
         if (type == "text" || type == "refusal") {
@@ -123,7 +113,7 @@ Expected<QByteArray, TranslationError> contentBlocks(Element content, const QByt
             }
             blocks += (blocks.isEmpty() ? "" : ",") + *image;
         } else {
-            return fail(partPath + ".type", "'" + Dom::bytes(type) + "' has no Anthropic equivalent here");
+            return fieldError(partPath + ".type", "'" + Dom::bytes(type) + "' has no Anthropic equivalent here");
         }
     }
     return blocks;
@@ -138,14 +128,14 @@ Expected<QByteArray, TranslationError> plainText(Element content, const QByteArr
     }
     Array parts;
     if (content.get_array().get(parts) != simdjson::SUCCESS) {
-        return fail(path, "must be a string or an array of text parts");
+        return fieldError(path, "must be a string or an array of text parts");
     }
     QByteArray joined;
     std::size_t index = 0;
     for (Element part : parts) {
         Object object;
         if (part.get_object().get(object) != simdjson::SUCCESS || Dom::string(object, "type") != "text") {
-            return fail(at(path, index), "must be a text part");
+            return fieldError(indexPath(path, index), "must be a text part");
         }
         joined += (joined.isEmpty() ? "" : "\n") + Dom::bytes(Dom::string(object, "text"));
         ++index;
@@ -158,15 +148,15 @@ Expected<QByteArray, TranslationError> toolUseBlocks(Array calls, const QByteArr
     QByteArray blocks;
     std::size_t index = 0;
     for (Element call : calls) {
-        const QByteArray callPath = at(path, index++);
+        const QByteArray callPath = indexPath(path, index++);
         Object object;
         Object function;
         if (call.get_object().get(object) != simdjson::SUCCESS || !Dom::memberObject(object, "function", function)) {
-            return fail(callPath, "must be an object with a function");
+            return fieldError(callPath, "must be an object with a function");
         }
         const std::string_view name = Dom::string(function, "name");
         if (name.empty()) {
-            return fail(callPath + ".function.name", "is missing");
+            return fieldError(callPath + ".function.name", "is missing");
         }
         // The arguments are a JSON text in OpenAI and an object in Anthropic.
         std::string_view arguments = Dom::string(function, "arguments");
@@ -175,7 +165,7 @@ Expected<QByteArray, TranslationError> toolUseBlocks(Array calls, const QByteArr
         }
         Element input;
         if (!Dom::parseEmbedded(Dom::view(arguments), input) || !input.is_object()) {
-            return fail(callPath + ".function.arguments", "must be the JSON text of an object");
+            return fieldError(callPath + ".function.arguments", "must be the JSON text of an object");
         }
         if (!blocks.isEmpty()) {
             blocks += ',';
@@ -205,14 +195,14 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
     std::vector<Turn> turns;
     Array messages;
     if (!Dom::memberArray(root, "messages", messages)) {
-        return fail("messages", "must be an array");
+        return fieldError("messages", "must be an array");
     }
     std::size_t index = 0;
     for (Element message : messages) {
-        const QByteArray path = at("messages", index++);
+        const QByteArray path = indexPath("messages", index++);
         Object object;
         if (message.get_object().get(object) != simdjson::SUCCESS) {
-            return fail(path, "must be an object");
+            return fieldError(path, "must be an object");
         }
         const std::string_view role = Dom::string(object, "role");
         Element content;
@@ -227,7 +217,7 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
             }
         } else if (role == "user") {
             if (!hasContent) {
-                return fail(path + ".content", "is missing");
+                return fieldError(path + ".content", "is missing");
             }
             auto blocks = contentBlocks(content, path + ".content", false);
             if (!blocks) {
@@ -257,7 +247,7 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
         } else if (role == "tool") {
             const std::string_view id = Dom::string(object, "tool_call_id");
             if (id.empty()) {
-                return fail(path + ".tool_call_id", "is missing");
+                return fieldError(path + ".tool_call_id", "is missing");
             }
             QByteArray text;
             if (hasContent) {
@@ -271,11 +261,11 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
             JsonBuilder {block}.beginObject().member("type", "tool_result").member("tool_use_id", id).member("content", text).endObject();
             addBlocks(turns, false, block);
         } else {
-            return fail(path + ".role", "'" + Dom::bytes(role) + "' cannot be translated (use tools and tool messages)");
+            return fieldError(path + ".role", "'" + Dom::bytes(role) + "' cannot be translated (use tools and tool messages)");
         }
     }
     if (turns.empty()) {
-        return fail("messages", "must contain a user or assistant message");
+        return fieldError("messages", "must contain a user or assistant message");
     }
 
     qint64 maxTokens = DEFAULT_ANTHROPIC_MAX_TOKENS;
@@ -290,7 +280,7 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
                 continue;
             }
             if (value.get_int64().get(limit) != simdjson::SUCCESS || limit < 1) {
-                return fail(Dom::bytes(key), "must be a positive integer");
+                return fieldError(Dom::bytes(key), "must be a positive integer");
             }
             maxTokens = limit;
         } else if (key == "temperature" || key == "top_p") {
@@ -299,7 +289,7 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
                 continue;
             }
             if (value.get_double().get(number) != simdjson::SUCCESS) {
-                return fail(Dom::bytes(key), "must be a number");
+                return fieldError(Dom::bytes(key), "must be a number");
             }
             // OpenAI's temperature goes to 2, Anthropic's to 1.
             extra += ",\"" + Dom::bytes(key) + "\":" + (number > 1.0 ? QByteArray("1") : Dom::json(value));
@@ -313,7 +303,7 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
             } else if (value.get_array().get(many) == simdjson::SUCCESS) {
                 extra += ",\"stop_sequences\":" + Dom::json(value);
             } else if (!value.is_null()) {
-                return fail("stop", "must be a string or an array of strings");
+                return fieldError("stop", "must be a string or an array of strings");
             }
         } else if (key == "stream") {
             bool stream = false;
@@ -330,31 +320,31 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
         } else if (key == "n") {
             int64_t n = 1;
             if (!value.is_null() && (value.get_int64().get(n) != simdjson::SUCCESS || n != 1)) {
-                return fail("n", "must be 1: Anthropic answers with one choice");
+                return fieldError("n", "must be 1: Anthropic answers with one choice");
             }
         } else if (key == "tools" || key == "functions") {
             Array list;
             if (value.get_array().get(list) != simdjson::SUCCESS) {
-                return fail(Dom::bytes(key), "must be an array");
+                return fieldError(Dom::bytes(key), "must be an array");
             }
             std::size_t toolIndex = 0;
             for (Element tool : list) {
-                const QByteArray toolPath = at(Dom::bytes(key), toolIndex++);
+                const QByteArray toolPath = indexPath(Dom::bytes(key), toolIndex++);
                 Object object;
                 Object function;
                 if (tool.get_object().get(object) != simdjson::SUCCESS) {
-                    return fail(toolPath, "must be an object");
+                    return fieldError(toolPath, "must be an object");
                 }
                 if (key == "tools") {
                     if (Dom::string(object, "type", "function") != "function" || !Dom::memberObject(object, "function", function)) {
-                        return fail(toolPath + ".type", "must be 'function' with a function object");
+                        return fieldError(toolPath + ".type", "must be 'function' with a function object");
                     }
                 } else {
                     function = object;
                 }
                 const std::string_view name = Dom::string(function, "name");
                 if (name.empty()) {
-                    return fail(toolPath + (key == "tools" ? ".function.name" : ".name"), "is missing");
+                    return fieldError(toolPath + (key == "tools" ? ".function.name" : ".name"), "is missing");
                 }
                 JsonBuilder json {tools};
                 if (!tools.isEmpty()) {
@@ -383,14 +373,14 @@ Expected<QByteArray, TranslationError> anthropicRequestFromOpenAi(QByteArrayView
                 } else if (mode == "required") {
                     toolChoice = "{\"type\":\"any\"";
                 } else {
-                    return fail(Dom::bytes(key), "must be none, auto, required or a named function");
+                    return fieldError(Dom::bytes(key), "must be none, auto, required or a named function");
                 }
             } else if (value.get_object().get(named) == simdjson::SUCCESS) {
                 Object function;
                 const std::string_view name =
                     Dom::memberObject(named, "function", function) ? Dom::string(function, "name") : Dom::string(named, "name");
                 if (name.empty()) {
-                    return fail(Dom::bytes(key), "names no function");
+                    return fieldError(Dom::bytes(key), "names no function");
                 }
                 toolChoice = "{\"type\":\"tool\",\"name\":";
                 JsonBuilder {toolChoice}.string(name);

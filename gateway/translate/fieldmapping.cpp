@@ -81,4 +81,21 @@ void writeAnthropicUsage(JsonBuilder &json, const TokenUsage &usage)
     json.endObject();
 }
 
+void appendOpenAiToolCall(QByteArray &toolCalls, Dom::Object toolUse)
+{
+    Dom::Element input;
+    const QByteArray arguments = Dom::member(toolUse, "input", input) ? Dom::json(input) : QByteArray("{}");
+    toolCalls += toolCalls.isEmpty() ? "" : ",";
+    JsonBuilder {toolCalls}
+        .beginObject()
+        .member("id", Dom::string(toolUse, "id"))
+        .member("type", "function")
+        .key("function")
+        .beginObject()
+        .member("name", Dom::string(toolUse, "name"))
+        .member("arguments", arguments)
+        .endObject()
+        .endObject();
+}
+
 } // namespace Gateway::Translate

@@ -7,7 +7,8 @@
 
 #include <string_view>
 
-// What answers and streams share in both directions: stop reasons and token usage.
+// What requests, answers and streams share in both directions: stop reasons, token
+// usage, tool calls.
 namespace Gateway::Translate {
 
 // stop -> end_turn, length -> max_tokens, tool_calls / function_call -> tool_use,
@@ -34,5 +35,10 @@ void readAnthropicUsage(Dom::Object usage, TokenUsage &out);
 void writeOpenAiUsage(JsonBuilder &json, const TokenUsage &usage);
 // input_tokens without the cached part, as Anthropic reports it.
 void writeAnthropicUsage(JsonBuilder &json, const TokenUsage &usage);
+
+// An Anthropic `tool_use` block as one more OpenAI `tool_calls` element, appended to the
+// comma-separated list in `toolCalls` (its `input` object becomes the JSON text of
+// `function.arguments`).
+void appendOpenAiToolCall(QByteArray &toolCalls, Dom::Object toolUse);
 
 } // namespace Gateway::Translate

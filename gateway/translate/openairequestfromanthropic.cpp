@@ -2,6 +2,7 @@
 #include "requesttranslation.h"
 
 #include "domaccess.h"
+#include "fieldmapping.h"
 #include "jsonbuilder.h"
 
 namespace Gateway::Translate {
@@ -11,16 +12,6 @@ namespace {
 using Dom::Array;
 using Dom::Element;
 using Dom::Object;
-
-Unexpected<TranslationError> fail(const QByteArray &path, const QByteArray &problem)
-{
-    return Unexpected {TranslationError {"'" + path + "' " + problem, path}};
-}
-
-QByteArray at(const QByteArray &path, std::size_t index)
-{
-    return path + '[' + QByteArray::number(static_cast<qulonglong>(index)) + ']';
-}
 
 // System prompt or tool result content: a string or text blocks, joined. Other blocks
 // (images inside a tool result) have no place in an OpenAI text field and are dropped.
@@ -32,7 +23,7 @@ Expected<QByteArray, TranslationError> joinedText(Element content, const QByteAr
     }
     Array blocks;
     if (content.get_array().get(blocks) != simdjson::SUCCESS) {
-        return fail(path, "must be a string or an array of blocks");
+        return fieldError(path, "must be a string or an array of blocks");
     }
     QByteArray joined;
     for (Element block : blocks) {
@@ -48,7 +39,7 @@ Expected<QByteArray, TranslationError> imagePart(Object block, const QByteArray 
 {
     Object source;
     if (!Dom::memberObject(block, "source", source)) {
-        return fail(path + ".source", "is missing");
+        return fieldError(path + ".source", "is missing");
     }
     const std::string_view type = Dom::string(source, "type");
     QByteArray url;
@@ -57,7 +48,7 @@ Expected<QByteArray, TranslationError> imagePart(Object block, const QByteArray 
     } else if (type == "url") {
         url = Dom::bytes(Dom::string(source, "url"));
     } else {
-        return fail(path + ".source.type", "'" + Dom::bytes(type) + "' has no OpenAI equivalent (base64 or url)");
+        return fieldError(path + ".source.type", "'" + Dom::bytes(type) + "' has no OpenAI equivalent (base64 or url)");
     }
     QByteArray part;
     JsonBuilder {part}.beginObject().member("type", "image_url").key("image_url").beginObject().member("url", url).endObject().endObject();
@@ -70,11 +61,11 @@ Expected<bool, TranslationError> appendMessage(Object message, const QByteArray 
 {
     const std::string_view role = Dom::string(message, "role");
     if (role != "user" && role != "assistant") {
-        return fail(path + ".role", "must be user or assistant");
+        return fieldError(path + ".role", "must be user or assistant");
     }
     Element content;
     if (!Dom::member(message, "content", content)) {
-        return fail(path + ".content", "is missing");
+        return fieldError(path + ".content", "is missing");
     }
     std::string_view text;
     if (content.get_string().get(text) == simdjson::SUCCESS) {
@@ -84,7 +75,7 @@ Expected<bool, TranslationError> appendMessage(Object message, const QByteArray 
     }
     Array blocks;
     if (content.get_array().get(blocks) != simdjson::SUCCESS) {
-        return fail(path + ".content", "must be a string or an array of blocks");
+        return fieldError(path + ".content", "must be a string or an array of blocks");
     }
     const bool assistant = role == "assistant";
     QByteArray parts;      // user: content parts
@@ -95,10 +86,10 @@ Expected<bool, TranslationError> appendMessage(Object message, const QByteArray 
     bool onlyText = true;
     std::size_t index = 0;
     for (Element block : blocks) {
-        const QByteArray blockPath = at(path + ".content", index++);
+        const QByteArray blockPath = indexPath(path + ".content", index++);
         Object object;
         if (block.get_object().get(object) != simdjson::SUCCESS) {
-            return fail(blockPath, "must be an object");
+            return fieldError(blockPath, "must be an object");
         }
         const std::string_view type = Dom::string(object, "type");
         if (type == "text") {
@@ -137,23 +128,11 @@ Expected<bool, TranslationError> appendMessage(Object message, const QByteArray 
                 .member("content", result)
                 .endObject();
         } else if (type == "tool_use" && assistant) {
-            Element input;
-            const QByteArray arguments = Dom::member(object, "input", input) ? Dom::json(input) : QByteArray("{}");
-            toolCalls += toolCalls.isEmpty() ? "" : ",";
-            JsonBuilder {toolCalls}
-                .beginObject()
-                .member("id", Dom::string(object, "id"))
-                .member("type", "function")
-                .key("function")
-                .beginObject()
-                .member("name", Dom::string(object, "name"))
-                .member("arguments", arguments)
-                .endObject()
-                .endObject();
+            appendOpenAiToolCall(toolCalls, object);
         } else if (type == "thinking" || type == "redacted_thinking") {
             // Reasoning of an earlier turn: OpenAI-format models take none back.
         } else {
-            return fail(blockPath + ".type", "'" + Dom::bytes(type) + "' has no OpenAI equivalent here");
+            return fieldError(blockPath + ".type", "'" + Dom::bytes(type) + "' has no OpenAI equivalent here");
         }
     }
     if (assistant) {
@@ -216,14 +195,14 @@ Expected<QByteArray, TranslationError> openAiRequestFromAnthropic(QByteArrayView
     }
     Array list;
     if (!Dom::memberArray(root, "messages", list)) {
-        return fail("messages", "must be an array");
+        return fieldError("messages", "must be an array");
     }
     std::size_t index = 0;
     for (Element message : list) {
-        const QByteArray path = at("messages", index++);
+        const QByteArray path = indexPath("messages", index++);
         Object object;
         if (message.get_object().get(object) != simdjson::SUCCESS) {
-            return fail(path, "must be an object");
+            return fieldError(path, "must be an object");
         }
         auto appended = appendMessage(object, path, messages);
         if (!appended) {
@@ -231,7 +210,7 @@ Expected<QByteArray, TranslationError> openAiRequestFromAnthropic(QByteArrayView
         }
     }
     if (messages.isEmpty()) {
-        return fail("messages", "must not be empty");
+        return fieldError("messages", "must not be empty");
     }
     json.key("messages").raw(QByteArray('[' + messages.mid(1) + ']'));
 
@@ -243,22 +222,22 @@ Expected<QByteArray, TranslationError> openAiRequestFromAnthropic(QByteArrayView
         if (key == "max_tokens") {
             int64_t limit = 0;
             if (value.get_int64().get(limit) != simdjson::SUCCESS || limit < 1) {
-                return fail("max_tokens", "must be a positive integer");
+                return fieldError("max_tokens", "must be a positive integer");
             }
             json.key("max_tokens").number(limit);
         } else if (key == "temperature" || key == "top_p") {
             if (!value.is_number()) {
-                return fail(Dom::bytes(key), "must be a number");
+                return fieldError(Dom::bytes(key), "must be a number");
             }
             json.key(Dom::view(key)).raw(Dom::json(value));
         } else if (key == "stop_sequences") {
             if (!value.is_array()) {
-                return fail("stop_sequences", "must be an array of strings");
+                return fieldError("stop_sequences", "must be an array of strings");
             }
             json.key("stop").raw(Dom::json(value));
         } else if (key == "stream") {
             if (value.get_bool().get(stream) != simdjson::SUCCESS) {
-                return fail("stream", "must be a boolean");
+                return fieldError("stream", "must be a boolean");
             }
         } else if (key == "metadata") {
             Object metadata;
@@ -270,23 +249,23 @@ Expected<QByteArray, TranslationError> openAiRequestFromAnthropic(QByteArrayView
         } else if (key == "tools") {
             Array tools;
             if (value.get_array().get(tools) != simdjson::SUCCESS) {
-                return fail("tools", "must be an array");
+                return fieldError("tools", "must be an array");
             }
             json.key("tools").beginArray();
             std::size_t toolIndex = 0;
             for (Element tool : tools) {
-                const QByteArray toolPath = at("tools", toolIndex++);
+                const QByteArray toolPath = indexPath("tools", toolIndex++);
                 Object object;
                 if (tool.get_object().get(object) != simdjson::SUCCESS) {
-                    return fail(toolPath, "must be an object");
+                    return fieldError(toolPath, "must be an object");
                 }
                 const std::string_view type = Dom::string(object, "type", "custom");
                 if (type != "custom") {
-                    return fail(toolPath + ".type", "'" + Dom::bytes(type) + "' is a server tool with no OpenAI equivalent");
+                    return fieldError(toolPath + ".type", "'" + Dom::bytes(type) + "' is a server tool with no OpenAI equivalent");
                 }
                 const std::string_view name = Dom::string(object, "name");
                 if (name.empty()) {
-                    return fail(toolPath + ".name", "is missing");
+                    return fieldError(toolPath + ".name", "is missing");
                 }
                 json.beginObject().member("type", "function").key("function").beginObject().member("name", name);
                 if (const std::string_view description = Dom::string(object, "description"); !description.empty()) {
@@ -303,7 +282,7 @@ Expected<QByteArray, TranslationError> openAiRequestFromAnthropic(QByteArrayView
         } else if (key == "tool_choice") {
             Object choice;
             if (value.get_object().get(choice) != simdjson::SUCCESS) {
-                return fail("tool_choice", "must be an object");
+                return fieldError("tool_choice", "must be an object");
             }
             const std::string_view type = Dom::string(choice, "type");
             if (type == "auto") {
@@ -317,7 +296,7 @@ Expected<QByteArray, TranslationError> openAiRequestFromAnthropic(QByteArrayView
                 JsonBuilder {toolChoice}.string(Dom::string(choice, "name"));
                 toolChoice += "}}";
             } else {
-                return fail("tool_choice.type", "must be auto, any, tool or none");
+                return fieldError("tool_choice.type", "must be auto, any, tool or none");
             }
             bool serial = false;
             serialTools = choice["disable_parallel_tool_use"].get_bool().get(serial) == simdjson::SUCCESS && serial;

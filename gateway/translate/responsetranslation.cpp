@@ -106,19 +106,7 @@ Expected<QByteArray, QByteArray> openAiResponseFromAnthropic(QByteArrayView body
         if (type == "text") {
             text += Dom::bytes(Dom::string(object, "text"));
         } else if (type == "tool_use") {
-            Element input;
-            const QByteArray arguments = Dom::member(object, "input", input) ? Dom::json(input) : QByteArray("{}");
-            toolCalls += toolCalls.isEmpty() ? "" : ",";
-            JsonBuilder {toolCalls}
-                .beginObject()
-                .member("id", Dom::string(object, "id"))
-                .member("type", "function")
-                .key("function")
-                .beginObject()
-                .member("name", Dom::string(object, "name"))
-                .member("arguments", arguments)
-                .endObject()
-                .endObject();
+            appendOpenAiToolCall(toolCalls, object);
         }
     }
     QByteArray out;
