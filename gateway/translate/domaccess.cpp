@@ -4,6 +4,11 @@ namespace Gateway::Translate::Dom {
 
 bool parse(QByteArrayView json, Element &out)
 {
+    // Nothing is no document; an empty view's data() may also be null, which simdjson
+    // would copy from (the translate fuzzer's first input).
+    if (json.isEmpty()) {
+        return false;
+    }
     // One per thread: proxy workers translate one document at a time, and the parser's
     // buffers are reused instead of allocated per request or per stream event.
     thread_local simdjson::dom::parser parser;
@@ -12,6 +17,9 @@ bool parse(QByteArrayView json, Element &out)
 
 bool parseEmbedded(QByteArrayView json, Element &out)
 {
+    if (json.isEmpty()) {
+        return false;
+    }
     thread_local simdjson::dom::parser parser;
     return parser.parse(json.data(), static_cast<std::size_t>(json.size())).get(out) == simdjson::SUCCESS;
 }
