@@ -177,7 +177,9 @@ void DisaggregatedPrefill::settle(bool failed, bool countsAgainstBackend, QByteA
     outcome.outputTokens = failed ? -1 : 1;
     outcome.wasProbe = m_run.probe;
     const qint64 now = Runtime::monotonicNowMs();
-    m_attempt.backend->monitor->finished(tokenLoad(), m_run.pendingPrefillTokens, outcome, now);
+    if (m_attempt.backend->monitor->finished(tokenLoad(), m_run.pendingPrefillTokens, outcome, now)) {
+        m_table.snapshots().markStale();
+    }
     m_run.pendingPrefillTokens = 0;
     const auto &provider = providerOf(m_table, m_attempt);
     if (provider.keys && m_run.key >= 0) {

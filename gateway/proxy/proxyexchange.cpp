@@ -1487,7 +1487,9 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
     outcome.outputTokens = failed ? -1 : m_tokensOut;
     outcome.wasProbe = run.probe;
     const qint64 now = Runtime::monotonicNowMs();
-    attempt.backend->monitor->finished(tokenLoad(run), run.pendingPrefillTokens, outcome, now);
+    if (attempt.backend->monitor->finished(tokenLoad(run), run.pendingPrefillTokens, outcome, now)) {
+        m_setup.table->snapshots().markStale();
+    }
     run.pendingPrefillTokens = 0;
     if (provider.keys && run.key >= 0) {
         const qint64 actual = failed ? 0 : std::max<qint64>(0, m_tokensIn) + std::max<qint64>(0, m_tokensOut);

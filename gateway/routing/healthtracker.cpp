@@ -120,7 +120,7 @@ void HealthTracker::recordSuccess(qint64 nowMs, bool wasProbe)
     evaluateWindow(nowMs);
 }
 
-void HealthTracker::recordFailure(qint64 nowMs, QByteArrayView reason, bool wasProbe)
+bool HealthTracker::recordFailure(qint64 nowMs, QByteArrayView reason, bool wasProbe)
 {
     const std::lock_guard lock {m_mutex};
     nowMs = advance(nowMs);
@@ -128,21 +128,23 @@ void HealthTracker::recordFailure(qint64 nowMs, QByteArrayView reason, bool wasP
         releaseProbe();
     }
     if (m_state == HealthState::Failed) {
-        return;
+        return false;
     }
     if (m_state == HealthState::Recovering && m_probing) {
         if (wasProbe) {
             open(nowMs, QByteArrayLiteral("probe failed: ") + reason.toByteArray());
+            return true;
         }
-        return;
+        return false;
     }
     bucketAt(nowMs).failures += 1;
     if (++m_consecutiveFailures >= m_settings.consecutiveFailures) {
         open(nowMs, QByteArray::number(m_consecutiveFailures) + QByteArrayLiteral(" consecutive failures, last: ")
                         + reason.toByteArray());
-        return;
+        return true;
     }
     evaluateWindow(nowMs);
+    return m_state == HealthState::Failed;
 }
 
 void HealthTracker::evaluateLatency(double ownMs, double peerMedianMs, qint64 nowMs)

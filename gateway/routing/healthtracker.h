@@ -108,7 +108,9 @@ public:
     void cancelProbe();
 
     void recordSuccess(qint64 nowMs, bool wasProbe);
-    void recordFailure(qint64 nowMs, QByteArrayView reason, bool wasProbe);
+    // True when this failure opened the circuit: the caller should republish the
+    // routing snapshot now rather than route onto a failed backend until the next tick.
+    bool recordFailure(qint64 nowMs, QByteArrayView reason, bool wasProbe);
     // Latency outlier detection against the median of the backend's peers.
     void evaluateLatency(double ownMs, double peerMedianMs, qint64 nowMs);
 

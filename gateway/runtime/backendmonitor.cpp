@@ -22,7 +22,7 @@ void BackendMonitor::prefillDone(std::int64_t prefillTokens)
     m_inFlightPrefill.fetch_sub(prefillTokens, std::memory_order_relaxed);
 }
 
-void BackendMonitor::finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome,
+bool BackendMonitor::finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome,
                               qint64 nowMs)
 {
     m_inFlightTokens.fetch_sub(load.expected, std::memory_order_relaxed);
@@ -32,13 +32,12 @@ void BackendMonitor::finished(const TokenLoad &load, std::int64_t pendingPrefill
         if (outcome.wasProbe) {
             m_health.cancelProbe();
         }
-        return;
+        return false;
     }
     m_intervalAttempts.fetch_add(1, std::memory_order_relaxed);
     if (outcome.failed) {
         m_intervalFailures.fetch_add(1, std::memory_order_relaxed);
-        m_health.recordFailure(nowMs, outcome.reason, outcome.wasProbe);
-        return;
+        return m_health.recordFailure(nowMs, outcome.reason, outcome.wasProbe);
     }
     m_health.recordSuccess(nowMs, outcome.wasProbe);
     const QMutexLocker lock {&m_latencyMutex};
@@ -51,6 +50,7 @@ void BackendMonitor::finished(const TokenLoad &load, std::int64_t pendingPrefill
         const double decodeMs = std::max(0.0, outcome.latencyMs - std::max(0.0, outcome.ttftMs));
         m_perToken.observe(decodeMs / static_cast<double>(outcome.outputTokens - 1), nowMs);
     }
+    return false;
 }
 
 Routing::BackendState BackendMonitor::sample(qint64 nowMs)

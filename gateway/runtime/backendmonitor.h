@@ -53,7 +53,9 @@ public:
     };
     void started(const TokenLoad &load);
     void prefillDone(std::int64_t prefillTokens);
-    void finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome, qint64 nowMs);
+    // Returns true when this outcome opened the backend's circuit (see
+    // SnapshotSource::markStale()).
+    bool finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome, qint64 nowMs);
 
     std::int64_t inFlightTokens() const { return m_inFlightTokens.load(std::memory_order_relaxed); }
     std::int64_t inFlightPrefillTokens() const { return m_inFlightPrefill.load(std::memory_order_relaxed); }

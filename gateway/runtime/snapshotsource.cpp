@@ -51,8 +51,14 @@ SnapshotSource::SnapshotSource(const RouteTable &table)
 
 void SnapshotSource::refreshIfStale(qint64 nowMs)
 {
-    if (nowMs >= m_nextRefreshMs.load(std::memory_order_relaxed) && !m_rebuilding.test_and_set(std::memory_order_acquire)) {
-        if (nowMs >= m_nextRefreshMs.load(std::memory_order_relaxed)) {
+    const auto due = [&] {
+        return nowMs >= m_nextRefreshMs.load(std::memory_order_relaxed) || m_markedStale.load(std::memory_order_relaxed);
+    };
+    if (due() && !m_rebuilding.test_and_set(std::memory_order_acquire)) {
+        if (due()) {
+            // Cleared before sampling: a mark that lands during this rebuild (sampled
+            // too early to see it) survives for the next one.
+            m_markedStale.store(false, std::memory_order_relaxed);
             rebuild(nowMs);
             m_nextRefreshMs.store(nowMs + REFRESH_MS, std::memory_order_relaxed);
         }

@@ -43,6 +43,9 @@ public:
     // Rebuilds the snapshot when it is older than REFRESH_MS, unless another thread is
     // already doing so. Cheap when fresh: one relaxed atomic load.
     void refreshIfStale(qint64 nowMs);
+    // Makes the next refreshIfStale() rebuild whatever the age: a circuit just opened,
+    // and routing onto it for up to REFRESH_MS more would only earn skipped attempts.
+    void markStale() { m_markedStale.store(true, std::memory_order_relaxed); }
     std::shared_ptr<const Routing::BackendSnapshot> current() const;
     // Bumped on every rebuild, so a worker can keep its own copy until it changes.
     std::uint64_t generation() const { return m_generation.load(std::memory_order_acquire); }
@@ -66,6 +69,7 @@ private:
     std::shared_ptr<const Routing::BackendSnapshot> m_snapshot;
     std::atomic<std::uint64_t> m_generation {0};
     std::atomic<qint64> m_nextRefreshMs {0};
+    std::atomic<bool> m_markedStale {false};
     std::atomic_flag m_rebuilding = ATOMIC_FLAG_INIT;
     std::vector<AdaptiveRoute> m_adaptive; // only touched by the rebuilding thread
 };

@@ -447,14 +447,17 @@ routes:
         QCOMPARE(response.status, 200);
         QVERIFY(response.header("x-switchyard-backend") != "a/m");
         reason = response.header("x-switchyard-route-reason");
-        if (i >= 5) { // the circuit is open by now: every request goes to one new target
+        // The third failure opened a's circuit and republished the routing snapshot, so
+        // from the fourth request on the decision itself moves the session, every time to
+        // the same new target.
+        if (i >= 3) {
+            QVERIFY2(reason.contains("session=moved from a/m (filtered out)"), reason.constData());
             if (movedTo.isEmpty()) {
                 movedTo = response.header("x-switchyard-backend");
             }
             QCOMPARE(response.header("x-switchyard-backend"), movedTo);
         }
     }
-    QVERIFY2(reason.contains("session=moved from a/m (filtered out)"), reason.constData());
     http.get("/metrics");
     QVERIFY(http.waitForResponses(static_cast<int>(http.responses().size() + 1)));
     const QByteArray metrics = http.responses().last().body;

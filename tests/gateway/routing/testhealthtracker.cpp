@@ -209,8 +209,10 @@ void TestHealthTracker::consecutiveFailuresOpen()
     HealthTracker tracker;
     fail(tracker, 0, 4);
     QCOMPARE(tracker.state(0), HealthState::Healthy);
-    tracker.recordFailure(0, "connect timeout", false);
+    // Only the failure that opens the circuit says so (the caller republishes routing).
+    QVERIFY(tracker.recordFailure(0, "connect timeout", false));
     QCOMPARE(tracker.state(0), HealthState::Failed);
+    QVERIFY(!tracker.recordFailure(0, "connect timeout", false));
     const auto events = tracker.takeEvents();
     QCOMPARE(events.size(), std::size_t {1});
     QCOMPARE(events[0].reason, QByteArrayLiteral("5 consecutive failures, last: connect timeout; open for 5000 ms"));
