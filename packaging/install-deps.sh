@@ -24,6 +24,8 @@ BUILD_PACKAGES=(
     openssl
     # A virtual X server for the console screenshots (tests/ui/screenshots.sh).
     xvfb xauth
+    # The Debian package (CPack) and its test: dpkg-shlibdeps fills in Depends.
+    dpkg-dev
 )
 # The reliability checks of test.sh (tests/sanitize.sh): clang with its sanitizer and
 # libFuzzer runtimes.
