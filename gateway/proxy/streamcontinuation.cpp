@@ -6,6 +6,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <simdjson.h>
+
+#include <string_view>
+
 namespace Gateway::Proxy {
 
 StreamContinuation::StreamContinuation(Format format)
@@ -13,44 +17,59 @@ StreamContinuation::StreamContinuation(Format format)
 {
 }
 
+namespace {
+
+// This file's own parser: observe() runs inside the stream's event callback, where a
+// translator's document from the shared per-thread parser (translate/domaccess) may
+// still be in use.
+bool parseEvent(QByteArrayView json, simdjson::dom::element &out)
+{
+    thread_local simdjson::dom::parser parser;
+    return !json.isEmpty() &&
+           parser.parse(json.data(), static_cast<std::size_t>(json.size())).get(out) == simdjson::SUCCESS;
+}
+
+std::string_view textOf(const simdjson::dom::element &event, StreamContinuation::Format format)
+{
+    std::string_view text;
+    if (format == StreamContinuation::Format::Anthropic) {
+        std::string_view type;
+        if (event["type"].get_string().get(type) != simdjson::SUCCESS || type != "content_block_delta" ||
+            event["delta"]["text"].get_string().get(text) != simdjson::SUCCESS) {
+            return {};
+        }
+        return text;
+    }
+    simdjson::dom::element choice;
+    if (event["choices"].at(0).get(choice) != simdjson::SUCCESS) {
+        return {};
+    }
+    simdjson::dom::element delta;
+    if (choice["delta"].get(delta) == simdjson::SUCCESS && delta.is_object()) {
+        return delta["content"].get_string().get(text) == simdjson::SUCCESS ? text : std::string_view {};
+    }
+    return choice["text"].get_string().get(text) == simdjson::SUCCESS ? text : std::string_view {}; // legacy completions
+}
+
+} // namespace
+
 void StreamContinuation::observe(QByteArrayView event)
 {
     if (m_overflowed) {
         return;
     }
-    if (m_kept.size() + event.size() > MAX_KEPT_BYTES) {
-        m_overflowed = true;
-        m_kept = QByteArray();
+    const SseEventFields fields = parseSseEvent(event);
+    simdjson::dom::element parsed;
+    if (fields.data.isEmpty() || fields.data == "[DONE]" || !parseEvent(fields.data, parsed)) {
         return;
     }
-    m_kept.append(event.data(), event.size());
-}
-
-QByteArray StreamContinuation::partialText() const
-{
-    QByteArray partial;
-    SseEventSplitter splitter;
-    splitter.feed(m_kept, [this, &partial](QByteArrayView event) {
-        const SseEventFields fields = parseSseEvent(event);
-        if (fields.data.isEmpty() || fields.data == "[DONE]") {
-            return;
-        }
-        const QJsonObject object = QJsonDocument::fromJson(fields.data).object();
-        if (m_format == Format::Anthropic) {
-            if (object.value(QStringLiteral("type")).toString() == u"content_block_delta") {
-                partial += object.value(QStringLiteral("delta")).toObject().value(QStringLiteral("text")).toString().toUtf8();
-            }
-            return;
-        }
-        const QJsonObject choice = object.value(QStringLiteral("choices")).toArray().at(0).toObject();
-        const QJsonValue delta = choice.value(QStringLiteral("delta"));
-        if (delta.isObject()) {
-            partial += delta.toObject().value(QStringLiteral("content")).toString().toUtf8();
-        } else {
-            partial += choice.value(QStringLiteral("text")).toString().toUtf8(); // legacy completions
-        }
-    });
-    return partial;
+    const std::string_view text = textOf(parsed, m_format);
+    if (m_text.size() + static_cast<qsizetype>(text.size()) > MAX_KEPT_BYTES) {
+        m_overflowed = true;
+        m_text = QByteArray();
+        return;
+    }
+    m_text.append(text.data(), static_cast<qsizetype>(text.size()));
 }
 
 QByteArray StreamContinuation::continuationBody(QByteArrayView body, bool continueFinalMessage) const
