@@ -149,7 +149,7 @@ bool ProxyExchange::start()
         m_hedgeBudget = &m_setup.table->routing().hedgeBudget(m_setup.route->model, hedge.budget);
         m_hedgeBudget->requestStarted();
     }
-    // Every stream keeps what the client received (a copy per event, no parsing): stream
+    // Every stream keeps the answer text the client received (not the events): stream
     // resumption continues from it, and a stream that ends without usage is settled by
     // the exact token count of the text it delivered.
     if (m_setup.inspected.stream && m_setup.endpoint != Runtime::Endpoint::Embeddings) {
