@@ -9,6 +9,8 @@
 #include "routing/randompolicy.h"
 #include "routing/roundrobinpolicy.h"
 
+#include <algorithm>
+
 namespace Gateway::Sim::Fleet {
 
 namespace {
@@ -20,6 +22,43 @@ const QStringList &basicStrategies()
     static const QStringList names {QStringLiteral("round_robin"), QStringLiteral("random"),
                                     QStringLiteral("least_request"), QStringLiteral("p2c")};
     return names;
+}
+
+// Experiments: "<preset>@<key>=<value>+<key>=<value>" overrides numeric parameters of
+// the preset by their config key (policy names are comma-separated on the command line).
+bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params)
+{
+    using Field = std::optional<double> Routing::GpuPolicyParams::*;
+    static const std::pair<std::string_view, Field> FIELDS[] = {
+        {"cache_threshold", &Routing::GpuPolicyParams::cacheThreshold},
+        {"balance_abs_threshold", &Routing::GpuPolicyParams::balanceAbsThreshold},
+        {"balance_rel_threshold", &Routing::GpuPolicyParams::balanceRelThreshold},
+        {"decode_weight", &Routing::GpuPolicyParams::decodeWeight},
+        {"bounded_load_factor", &Routing::GpuPolicyParams::boundedLoadFactor},
+        {"kv_pressure_start", &Routing::GpuPolicyParams::kvPressureStart},
+        {"kv_pressure_match_keep", &Routing::GpuPolicyParams::kvPressureMatchKeep},
+        {"engine_queue_weight", &Routing::GpuPolicyParams::engineQueueWeight},
+        {"backlog_weight", &Routing::GpuPolicyParams::backlogWeight},
+        {"overlap_score_weight", &Routing::GpuPolicyParams::overlapScoreWeight},
+    };
+    while (!overrides.empty()) {
+        const std::size_t end = std::min(overrides.find('+'), overrides.size());
+        const std::string_view item = overrides.substr(0, end);
+        overrides.remove_prefix(std::min(overrides.size(), end + 1));
+        const std::size_t equals = item.find('=');
+        if (equals == std::string_view::npos) {
+            return false;
+        }
+        const std::string_view key = item.substr(0, equals);
+        bool ok = false;
+        const double value = QByteArray(item.substr(equals + 1).data(), static_cast<qsizetype>(item.size() - equals - 1)).toDouble(&ok);
+        const auto field = std::find_if(std::begin(FIELDS), std::end(FIELDS), [&](const auto &f) { return f.first == key; });
+        if (!ok || field == std::end(FIELDS)) {
+            return false;
+        }
+        params.*(field->second) = value;
+    }
+    return true;
 }
 
 std::unique_ptr<Routing::RoutePolicy> makeBasic(std::string_view name)
@@ -51,13 +90,18 @@ std::optional<FleetPolicy> makeFleetPolicy(std::string_view name, const PolicyEn
     }
 
     std::string_view preset = name;
+    std::string_view overrides;
+    if (const std::size_t at = preset.find('@'); at != std::string_view::npos) {
+        overrides = preset.substr(at + 1);
+        preset = preset.substr(0, at);
+    }
     const bool oracle = preset.ends_with(ORACLE_SUFFIX);
     if (oracle) {
         preset.remove_suffix(ORACLE_SUFFIX.size());
     }
     Routing::GpuPolicyParams params;
     params.preset = QString::fromUtf8(preset.data(), static_cast<qsizetype>(preset.size()));
-    if (validateGpuPolicyParams(params)) {
+    if (!applyOverrides(overrides, params) || validateGpuPolicyParams(params)) {
         return std::nullopt;
     }
     Routing::PrefixMatchSource *source = nullptr;
