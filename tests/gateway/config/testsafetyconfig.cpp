@@ -2,6 +2,8 @@
 // routes, keys and teams), the prompt firewall and redaction load, are validated with
 // errors naming the field, and survive YAML and JSON round trips (GET -> PUT included).
 
+#include "policyroundtrip.h"
+
 #include "config/policyloader.h"
 #include "config/policywriter.h"
 #include "config/secretmerge.h"
@@ -14,14 +16,9 @@ using namespace Gateway::Config;
 
 namespace {
 
-std::optional<QByteArray> noEnvironment(const QString &)
-{
-    return std::nullopt;
-}
-
 Gateway::Expected<Policy, ConfigError> load(const QByteArray &yaml)
 {
-    return parsePolicy(yaml, QStringLiteral("test.yaml"), noEnvironment);
+    return TestSupport::loadPolicy(yaml);
 }
 
 const QByteArray BASE = R"(
@@ -98,19 +95,7 @@ private slots:
     void safetyKeysSurviveTheRoundTrip() const
     {
         QFETCH(bool, json);
-        const Policy policy = load(SAFE).value();
-        const auto render = [json](const Policy &p, SecretRendering secrets) {
-            return json ? toJson(p, secrets) : toYaml(p, secrets);
-        };
-        const QByteArray document = render(policy, SecretRendering::Included);
-        const auto reparsed = load(document);
-        QVERIFY2(reparsed, reparsed ? "" : qPrintable(reparsed.error().toString() + u'\n' + QString::fromUtf8(document)));
-        QVERIFY(reparsed.value() == policy);
-        QCOMPARE(render(reparsed.value(), SecretRendering::Included), document);
-        // GET (redacted) -> PUT keeps every safety setting.
-        const auto resolved = resolveRedactedSecrets(load(render(policy, SecretRendering::Redacted)).value(), policy);
-        QVERIFY2(resolved, qPrintable(resolved ? QString() : resolved.error().toString()));
-        QVERIFY(resolved.value() == policy);
+        TestSupport::verifyPolicyRoundTrip(load(SAFE).value(), json);
     }
 
     void documentsWithoutSafetyKeysDoNotChange() const
