@@ -21,12 +21,14 @@
 #include "database.h"
 #include "datadirectory.h"
 #include "logwriter.h"
+#include "semanticcachewriter.h"
 #include "spendjournalwriter.h"
 #include "policyservice.h"
 #include "runtime/gatewayruntime.h"
 #include "shared/redisendpoint.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QHostAddress>
 
 #ifdef SWITCHYARD_WITH_GUI
@@ -223,6 +225,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    // The semantic cache's persisted entries: read before serving, written by their own
+    // thread, destroyed after the gateway (docs/CACHE.md).
+    auto semanticEntries = Storage::SemanticCacheWriter::load(journalOptions.databasePath, QDateTime::currentMSecsSinceEpoch());
+    auto semanticWriter = Storage::SemanticCacheWriter::start({journalOptions.databasePath, 10000, {}});
+    if (!semanticEntries || !semanticWriter) {
+        std::fprintf(stderr, "switchyard: semantic cache: %s\n",
+                     qPrintable(!semanticEntries ? semanticEntries.error() : semanticWriter.error()));
+        return 1;
+    }
+
     // Checked before anything starts serving; the message never repeats the URL.
     std::optional<Gateway::Shared::RedisEndpoint> redis;
     if (!options.redisUrl.isEmpty()) {
@@ -241,6 +253,8 @@ int main(int argc, char **argv)
     runtime.setRequestLog(logWriter->get());
     runtime.setSpendJournal(journal->writer.get());
     runtime.seedSpend(journal->recovered);
+    runtime.setSemanticStore(semanticWriter.value().get());
+    runtime.restoreSemanticCache(semanticEntries.value());
     if (redis) {
         Gateway::Shared::RedisLimitStore::Settings shared;
         shared.endpoint = *redis;

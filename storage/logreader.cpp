@@ -58,7 +58,7 @@ Gateway::Expected<RequestPage, QString> LogReader::requests(const RequestQuery &
     query.setForwardOnly(true);
     query.prepare(QStringLiteral("SELECT id, finished_at_ms, request_id, virtual_key, route, backend, endpoint, status,"
                                  " error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd, attempts, stream,"
-                                 " route_reason FROM request_log WHERE ")
+                                 " route_reason, cache FROM request_log WHERE ")
                   + conditions.join(QLatin1String(" AND ")) + QStringLiteral(" ORDER BY id DESC LIMIT ?"));
     for (const QVariant &value : std::as_const(values)) {
         query.addBindValue(value);
@@ -91,6 +91,7 @@ Gateway::Expected<RequestPage, QString> LogReader::requests(const RequestQuery &
         entry.attempts = query.value(i++).toInt();
         entry.stream = query.value(i++).toInt() != 0;
         entry.routeReason = query.value(i++).toByteArray();
+        entry.cache = query.value(i++).toByteArray();
         page.ids.append(query.value(0).toLongLong());
         page.rows.append(std::move(entry));
     }

@@ -48,7 +48,7 @@ constexpr int ROWS_PER_INSERT = 32;
 // in statements of 8, then single rows, so a small batch (a quiet gateway) is not
 // written row by row.
 constexpr std::array<int, 3> STATEMENT_ROWS {ROWS_PER_INSERT, 8, 1};
-constexpr int COLUMNS = 17;
+constexpr int COLUMNS = 18;
 
 // The writer thread's database side: its connection and its prepared statements, which
 // must be destroyed before the connection.
@@ -82,8 +82,8 @@ public:
         sqlite3_exec(m_handle, "PRAGMA wal_autocheckpoint = 0", nullptr, nullptr, nullptr);
         const QByteArray insert = "INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route, backend,"
                                   " endpoint, status, error_class, latency_ms, ttft_ms, tokens_in, tokens_out, cost_usd,"
-                                  " attempts, stream, route_reason) VALUES ";
-        const QByteArray row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                  " attempts, stream, route_reason, cache) VALUES ";
+        const QByteArray row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         for (std::size_t i = 0; i < STATEMENT_ROWS.size(); ++i) {
             QByteArray rows = insert + row;
             for (int r = 1; r < STATEMENT_ROWS[i]; ++r) {
@@ -223,6 +223,7 @@ public:
         integer(14, entry.attempts);
         integer(15, entry.stream ? 1 : 0);
         text(16, entry.routeReason);
+        text(17, entry.cache);
     }
 
     bool insert(qint64 atMs, const QString &kind, const QString &subject, const QByteArray &detailJson)

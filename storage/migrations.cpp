@@ -137,6 +137,27 @@ std::vector<MigrationStep> buildSteps()
         QStringLiteral("CREATE INDEX spend_ledger_at ON spend_ledger (at_ms)"),
     }});
 
+    // Response caching (docs/CACHE.md): the request log says whether a request was a
+    // cache hit, and the semantic cache's index is kept so a restart keeps it
+    // (SemanticCacheWriter). Rows past expires_at_ms are deleted as the writer goes.
+    steps.push_back(MigrationStep {8, {
+        QStringLiteral("ALTER TABLE request_log ADD COLUMN cache TEXT NOT NULL DEFAULT ''"),
+        QStringLiteral("CREATE TABLE semantic_cache ("
+                       " id INTEGER PRIMARY KEY,"
+                       " route TEXT NOT NULL,"
+                       " partition BLOB NOT NULL,"
+                       " embedding BLOB NOT NULL,"
+                       " stream INTEGER NOT NULL,"
+                       " content_type TEXT NOT NULL,"
+                       " body BLOB NOT NULL,"
+                       " tokens_in INTEGER NOT NULL,"
+                       " tokens_out INTEGER NOT NULL,"
+                       " cost_nanos INTEGER NOT NULL,"
+                       " stored_at_ms INTEGER NOT NULL,"
+                       " expires_at_ms INTEGER NOT NULL)"),
+        QStringLiteral("CREATE INDEX semantic_cache_expires ON semantic_cache (expires_at_ms)"),
+    }});
+
     return steps;
 }
 

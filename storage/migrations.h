@@ -23,6 +23,7 @@ struct MigrationStep {
 // Version 5: the request log's per-route index dropped (see the step's comment).
 // Version 6: audit_log, append-only and hash-chained (see AuditLog).
 // Version 7: spend_reservations and spend_ledger (the governance spend journal).
+// Version 8: request_log.cache and semantic_cache (response caching).
 // Steps are append-only: once released, a step is never edited; a schema change is a
 // new step, so every existing database follows the same path to the current version.
 const std::vector<MigrationStep> &migrationSteps();

@@ -467,6 +467,8 @@ void PolicyService::listRequests(Gateway::Admin::RequestFilter filter, ReplyCall
                 {QStringLiteral("stream"), row.stream},
                 // Why it went where it went (empty unless x-switchyard-explain asked).
                 {QStringLiteral("route_reason"), QString::fromUtf8(row.routeReason)},
+                // Cached routes: hit, semantic-hit, miss or bypass (docs/CACHE.md); "" elsewhere.
+                {QStringLiteral("cache"), QString::fromUtf8(row.cache)},
             };
             data.append(entry);
         }

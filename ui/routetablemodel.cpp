@@ -118,7 +118,16 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
         values.p99Ms = route.latency.p99Ms;
         values.ttftP50Ms = route.ttft.p50Ms;
         values.ttftP99Ms = route.ttft.p99Ms;
+        if (route.cache.enabled) {
+            values.cache = tr("%1 · %2 hits · $%3")
+                               .arg(route.cache.lookups > 0 ? formatPercent(route.cache.hitRatio()) : noValue(),
+                                    QLocale {}.toString(route.cache.hits), QString::number(route.cache.savedUsd, 'f', 2));
+        }
         values.toolTip = tr("Strategy: %1").arg(route.strategy);
+        if (route.cache.enabled) {
+            values.toolTip += QLatin1Char('\n') +
+                              tr("Response cache: %1 entries, %2 tokens saved").arg(route.cache.entries).arg(route.cache.savedTokens);
+        }
         if (!route.fallbacks.isEmpty()) {
             values.toolTip += QLatin1Char('\n') + tr("Fallbacks: %1").arg(route.fallbacks.join(QStringLiteral(", ")));
         }
@@ -393,6 +402,8 @@ QVariant RouteTableModel::displayData(const RowValues &values, int column) const
         return usageText(values.rpm, values.rpmLimit);
     case TpmColumn:
         return usageText(values.tpm, values.tpmLimit);
+    case CacheColumn:
+        return values.cache;
     case HealthColumn:
         if (values.health == u"failed") {
             return tr("circuit open");
@@ -519,6 +530,8 @@ QVariant RouteTableModel::headerData(int section, Qt::Orientation orientation, i
         case RpmColumn:
         case TpmColumn:
             return tr("Per backend, against the sum of its provider keys' limits.");
+        case CacheColumn:
+            return tr("Routes with a response cache: hit ratio, hits, and dollars the hits did not spend again.");
         default:
             return {};
         }
@@ -545,6 +558,8 @@ QVariant RouteTableModel::headerData(int section, Qt::Orientation orientation, i
         return tr("RPM");
     case TpmColumn:
         return tr("TPM");
+    case CacheColumn:
+        return tr("Cache");
     case HealthColumn:
         return tr("Health");
     case RequestsColumn:

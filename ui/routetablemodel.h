@@ -43,6 +43,7 @@ public:
         ErrorRateColumn,
         RpmColumn,       // requests per minute against the provider keys' rpm limits
         TpmColumn,       // tokens per minute against the keys' tpm limits
+        CacheColumn,     // cached routes: hit ratio, hits and dollars saved by the response cache
         ColumnCount
     };
 
@@ -103,6 +104,7 @@ private:
         double p99Ms = 0;
         double ttftP50Ms = 0;
         double ttftP99Ms = 0;
+        QString cache; // empty: the route has no response cache (and on target rows)
         QString toolTip;
 
         bool operator==(const RowValues &) const = default;

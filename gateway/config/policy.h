@@ -9,6 +9,7 @@
 
 #include "admission/priorityclass.h"
 #include "admission/queuesettings.h"
+#include "cache/cachesettings.h"
 #include "governance/limits.h"
 #include "routing/gpupresets.h"
 #include "routing/prefilldecode.h"
@@ -234,6 +235,8 @@ struct Route {
     QStringList regions {};
     // Prompt firewall: checks the request's message text before it is forwarded.
     FirewallPolicy firewall {};
+    // Response caching (`cache`, docs/CACHE.md); off unless configured.
+    Cache::RouteCacheSettings cache {};
 
     bool operator==(const Route &) const = default;
 };

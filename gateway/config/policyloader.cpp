@@ -1,6 +1,7 @@
 #include "policyloader.h"
 
 #include "admissionloader.h"
+#include "cacheloader.h"
 #include "documentreader.h"
 #include "pdloader.h"
 #include "residencyloader.h"
@@ -233,7 +234,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
                      {"model", "strategy", "strategy_options", "retry", "hedge", "stream_resumption", "rules", "split",
-                      "targets", "fallbacks", "pd", "regions", "firewall"});
+                      "targets", "fallbacks", "pd", "regions", "firewall", "cache"});
     route.model = reader.requiredString(node, "model", field).toUtf8();
     parseRouteStrategy(reader, node, field, route);
     const QString targetsField = field + QStringLiteral(".targets");
@@ -275,6 +276,7 @@ Route parseRoute(const DocumentReader &reader, const YAML::Node &node, const QSt
     parsePrefillDecode(reader, node, field, route);
     parseRegionList(reader, node, field, route.regions);
     parseFirewall(reader, node, field, route);
+    parseRouteCache(reader, node, field, route);
     return route;
 }
 
@@ -510,6 +512,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     validateGovernanceReferences(reader, root, policy);
     validateResidency(reader, root, policy);
     validateFirewallReferences(reader, root, policy);
+    validateCacheReferences(reader, root, policy);
     return policy;
 }
 

@@ -215,6 +215,30 @@ Node strategyOptionsNode(const Route &route)
     return node;
 }
 
+// routes[].cache, spelled out in full once configured (the limits in effect are visible).
+Node cacheNode(const Cache::RouteCacheSettings &cache)
+{
+    Node node = Node::map(false);
+    if (cache.exact.enabled) {
+        Node exact = Node::map(true);
+        exact.add("ttl_ms", Node::integer(cache.exact.ttlMs))
+            .add("max_entries", Node::integer(cache.exact.maxEntries))
+            .add("max_bytes", Node::integer(cache.exact.maxBytes));
+        node.add("exact", std::move(exact));
+    }
+    if (cache.semantic.enabled) {
+        Node semantic = Node::map(true);
+        semantic.add("embeddings_route", Node::string(cache.semantic.embeddingsRoute))
+            .add("threshold", number(cache.semantic.threshold))
+            .add("ttl_ms", Node::integer(cache.semantic.ttlMs))
+            .add("max_entries", Node::integer(cache.semantic.maxEntries));
+        node.add("semantic", std::move(semantic));
+    }
+    const QLatin1String scope = Cache::cacheScopeName(cache.scope);
+    node.add("scope", Node::string(QByteArray(scope.data(), scope.size())));
+    return node;
+}
+
 Node actionInto(Node node, const RouteAction &action)
 {
     if (!action.route.isEmpty()) {
@@ -377,6 +401,9 @@ Node routeNode(const Route &route)
         firewall.add("action", Node::string(QString(firewallActionName(route.firewall.action))))
             .add("rules", std::move(rules));
         node.add("firewall", std::move(firewall));
+    }
+    if (route.cache.isEnabled()) {
+        node.add("cache", cacheNode(route.cache));
     }
     // Residency appears once restricted, so unrestricted routes stay as they were.
     if (!route.regions.isEmpty()) {

@@ -13,6 +13,10 @@
 
 #include <functional>
 
+namespace Gateway::Cache {
+class CacheRegistry;
+}
+
 namespace Gateway::Proxy {
 
 // What every worker's proxy shares: the published configuration and the metrics.
@@ -41,6 +45,8 @@ struct ProxyEnvironment {
     // Exact token counts for settlements the provider reported no usage for; null = the
     // estimates are used.
     const Runtime::TokenCounterSource *tokenCounter = nullptr;
+    // Response caches of the routes that have one (docs/CACHE.md); null = none.
+    const Cache::CacheRegistry *cache = nullptr;
 };
 
 } // namespace Gateway::Proxy

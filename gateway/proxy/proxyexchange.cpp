@@ -928,6 +928,9 @@ Http::HeaderList ProxyExchange::responseHeaders() const
     if (m_queueWaitMs >= 0) {
         headers.push_back({QByteArrayLiteral("x-switchyard-queue-wait-ms"), QByteArray::number(m_queueWaitMs)});
     }
+    if (m_setup.cache) {
+        headers.push_back({QByteArrayLiteral("x-switchyard-cache"), m_setup.cache->header()});
+    }
     return headers;
 }
 
@@ -1012,6 +1015,9 @@ void ProxyExchange::forwardStreamData(QByteArrayView data)
         m_clientSawFirstByte = true;
         m_clientTtftMs = millisecondsSince(m_setup.receivedAt);
         m_setup.route->stats->ttft.observeMs(m_clientTtftMs);
+    }
+    if (m_setup.cache) {
+        m_setup.cache->appendStream(out);
     }
     m_writer.writeBody(out);
     if (m_writer.pendingBytes() > STREAM_HIGH_WATER_BYTES && m_transfer) {
@@ -1175,6 +1181,9 @@ void ProxyExchange::finishStream(const Upstream::TransferResult &result)
     }
     endAttemptMetrics(failed, errorClass, failed ? QByteArrayView {result.errorText} : QByteArrayView {});
     if (!out.isEmpty()) {
+        if (m_setup.cache) {
+            m_setup.cache->appendStream(out);
+        }
         m_writer.writeBody(out);
     }
     if (failed && resumeStream()) {
@@ -1214,6 +1223,9 @@ bool ProxyExchange::resumeStream()
     }
     ++m_resumptions;
     m_resuming = true;
+    if (m_setup.cache) {
+        m_setup.cache->discard(); // a spliced answer is not stored
+    }
     if (m_attemptIndex + 1 >= m_attempts.size()) {
         // No other target planned: the same backend may well answer a fresh request.
         m_attempts.push_back(m_attempts[m_attemptIndex]);
@@ -1250,6 +1262,9 @@ void ProxyExchange::finishBuffered()
     m_setup.route->stats->ttft.observeMs(m_clientTtftMs);
     m_clientSawFirstByte = true;
     m_clientStatus = m_upstreamStatus;
+    if (m_setup.cache) {
+        m_setup.cache->setWholeAnswer(headers.back().value, m_buffer);
+    }
     m_writer.respond(m_upstreamStatus, headers, m_buffer);
     completeRequest(false, ErrorClass::Count);
 }
@@ -1525,6 +1540,9 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
     const GovernanceGate::Charge used = charge();
     m_costNanos = used.costNanos;
     GovernanceGate {m_worker.environment()}.settle(m_setup.reservation, used);
+    if (m_setup.cache && !failed) {
+        m_setup.cache->complete(m_clientStatus, m_tokensIn, m_tokensOut, m_costNanos);
+    }
     if (!failed && m_tokensOut >= 0 && m_setup.route->outputTokens) {
         m_setup.route->outputTokens->observe(m_tokensOut);
     }
@@ -1582,6 +1600,7 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
         entry.stream = m_setup.inspected.stream;
         entry.routeReason = routeReason();
         entry.costUsd = Governance::nanosToUsd(m_costNanos);
+        entry.cache = m_setup.cache ? m_setup.cache->header() : QByteArray();
         log->record(std::move(entry));
     }
     if (Metrics::ArmStats *arm = m_setup.arm) {

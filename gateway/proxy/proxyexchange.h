@@ -3,6 +3,7 @@
 #include "admission/admissionqueue.h"
 #include "attemptplanner.h"
 #include "attemptrun.h"
+#include "cache/answercapture.h"
 #include "errorresponse.h"
 #include "governancegate.h"
 #include "requestinspector.h"
@@ -74,6 +75,9 @@ public:
         // Data residency: the key's (and team's) regions and the requested route's; the
         // plan never leaves them (AttemptPlanner).
         Runtime::RegionSet regions;
+        // Cached routes (gateway/cache): marks the answer as a miss or bypass and stores
+        // it when it completes; null elsewhere.
+        std::unique_ptr<Cache::AnswerCapture> cache;
     };
 
     ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer);

@@ -3,6 +3,7 @@
 #include "proxyexchange.h"
 #include "promptfirewall.h"
 #include "attemptplanner.h"
+#include "cache/cachedispatch.h"
 #include "routedecider.h"
 #include "runtime/snapshotsource.h"
 #include "util/jsonwriter.h"
@@ -314,11 +315,8 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     // Residency: the key's and team's regions and the requested route's (a rule or split
     // may lead elsewhere, but never out of the regions the client's model promises).
     setup.regions = (key ? key->regions : Runtime::RegionSet::unrestricted()).intersected(requested->regions);
-    auto exchange = std::make_unique<ProxyExchange>(m_worker, std::move(setup), writer);
-    if (!exchange->start()) {
-        return nullptr;
-    }
-    return exchange;
+    // Cached routes may answer from the cache here (gateway/cache); others go upstream.
+    return Cache::startExchange(m_worker, std::move(setup), writer);
 }
 
 bool ProxyHandler::screenPrompt(const Runtime::RouteRuntime &screened, const Runtime::RouteTable &table,

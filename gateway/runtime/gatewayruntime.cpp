@@ -32,6 +32,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
     m_environment.limits = &m_limits;
     m_environment.spendMetrics = &m_spendMetrics;
     m_environment.tokenCounter = &m_tokenCounter;
+    m_environment.cache = &m_cache;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -102,6 +103,11 @@ Gpu::MetricsScraper *GatewayRuntime::scraperFor(const Config::Policy &policy)
     return m_scrapers.back().get();
 }
 
+qint64 GatewayRuntime::wallClockMs() const
+{
+    return m_environment.wallClockMs ? m_environment.wallClockMs() : QDateTime::currentMSecsSinceEpoch();
+}
+
 void GatewayRuntime::setFallbackAdminToken(const QByteArray &token)
 {
     m_environment.fallbackAdminTokenDigest =
@@ -145,6 +151,7 @@ void GatewayRuntime::applyPolicy(const Config::Policy &policy)
         m_environment.requestLog->setRedaction(table->redactor());
     }
     m_logRedaction->set(table->redactor());
+    m_cache.configure(policy); // before the table that routes to the caches is published
     m_config.publish(std::move(table));
 }
 
@@ -231,6 +238,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
                                          m_environment.wallClockMs ? m_environment.wallClockMs()
                                                                    : QDateTime::currentMSecsSinceEpoch());
     }
+    m_cache.appendPrometheus(out);
     if (m_shared) {
         const Shared::RedisStatus redis = m_shared->status();
         out += "# HELP switchyard_redis_up Whether the shared limit store (Redis) is reachable; 0 = serving on local state.\n"
@@ -296,6 +304,16 @@ StatusSnapshot GatewayRuntime::statusSnapshot() const
     const auto table = m_config.current();
     if (table) {
         m_collector.collect(*table, snapshot);
+    }
+    for (RouteStatus &route : snapshot.routes) {
+        const Cache::CacheFigures figures = m_cache.figures(route.model);
+        route.cache.enabled = figures.enabled;
+        route.cache.hits = static_cast<qint64>(figures.hits);
+        route.cache.lookups = static_cast<qint64>(figures.lookups);
+        route.cache.entries = figures.entries;
+        route.cache.bytes = figures.bytes;
+        route.cache.savedTokens = static_cast<qint64>(figures.savedTokens);
+        route.cache.savedUsd = figures.savedUsd;
     }
     if (m_shared) {
         const Shared::RedisStatus redis = m_shared->status();
@@ -368,6 +386,27 @@ QJsonObject limitStoreJson(const LimitStoreStatus &store)
 
 } // namespace
 
+namespace {
+
+// Routes with a response cache: its figures; null elsewhere.
+QJsonValue cacheJson(const RouteCacheStatus &cache)
+{
+    if (!cache.enabled) {
+        return QJsonValue::Null;
+    }
+    return QJsonObject {
+        {QStringLiteral("hits"), static_cast<double>(cache.hits)},
+        {QStringLiteral("lookups"), static_cast<double>(cache.lookups)},
+        {QStringLiteral("hit_ratio"), cache.hitRatio()},
+        {QStringLiteral("entries"), static_cast<double>(cache.entries)},
+        {QStringLiteral("bytes"), static_cast<double>(cache.bytes)},
+        {QStringLiteral("saved_tokens"), static_cast<double>(cache.savedTokens)},
+        {QStringLiteral("saved_usd"), cache.savedUsd},
+    };
+}
+
+} // namespace
+
 QByteArray GatewayRuntime::stateJson() const
 {
     const StatusSnapshot snapshot = statusSnapshot();
@@ -426,6 +465,7 @@ QByteArray GatewayRuntime::stateJson() const
             {QStringLiteral("requests_per_second"), route.requestsPerSecond},
             {QStringLiteral("fallbacks"), fallbacks},
             {QStringLiteral("pd"), pd},
+            {QStringLiteral("cache"), cacheJson(route.cache)},
             {QStringLiteral("targets"), targets},
         });
     }

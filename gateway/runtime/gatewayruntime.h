@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cache/cacheregistry.h"
 #include "config/policy.h"
 #include "configsource.h"
 #include "metrics/metricsregistry.h"
@@ -45,6 +46,11 @@ public:
     // current day and month recovered from it (budgets survive restarts).
     void setSpendJournal(Governance::SpendJournal *journal) { m_environment.journal = journal; }
     void seedSpend(const Governance::RecoveredSpend &recovered);
+    // Response caches (docs/CACHE.md), before start(): where new semantic-cache entries
+    // are persisted, and the entries recovered from there (returns how many were kept).
+    void setSemanticStore(Cache::SemanticStore *store) { m_cache.setStore(store); }
+    int restoreSemanticCache(const std::vector<Cache::SemanticRecord> &records) { return m_cache.restore(records); }
+    const Cache::CacheRegistry &cache() const { return m_cache; }
     // Tests: the clock budget windows and reset times are read from (epoch ms).
     void setWallClock(std::function<qint64()> clock) { m_environment.wallClockMs = std::move(clock); }
     Governance::LocalLimitStore &limitStore() { return m_limits; }
@@ -82,6 +88,7 @@ public:
     QByteArray stateJson() const;
 
 private:
+    qint64 wallClockMs() const;
     void appendServerMetrics(QByteArray &out) const;
     void recordRedisTransition(const Shared::RedisTransition &transition) const;
     // The scraper for this policy's metrics interval, or null when no provider has a
@@ -100,6 +107,8 @@ private:
     std::unique_ptr<Shared::RedisLimitStore> m_shared; // null without --redis
     Runtime::RoutingRegistry m_routing;
     Runtime::TokenCounterSource m_tokenCounter;
+    // Outlives policy applies, like the routing registry; dated by the wall clock below.
+    Cache::CacheRegistry m_cache {[this] { return wallClockMs(); }};
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;
     mutable Runtime::StatusCollector m_collector;

@@ -29,6 +29,7 @@ struct RequestLogEntry {
     int attempts = 0;
     bool stream = false;
     QByteArray routeReason; // why it went where it went; empty unless explain was asked for (or the P/D decision)
+    QByteArray cache;       // cached routes: "hit", "semantic-hit", "miss" or "bypass"; empty elsewhere
 };
 
 // Where the data plane hands finished requests. record() must never block: an

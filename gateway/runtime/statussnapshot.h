@@ -66,6 +66,18 @@ struct RouteTargetStatus {
     QString pool {};            // "prefill" / "decode" (targets[].pool), empty for both steps
 };
 
+// A route's response cache (routes[].cache): what it answered and saved since start.
+struct RouteCacheStatus {
+    bool enabled = false;
+    qint64 hits = 0;    // exact and semantic
+    qint64 lookups = 0; // requests looked up (cache-control bypasses not counted)
+    qint64 entries = 0;
+    qint64 bytes = 0;
+    qint64 savedTokens = 0;
+    double savedUsd = 0;
+    double hitRatio() const { return lookups > 0 ? static_cast<double>(hits) / static_cast<double>(lookups) : 0.0; }
+};
+
 struct RouteStatus {
     QByteArray model;
     QString strategy;
@@ -80,6 +92,7 @@ struct RouteStatus {
     double requestsPerSecond = 0;
     LatencySummary latency;
     LatencySummary ttft;
+    RouteCacheStatus cache;
 };
 
 // Where limit state lives: in this process, or shared through Redis (--redis), and

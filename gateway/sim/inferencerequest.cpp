@@ -181,7 +181,8 @@ error_code addMessages(simdjson::ondemand::value value, TextSink &all, TextSink 
 }
 
 // prompt / input: a string, an array of strings, or token ids (arrays of integers).
-error_code addPromptInput(simdjson::ondemand::value value, TextSink &sink, int &count)
+// `texts` (may be null) receives each string input, in order (embeddings).
+error_code addPromptInput(simdjson::ondemand::value value, TextSink &sink, int &count, QList<QByteArray> *texts = nullptr)
 {
     json_type type;
     if (auto error = value.type().get(type)) {
@@ -194,6 +195,9 @@ error_code addPromptInput(simdjson::ondemand::value value, TextSink &sink, int &
         }
         sink.add(text);
         count = 1;
+        if (texts) {
+            texts->append(QByteArray(text.data(), static_cast<qsizetype>(text.size())));
+        }
         return simdjson::SUCCESS;
     }
     if (type != json_type::array) {
@@ -221,6 +225,9 @@ error_code addPromptInput(simdjson::ondemand::value value, TextSink &sink, int &
             }
             sink.add(text);
             ++count;
+            if (texts) {
+                texts->append(QByteArray(text.data(), static_cast<qsizetype>(text.size())));
+            }
         } else if (itemType == json_type::number) {
             sink.chars += 4; // one token id: one token's worth of characters
             tokenIds = true;
@@ -389,7 +396,8 @@ Expected<InferenceRequest, QByteArray> parseInferenceRequest(Endpoint endpoint, 
             all.chars += system.chars;
         } else if ((key == "prompt" && endpoint == Endpoint::Completions) ||
                    (key == "input" && endpoint == Endpoint::Embeddings)) {
-            error = addPromptInput(field.value(), all, request.inputCount);
+            error = addPromptInput(field.value(), all, request.inputCount,
+                                   endpoint == Endpoint::Embeddings ? &request.inputTexts : nullptr);
             first = all;
             request.inputHash = all.hash;
         }

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QList>
 
 namespace Gateway::Sim {
 
@@ -31,7 +32,8 @@ struct InferenceRequest {
     bool toolsDisabled = false;
     bool lastIsToolResult = false;
     int inputCount = 1;        // embeddings: how many inputs
-    quint64 inputHash = 0;     // embeddings: seeds the deterministic vectors
+    quint64 inputHash = 0;     // embeddings: seeds the vectors of inputs given as token ids
+    QList<QByteArray> inputTexts; // embeddings: the string inputs, in order
     // The leading part most prompts share (system prompt, else first message): feeds
     // the simulated prefix cache so prefix-affine routing shows up in the metrics.
     quint64 prefixHash = 0;

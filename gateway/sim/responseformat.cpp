@@ -2,11 +2,14 @@
 
 #include "util/jsonwriter.h"
 
+#include <cmath>
+#include <vector>
+
 namespace Gateway::Sim::ResponseFormat {
 
 namespace {
 
-constexpr int EMBEDDING_DIMENSIONS = 8;
+constexpr int EMBEDDING_DIMENSIONS = 128;
 
 QByteArray number(qint64 value)
 {
@@ -231,7 +234,54 @@ QByteArray streamEvent(const Generation &generation, int index)
     return openAiStreamEvent(generation, index);
 }
 
-QByteArray embeddingsBody(const QByteArray &model, int inputCount, quint64 inputHash, int promptTokens)
+namespace {
+
+std::vector<double> bagOfWords(const QByteArray &text)
+{
+    std::vector<double> vector(EMBEDDING_DIMENSIONS, 0.0);
+    quint64 hash = 14695981039346656037ULL; // FNV-1a over each word
+    bool inWord = false;
+    const auto endWord = [&] {
+        if (inWord) {
+            const auto slot = static_cast<std::size_t>(hash % EMBEDDING_DIMENSIONS);
+            vector[slot] += (hash >> 63) != 0 ? -1.0 : 1.0;
+        }
+        hash = 14695981039346656037ULL;
+        inWord = false;
+    };
+    for (const char c : text) {
+        const bool wordChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                              (static_cast<unsigned char>(c) & 0x80) != 0;
+        if (!wordChar) {
+            endWord();
+            continue;
+        }
+        const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        hash ^= static_cast<unsigned char>(lower);
+        hash *= 1099511628211ULL;
+        inWord = true;
+    }
+    endWord();
+    return vector;
+}
+
+std::vector<double> seeded(quint64 state)
+{
+    std::vector<double> vector(EMBEDDING_DIMENSIONS, 0.0);
+    for (double &value : vector) {
+        // xorshift: cheap, stable values in [-0.5, 0.5)
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        value = static_cast<double>(state % 10000) / 10000.0 - 0.5;
+    }
+    return vector;
+}
+
+} // namespace
+
+QByteArray embeddingsBody(const QByteArray &model, const QList<QByteArray> &texts, int inputCount, quint64 inputHash,
+                          int promptTokens)
 {
     QByteArray body = "{\"object\":\"list\",\"data\":[";
     for (int input = 0; input < inputCount; ++input) {
@@ -239,17 +289,18 @@ QByteArray embeddingsBody(const QByteArray &model, int inputCount, quint64 input
             body += ',';
         }
         body += "{\"object\":\"embedding\",\"index\":" + number(input) + ",\"embedding\":[";
-        quint64 state = inputHash + static_cast<quint64>(input) * 0x9E3779B97F4A7C15ULL;
-        for (int i = 0; i < EMBEDDING_DIMENSIONS; ++i) {
-            // xorshift: cheap, stable values in [-0.5, 0.5)
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            const double value = static_cast<double>(state % 10000) / 10000.0 - 0.5;
+        std::vector<double> vector = input < texts.size() ? bagOfWords(texts.at(input))
+                                                          : seeded(inputHash + static_cast<quint64>(input) * 0x9E3779B97F4A7C15ULL);
+        double norm = 0;
+        for (const double value : vector) {
+            norm += value * value;
+        }
+        norm = norm > 0 ? std::sqrt(norm) : 1.0;
+        for (std::size_t i = 0; i < vector.size(); ++i) {
             if (i > 0) {
                 body += ',';
             }
-            body += QByteArray::number(value, 'f', 4);
+            body += QByteArray::number(vector[i] / norm, 'f', 6);
         }
         body += "]}";
     }

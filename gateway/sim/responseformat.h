@@ -44,7 +44,13 @@ int streamEventCount(const Generation &generation);
 int firstTokenEvent(const Generation &generation);
 QByteArray streamEvent(const Generation &generation, int index);
 
-QByteArray embeddingsBody(const QByteArray &model, int inputCount, quint64 inputHash, int promptTokens);
+// Deterministic embeddings: a string input becomes a hashed bag of words (lower-cased
+// letter and digit runs, each adding +-1 to one of EMBEDDING_DIMENSIONS components by its
+// hash, then scaled to unit length), so prompts that share most words are close in
+// cosine similarity and unrelated ones far apart; token-id inputs get a vector seeded by
+// `inputHash`.
+QByteArray embeddingsBody(const QByteArray &model, const QList<QByteArray> &texts, int inputCount, quint64 inputHash,
+                          int promptTokens);
 QByteArray modelsBody(Flavor flavor, const QList<QByteArray> &models);
 
 // OpenAI ({"error":{...}}) or Anthropic ({"type":"error",...}) error shapes.

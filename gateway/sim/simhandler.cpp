@@ -152,7 +152,7 @@ std::unique_ptr<Http::Exchange> SimHandler::serveInference(Endpoint endpoint, Ht
 
     if (endpoint == Endpoint::Embeddings) {
         plan.mode = GenerationExchange::Mode::Canned;
-        plan.body = ResponseFormat::embeddingsBody(model, inference.inputCount, inference.inputHash,
+        plan.body = ResponseFormat::embeddingsBody(model, inference.inputTexts, inference.inputCount, inference.inputHash,
                                                    inference.promptTokens);
         auto exchange = std::make_unique<GenerationExchange>(*this, m_state, writer, std::move(plan));
         exchange->start();

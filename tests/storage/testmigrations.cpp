@@ -95,12 +95,12 @@ void TestMigrations::freshDatabaseReachesCurrentVersion()
 {
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
-    QCOMPARE(Storage::currentSchemaVersion(), 7);
-    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 7);
+    QCOMPARE(Storage::currentSchemaVersion(), 8);
+    QCOMPARE(scalar((*db)->connection(), QStringLiteral("PRAGMA user_version")).toInt(), 8);
 
     const QStringList tables = (*db)->connection().tables();
     for (const char *table : {"policy_versions", "active_policy", "secrets", "request_log", "events", "audit_log",
-                              "spend_reservations", "spend_ledger"}) {
+                              "spend_reservations", "spend_ledger", "semantic_cache"}) {
         QVERIFY2(tables.contains(QLatin1String(table)), table);
     }
     QCOMPARE(scalar((*db)->connection(), QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_kind_at'"))
@@ -178,6 +178,8 @@ void TestMigrations::versionThreeRequestLogIsRekeyedByTime()
         // of the later tables (audit_log is dropped below).
         QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_reservations")));
         QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_ledger")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE semantic_cache")));                      // added by version 8
+        QVERIFY(raw.exec(QStringLiteral("ALTER TABLE request_log DROP COLUMN cache")));       // likewise
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_finished_at ON request_log (finished_at_ms)")));
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route_finished_at ON request_log (route, finished_at_ms)")));
         for (int i = 1; i <= 5; ++i) {
@@ -228,6 +230,8 @@ void TestMigrations::versionFourDatabaseIsMigrated()
         QVERIFY(raw.exec(QStringLiteral("DROP TABLE audit_log")));
         QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_reservations")));
         QVERIFY(raw.exec(QStringLiteral("DROP TABLE spend_ledger")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TABLE semantic_cache")));                      // added by version 8
+        QVERIFY(raw.exec(QStringLiteral("ALTER TABLE request_log DROP COLUMN cache")));       // likewise
         QVERIFY(raw.exec(QStringLiteral("CREATE INDEX request_log_route ON request_log (route)")));
         QVERIFY2(raw.exec(QStringLiteral("INSERT INTO request_log (id, finished_at_ms, request_id, virtual_key, route,"
                                          " backend, endpoint, status, error_class, latency_ms, ttft_ms, tokens_in,"
@@ -242,7 +246,9 @@ void TestMigrations::versionFourDatabaseIsMigrated()
     auto db = Database::open(dbPath());
     QVERIFY2(db, db ? "" : qPrintable(db.error()));
     QSqlDatabase &connection = (*db)->connection();
-    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 7);
+    QCOMPARE(scalar(connection, QStringLiteral("PRAGMA user_version")).toInt(), 8);
+    // Version 8: the request log's cache column, empty for the rows already there.
+    QCOMPARE(scalar(connection, QStringLiteral("SELECT cache FROM request_log WHERE route = 'chat'")).toString(), QString());
     // Version 5: the per-route index is gone, the rows stay.
     QCOMPARE(scalar(connection, QStringLiteral("SELECT count(*) FROM sqlite_master WHERE name = 'request_log_route'")).toInt(), 0);
     QCOMPARE(scalar(connection, QStringLiteral("SELECT request_id FROM request_log WHERE route = 'chat'")).toString(),

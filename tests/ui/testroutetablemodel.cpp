@@ -77,6 +77,7 @@ private slots:
     void removedRouteIsRemoved() const;
     void childIndexesSurviveRouteInsertedAbove() const;
     void exposesShareForTargetsOnly() const;
+    void showsCacheFiguresOfCachedRoutes() const;
 };
 
 void TestRouteTableModel::populatesRoutesWithTargets() const
@@ -234,6 +235,22 @@ void TestRouteTableModel::exposesShareForTargetsOnly() const
     QVERIFY(!chatShare.data(Ui::RouteTableModel::ShareRole).isValid());
     const QModelIndex targetShare = model.index(0, Ui::RouteTableModel::ShareColumn, model.index(0, 0));
     QCOMPARE(targetShare.data(Ui::RouteTableModel::ShareRole).toDouble(), 0.5);
+}
+
+void TestRouteTableModel::showsCacheFiguresOfCachedRoutes() const
+{
+    Ui::RouteTableModel model;
+    Gateway::StatusSnapshot snapshot = baseSnapshot();
+    snapshot.routes[0].cache.enabled = true;
+    snapshot.routes[0].cache.hits = 3;
+    snapshot.routes[0].cache.lookups = 4;
+    snapshot.routes[0].cache.savedUsd = 1.5;
+    model.update(snapshot);
+    const QString cache = model.index(0, Ui::RouteTableModel::CacheColumn).data().toString();
+    QVERIFY2(cache.contains(QStringLiteral("75")) && cache.contains(QStringLiteral("3 hits")) && cache.contains(QStringLiteral("$1.50")),
+             qPrintable(cache));
+    QVERIFY(model.index(1, Ui::RouteTableModel::CacheColumn).data().toString().isEmpty());
+    QCOMPARE(model.headerData(Ui::RouteTableModel::CacheColumn, Qt::Horizontal).toString(), QStringLiteral("Cache"));
 }
 
 QTEST_MAIN(TestRouteTableModel)

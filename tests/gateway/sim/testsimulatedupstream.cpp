@@ -8,6 +8,7 @@
 #include <QTest>
 
 #include <memory>
+#include <vector>
 
 using Gateway::Sim::Behaviour;
 using Gateway::Sim::Flavor;
@@ -62,6 +63,7 @@ private slots:
     void toolsAreCalledInBothFormats();
     void toolResultsGetATextAnswer();
     void embeddingsAreDeterministic();
+    void embeddingsOfSharedWordsAreClose();
     void firstTokenWaitsForTtft();
 
 private:
@@ -483,9 +485,40 @@ void TestSimulatedUpstream::embeddingsAreDeterministic()
     QCOMPARE(client->responses().at(0).body, client->responses().at(1).body);
     const QJsonArray data = json(client->responses().at(0).body).value(QStringLiteral("data")).toArray();
     QCOMPARE(data.size(), 2);
-    QCOMPARE(data.at(0).toObject().value(QStringLiteral("embedding")).toArray().size(), 8);
+    QCOMPARE(data.at(0).toObject().value(QStringLiteral("embedding")).toArray().size(), 128);
     QVERIFY(data.at(0).toObject().value(QStringLiteral("embedding")) !=
             data.at(1).toObject().value(QStringLiteral("embedding")));
+}
+
+void TestSimulatedUpstream::embeddingsOfSharedWordsAreClose()
+{
+    auto client = connectClient();
+    QVERIFY(client);
+    client->post("/v1/embeddings", "{\"model\":\"embed\",\"input\":[\"What is the capital city of France?\","
+                                   "\"what is the CAPITAL city of france\",\"Tell me, what is the capital city of France?\","
+                                   "\"Write a haiku about autumn leaves\"]}");
+    QVERIFY(client->waitForResponses(1));
+    const QJsonArray data = json(client->responses().at(0).body).value(QStringLiteral("data")).toArray();
+    QCOMPARE(data.size(), 4);
+    std::vector<std::vector<double>> vectors;
+    for (const QJsonValue &item : data) {
+        std::vector<double> vector;
+        for (const QJsonValue &value : item.toObject().value(QStringLiteral("embedding")).toArray()) {
+            vector.push_back(value.toDouble());
+        }
+        vectors.push_back(std::move(vector));
+    }
+    const auto cosine = [&](std::size_t a, std::size_t b) {
+        double dot = 0;
+        for (std::size_t i = 0; i < vectors[a].size(); ++i) {
+            dot += vectors[a][i] * vectors[b][i];
+        }
+        return dot; // unit vectors
+    };
+    QVERIFY(qAbs(cosine(0, 0) - 1.0) < 1e-4);
+    QVERIFY(qAbs(cosine(0, 1) - 1.0) < 1e-4); // case and punctuation do not count
+    QVERIFY2(cosine(0, 2) > 0.8 && cosine(0, 2) < 0.95, qPrintable(QString::number(cosine(0, 2))));
+    QVERIFY2(cosine(0, 3) < 0.3, qPrintable(QString::number(cosine(0, 3))));
 }
 
 void TestSimulatedUpstream::firstTokenWaitsForTtft()
