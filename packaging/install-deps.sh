@@ -9,6 +9,8 @@ BUILD_PACKAGES=(
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev
     libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev libhttp-parser-dev
     libsqlite3-dev qtkeychain-qt6-dev
+    # glibc's resolver library (libresolv): DNS service discovery (docs/DISCOVERY.md).
+    libc6-dev
     # RE2: redaction and prompt-firewall patterns match in linear time (docs/SAFETY.md).
     libre2-dev
     # xxHash: block-hash chains of prompts for prefix-cache-aware routing.

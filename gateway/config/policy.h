@@ -50,6 +50,22 @@ struct ProviderKey {
     bool operator==(const ProviderKey &) const = default;
 };
 
+// providers[].discovery: the provider's servers come from DNS rather than from the
+// host of base_url (e.g. a Kubernetes headless service). base_url still gives the
+// scheme, the path and, for `a`, the port; each discovered address:port replaces its
+// host:port (docs/DISCOVERY.md).
+struct Discovery {
+    enum class Type { A, Srv };
+    Type type = Type::A;
+    QString name;              // srv: the SRV name queried; a: empty (the host of base_url)
+    qint64 intervalMs = 5000;  // between resolutions
+    qint64 slowStartMs = 30000; // a new server's ramp from a small share to a full one
+    qint64 drainMs = 30000;     // how long a vanished server stays listed as draining
+    QString nameserver;         // "host:port"; empty = the system resolver configuration
+
+    bool operator==(const Discovery &) const = default;
+};
+
 struct Provider {
     QString name;
     ProviderType type = ProviderType::OpenAiCompatible;
@@ -62,6 +78,7 @@ struct Provider {
     std::vector<ProviderKey> keys;
     std::vector<std::pair<QByteArray, QByteArray>> headers; // extra headers sent upstream
     Timeouts timeouts;
+    std::optional<Discovery> discovery; // unset = base_url's host is the one server
 
     bool operator==(const Provider &) const = default;
 };

@@ -10,6 +10,8 @@
 #include "routingloader.h"
 #include "ruleloader.h"
 
+#include "discovery/discoveryloader.h"
+
 #include "redaction.h"
 
 #include <QCryptographicHash>
@@ -142,7 +144,8 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
     Provider provider;
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
-                     {"name", "type", "base_url", "metrics_url", "api_version", "translate", "keys", "headers", "timeouts"});
+                     {"name", "type", "base_url", "metrics_url", "api_version", "translate", "keys", "headers", "timeouts",
+                      "discovery"});
     provider.name = reader.requiredString(node, "name", field);
     const QString typeName = reader.requiredString(node, "type", field);
     if (!parseProviderType(typeName, provider.type)) {
@@ -224,6 +227,16 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
     }
     if (node["timeouts"]) {
         provider.timeouts = parseTimeouts(reader, node["timeouts"], field + QStringLiteral(".timeouts"));
+    }
+    if (node["discovery"]) {
+        provider.discovery =
+            ::Gateway::Discovery::parseDiscovery(reader, node["discovery"], field + QStringLiteral(".discovery"), baseUrl);
+        if (provider.name.contains(u'@')) {
+            reader.fail(node["name"], field + QStringLiteral(".name"),
+                        QStringLiteral("a provider with discovery may not have '@' in its name (its servers are named "
+                                       "'%1@ADDRESS:PORT')")
+                            .arg(provider.name.section(u'@', 0, 0)));
+        }
     }
     return provider;
 }

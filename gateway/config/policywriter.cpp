@@ -144,6 +144,20 @@ Node providerNode(const Provider &provider, SecretRendering secrets)
     node.add("keys", std::move(keys))
         .add("headers", std::move(headers))
         .add("timeouts", std::move(timeouts));
+    if (const auto &discovery = provider.discovery) {
+        Node entry = Node::map(true);
+        entry.add("type", Node::string(QByteArray(discovery->type == Discovery::Type::Srv ? "srv" : "a")));
+        if (discovery->type == Discovery::Type::Srv) {
+            entry.add("name", Node::string(discovery->name));
+        }
+        entry.add("interval_ms", Node::integer(discovery->intervalMs))
+            .add("slow_start_ms", Node::integer(discovery->slowStartMs))
+            .add("drain_ms", Node::integer(discovery->drainMs));
+        if (!discovery->nameserver.isEmpty()) {
+            entry.add("nameserver", Node::string(discovery->nameserver));
+        }
+        node.add("discovery", std::move(entry));
+    }
     return node;
 }
 

@@ -17,6 +17,7 @@ bool contains(const std::vector<int> &values, int value)
 
 constexpr const char *CIRCUIT_OPEN = "circuit open";
 constexpr const char *OUTSIDE_REGIONS = "outside the allowed regions";
+constexpr const char *NO_SERVERS = "no servers discovered yet";
 
 struct Scratch {
     std::vector<int> visitedRoutes;
@@ -48,6 +49,10 @@ const char *AttemptPlanner::exclusionReason(const Runtime::BackendRuntime &backe
         return OUTSIDE_REGIONS;
     }
     const auto &provider = m_table.providers()[static_cast<std::size_t>(backend.providerIndex)];
+    if (provider.awaitingServers) {
+        m_awaitingProvider = provider.config.name;
+        return NO_SERVERS;
+    }
     if (!provider.supports(m_endpoint) && !provider.servesByTranslation(m_endpoint)) {
         return "endpoint not supported";
     }

@@ -45,6 +45,9 @@ public:
     // Targets left out of the plans so far because of their region: when nothing else
     // was planned, the refusal names residency rather than the endpoint.
     int residencyExclusions() const { return m_residencyExclusions; }
+    // A provider left out because DNS discovery has not found its servers yet (the last
+    // one met; empty when none): when nothing else was planned, the 503 names it.
+    const QString &awaitingProvider() const { return m_awaitingProvider; }
 
 private:
     // Why a target is left out, or null when it may be ranked.
@@ -61,6 +64,7 @@ private:
     Routing::Rng &m_rng;
     Runtime::RegionSet m_regions;
     int m_residencyExclusions = 0;
+    QString m_awaitingProvider;
 };
 
 } // namespace Gateway::Proxy

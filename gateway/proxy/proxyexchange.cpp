@@ -168,6 +168,13 @@ bool ProxyExchange::start()
                      "residency_violation");
         return false;
     }
+    if (m_attempts.empty() && !m_awaitingProvider.isEmpty()) {
+        respondError(503, ErrorClass::UpstreamUnreachable,
+                     "provider '" + m_awaitingProvider.toUtf8() + "' of model '" + m_setup.route->model +
+                         "' has no servers yet: DNS discovery has not found any (see /admin/v1/state, discovery)",
+                     "no_servers_discovered", QByteArrayLiteral("1"));
+        return false;
+    }
     if (m_attempts.empty() && m_translationError) {
         respondError(400, ErrorClass::BadRequest,
                      "the targets of model '" + m_setup.route->model + "' speak the other API format and " +
@@ -352,6 +359,9 @@ void ProxyExchange::planRoute(std::vector<Attempt> &attempts, QByteArray *explai
     AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng(), m_setup.regions};
     planner.plan(*m_setup.route, summary, snapshot, m_setup.allowedTargets, attempts, explain);
     m_residencyExclusions = std::max(m_residencyExclusions, planner.residencyExclusions());
+    if (!planner.awaitingProvider().isEmpty()) {
+        m_awaitingProvider = planner.awaitingProvider();
+    }
 }
 
 Config::WireFormat ProxyExchange::clientFormat() const

@@ -226,6 +226,7 @@ private:
     bool m_hedgeBudgetExhausted = false;
     int m_resumptions = 0;
     int m_residencyExclusions = 0; // targets the plans left out for their region
+    QString m_awaitingProvider;    // a provider left out: discovery found no server yet
     bool m_resumable = false;      // stream_resumption on a chat stream (m_continuation is set)
 
     // Prefill/decode disaggregation (routes with a prefill pool). The prefill step's

@@ -340,6 +340,22 @@ void HealthTracker::transition(HealthState to, qint64 nowMs, const QByteArray &r
     m_transitioned = true;
 }
 
+void HealthTracker::beginSlowStart(qint64 nowMs, QByteArrayView reason)
+{
+    const std::lock_guard lock {m_mutex};
+    nowMs = advance(nowMs);
+    if (m_state == HealthState::Failed || m_settings.slowStartMs <= 0) {
+        return;
+    }
+    m_probing = false;
+    m_probesInFlight = 0;
+    m_rampStartMs = nowMs;
+    transition(HealthState::Recovering, nowMs,
+               reason.toByteArray() + QByteArrayLiteral(": slow start from ") +
+                   QByteArray::number(m_settings.slowStartMinWeight) + QByteArrayLiteral(" over ") +
+                   QByteArray::number(m_settings.slowStartMs) + QByteArrayLiteral(" ms"));
+}
+
 void HealthTracker::releaseProbe()
 {
     if (m_probesInFlight > 0) {

@@ -106,6 +106,10 @@ public:
     Admission admit(qint64 nowMs);
     // Frees a probe slot whose request ended without an outcome (cancelled by the client).
     void cancelProbe();
+    // Puts the tracker on the slow-start ramp as if half-open had just ended: a server that
+    // has just joined (service discovery) takes a growing share instead of a full one while
+    // its caches are cold. A Failed tracker is left alone (its circuit decides).
+    void beginSlowStart(qint64 nowMs, QByteArrayView reason);
 
     void recordSuccess(qint64 nowMs, bool wasProbe);
     // True when this failure opened the circuit: the caller should republish the

@@ -1,10 +1,12 @@
 #include "gatewayruntime.h"
 
 #include "admissionmetricsexport.h"
+#include "autoscalingmetricsexport.h"
 #include "enginemetricsexport.h"
 #include "governancemetricsexport.h"
 #include "routingmetrics.h"
 
+#include "discovery/discoveryservice.h"
 #include "http/tlscontext.h"
 #include "proxy/proxyhandler.h"
 #include "routetable.h"
@@ -33,12 +35,24 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
     m_environment.spendMetrics = &m_spendMetrics;
     m_environment.tokenCounter = &m_tokenCounter;
     m_environment.cache = &m_cache;
+    m_discovery = std::make_unique<Discovery::DiscoveryService>(
+        [this](const QString &provider, const Discovery::ServerChange &change) {
+            const std::lock_guard lock {m_applyMutex};
+            compileAndPublish(provider, &change);
+        },
+        [this](const QString &kind, const QString &subject, const QByteArray &detail) {
+            // On the resolution thread: the sink only queues.
+            if (RequestLogSink *events = m_environment.requestLog) {
+                events->recordEvent(kind, subject, detail);
+            }
+        });
     applyPolicy(policy);
     m_uptime.start();
 }
 
 GatewayRuntime::~GatewayRuntime()
 {
+    m_discovery.reset(); // joins the resolution thread, which re-compiles through the members
     m_server.reset(); // joins the workers before the state they reference goes away
     m_shared.reset(); // joins its reconnect thread, which reports through m_environment
 }
@@ -127,8 +141,29 @@ void GatewayRuntime::setRequestLog(RequestLogSink *sink)
 
 void GatewayRuntime::applyPolicy(const Config::Policy &policy)
 {
+    const std::lock_guard lock {m_applyMutex};
+    m_policy = policy;
+    m_discovery->configure(policy);
+    compileAndPublish();
+}
+
+void GatewayRuntime::compileAndPublish(const QString &discoveredProvider, const Discovery::ServerChange *change)
+{
+    const Config::Policy policy = Discovery::expandDiscoveredProviders(m_policy, m_discovery->servers());
     Gpu::MetricsScraper *scraper = scraperFor(policy);
-    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing, scraper, &m_limits);
+    auto table = Runtime::RouteTable::build(policy, m_metrics, m_routing, scraper, &m_limits, m_discovery->awaitingServers());
+    if (change && !change->initial) {
+        // Before the table is published: no request sees a new server at full weight.
+        const qint64 now = Runtime::monotonicNowMs();
+        for (const Discovery::ServerAddress &server : change->added) {
+            const QString name = Discovery::serverProviderName(discoveredProvider, server);
+            for (const auto &backend : table->backends()) {
+                if (table->providers()[static_cast<std::size_t>(backend.providerIndex)].config.name == name) {
+                    backend.monitor->health().beginSlowStart(now, QByteArrayLiteral("joined by DNS discovery"));
+                }
+            }
+        }
+    }
     if (scraper) {
         std::vector<Gpu::ScrapeTarget> targets;
         for (const auto &backend : table->backends()) {
@@ -234,11 +269,13 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
         Runtime::appendRoutingMetrics(out, *table);
         Runtime::appendEngineMetrics(out, *table, Runtime::monotonicNowMs());
         Runtime::appendAdmissionMetrics(out, *table);
+        Runtime::appendAutoscalingMetrics(out, *table, Runtime::monotonicNowMs());
         Runtime::appendGovernanceMetrics(out, *table, m_limits, m_spendMetrics,
                                          m_environment.wallClockMs ? m_environment.wallClockMs()
                                                                    : QDateTime::currentMSecsSinceEpoch());
     }
     m_cache.appendPrometheus(out);
+    m_discovery->appendMetrics(out);
     if (m_shared) {
         const Shared::RedisStatus redis = m_shared->status();
         out += "# HELP switchyard_redis_up Whether the shared limit store (Redis) is reachable; 0 = serving on local state.\n"
@@ -477,6 +514,17 @@ QByteArray GatewayRuntime::stateJson() const
         {QStringLiteral("requests_per_second"), snapshot.requestsPerSecond},
         {QStringLiteral("routes"), routes},
         {QStringLiteral("limit_store"), limitStoreJson(snapshot.limitStore)},
+        {QStringLiteral("discovery"), m_discovery->stateJson([this](const QString &serverProvider) {
+             // Attempts in progress on the server's backends, draining ones included.
+             const QByteArray prefix = serverProvider.toUtf8() + '/';
+             int inFlight = 0;
+             m_metrics.forEachBackend([&](const Metrics::BackendStats &stats) {
+                 if (stats.backend.startsWith(prefix)) {
+                     inFlight += stats.inFlight.load(std::memory_order_relaxed);
+                 }
+             });
+             return inFlight;
+         })},
     };
     return QJsonDocument(root).toJson(QJsonDocument::Compact);
 }

@@ -24,6 +24,12 @@
 #include <QHostAddress>
 
 #include <memory>
+#include <mutex>
+
+namespace Gateway::Discovery {
+class DiscoveryService;
+struct ServerChange;
+} // namespace Gateway::Discovery
 
 namespace Gateway {
 
@@ -70,7 +76,9 @@ public:
     Expected<quint16, QString> start();
 
     // Compiles a validated policy and swaps it in atomically: requests in flight keep
-    // the table they started with, new requests use the new one.
+    // the table they started with, new requests use the new one. Providers with DNS
+    // discovery are compiled with their servers known so far, and compiled again the
+    // same way whenever their server set changes (gateway/discovery).
     void applyPolicy(const Config::Policy &policy);
 
     // Stop accepting and let in-flight requests finish; poll activeRequests().
@@ -89,6 +97,10 @@ public:
 
 private:
     qint64 wallClockMs() const;
+    // The current policy with discovered providers expanded, compiled and published;
+    // under m_applyMutex. `change`: the servers of `provider` that just joined start
+    // their slow-start ramp before any request can see them.
+    void compileAndPublish(const QString &provider = {}, const Discovery::ServerChange *change = nullptr);
     void appendServerMetrics(QByteArray &out) const;
     void recordRedisTransition(const Shared::RedisTransition &transition) const;
     // The scraper for this policy's metrics interval, or null when no provider has a
@@ -115,6 +127,11 @@ private:
     std::vector<std::unique_ptr<Gpu::MetricsScraper>> m_scrapers; // the last one is current
     std::unique_ptr<Http::Server> m_server;
     QElapsedTimer m_uptime;
+    // Policy applies come from the store's thread, discovery's re-compiles from its own.
+    std::mutex m_applyMutex;
+    Config::Policy m_policy; // as applied, before discovery's expansion
+    // Last: its resolution thread re-compiles through everything above.
+    std::unique_ptr<Discovery::DiscoveryService> m_discovery;
 };
 
 } // namespace Gateway

@@ -6,6 +6,7 @@
 #include "routingregistry.h"
 
 #include "config/defaultprices.h"
+#include "discovery/policyexpansion.h"
 #include "config/safetyloader.h"
 #include "governance/limitstore.h"
 
@@ -176,9 +177,13 @@ Routing::RuleSet::Conditions conditionsOf(const Config::RuleConditions &when)
 
 // The distinct servers of a route and their summed caps, when it caps every target
 // (the loader guarantees all or none); nothing when it caps none.
-std::optional<std::pair<std::vector<QByteArray>, int>> cappedGroup(const Config::Route &route)
+// The key of a discovered server's group is its provider's ("vllm/m", not
+// "vllm@10.0.0.5:8000/m"): the queue, its waiters and what it learned survive servers
+// coming and going, and only its slot count follows them.
+std::optional<std::pair<std::vector<QByteArray>, int>> cappedGroup(const Config::Policy &policy, const Config::Route &route)
 {
     std::vector<QByteArray> labels;
+    std::vector<QByteArray> keyLabels;
     int slotCount = 0;
     for (const auto &target : route.targets) {
         if (target.pool == Routing::TargetPool::Prefill) {
@@ -192,12 +197,16 @@ std::optional<std::pair<std::vector<QByteArray>, int>> cappedGroup(const Config:
         if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
             labels.push_back(label);
             slotCount += target.maxConcurrency;
+            const Config::Provider *provider = policy.findProvider(target.provider);
+            keyLabels.push_back(provider && provider->discovery
+                                    ? Discovery::discoveredProviderOf(target.provider).toUtf8() + '/' + target.model
+                                    : label);
         }
     }
     if (labels.empty()) {
         return std::nullopt;
     }
-    return std::pair {std::move(labels), slotCount};
+    return std::pair {std::move(keyLabels), slotCount};
 }
 
 } // namespace
@@ -243,7 +252,7 @@ void RouteTable::compileConditionalRouting(const Config::Route &route, RouteRunt
 
 std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
                                                     RoutingRegistry &routing, const Gpu::MetricsScraper *engines,
-                                                    Governance::LimitStore *limits)
+                                                    Governance::LimitStore *limits, const QSet<QString> &awaitingServers)
 {
     const Governance::PriceTable prices = Config::priceTableFor(policy);
     std::shared_ptr<RouteTable> table {new RouteTable};
@@ -271,6 +280,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
     for (const auto &provider : policy.providers) {
         providerIndex.insert(provider.name, static_cast<int>(table->m_providers.size()));
         table->m_providers.push_back(compileProvider(provider));
+        table->m_providers.back().awaitingServers = awaitingServers.contains(provider.name);
         if (!table->m_providers.back().authHeaderLines.empty()) {
             table->m_providers.back().keys = &routing.keyPool(provider, policy.routing.health);
         }
@@ -300,7 +310,13 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
                 backend.upstreamModel = target.model;
                 backend.label = label;
                 backend.stats = &metrics.backend(label);
-                backend.monitor = &routing.backend(label, policy.routing.health);
+                const Config::Provider &provider = policy.providers[static_cast<std::size_t>(backend.providerIndex)];
+                Config::HealthPolicy health = policy.routing.health;
+                if (provider.discovery) {
+                    // A discovered server's ramp, on joining and on recovering alike.
+                    health.slowStartMs = static_cast<int>(provider.discovery->slowStartMs);
+                }
+                backend.monitor = &routing.backend(label, health);
                 backend.stableId = routing.stableId(label);
                 if (!policy.providers[static_cast<std::size_t>(backend.providerIndex)].metricsUrl.isEmpty()) {
                     backend.engineId = backend.stableId;
@@ -353,7 +369,7 @@ std::shared_ptr<const RouteTable> RouteTable::build(const Config::Policy &policy
             runtime->estimatePrice.outputPerMTok = std::max(runtime->estimatePrice.outputPerMTok, price.outputPerMTok);
         }
         runtime->outputTokens = std::make_unique<Governance::LearnedAverage>(policy.governance.defaultOutputTokens);
-        if (auto group = cappedGroup(route)) {
+        if (auto group = cappedGroup(policy, route)) {
             runtime->admissionGroup = AdmissionRegistry::groupKey(std::move(group->first));
             runtime->admission = &routing.admission().queue(
                 runtime->admissionGroup, AdmissionRegistry::settingsFor(policy.admission, group->second), admissionNowMs);

@@ -52,6 +52,9 @@ struct ProviderRuntime {
     std::vector<QByteArray> authHeaderLines;  // one per key, e.g. "Authorization: Bearer ..."
     std::vector<QByteArray> extraHeaderLines; // "Name: value"
     Routing::KeyPool *keys = nullptr;         // null when the provider has no keys
+    // A provider with DNS discovery whose servers are not known yet (no answer so far):
+    // its targets are never tried and requests that only have them get a 503 naming it.
+    bool awaitingServers = false;
 
     bool supports(Endpoint endpoint) const;
     // Serves `endpoint` in its own format once the gateway translates the request and
@@ -190,9 +193,12 @@ public:
     // `engines` (may be null; must outlive the table) holds what GPU servers report on
     // their metrics_url, by BackendRuntime::engineId.
     // `limits` (may be null: nothing is enforced) binds each virtual key's subject.
+    // `awaitingServers`: providers with discovery and no server known yet (the policy
+    // has the others expanded into one provider per server, gateway/discovery).
     static std::shared_ptr<const RouteTable> build(const Config::Policy &policy, Metrics::MetricsRegistry &metrics,
                                                    RoutingRegistry &routing, const Gpu::MetricsScraper *engines = nullptr,
-                                                   Governance::LimitStore *limits = nullptr);
+                                                   Governance::LimitStore *limits = nullptr,
+                                                   const QSet<QString> &awaitingServers = {});
 
     const Config::Policy &policy() const { return m_policy; }
     const std::vector<ProviderRuntime> &providers() const { return m_providers; }

@@ -50,6 +50,7 @@ private slots:
     void policyRoundTripsWithRedactedSecrets();
     void putAppliesLiveAndCreatesAVersion();
     void invalidPolicyNamesTheField();
+    void discoveryRoundTripsAndNamesItsErrors();
     void dryRunValidatesWithoutApplying();
     void diffAndRollback();
     void virtualKeysAreShownOnceAndEnforced();
@@ -254,6 +255,39 @@ void TestAdminApi::invalidPolicyNamesTheField()
     QCOMPARE(cycle.status, 400);
     QVERIFY(json(cycle.body)[u"error"_qs].toObject()[u"message"_qs].toString().contains(u"cycle"));
     QCOMPARE(json(admin("GET", "/admin/v1/versions").body)[u"data"_qs].toArray().size(), 1);
+}
+
+void TestAdminApi::discoveryRoundTripsAndNamesItsErrors()
+{
+    // A third provider whose servers come from DNS (docs/DISCOVERY.md); nothing answers on
+    // the nameserver, so it just stays without servers.
+    const auto withDiscovery = [this](const QByteArray &discovery) {
+        QByteArray yaml = policyYaml();
+        yaml.replace("routes:\n", QByteArray("  - {name: c, type: vllm, base_url: \"http://vllm-c.test:8000/v1\", "
+                                              "discovery: " + discovery + "}\nroutes:\n"));
+        return yaml;
+    };
+    const auto bad = admin("PUT", "/admin/v1/policy", withDiscovery("{type: mdns}"));
+    QCOMPARE(bad.status, 400);
+    QCOMPARE(json(bad.body)[u"error"_qs].toObject()[u"param"_qs].toString(), QStringLiteral("providers[2].discovery.type"));
+    const auto noName = admin("PUT", "/admin/v1/policy", withDiscovery("{type: srv}"));
+    QCOMPARE(noName.status, 400);
+    QCOMPARE(json(noName.body)[u"error"_qs].toObject()[u"param"_qs].toString(), QStringLiteral("providers[2].discovery.name"));
+
+    const auto put = admin("PUT", "/admin/v1/policy",
+                           withDiscovery("{type: srv, name: _http._tcp.vllm-c.test, interval_ms: 1000, "
+                                         "nameserver: \"127.0.0.1:9\"}"));
+    QCOMPARE(put.status, 200);
+    TestHttpClient http {m_gateway->port()};
+    http.get("/admin/v1/policy", {{"authorization", "Bearer " + ADMIN_TOKEN}, {"accept", "application/yaml"}});
+    QVERIFY(http.waitForResponses(1));
+    const QByteArray yaml = http.responses().constFirst().body;
+    QVERIFY2(yaml.contains("discovery: {type: srv, name: _http._tcp.vllm-c.test, interval_ms: 1000, slow_start_ms: 30000, "
+                           "drain_ms: 30000, nameserver: \"127.0.0.1:9\"}"),
+             yaml.constData());
+    // The document read back is the one stored: nothing new is created.
+    QCOMPARE(json(admin("PUT", "/admin/v1/policy", yaml).body)[u"created"_qs].toBool(), false);
+    QCOMPARE(chat("chat").status, 200);
 }
 
 void TestAdminApi::dryRunValidatesWithoutApplying()

@@ -89,6 +89,7 @@ private slots:
     void openIntervalBackoffCapsAndResets();
     void slowStartRampIsMonotone();
     void slowStartAggressionCurve();
+    void beginSlowStartRampsAJoiningBackend();
     void rampReopensOnFailures();
     void windowExpiry();
     void windowSpansBuckets();
@@ -405,6 +406,28 @@ void TestHealthTracker::slowStartRampIsMonotone()
     QCOMPARE(events.back().from, HealthState::Recovering);
     QCOMPARE(events.back().to, HealthState::Healthy);
     QCOMPARE(events.back().reason, QByteArrayLiteral("slow start complete after 10000 ms"));
+}
+
+void TestHealthTracker::beginSlowStartRampsAJoiningBackend()
+{
+    // A server that joined (service discovery): the same ramp as after half-open, from now.
+    HealthTracker tracker;
+    QCOMPARE(tracker.weightMultiplier(1000), 1.0);
+    tracker.beginSlowStart(2000, "joined by DNS discovery");
+    QCOMPARE(tracker.state(2000), HealthState::Recovering);
+    QCOMPARE(tracker.weightMultiplier(2000), 0.1);
+    QVERIFY(std::abs(tracker.weightMultiplier(7000) - 0.55) < 1e-9);
+    QVERIFY(tracker.reading(7000).available);
+    QCOMPARE(tracker.admit(7000), Gateway::Routing::Admission::Admitted); // no probing phase
+    QCOMPARE(tracker.state(12000), HealthState::Healthy);
+    const auto events = tracker.takeEvents();
+    QCOMPARE(events.front().to, HealthState::Recovering);
+    QVERIFY(events.front().reason.startsWith("joined by DNS discovery: slow start from 0.1 over 10000 ms"));
+    // A tracker whose circuit is open is left to its circuit.
+    HealthTracker failed;
+    openAt(failed, 0);
+    failed.beginSlowStart(10, "joined");
+    QCOMPARE(failed.state(10), HealthState::Failed);
 }
 
 void TestHealthTracker::slowStartAggressionCurve()
