@@ -13,6 +13,10 @@
 
 #include <functional>
 
+namespace Gateway::Tracing {
+class SpanExporter;
+}
+
 namespace Gateway::Proxy {
 
 // What every worker's proxy shares: the published configuration and the metrics.
@@ -41,6 +45,9 @@ struct ProxyEnvironment {
     // Exact token counts for settlements the provider reported no usage for; null = the
     // estimates are used.
     const Runtime::TokenCounterSource *tokenCounter = nullptr;
+    // Where traced requests' spans go (docs/TRACING.md); null = nowhere. Whether a
+    // request is traced is the policy's `tracing:` section's business.
+    Tracing::SpanExporter *spans = nullptr;
 };
 
 } // namespace Gateway::Proxy

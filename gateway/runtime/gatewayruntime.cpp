@@ -32,6 +32,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
     m_environment.limits = &m_limits;
     m_environment.spendMetrics = &m_spendMetrics;
     m_environment.tokenCounter = &m_tokenCounter;
+    m_environment.spans = &m_spans;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -145,6 +146,13 @@ void GatewayRuntime::applyPolicy(const Config::Policy &policy)
         m_environment.requestLog->setRedaction(table->redactor());
     }
     m_logRedaction->set(table->redactor());
+    if (policy.tracing) {
+        // The exporter's thread starts with the first policy that traces; a policy
+        // without the section stops new spans (requests check it) but not the export
+        // of those already queued.
+        m_spans.configure({policy.tracing->otlpEndpoint, policy.tracing->headers, policy.tracing->serviceName,
+                           policy.tracing->exportIntervalMs, policy.tracing->maxQueueSpans});
+    }
     m_config.publish(std::move(table));
 }
 
@@ -251,6 +259,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
                "# TYPE switchyard_redis_backlog_entries gauge\n";
         out += "switchyard_redis_backlog_entries " + QByteArray::number(redis.backlogEntries) + '\n';
     }
+    m_spans.appendPrometheus(out);
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
                "# TYPE switchyard_request_log_rows_total counter\n";

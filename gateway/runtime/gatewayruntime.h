@@ -18,6 +18,7 @@
 #include "safety/redactorslot.h"
 #include "shared/redislimitstore.h"
 #include "tokencountersource.h"
+#include "tracing/spanexporter.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -100,6 +101,8 @@ private:
     std::unique_ptr<Shared::RedisLimitStore> m_shared; // null without --redis
     Runtime::RoutingRegistry m_routing;
     Runtime::TokenCounterSource m_tokenCounter;
+    // Before the environment that points at it; its destructor sends what is queued.
+    Tracing::SpanExporter m_spans;
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;
     mutable Runtime::StatusCollector m_collector;
