@@ -69,6 +69,13 @@ QByteArray PolicyRepository::contentHash(const Policy &policy)
     if (!canonical.gateway.adminToken.isEmpty()) {
         canonical.gateway.adminToken = "sha256:" + sha256Hex(canonical.gateway.adminToken);
     }
+    if (canonical.tracing) {
+        for (auto &header : canonical.tracing->headers) {
+            if (!header.second.isEmpty()) {
+                header.second = "sha256:" + sha256Hex(header.second);
+            }
+        }
+    }
     return sha256Hex(Gateway::Config::toYaml(canonical, Gateway::Config::SecretRendering::Included));
 }
 
@@ -111,6 +118,18 @@ Gateway::Expected<QByteArray, QString> PolicyRepository::storableDocument(const 
             return Gateway::Unexpected {reference.error()};
         }
         storable.gateway.adminToken = reference.value();
+    }
+    // Collector headers carry credentials: sealed like provider keys.
+    if (storable.tracing) {
+        for (auto &header : storable.tracing->headers) {
+            if (!header.second.isEmpty()) {
+                auto reference = sealSecret(header.second);
+                if (!reference) {
+                    return Gateway::Unexpected {reference.error()};
+                }
+                header.second = reference.value();
+            }
+        }
     }
     return Gateway::Config::toYaml(storable, Gateway::Config::SecretRendering::Included);
 }
@@ -243,6 +262,13 @@ Gateway::Expected<Policy, QString> PolicyRepository::load(qint64 versionId) cons
     }
     if (auto result = unseal(policy.gateway.adminToken); !result) {
         return Gateway::Unexpected {result.error()};
+    }
+    if (policy.tracing) {
+        for (auto &header : policy.tracing->headers) {
+            if (auto result = unseal(header.second); !result) {
+                return Gateway::Unexpected {result.error()};
+            }
+        }
     }
     return policy;
 }

@@ -117,6 +117,26 @@ QStringList DocumentReader::stringList(const YAML::Node &node, const QString &fi
     return values;
 }
 
+std::vector<std::pair<QByteArray, QByteArray>> DocumentReader::headerMap(const YAML::Node &node, const QString &field) const
+{
+    requireMap(node, field);
+    static const QRegularExpression token {QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")};
+    std::vector<std::pair<QByteArray, QByteArray>> headers;
+    for (const auto &entry : node) {
+        const QString name = QString::fromStdString(entry.first.as<std::string>());
+        const QString headerField = join(field, name);
+        if (!token.match(name).hasMatch()) {
+            fail(entry.first, headerField, QStringLiteral("'%1' is not a valid header name").arg(name));
+        }
+        const QString value = string(entry.second, headerField);
+        if (value.contains(u'\r') || value.contains(u'\n')) {
+            fail(entry.second, headerField, QStringLiteral("header values must not contain line breaks"));
+        }
+        headers.emplace_back(name.toLatin1(), value.toUtf8());
+    }
+    return headers;
+}
+
 QString DocumentReader::join(const QString &parent, const QString &key)
 {
     return parent.isEmpty() ? key : parent + u'.' + key;

@@ -9,6 +9,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
+#include <utility>
+#include <vector>
 
 namespace Gateway::Config {
 
@@ -39,6 +41,9 @@ public:
     // A number within [min, max]; the message names the range.
     double number(const YAML::Node &node, const QString &field, double min, double max) const;
     QStringList stringList(const YAML::Node &node, const QString &field) const;
+    // A map of HTTP header names to values, in document order: names must be RFC 9110
+    // tokens and values single lines (they go into request heads as they are).
+    std::vector<std::pair<QByteArray, QByteArray>> headerMap(const YAML::Node &node, const QString &field) const;
 
     static QString join(const QString &parent, const QString &key);
     static QString indexed(const QString &field, std::size_t index);

@@ -402,6 +402,20 @@ struct AdmissionPolicy {
     bool operator==(const AdmissionPolicy &) const = default;
 };
 
+// Distributed tracing (the top-level `tracing:` section; docs/TRACING.md). Absent =
+// tracing off: the data plane then only checks that it is absent.
+struct TracingSettings {
+    QByteArray otlpEndpoint;      // OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces
+    QByteArray serviceName = "switchyard";
+    double sampleRatio = 1.0;     // of new traces; a caller's traceparent decides for its own
+    int exportIntervalMs = 1000;  // how long finished spans may wait before a batch is sent
+    int maxQueueSpans = 8192;     // spans waiting for export; beyond it new ones are dropped
+    // Sent with every export (collector auth): secrets, redacted like provider keys.
+    std::vector<std::pair<QByteArray, QByteArray>> headers;
+
+    bool operator==(const TracingSettings &) const = default;
+};
+
 struct Policy {
     GatewaySettings gateway;
     RequestLogSettings requestLog;
@@ -409,6 +423,7 @@ struct Policy {
     AdmissionPolicy admission;
     GovernanceSettings governance;
     RedactionSettings redaction {};
+    std::optional<TracingSettings> tracing; // nullopt = no `tracing:` section
     std::vector<ModelPrice> prices;
     std::vector<Provider> providers;
     std::vector<Route> routes;

@@ -7,6 +7,7 @@
 #include "residencyloader.h"
 #include "safetyloader.h"
 #include "governanceloader.h"
+#include "tracingloader.h"
 #include "routingloader.h"
 #include "ruleloader.h"
 
@@ -208,22 +209,7 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
         }
     }
     if (node["headers"]) {
-        const YAML::Node headers = node["headers"];
-        const QString headersField = field + QStringLiteral(".headers");
-        reader.requireMap(headers, headersField);
-        static const QRegularExpression token {QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")};
-        for (const auto &entry : headers) {
-            const QString name = QString::fromStdString(entry.first.as<std::string>());
-            const QString headerField = DocumentReader::join(headersField, name);
-            if (!token.match(name).hasMatch()) {
-                reader.fail(entry.first, headerField, QStringLiteral("'%1' is not a valid header name").arg(name));
-            }
-            const QString value = reader.string(entry.second, headerField);
-            if (value.contains(u'\r') || value.contains(u'\n')) {
-                reader.fail(entry.second, headerField, QStringLiteral("header values must not contain line breaks"));
-            }
-            provider.headers.emplace_back(name.toLatin1(), value.toUtf8());
-        }
+        provider.headers = reader.headerMap(node["headers"], field + QStringLiteral(".headers"));
     }
     if (node["timeouts"]) {
         provider.timeouts = parseTimeouts(reader, node["timeouts"], field + QStringLiteral(".timeouts"));
@@ -456,7 +442,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     reader.requireMap(root, QString());
     reader.checkKeys(root, QString(),
                      {"gateway", "request_log", "routing", "admission", "governance", "redaction", "prices", "providers",
-                      "routes", "teams", "virtual_keys"});
+                      "routes", "teams", "virtual_keys", "tracing"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
     }
@@ -488,6 +474,9 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     }
     if (root["redaction"]) {
         policy.redaction = parseRedaction(reader, root["redaction"]);
+    }
+    if (root["tracing"]) {
+        policy.tracing = parseTracing(reader, root["tracing"]);
     }
     if (root["prices"]) {
         policy.prices = parsePrices(reader, root["prices"], QStringLiteral("prices"));

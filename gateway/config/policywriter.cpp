@@ -568,6 +568,24 @@ std::optional<Node> admissionNode(const AdmissionPolicy &admission)
     return node;
 }
 
+Node tracingNode(const TracingSettings &tracing, SecretRendering secrets)
+{
+    // Collector headers carry credentials (an API key, a bearer token): every value is a
+    // secret, redacted like provider keys.
+    Node headers = Node::map(false);
+    for (const auto &[name, value] : tracing.headers) {
+        headers.add(name, secret(value, secrets));
+    }
+    Node node = Node::map(false);
+    node.add("otlp_endpoint", Node::string(tracing.otlpEndpoint))
+        .add("service_name", Node::string(tracing.serviceName))
+        .add("sample_ratio", number(tracing.sampleRatio))
+        .add("export_interval_ms", Node::integer(tracing.exportIntervalMs))
+        .add("max_queue_spans", Node::integer(tracing.maxQueueSpans))
+        .add("headers", std::move(headers));
+    return node;
+}
+
 Node documentNode(const Policy &policy, SecretRendering secrets)
 {
     Node providers = Node::list(false);
@@ -610,6 +628,9 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
         Node redaction = Node::map(false);
         redaction.add("patterns", stringList(policy.redaction.builtins)).add("custom", std::move(custom));
         root.add("redaction", std::move(redaction));
+    }
+    if (policy.tracing) {
+        root.add("tracing", tracingNode(*policy.tracing, secrets));
     }
     if (!policy.prices.empty()) {
         root.add("prices", pricesNode(policy.prices));

@@ -76,6 +76,29 @@ Expected<Policy, ConfigError> resolveRedactedSecrets(Policy incoming, const Poli
         key.key = storedKey->key;
         key.keySha256 = storedKey->keySha256;
     }
+    if (incoming.tracing) {
+        auto &headers = incoming.tracing->headers;
+        for (std::size_t h = 0; h < headers.size(); ++h) {
+            auto &[name, value] = headers[h];
+            if (value != REDACTED_SECRET) {
+                continue;
+            }
+            const QByteArray *storedValue = nullptr;
+            if (stored.tracing) {
+                for (const auto &[storedName, candidate] : stored.tracing->headers) {
+                    if (storedName.compare(name, Qt::CaseInsensitive) == 0) {
+                        storedValue = &candidate;
+                        break;
+                    }
+                }
+            }
+            if (storedValue == nullptr || storedValue->isEmpty()) {
+                return nothingStored(QStringLiteral("tracing.headers.%1").arg(QString::fromLatin1(name)),
+                                     QStringLiteral("tracing header '%1'").arg(QString::fromLatin1(name)));
+            }
+            value = *storedValue;
+        }
+    }
     return incoming;
 }
 

@@ -21,6 +21,7 @@ struct AttemptRun {
     // Prompt tokens this attempt still has to prefill upstream (its uncached part),
     // counted in the backend's in-flight prefill load until the first body byte.
     std::int64_t pendingPrefillTokens = 0;
+    int traceAttempt = -1; // its span in the request's trace (tracing/requesttrace.h); -1 = none
 };
 
 } // namespace Gateway::Proxy

@@ -48,6 +48,7 @@ public:
     // Why there are none: "503", "connect_error", "no kv_transfer_params", ...
     const QByteArray &failure() const { return m_failure; }
     double durationMs() const { return m_durationMs; }
+    int status() const { return m_status; } // the prefill server's HTTP status; 0 = none
 
 private:
     void onResponseHead(int status, const Http::HeaderList &headers) override;

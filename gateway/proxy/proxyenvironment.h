@@ -17,6 +17,10 @@ namespace Gateway::Cache {
 class CacheRegistry;
 }
 
+namespace Gateway::Tracing {
+class SpanExporter;
+}
+
 namespace Gateway::Proxy {
 
 // What every worker's proxy shares: the published configuration and the metrics.
@@ -47,6 +51,11 @@ struct ProxyEnvironment {
     const Runtime::TokenCounterSource *tokenCounter = nullptr;
     // Response caches of the routes that have one (docs/CACHE.md); null = none.
     const Cache::CacheRegistry *cache = nullptr;
+}
+
+    // Where traced requests' spans go (docs/TRACING.md); null = nowhere. Whether a
+    // request is traced is the policy's `tracing:` section's business.
+    Tracing::SpanExporter *spans = nullptr;
 };
 
 } // namespace Gateway::Proxy

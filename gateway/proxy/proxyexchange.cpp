@@ -23,6 +23,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <utility>
 
 namespace Gateway::Proxy {
 
@@ -628,6 +629,9 @@ bool ProxyExchange::startNextPrefill()
         auto request = buildUpstreamRequest(prefill, m_prefill->key());
         request.body = prefillRequestBody(m_setup.request.body, prefill.backend->upstreamModel);
         request.headers.push_back(pdRequestIdHeader());
+        if (m_setup.trace) {
+            m_prefillTrace = traceAttempt(prefill, Tracing::RequestTrace::AttemptKind::Prefill, false, request);
+        }
         m_prefill->start(m_worker.curl(), std::move(request));
         m_worker.curl().kick();
         return true;
@@ -638,6 +642,10 @@ bool ProxyExchange::startNextPrefill()
 void ProxyExchange::prefillCompleted()
 {
     const PlannedAttempt &prefill = m_prefill->attempt();
+    if (m_setup.trace) {
+        traceAttemptEnd(std::exchange(m_prefillTrace, -1), m_prefill->status(), !m_prefill->kvTransferParams(), false,
+                        QByteArrayLiteral("prefill_failed"), m_prefill->failure(), -1);
+    }
     const QByteArray prefillNote = " prefill=" + prefill.backend->label + ":" + QByteArray::number(m_prefill->durationMs(), 'f', 1) + "ms";
     if (const auto &params = m_prefill->kvTransferParams()) {
         m_kvTransferParams = *params;
@@ -692,6 +700,13 @@ void ProxyExchange::sendAttempt()
         request.body = withKvTransferParams(request.body, m_kvTransferParams);
         request.headers.push_back(pdRequestIdHeader());
         m_kvTransferParams.clear();
+    }
+    if (m_setup.trace) {
+        using Kind = Tracing::RequestTrace::AttemptKind;
+        const Kind kind = m_resuming ? Kind::Resume : m_attemptIndex == 0 ? Kind::First
+                          : attempt.route == m_setup.route                ? Kind::Retry
+                                                                           : Kind::Fallback;
+        m_run.traceAttempt = traceAttempt(attempt, kind, m_run.probe, request);
     }
     beginRun(m_run, prefilledRemotely);
     m_transfer = m_worker.curl().start(std::move(request), *this);
@@ -766,6 +781,9 @@ void ProxyExchange::launchHedge()
     }
     const Attempt &attempt = m_attempts[run.index];
     auto request = buildUpstreamRequest(attempt, run.key);
+    if (m_setup.trace) {
+        run.traceAttempt = traceAttempt(attempt, Tracing::RequestTrace::AttemptKind::Hedge, run.probe, request);
+    }
     beginRun(run);
     m_setup.route->stats->hedges.fetch_add(1, std::memory_order_relaxed);
     noteAttempt(run.index, "hedge");
@@ -932,7 +950,7 @@ Http::HeaderList ProxyExchange::responseHeaders() const
     if (!m_lastBackendLabel.isEmpty()) {
         headers.push_back({QByteArrayLiteral("x-switchyard-backend"), m_lastBackendLabel});
     }
-    if (m_setup.explain) {
+    if (m_setup.explainHeader) {
         headers.push_back({QByteArrayLiteral("x-switchyard-route-reason"), routeReason()});
     }
     if (m_queueWaitMs >= 0) {
@@ -1046,6 +1064,9 @@ void ProxyExchange::handleStreamEvent(QByteArrayView event, QByteArray &out)
 {
     if (m_resuming && m_continuation->isPreamble(event)) {
         return;
+    }
+    if (m_setup.trace) {
+        m_setup.trace->observeAnswer(event);
     }
     if (mayCarryUsage(event)) {
         const SseEventFields fields = parseSseEvent(event);
@@ -1260,6 +1281,9 @@ void ProxyExchange::finishBuffered()
     RequestInspector::Usage usage;
     if (m_worker.inspector().extractUsage(m_buffer, usage)) {
         recordUsage(usage);
+    }
+    if (m_setup.trace) {
+        m_setup.trace->observeAnswer(m_buffer);
     }
     endAttemptMetrics(false, ErrorClass::Count);
     m_transfer.reset();
@@ -1492,6 +1516,11 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
     stats.inFlight.fetch_sub(1, std::memory_order_relaxed);
     const double latencyMs = millisecondsSince(run.startedAt);
     stats.latency.observeMs(latencyMs);
+    if (m_setup.trace) {
+        // The handle stays in the run: finishTrace() names the attempt that answered.
+        traceAttemptEnd(run.traceAttempt, upstreamStatus, failed, errorClass == ErrorClass::ClientClosed,
+                        Metrics::errorClassName(errorClass).toByteArray(), reason, run.ttftMs);
+    }
     if (failed && errorClass != ErrorClass::Count) {
         stats.errors[static_cast<std::size_t>(errorClass)].fetch_add(1, std::memory_order_relaxed);
     }
@@ -1637,6 +1666,62 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
             backend.tokensOut.fetch_add(out, std::memory_order_relaxed);
         }
     }
+    if (m_setup.trace) {
+        finishTrace(failed, errorClass);
+    }
+}
+
+// Tracing hooks (docs/TRACING.md): the spans themselves are built in gateway/tracing/.
+
+int ProxyExchange::traceAttempt(const Attempt &attempt, Tracing::RequestTrace::AttemptKind kind, bool probe,
+                                Upstream::UpstreamRequest &request)
+{
+    Tracing::RequestTrace::AttemptStart start;
+    start.provider = &m_setup.table->providers()[static_cast<std::size_t>(attempt.backend->providerIndex)];
+    start.backend = attempt.backend;
+    start.route = attempt.route->model;
+    start.kind = kind;
+    start.probe = probe;
+    start.predictedCachedTokens = attempt.cachedPromptTokens;
+    return m_setup.trace->beginAttempt(start, request.headers);
+}
+
+void ProxyExchange::traceAttemptEnd(int handle, int status, bool failed, bool cancelled, QByteArray errorType,
+                                    QByteArrayView reason, double ttftMs)
+{
+    Tracing::RequestTrace::AttemptEnd end;
+    end.status = status;
+    end.failed = failed;
+    end.cancelled = cancelled;
+    end.errorType = std::move(errorType);
+    end.reason = reason.toByteArray();
+    end.ttftMs = ttftMs;
+    end.tokensIn = failed ? -1 : m_tokensIn;
+    end.tokensOut = failed ? -1 : m_tokensOut;
+    m_setup.trace->endAttempt(handle, end);
+}
+
+void ProxyExchange::finishTrace(bool failed, ErrorClass errorClass)
+{
+    if (!m_setup.trace->recording()) {
+        return; // it only passed a caller's traceparent on
+    }
+    Tracing::RequestTrace::Finish finish;
+    finish.clientStatus = m_clientStatus;
+    finish.failed = failed;
+    finish.errorType = Metrics::errorClassName(errorClass).toByteArray();
+    finish.route = m_setup.route->model;
+    finish.routeReason = routeReason();
+    finish.pdDecision = m_pdReason;
+    finish.backend = m_lastBackendLabel;
+    finish.answeringAttempt = failed ? -1 : m_run.traceAttempt;
+    finish.attempts = m_attempts.empty() ? 0 : static_cast<int>(m_attemptIndex + 1);
+    finish.tokensIn = m_tokensIn;
+    finish.tokensOut = m_tokensOut;
+    finish.cachedTokensIn = m_cachedTokensIn;
+    finish.ttftMs = m_clientTtftMs;
+    finish.queueWaitMs = m_queueWaitMs;
+    m_setup.trace->finish(finish);
 }
 
 } // namespace Gateway::Proxy

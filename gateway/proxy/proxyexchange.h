@@ -14,6 +14,7 @@
 #include "sseeventsplitter.h"
 #include "streamcontinuation.h"
 #include "tokenize/tokencounter.h"
+#include "tracing/requesttrace.h"
 #include "translate/streamtranslator.h"
 #include "translate/translationerror.h"
 #include "upstream/curlmulti.h"
@@ -57,7 +58,10 @@ public:
         QByteArray requestId;
         QString virtualKey; // name of the client's key, if keys are configured
         QByteArray sessionKey; // from routing.session_key_sources; empty = none
-        bool explain = false;  // x-switchyard-explain: 1 asked for the route reason
+        // Build the route reason: x-switchyard-explain: 1 asked for it, or the request is
+        // traced (its spans carry it). Only the former sends x-switchyard-route-reason.
+        bool explain = false;
+        bool explainHeader = false;
         // Set by conditional rules: indices into route->targets the request may use;
         // empty = all of them.
         std::vector<int> allowedTargets;
@@ -78,6 +82,9 @@ public:
         // Cached routes (gateway/cache): marks the answer as a miss or bypass and stores
         // it when it completes; null elsewhere.
         std::unique_ptr<Cache::AnswerCapture> cache;
+        // Tracing (docs/TRACING.md): null unless the request is traced or forwards a
+        // caller's traceparent.
+        std::unique_ptr<Tracing::RequestTrace> trace;
     };
 
     ProxyExchange(WorkerContext &worker, Setup &&setup, Http::ResponseWriter &writer);
@@ -194,6 +201,13 @@ private:
     Http::HeaderList responseHeaders() const;
     ErrorShape errorShape() const;
     bool wantsInjectedUsage(const Attempt &attempt) const;
+    // Tracing hooks (only called with m_setup.trace set): an attempt's span, opened with
+    // its traceparent added to `request`, and closed; the request's span at completion.
+    int traceAttempt(const Attempt &attempt, Tracing::RequestTrace::AttemptKind kind, bool probe,
+                     Upstream::UpstreamRequest &request);
+    void traceAttemptEnd(int handle, int status, bool failed, bool cancelled, QByteArray errorType, QByteArrayView reason,
+                         double ttftMs);
+    void finishTrace(bool failed, Metrics::ErrorClass errorClass);
 
     WorkerContext &m_worker;
     Setup m_setup;
@@ -239,6 +253,7 @@ private:
     std::unique_ptr<QObject> m_prefillContext;
     QByteArray m_kvTransferParams;
     QByteArray m_pdReason; // the decision, in the route reason
+    int m_prefillTrace = -1; // the prefill step's span in the request's trace
 
     // Admission control (routes whose targets have max_concurrency). The slot is held
     // from the grant to the end of the answer, across retries and resumptions; giving it

@@ -6,11 +6,13 @@
 #include "cache/cachedispatch.h"
 #include "routedecider.h"
 #include "runtime/snapshotsource.h"
+#include "tracing/spanexporter.h"
 #include "util/jsonwriter.h"
 
 #include <QDateTime>
 #include <QUrlQuery>
 
+#include <algorithm>
 #include <optional>
 
 namespace Gateway::Proxy {
@@ -250,7 +252,16 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
                nullptr, inspected->model, keyName);
         return nullptr;
     }
-    const bool explain = request.header("x-switchyard-explain") == "1";
+    const bool explainHeader = request.header("x-switchyard-explain") == "1";
+    // Tracing: only a policy with a `tracing:` section pays anything here.
+    std::unique_ptr<Tracing::RequestTrace> trace;
+    if (const auto &tracing = table->policy().tracing; tracing && m_worker.environment().spans) {
+        trace = Tracing::RequestTrace::begin(*m_worker.environment().spans, *tracing, request,
+                                             {endpoint, inspected->model, std::max(0, inspected->maxTokens),
+                                              inspected->stream, requestId, keyName, receivedAt});
+    }
+    // A traced request's spans carry the route reason, so it is built for them too.
+    const bool explain = explainHeader || (trace && trace->recording());
     QByteArray sessionKey = sessionKeyOf(table->sessionKeySources(), request, *inspected);
     RouteDecider::Decision decision =
         decideRoute(*table, *requested, keyName, request, *inspected, sessionKey, m_worker.rng(), explain);
@@ -307,6 +318,8 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handleInference(Runtime::Endpoint 
     setup.virtualKey = key ? key->name : QString();
     setup.receivedAt = receivedAt;
     setup.explain = explain;
+    setup.explainHeader = explainHeader;
+    setup.trace = std::move(trace);
     setup.sessionKey = std::move(sessionKey);
     setup.allowedTargets = std::move(decision.allowedTargets);
     setup.arm = decision.arm;

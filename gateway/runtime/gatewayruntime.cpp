@@ -46,6 +46,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
                 events->recordEvent(kind, subject, detail);
             }
         });
+    m_environment.spans = &m_spans;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -187,6 +188,13 @@ void GatewayRuntime::compileAndPublish(const QString &discoveredProvider, const 
     }
     m_logRedaction->set(table->redactor());
     m_cache.configure(policy); // before the table that routes to the caches is published
+    if (policy.tracing) {
+        // The exporter's thread starts with the first policy that traces; a policy
+        // without the section stops new spans (requests check it) but not the export
+        // of those already queued.
+        m_spans.configure({policy.tracing->otlpEndpoint, policy.tracing->headers, policy.tracing->serviceName,
+                           policy.tracing->exportIntervalMs, policy.tracing->maxQueueSpans});
+    }
     m_config.publish(std::move(table));
 }
 
@@ -296,6 +304,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
                "# TYPE switchyard_redis_backlog_entries gauge\n";
         out += "switchyard_redis_backlog_entries " + QByteArray::number(redis.backlogEntries) + '\n';
     }
+    m_spans.appendPrometheus(out);
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
                "# TYPE switchyard_request_log_rows_total counter\n";

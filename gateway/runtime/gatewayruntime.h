@@ -19,6 +19,7 @@
 #include "safety/redactorslot.h"
 #include "shared/redislimitstore.h"
 #include "tokencountersource.h"
+#include "tracing/spanexporter.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -121,6 +122,8 @@ private:
     Runtime::TokenCounterSource m_tokenCounter;
     // Outlives policy applies, like the routing registry; dated by the wall clock below.
     Cache::CacheRegistry m_cache {[this] { return wallClockMs(); }};
+    // Before the environment that points at it; its destructor sends what is queued.
+    Tracing::SpanExporter m_spans;
     Runtime::ConfigSource m_config;
     Proxy::ProxyEnvironment m_environment;
     mutable Runtime::StatusCollector m_collector;

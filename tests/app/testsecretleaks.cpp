@@ -1,5 +1,5 @@
-// No secret ever leaves the real executable: provider API keys, virtual keys and the
-// admin token get distinctive random values; the process serves successes, upstream
+// No secret ever leaves the real executable: provider API keys, virtual keys, the
+// admin token and a tracing collector's auth header get distinctive random values; the process serves successes, upstream
 // errors, authentication failures and bad admin calls; then everything an operator or
 // an attacker could read is searched for them: stdout and stderr, /metrics, the admin
 // API's renderings, `switchyard export`, the SQLite files, and what the process prints
@@ -45,8 +45,9 @@ struct Secrets {
     QByteArray rejectedProviderKey = randomSecret("sk-prov-rejected-");
     QByteArray virtualKey = randomSecret("sk-virt-");
     QByteArray adminToken = randomSecret("adm-");
+    QByteArray collectorToken = randomSecret("otel-"); // tracing.headers (its collector is down)
 
-    QList<QByteArray> all() const { return {providerKey, rejectedProviderKey, virtualKey, adminToken}; }
+    QList<QByteArray> all() const { return {providerKey, rejectedProviderKey, virtualKey, adminToken, collectorToken}; }
 };
 
 // The secret itself, or encodings a careless log line might use.
@@ -128,7 +129,9 @@ QString TestSecretLeaks::writePolicy()
                "  - {model: chat, targets: [{provider: good, model: m}]}\n"
                "  - {model: rejected, targets: [{provider: rejecting, model: m}]}\n"
                "  - {model: down, targets: [{provider: down, model: m}]}\n"
-               "virtual_keys:\n  - {name: alpha, key: " + m_secrets.virtualKey + "}\n");
+               "virtual_keys:\n  - {name: alpha, key: " + m_secrets.virtualKey + "}\n"
+               "tracing:\n  otlp_endpoint: http://127.0.0.1:" + QByteArray::number(m_closedPort) +
+               "/v1/traces\n  export_interval_ms: 50\n  headers: {authorization: Bearer " + m_secrets.collectorToken + "}\n");
     return path;
 }
 

@@ -56,6 +56,7 @@ private slots:
     void changingOnlyASecretCreatesAVersion();
     void storedDocumentHoldsNoSecret();
     void rollbackRestoresAnOlderVersion();
+    void tracingHeadersAreSealed();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -163,6 +164,30 @@ void TestPolicyRepository::rollbackRestoresAnOlderVersion()
     QCOMPARE(m_repository->activeVersionId(), std::optional<qint64>(v1->versionId));
     QCOMPARE(m_repository->load(*m_repository->activeVersionId()).value(), withHashedKeys(first));
     QVERIFY(!m_repository->activate(999, QStringLiteral("a"), QStringLiteral("none")).hasValue());
+}
+
+void TestPolicyRepository::tracingHeadersAreSealed()
+{
+    Policy original = completePolicy();
+    Gateway::Config::TracingSettings tracing;
+    tracing.otlpEndpoint = "http://127.0.0.1:4318/v1/traces";
+    tracing.headers = {{"authorization", "Bearer collector-secret-0123456789"}, {"x-scope-orgid", "tenant-secret-0123"}};
+    original.tracing = tracing;
+    const auto saved = m_repository->saveAndActivate(original, QStringLiteral("a"), QStringLiteral("1"));
+    QVERIFY(saved.hasValue());
+    const auto version = m_repository->versions().version(saved->versionId);
+    QVERIFY(version.has_value());
+    QVERIFY(!version->document.contains("collector-secret-0123456789"));
+    QVERIFY(!version->document.contains("tenant-secret-0123"));
+    QVERIFY(!version->contentHash.contains("collector-secret"));
+    const auto loaded = m_repository->load(saved->versionId);
+    QVERIFY2(loaded.hasValue(), loaded.hasValue() ? "" : qPrintable(loaded.error()));
+    QVERIFY(loaded.value() == withHashedKeys(original));
+    // A rotated collector token is a change of content.
+    original.tracing->headers[0].second = "Bearer rotated-0123456789";
+    const auto rotated = m_repository->saveAndActivate(original, QStringLiteral("a"), QStringLiteral("rotate"));
+    QVERIFY(rotated.hasValue());
+    QCOMPARE(rotated->created, true);
 }
 
 QTEST_APPLESS_MAIN(TestPolicyRepository)
