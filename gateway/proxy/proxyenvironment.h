@@ -51,8 +51,6 @@ struct ProxyEnvironment {
     const Runtime::TokenCounterSource *tokenCounter = nullptr;
     // Response caches of the routes that have one (docs/CACHE.md); null = none.
     const Cache::CacheRegistry *cache = nullptr;
-}
-
     // Where traced requests' spans go (docs/TRACING.md); null = nowhere. Whether a
     // request is traced is the policy's `tracing:` section's business.
     Tracing::SpanExporter *spans = nullptr;
