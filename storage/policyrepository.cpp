@@ -69,6 +69,13 @@ QByteArray PolicyRepository::contentHash(const Policy &policy)
     if (!canonical.gateway.adminToken.isEmpty()) {
         canonical.gateway.adminToken = "sha256:" + sha256Hex(canonical.gateway.adminToken);
     }
+    for (auto &server : canonical.mcpServers) {
+        for (auto &header : server.headers) {
+            if (!header.second.isEmpty()) {
+                header.second = "sha256:" + sha256Hex(header.second);
+            }
+        }
+    }
     return sha256Hex(Gateway::Config::toYaml(canonical, Gateway::Config::SecretRendering::Included));
 }
 
@@ -111,6 +118,18 @@ Gateway::Expected<QByteArray, QString> PolicyRepository::storableDocument(const 
             return Gateway::Unexpected {reference.error()};
         }
         storable.gateway.adminToken = reference.value();
+    }
+    // MCP server headers carry the servers' credentials.
+    for (auto &server : storable.mcpServers) {
+        for (auto &header : server.headers) {
+            if (!header.second.isEmpty()) {
+                auto reference = sealSecret(header.second);
+                if (!reference) {
+                    return Gateway::Unexpected {reference.error()};
+                }
+                header.second = reference.value();
+            }
+        }
     }
     return Gateway::Config::toYaml(storable, Gateway::Config::SecretRendering::Included);
 }
@@ -243,6 +262,13 @@ Gateway::Expected<Policy, QString> PolicyRepository::load(qint64 versionId) cons
     }
     if (auto result = unseal(policy.gateway.adminToken); !result) {
         return Gateway::Unexpected {result.error()};
+    }
+    for (auto &server : policy.mcpServers) {
+        for (auto &header : server.headers) {
+            if (auto result = unseal(header.second); !result) {
+                return Gateway::Unexpected {result.error()};
+            }
+        }
     }
     return policy;
 }

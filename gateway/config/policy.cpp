@@ -112,4 +112,14 @@ const Route *Policy::findRoute(const QByteArray &model) const
     return nullptr;
 }
 
+const McpServer *Policy::findMcpServer(const QString &name) const
+{
+    for (const auto &server : mcpServers) {
+        if (server.name == name) {
+            return &server;
+        }
+    }
+    return nullptr;
+}
+
 } // namespace Gateway::Config

@@ -29,6 +29,19 @@ const VirtualKey *findVirtualKey(const Policy &policy, const QString &name)
     return nullptr;
 }
 
+const QByteArray *findHeader(const McpServer *server, const QByteArray &name)
+{
+    if (server == nullptr) {
+        return nullptr;
+    }
+    for (const auto &[storedName, value] : server->headers) {
+        if (storedName.compare(name, Qt::CaseInsensitive) == 0) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
 Unexpected<ConfigError> nothingStored(const QString &field, const QString &what)
 {
     ConfigError error;
@@ -75,6 +88,21 @@ Expected<Policy, ConfigError> resolveRedactedSecrets(Policy incoming, const Poli
         }
         key.key = storedKey->key;
         key.keySha256 = storedKey->keySha256;
+    }
+    for (std::size_t m = 0; m < incoming.mcpServers.size(); ++m) {
+        auto &server = incoming.mcpServers[m];
+        const McpServer *storedServer = stored.findMcpServer(server.name);
+        for (auto &[name, value] : server.headers) {
+            if (value != REDACTED_SECRET) {
+                continue;
+            }
+            const QByteArray *storedValue = findHeader(storedServer, name);
+            if (storedValue == nullptr || storedValue->isEmpty()) {
+                return nothingStored(QStringLiteral("mcp_servers[%1].headers.%2").arg(m).arg(QString::fromLatin1(name)),
+                                     QStringLiteral("MCP server '%1' header '%2'").arg(server.name, QString::fromLatin1(name)));
+            }
+            value = *storedValue;
+        }
     }
     return incoming;
 }

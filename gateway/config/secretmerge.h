@@ -10,8 +10,9 @@
 namespace Gateway::Config {
 
 // Replaces every "***" in `incoming` with the stored value: provider key secrets by
-// provider name and key name, gateway.admin_token, and virtual keys by name (their
-// plaintext or digest). A "***" with nothing stored to keep is an error naming the field.
+// provider name and key name, gateway.admin_token, MCP server header values by server and
+// header name, and virtual keys by name (their plaintext or digest). A "***" with nothing
+// stored to keep is an error naming the field.
 // Resolving against an empty Policy therefore rejects any placeholder left in a document.
 Expected<Policy, ConfigError> resolveRedactedSecrets(Policy incoming, const Policy &stored);
 

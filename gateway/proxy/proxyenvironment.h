@@ -13,6 +13,10 @@
 
 #include <functional>
 
+namespace Gateway::Mcp {
+class McpServices;
+}
+
 namespace Gateway::Proxy {
 
 // What every worker's proxy shares: the published configuration and the metrics.
@@ -41,6 +45,8 @@ struct ProxyEnvironment {
     // Exact token counts for settlements the provider reported no usage for; null = the
     // estimates are used.
     const Runtime::TokenCounterSource *tokenCounter = nullptr;
+    // The MCP gateway's session table and metrics (/mcp/<server>); null = no MCP.
+    Mcp::McpServices *mcp = nullptr;
 };
 
 } // namespace Gateway::Proxy

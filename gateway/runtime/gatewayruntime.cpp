@@ -32,6 +32,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
     m_environment.limits = &m_limits;
     m_environment.spendMetrics = &m_spendMetrics;
     m_environment.tokenCounter = &m_tokenCounter;
+    m_environment.mcp = &m_mcp;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -251,6 +252,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
                "# TYPE switchyard_redis_backlog_entries gauge\n";
         out += "switchyard_redis_backlog_entries " + QByteArray::number(redis.backlogEntries) + '\n';
     }
+    m_mcp.appendPrometheus(out);
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
                "# TYPE switchyard_request_log_rows_total counter\n";
