@@ -260,6 +260,8 @@ int main(int argc, char **argv)
         shared.endpoint = *redis;
         shared.timeouts.commandMs = options.redisTimeoutMs;
         shared.timeouts.connectMs = options.redisTimeoutMs * 5 / 2;
+        // MCP sessions too: a session opened through one gateway is routed by every one.
+        runtime.enableSharedMcpSessions({shared.endpoint, shared.timeouts});
         runtime.enableSharedLimits(std::move(shared));
         const Gateway::Shared::RedisStatus status = runtime.sharedLimits()->status();
         if (::isatty(STDOUT_FILENO) != 1) {

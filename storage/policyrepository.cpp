@@ -69,8 +69,8 @@ QByteArray PolicyRepository::contentHash(const Policy &policy)
     if (!canonical.gateway.adminToken.isEmpty()) {
         canonical.gateway.adminToken = "sha256:" + sha256Hex(canonical.gateway.adminToken);
     }
-    if (canonical.tracing) {
-        for (auto &header : canonical.tracing->headers) {
+    for (auto *headers : canonical.secretHeaderLists()) {
+        for (auto &header : *headers) {
             if (!header.second.isEmpty()) {
                 header.second = "sha256:" + sha256Hex(header.second);
             }
@@ -119,9 +119,9 @@ Gateway::Expected<QByteArray, QString> PolicyRepository::storableDocument(const 
         }
         storable.gateway.adminToken = reference.value();
     }
-    // Collector headers carry credentials: sealed like provider keys.
-    if (storable.tracing) {
-        for (auto &header : storable.tracing->headers) {
+    // Collector and MCP server headers carry credentials: sealed like provider keys.
+    for (auto *headers : storable.secretHeaderLists()) {
+        for (auto &header : *headers) {
             if (!header.second.isEmpty()) {
                 auto reference = sealSecret(header.second);
                 if (!reference) {
@@ -263,8 +263,8 @@ Gateway::Expected<Policy, QString> PolicyRepository::load(qint64 versionId) cons
     if (auto result = unseal(policy.gateway.adminToken); !result) {
         return Gateway::Unexpected {result.error()};
     }
-    if (policy.tracing) {
-        for (auto &header : policy.tracing->headers) {
+    for (auto *headers : policy.secretHeaderLists()) {
+        for (auto &header : *headers) {
             if (auto result = unseal(header.second); !result) {
                 return Gateway::Unexpected {result.error()};
             }

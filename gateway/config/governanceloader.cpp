@@ -1,5 +1,6 @@
 #include "governanceloader.h"
 
+#include "mcploader.h"
 #include "residencyloader.h"
 
 #include <QSet>
@@ -119,7 +120,7 @@ Team parseTeam(const DocumentReader &reader, const YAML::Node &node, const QStri
 {
     Team team;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "routes", "limits", "budgets", "priority", "regions"});
+    reader.checkKeys(node, field, {"name", "routes", "limits", "budgets", "priority", "regions", "mcp_servers", "mcp_tools"});
     team.name = reader.requiredString(node, "name", field);
     if (team.name.isEmpty()) {
         reader.fail(node["name"], field + QStringLiteral(".name"), QStringLiteral("must not be empty"));
@@ -145,6 +146,7 @@ Team parseTeam(const DocumentReader &reader, const YAML::Node &node, const QStri
         team.priority = priority.value();
     }
     parseRegionList(reader, node, field, team.regions);
+    parseMcpAccess(reader, node, field, team.mcp);
     return team;
 }
 

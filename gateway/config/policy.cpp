@@ -112,4 +112,26 @@ const Route *Policy::findRoute(const QByteArray &model) const
     return nullptr;
 }
 
+const McpServer *Policy::findMcpServer(const QString &name) const
+{
+    for (const auto &server : mcpServers) {
+        if (server.name == name) {
+            return &server;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<HeaderList *> Policy::secretHeaderLists()
+{
+    std::vector<HeaderList *> lists;
+    if (tracing) {
+        lists.push_back(&tracing->headers);
+    }
+    for (auto &server : mcpServers) {
+        lists.push_back(&server.headers);
+    }
+    return lists;
+}
+
 } // namespace Gateway::Config

@@ -21,6 +21,9 @@
 
 namespace Gateway::Config {
 
+// Header name and value pairs sent upstream.
+using HeaderList = std::vector<std::pair<QByteArray, QByteArray>>;
+
 enum class ProviderType { OpenAi, Anthropic, AzureOpenAi, OpenAiCompatible, Vllm, Sglang, Tgi, LlamaCpp };
 
 // The request/response format a provider speaks on the wire.
@@ -291,6 +294,32 @@ struct RoutingSettings {
     bool operator==(const RoutingSettings &) const = default;
 };
 
+// An MCP server the gateway proxies at /mcp/<name> (the top-level `mcp_servers:`,
+// docs/MCP.md). Several URLs are replicas of one server: a session stays on the replica
+// that opened it.
+struct McpServer {
+    QString name;
+    std::vector<QByteArray> urls;
+    // Sent upstream on every request (credentials of the MCP server); values are secrets:
+    // "***" in redacted renderings, sealed in the store.
+    std::vector<std::pair<QByteArray, QByteArray>> headers {};
+    QStringList allowedTools {}; // tools clients may see and call; empty = every tool
+    int timeoutMs = 60000;        // first byte and silence between bytes of a POST's answer
+    int sessionTtlMs = 3600000;   // an idle session is forgotten after this long
+
+    bool operator==(const McpServer &) const = default;
+};
+
+// Which MCP servers and tools a virtual key or team may use.
+struct McpAccess {
+    QStringList servers {}; // empty = every server
+    // Per server: the tools allowed; a server not listed keeps every tool it allows.
+    std::vector<std::pair<QString, QStringList>> tools {};
+
+    bool isEmpty() const { return servers.isEmpty() && tools.empty(); }
+    bool operator==(const McpAccess &) const = default;
+};
+
 struct VirtualKey {
     QString name;
     QByteArray key;       // plaintext, only when it came from a file or was just created
@@ -305,6 +334,8 @@ struct VirtualKey {
     Governance::Budgets budgets {};
     // Data residency: the regions the key's requests may be served in; empty = any.
     QStringList regions {};
+    // MCP servers and tools (mcp_servers, mcp_tools); within the team's.
+    McpAccess mcp {};
 
     bool operator==(const VirtualKey &) const = default;
 };
@@ -320,6 +351,8 @@ struct Team {
     std::optional<Admission::PriorityClass> priority;
     // Data residency for every key of the team (intersected with the key's own).
     QStringList regions {};
+    // MCP servers and tools every key of the team is limited to.
+    McpAccess mcp {};
 
     bool operator==(const Team &) const = default;
 };
@@ -429,10 +462,15 @@ struct Policy {
     std::vector<Route> routes;
     std::vector<Team> teams;
     std::vector<VirtualKey> virtualKeys;
+    std::vector<McpServer> mcpServers {};
 
     const Provider *findProvider(const QString &name) const;
     const Team *findTeam(const QString &name) const;
     const Route *findRoute(const QByteArray &model) const;
+    const McpServer *findMcpServer(const QString &name) const;
+    // Every list of header values that are credentials (the tracing collector's, each
+    // MCP server's): what the store seals and digests like provider keys.
+    std::vector<HeaderList *> secretHeaderLists();
 
     bool operator==(const Policy &) const = default;
 };

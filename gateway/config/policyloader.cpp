@@ -8,6 +8,7 @@
 #include "safetyloader.h"
 #include "governanceloader.h"
 #include "tracingloader.h"
+#include "mcploader.h"
 #include "routingloader.h"
 #include "ruleloader.h"
 
@@ -283,7 +284,9 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
 {
     VirtualKey key;
     reader.requireMap(node, field);
-    reader.checkKeys(node, field, {"name", "key", "key_sha256", "routes", "priority", "team", "limits", "budgets", "regions"});
+    reader.checkKeys(node, field,
+                     {"name", "key", "key_sha256", "routes", "priority", "team", "limits", "budgets", "regions",
+                      "mcp_servers", "mcp_tools"});
     key.name = reader.requiredString(node, "name", field);
     // A stored key is known only by its digest, so an exported document carries
     // key_sha256 instead of key; exactly one of them identifies the key.
@@ -312,6 +315,7 @@ VirtualKey parseVirtualKey(const DocumentReader &reader, const YAML::Node &node,
     parseKeyPriority(reader, node, field, key);
     parseKeyGovernance(reader, node, field, key);
     parseRegionList(reader, node, field, key.regions);
+    parseMcpAccess(reader, node, field, key.mcp);
     return key;
 }
 
@@ -442,7 +446,7 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
     reader.requireMap(root, QString());
     reader.checkKeys(root, QString(),
                      {"gateway", "request_log", "routing", "admission", "governance", "redaction", "prices", "providers",
-                      "routes", "teams", "virtual_keys", "tracing"});
+                      "routes", "teams", "virtual_keys", "tracing", "mcp_servers"});
     if (root["gateway"]) {
         policy.gateway = parseGateway(reader, root["gateway"]);
     }
@@ -507,7 +511,11 @@ Policy parseDocument(const DocumentReader &reader, const YAML::Node &root)
                 parseVirtualKey(reader, root["virtual_keys"][i], DocumentReader::indexed(QStringLiteral("virtual_keys"), i)));
         }
     }
+    if (root["mcp_servers"]) {
+        policy.mcpServers = parseMcpServers(reader, root["mcp_servers"]);
+    }
     validateReferences(reader, root, policy);
+    validateMcpReferences(reader, root, policy);
     validateRuleReferences(reader, root, policy);
     validateConcurrencyCaps(reader, root, policy);
     validatePrefillDecode(reader, root, policy);

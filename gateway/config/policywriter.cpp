@@ -490,6 +490,43 @@ void addGovernance(Node &node, const Governance::RateLimits &limits, const Gover
     }
 }
 
+// A key's or team's MCP access, once it restricts anything (absent = every server and
+// tool, which is how the loader reads it back).
+void addMcpAccess(Node &node, const McpAccess &access)
+{
+    if (!access.servers.isEmpty()) {
+        node.add("mcp_servers", stringList(access.servers));
+    }
+    if (!access.tools.empty()) {
+        Node tools = Node::map(true);
+        for (const auto &[server, names] : access.tools) {
+            tools.add(server.toUtf8(), stringList(names));
+        }
+        node.add("mcp_tools", std::move(tools));
+    }
+}
+
+Node mcpServerNode(const McpServer &server, SecretRendering secrets)
+{
+    Node urls = Node::list(true);
+    for (const QByteArray &url : server.urls) {
+        urls.items.push_back(Node::string(url));
+    }
+    // Header values are the MCP server's credentials.
+    Node headers = Node::map(false);
+    for (const auto &[name, value] : server.headers) {
+        headers.add(name, secret(value, secrets));
+    }
+    Node node = Node::map(false);
+    node.add("name", Node::string(server.name))
+        .add("urls", std::move(urls))
+        .add("headers", std::move(headers))
+        .add("allowed_tools", stringList(server.allowedTools))
+        .add("timeout_ms", Node::integer(server.timeoutMs))
+        .add("session_ttl_ms", Node::integer(server.sessionTtlMs));
+    return node;
+}
+
 Node teamNode(const Team &team)
 {
     Node node = Node::map(false);
@@ -501,6 +538,7 @@ Node teamNode(const Team &team)
     if (!team.regions.isEmpty()) {
         node.add("regions", stringList(team.regions));
     }
+    addMcpAccess(node, team.mcp);
     return node;
 }
 
@@ -544,6 +582,7 @@ Node virtualKeyNode(const VirtualKey &key, SecretRendering secrets)
     if (!key.regions.isEmpty()) {
         node.add("regions", stringList(key.regions));
     }
+    addMcpAccess(node, key.mcp);
     return node;
 }
 
@@ -636,6 +675,14 @@ Node documentNode(const Policy &policy, SecretRendering secrets)
         root.add("prices", pricesNode(policy.prices));
     }
     root.add("providers", std::move(providers)).add("routes", std::move(routes));
+    // Absent while there are none, so documents without MCP stay as they were.
+    if (!policy.mcpServers.empty()) {
+        Node servers = Node::list(false);
+        for (const McpServer &server : policy.mcpServers) {
+            servers.items.push_back(mcpServerNode(server, secrets));
+        }
+        root.add("mcp_servers", std::move(servers));
+    }
     if (!policy.teams.empty()) {
         Node teams = Node::list(false);
         for (const auto &team : policy.teams) {

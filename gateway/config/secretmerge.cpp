@@ -29,6 +29,19 @@ const VirtualKey *findVirtualKey(const Policy &policy, const QString &name)
     return nullptr;
 }
 
+const QByteArray *findHeader(const HeaderList *headers, const QByteArray &name)
+{
+    if (headers == nullptr) {
+        return nullptr;
+    }
+    for (const auto &[storedName, value] : *headers) {
+        if (storedName.compare(name, Qt::CaseInsensitive) == 0) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
 Unexpected<ConfigError> nothingStored(const QString &field, const QString &what)
 {
     ConfigError error;
@@ -76,27 +89,34 @@ Expected<Policy, ConfigError> resolveRedactedSecrets(Policy incoming, const Poli
         key.key = storedKey->key;
         key.keySha256 = storedKey->keySha256;
     }
-    if (incoming.tracing) {
-        auto &headers = incoming.tracing->headers;
-        for (std::size_t h = 0; h < headers.size(); ++h) {
-            auto &[name, value] = headers[h];
+    // Header values (collector and MCP server credentials), matched by name case-insensitively.
+    const auto resolveHeaders = [](HeaderList &headers, const HeaderList *storedHeaders,
+                                   const QString &field, const QString &what) -> std::optional<ConfigError> {
+        for (auto &[name, value] : headers) {
             if (value != REDACTED_SECRET) {
                 continue;
             }
-            const QByteArray *storedValue = nullptr;
-            if (stored.tracing) {
-                for (const auto &[storedName, candidate] : stored.tracing->headers) {
-                    if (storedName.compare(name, Qt::CaseInsensitive) == 0) {
-                        storedValue = &candidate;
-                        break;
-                    }
-                }
-            }
+            const QByteArray *storedValue = findHeader(storedHeaders, name);
             if (storedValue == nullptr || storedValue->isEmpty()) {
-                return nothingStored(QStringLiteral("tracing.headers.%1").arg(QString::fromLatin1(name)),
-                                     QStringLiteral("tracing header '%1'").arg(QString::fromLatin1(name)));
+                return nothingStored(field.arg(QString::fromLatin1(name)), what.arg(QString::fromLatin1(name))).error();
             }
             value = *storedValue;
+        }
+        return std::nullopt;
+    };
+    if (incoming.tracing) {
+        if (auto error = resolveHeaders(incoming.tracing->headers, stored.tracing ? &stored.tracing->headers : nullptr,
+                                        QStringLiteral("tracing.headers.%1"), QStringLiteral("tracing header '%1'"))) {
+            return Unexpected {*error};
+        }
+    }
+    for (std::size_t m = 0; m < incoming.mcpServers.size(); ++m) {
+        auto &server = incoming.mcpServers[m];
+        const McpServer *storedServer = stored.findMcpServer(server.name);
+        if (auto error = resolveHeaders(server.headers, storedServer ? &storedServer->headers : nullptr,
+                                        QStringLiteral("mcp_servers[%1].headers.").arg(m) + QStringLiteral("%1"),
+                                        QStringLiteral("MCP server '%1' header ").arg(server.name) + QStringLiteral("'%1'"))) {
+            return Unexpected {*error};
         }
     }
     return incoming;

@@ -11,8 +11,8 @@ namespace Gateway::Config {
 
 // Replaces every "***" in `incoming` with the stored value: provider key secrets by
 // provider name and key name, gateway.admin_token, virtual keys by name (their
-// plaintext or digest) and tracing.headers by header name. A "***" with nothing stored
-// to keep is an error naming the field.
+// plaintext or digest), tracing.headers by header name and MCP server header values by
+// server and header name. A "***" with nothing stored to keep is an error naming the field.
 // Resolving against an empty Policy therefore rejects any placeholder left in a document.
 Expected<Policy, ConfigError> resolveRedactedSecrets(Policy incoming, const Policy &stored);
 

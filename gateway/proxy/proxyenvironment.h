@@ -21,6 +21,10 @@ namespace Gateway::Tracing {
 class SpanExporter;
 }
 
+namespace Gateway::Mcp {
+class McpServices;
+}
+
 namespace Gateway::Proxy {
 
 // What every worker's proxy shares: the published configuration and the metrics.
@@ -54,6 +58,8 @@ struct ProxyEnvironment {
     // Where traced requests' spans go (docs/TRACING.md); null = nowhere. Whether a
     // request is traced is the policy's `tracing:` section's business.
     Tracing::SpanExporter *spans = nullptr;
+    // The MCP gateway's session table and metrics (/mcp/<server>); null = no MCP.
+    Mcp::McpServices *mcp = nullptr;
 };
 
 } // namespace Gateway::Proxy

@@ -119,6 +119,7 @@ ProxyHandler::ProxyHandler(const ProxyEnvironment &environment, std::uint64_t se
     , m_admin {environment.adminService, m_worker.threadContext(), environment.stateJson,
                [this](const Http::Request &request) { return explainRoute(request); }}
     , m_governance {environment}
+    , m_mcp {m_worker}
 {
 }
 
@@ -136,6 +137,16 @@ std::unique_ptr<Http::Exchange> ProxyHandler::handle(Http::Request &&request, Ht
             configured.isEmpty() ? m_worker.environment().fallbackAdminTokenDigest : configured,
             table.policy().gateway.adminAllowRemote};
         return m_admin.handle(std::move(request), writer, access, requestId);
+    }
+    if (Mcp::McpHandler::claims(path)) {
+        // The same virtual keys as the LLM endpoints; MCP answers in JSON-RPC shape.
+        std::optional<Refusal> refusal;
+        const Runtime::VirtualKeyRuntime *key = authenticate(*m_worker.table(), request, refusal);
+        std::optional<Mcp::McpHandler::AuthFailure> authFailure;
+        if (refusal) {
+            authFailure = Mcp::McpHandler::AuthFailure {refusal->status, refusal->message};
+        }
+        return m_mcp.handle(std::move(request), writer, requestId, key, authFailure);
     }
     Runtime::Endpoint endpoint;
     if (Runtime::endpointForPath(path, endpoint)) {

@@ -8,6 +8,7 @@
 #include "workercontext.h"
 
 #include "http/requesthandler.h"
+#include "mcp/mcphandler.h"
 
 #include <chrono>
 #include <optional>
@@ -58,6 +59,7 @@ private:
     WorkerContext m_worker;
     Admin::AdminHandler m_admin;
     GovernanceGate m_governance;
+    Mcp::McpHandler m_mcp;
 };
 
 } // namespace Gateway::Proxy

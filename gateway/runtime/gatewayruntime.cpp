@@ -47,6 +47,7 @@ GatewayRuntime::GatewayRuntime(const Config::Policy &policy)
             }
         });
     m_environment.spans = &m_spans;
+    m_environment.mcp = &m_mcp;
     applyPolicy(policy);
     m_uptime.start();
 }
@@ -305,6 +306,7 @@ void GatewayRuntime::appendServerMetrics(QByteArray &out) const
         out += "switchyard_redis_backlog_entries " + QByteArray::number(redis.backlogEntries) + '\n';
     }
     m_spans.appendPrometheus(out);
+    m_mcp.appendPrometheus(out);
     if (const RequestLogSink *log = m_environment.requestLog) {
         out += "# HELP switchyard_request_log_rows_total Request-log rows committed to the store.\n"
                "# TYPE switchyard_request_log_rows_total counter\n";

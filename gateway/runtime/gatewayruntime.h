@@ -10,6 +10,7 @@
 #include "util/expected.h"
 
 #include "http/server.h"
+#include "mcp/mcpservices.h"
 #include "proxy/proxyenvironment.h"
 
 #include "gpu/metricsscraper.h"
@@ -66,6 +67,9 @@ public:
     // the event log). The local store stays as the fallback.
     void enableSharedLimits(Shared::RedisLimitStore::Settings settings);
     const Shared::RedisLimitStore *sharedLimits() const { return m_shared.get(); }
+    // Keeps the MCP session table in Redis, so gateways on the same Redis route a session
+    // to the upstream that owns it (docs/MCP.md); before start().
+    void enableSharedMcpSessions(Mcp::RedisSessionStore::Settings settings) { m_mcp.shareSessions(std::move(settings)); }
 
     // The redaction patterns of the policy in force, kept current on every apply: for the
     // process's log lines (Safety::LogLineRedaction).
@@ -118,6 +122,7 @@ private:
     Governance::LocalLimitStore m_limits;
     Governance::SpendMetrics m_spendMetrics;
     std::unique_ptr<Shared::RedisLimitStore> m_shared; // null without --redis
+    Mcp::McpServices m_mcp;
     Runtime::RoutingRegistry m_routing;
     Runtime::TokenCounterSource m_tokenCounter;
     // Outlives policy applies, like the routing registry; dated by the wall clock below.

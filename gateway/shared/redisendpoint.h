@@ -20,6 +20,11 @@ struct RedisEndpoint {
     QString display() const;
 };
 
+// The first address of `host` in numeric form (the host itself if it is one, or if it
+// does not resolve). Blocking DNS: called on a store's own thread, so the workers that
+// connect later never wait on a resolver.
+QString numericHost(const QString &host);
+
 // `passwordFromEnvironment` is used when the URL carries none.
 Expected<RedisEndpoint, QString> parseRedisUrl(const QString &url, const QByteArray &passwordFromEnvironment = {});
 

@@ -9,9 +9,6 @@
 
 #include <hiredis/hiredis.h>
 
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <array>
 
@@ -108,24 +105,6 @@ qint64 integerAt(const redisReply *reply, std::size_t index)
     }
     const redisReply *element = reply->element[index];
     return element->type == REDIS_REPLY_INTEGER ? static_cast<qint64>(element->integer) : -1;
-}
-
-// The first address of `host` in numeric form (the host itself if it is one, or if it
-// does not resolve: connecting then fails with hiredis's message).
-QString numericHost(const QString &host)
-{
-    addrinfo hints {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo *found = nullptr;
-    if (getaddrinfo(host.toUtf8().constData(), nullptr, &hints, &found) != 0 || !found) {
-        return host;
-    }
-    std::array<char, NI_MAXHOST> text {};
-    const int failed = getnameinfo(found->ai_addr, found->ai_addrlen, text.data(), static_cast<socklen_t>(text.size()),
-                                   nullptr, 0, NI_NUMERICHOST);
-    freeaddrinfo(found);
-    return failed ? host : QString::fromLatin1(text.data());
 }
 
 } // namespace

@@ -14,6 +14,7 @@ bool startsWithIgnoringCase(QByteArrayView text, QByteArrayView lowerPrefix)
 bool isKeptResponseHeader(QByteArrayView name)
 {
     return equalsIgnoringCase(name, "content-type") || equalsIgnoringCase(name, "retry-after") ||
+           equalsIgnoringCase(name, "mcp-session-id") ||
            startsWithIgnoringCase(name, "x-ratelimit-") || startsWithIgnoringCase(name, "anthropic-ratelimit-");
 }
 

@@ -24,8 +24,8 @@ inline bool equalsIgnoringCase(QByteArrayView text, QByteArrayView lower)
     return true;
 }
 
-// Upstream response headers the gateway acts on: the body's type, and what providers say
-// about rate limits. The rest are not copied (a few allocations per response saved).
+// Upstream response headers the gateway acts on: the body's type, what providers say
+// about rate limits, and the session an MCP server opened. The rest are not copied (a few allocations per response saved).
 bool isKeptResponseHeader(QByteArrayView name);
 
 } // namespace Gateway::Upstream

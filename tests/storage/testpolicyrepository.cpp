@@ -55,6 +55,7 @@ private slots:
     void unchangedContentCreatesNoVersion();
     void changingOnlyASecretCreatesAVersion();
     void storedDocumentHoldsNoSecret();
+    void mcpServerHeadersAreSealed();
     void rollbackRestoresAnOlderVersion();
     void tracingHeadersAreSealed();
 
@@ -150,6 +151,28 @@ void TestPolicyRepository::storedDocumentHoldsNoSecret()
     }
     QVERIFY(!version->document.contains(original.gateway.adminToken));
     QVERIFY(version->document.contains("vault:"));
+}
+
+void TestPolicyRepository::mcpServerHeadersAreSealed()
+{
+    Policy policy = completePolicy();
+    Gateway::Config::McpServer server;
+    server.name = QStringLiteral("files");
+    server.urls = {"http://127.0.0.1:9001/mcp"};
+    server.headers = {{"Authorization", "Bearer mcp-header-secret-0001"}, {"X-Empty", ""}};
+    policy.mcpServers.push_back(server);
+    const auto saved = m_repository->saveAndActivate(policy, QStringLiteral("a"), QStringLiteral("mcp"));
+    QVERIFY(saved.hasValue());
+    const auto version = m_repository->versions().version(saved->versionId);
+    QVERIFY(version.has_value());
+    QVERIFY(!version->document.contains("mcp-header-secret-0001"));
+    QCOMPARE(m_repository->load(saved->versionId).value(), withHashedKeys(policy));
+    // Rotating only the header's value is a change.
+    policy.mcpServers.front().headers.front().second = "Bearer mcp-header-secret-0002";
+    const auto rotated = m_repository->saveAndActivate(policy, QStringLiteral("a"), QStringLiteral("rotate"));
+    QVERIFY(rotated.hasValue());
+    QCOMPARE(rotated->created, true);
+    QCOMPARE(m_repository->load(rotated->versionId).value(), withHashedKeys(policy));
 }
 
 void TestPolicyRepository::rollbackRestoresAnOlderVersion()
