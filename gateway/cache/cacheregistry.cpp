@@ -1,5 +1,7 @@
 #include "cacheregistry.h"
 
+#include "metrics/exposition.h"
+
 #include <QDateTime>
 
 #include <algorithm>
@@ -8,18 +10,6 @@
 namespace Gateway::Cache {
 
 namespace {
-
-void header(QByteArray &out, const char *name, const char *type, const char *help)
-{
-    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-}
-
-QByteArray label(const QByteArray &value)
-{
-    QByteArray escaped = value;
-    escaped.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return escaped;
-}
 
 constexpr const char *KIND_NAMES[] = {"exact", "semantic"};
 constexpr const char *RESULT_NAMES[] = {"hit", "miss", "bypass"};
@@ -123,7 +113,7 @@ void CacheRegistry::appendPrometheus(QByteArray &out) const
     if (caches.empty()) {
         return;
     }
-    header(out, "switchyard_cache_lookups_total", "counter",
+    Metrics::appendMetricHeader(out, "switchyard_cache_lookups_total", "counter",
            "Response-cache lookups by route, kind (exact, semantic) and result (hit, miss, bypass).");
     for (const auto &cache : caches) {
         for (std::size_t kind = 0; kind < 2; ++kind) {
@@ -132,39 +122,39 @@ void CacheRegistry::appendPrometheus(QByteArray &out) const
                 continue;
             }
             for (std::size_t result = 0; result < 3; ++result) {
-                out += "switchyard_cache_lookups_total{route=\"" + label(cache->route()) + "\",kind=\"" + KIND_NAMES[kind] +
+                out += "switchyard_cache_lookups_total{route=\"" + Metrics::escapeLabelValue(cache->route()) + "\",kind=\"" + KIND_NAMES[kind] +
                        "\",result=\"" + RESULT_NAMES[result] + "\"} " +
                        QByteArray::number(cache->counters().lookupsOf(static_cast<CacheKind>(kind), static_cast<LookupResult>(result))) +
                        '\n';
             }
         }
     }
-    header(out, "switchyard_cache_entries", "gauge", "Entries held by a route's response cache, by kind.");
+    Metrics::appendMetricHeader(out, "switchyard_cache_entries", "gauge", "Entries held by a route's response cache, by kind.");
     for (const auto &cache : caches) {
         if (cache->exact()) {
-            out += "switchyard_cache_entries{route=\"" + label(cache->route()) + "\",kind=\"exact\"} " +
+            out += "switchyard_cache_entries{route=\"" + Metrics::escapeLabelValue(cache->route()) + "\",kind=\"exact\"} " +
                    QByteArray::number(cache->exact()->entries()) + '\n';
         }
         if (cache->semantic()) {
-            out += "switchyard_cache_entries{route=\"" + label(cache->route()) + "\",kind=\"semantic\"} " +
+            out += "switchyard_cache_entries{route=\"" + Metrics::escapeLabelValue(cache->route()) + "\",kind=\"semantic\"} " +
                    QByteArray::number(cache->semantic()->entries()) + '\n';
         }
     }
-    header(out, "switchyard_cache_bytes", "gauge", "Bytes held by a route's response caches (answers, keys, embeddings).");
+    Metrics::appendMetricHeader(out, "switchyard_cache_bytes", "gauge", "Bytes held by a route's response caches (answers, keys, embeddings).");
     for (const auto &cache : caches) {
         const qint64 bytes = (cache->exact() ? cache->exact()->bytes() : 0) + (cache->semantic() ? cache->semantic()->bytes() : 0);
-        out += "switchyard_cache_bytes{route=\"" + label(cache->route()) + "\"} " + QByteArray::number(bytes) + '\n';
+        out += "switchyard_cache_bytes{route=\"" + Metrics::escapeLabelValue(cache->route()) + "\"} " + QByteArray::number(bytes) + '\n';
     }
-    header(out, "switchyard_cache_saved_tokens_total", "counter",
+    Metrics::appendMetricHeader(out, "switchyard_cache_saved_tokens_total", "counter",
            "Tokens (prompt + completion) of the original answers served from the cache instead of upstream.");
     for (const auto &cache : caches) {
-        out += "switchyard_cache_saved_tokens_total{route=\"" + label(cache->route()) + "\"} " +
+        out += "switchyard_cache_saved_tokens_total{route=\"" + Metrics::escapeLabelValue(cache->route()) + "\"} " +
                QByteArray::number(cache->counters().savedTokens.load(std::memory_order_relaxed)) + '\n';
     }
-    header(out, "switchyard_cache_saved_usd_total", "counter",
+    Metrics::appendMetricHeader(out, "switchyard_cache_saved_usd_total", "counter",
            "US dollars the original answers cost that cache hits did not spend again.");
     for (const auto &cache : caches) {
-        out += "switchyard_cache_saved_usd_total{route=\"" + label(cache->route()) + "\"} " +
+        out += "switchyard_cache_saved_usd_total{route=\"" + Metrics::escapeLabelValue(cache->route()) + "\"} " +
                QByteArray::number(static_cast<double>(cache->counters().savedNanos.load(std::memory_order_relaxed)) / 1e9, 'g', 12) +
                '\n';
     }

@@ -1,5 +1,7 @@
 #include "discoveryservice.h"
 
+#include "metrics/exposition.h"
+
 #include "util/jsonwriter.h"
 
 #include <QJsonObject>
@@ -24,13 +26,6 @@ QByteArray serverList(const std::vector<ServerAddress> &servers)
         out += (out.size() > 1 ? "," : "") + Json::quoted(server.hostPort().toUtf8());
     }
     return out + ']';
-}
-
-QByteArray escapedLabel(const QString &value)
-{
-    QByteArray bytes = value.toUtf8();
-    bytes.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return bytes;
 }
 
 const char *resultName(DnsAnswer::Result result)
@@ -180,21 +175,21 @@ void DiscoveryService::appendMetrics(QByteArray &out) const
     out += "# HELP switchyard_discovery_servers Servers of a provider found by DNS discovery and receiving new requests.\n"
            "# TYPE switchyard_discovery_servers gauge\n";
     for (const auto &[name, provider] : m_providers) {
-        out += "switchyard_discovery_servers{provider=\"" + escapedLabel(name) + "\"} " +
+        out += "switchyard_discovery_servers{provider=\"" + Metrics::escapeLabelValue(name.toUtf8()) + "\"} " +
                QByteArray::number(static_cast<qulonglong>(provider.servers().size())) + '\n';
     }
     out += "# HELP switchyard_discovery_draining_servers Servers that vanished from DNS less than drain_ms ago.\n"
            "# TYPE switchyard_discovery_draining_servers gauge\n";
     const qint64 now = nowMs();
     for (const auto &[name, provider] : m_providers) {
-        out += "switchyard_discovery_draining_servers{provider=\"" + escapedLabel(name) + "\"} " +
+        out += "switchyard_discovery_draining_servers{provider=\"" + Metrics::escapeLabelValue(name.toUtf8()) + "\"} " +
                QByteArray::number(static_cast<qulonglong>(provider.draining(now).size())) + '\n';
     }
     out += "# HELP switchyard_discovery_resolutions_total DNS resolutions by outcome; empty and error keep the last "
            "known servers.\n# TYPE switchyard_discovery_resolutions_total counter\n";
     for (const auto &[name, provider] : m_providers) {
         for (const auto result : {DnsAnswer::Result::Ok, DnsAnswer::Result::Empty, DnsAnswer::Result::Error}) {
-            out += "switchyard_discovery_resolutions_total{provider=\"" + escapedLabel(name) + "\",result=\"" +
+            out += "switchyard_discovery_resolutions_total{provider=\"" + Metrics::escapeLabelValue(name.toUtf8()) + "\",result=\"" +
                    resultName(result) + "\"} " + QByteArray::number(provider.resolutions(result)) + '\n';
         }
     }

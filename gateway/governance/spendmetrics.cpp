@@ -1,22 +1,12 @@
 #include "spendmetrics.h"
 
+#include "metrics/exposition.h"
+
 namespace Gateway::Governance {
 
 QByteArray escapeLabel(QByteArrayView value)
 {
-    QByteArray out;
-    out.reserve(value.size());
-    for (const char c : value) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
+    return Metrics::escapeLabelValue(value);
 }
 
 void SpendMetrics::addSpend(const QString &key, const QString &team, const QByteArray &route, qint64 costNanos,

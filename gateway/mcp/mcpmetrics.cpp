@@ -1,5 +1,7 @@
 #include "mcpmetrics.h"
 
+#include "metrics/exposition.h"
+
 #include <QMutexLocker>
 
 #include <array>
@@ -10,17 +12,7 @@ namespace {
 
 void appendLabelValue(QByteArray &out, QByteArrayView value)
 {
-    // Prometheus label values escape backslash, quote and newline.
-    for (const char c : value) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
+    out += Metrics::escapeLabelValue(value);
 }
 
 } // namespace

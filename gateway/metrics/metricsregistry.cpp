@@ -1,43 +1,14 @@
 #include "metricsregistry.h"
 
+#include "exposition.h"
+
 namespace Gateway::Metrics {
 
 namespace {
 
-// Label values are configuration names; escape them per the exposition format anyway.
-QByteArray labelValue(const QByteArray &value)
-{
-    QByteArray escaped;
-    escaped.reserve(value.size());
-    for (const char c : value) {
-        if (c == '\\' || c == '"') {
-            escaped += '\\';
-            escaped += c;
-        } else if (c == '\n') {
-            escaped += "\\n";
-        } else {
-            escaped += c;
-        }
-    }
-    return escaped;
-}
-
-void appendHeader(QByteArray &out, const char *name, const char *type, const char *help)
-{
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-}
-
 QByteArray armLabels(const ArmStats &stats)
 {
-    return "route=\"" + labelValue(stats.route) + "\",arm=\"" + labelValue(stats.arm) + '"';
+    return "route=\"" + escapeLabelValue(stats.route) + "\",arm=\"" + escapeLabelValue(stats.arm) + '"';
 }
 
 void appendSample(QByteArray &out, const char *name, const QByteArray &labels, std::uint64_t value)
@@ -127,63 +98,63 @@ Counter &MetricsRegistry::firewallActions(const QByteArray &route, const QByteAr
 
 void MetricsRegistry::appendFirewall(QByteArray &out) const
 {
-    appendHeader(out, "switchyard_firewall_actions_total", "counter",
+    appendMetricHeader(out, "switchyard_firewall_actions_total", "counter",
                  "Requests the prompt firewall of a route blocked or redacted, by the rule that matched.");
     for (const auto &[key, count] : m_firewallActions) {
         const auto &[route, rule, action] = key;
         appendSample(out, "switchyard_firewall_actions_total",
-                     "route=\"" + labelValue(route) + "\",rule=\"" + labelValue(rule) + "\",action=\"" + labelValue(action) + '"',
+                     "route=\"" + escapeLabelValue(route) + "\",rule=\"" + escapeLabelValue(rule) + "\",action=\"" + escapeLabelValue(action) + '"',
                      count->load(std::memory_order_relaxed));
     }
 }
 
 void MetricsRegistry::appendPrefillDecode(QByteArray &out) const
 {
-    appendHeader(out, "switchyard_pd_decisions_total", "counter",
+    appendMetricHeader(out, "switchyard_pd_decisions_total", "counter",
                  "Requests of routes with a prefill pool, by decision: disaggregated (prefill on the prefill pool, then "
                  "decode) or aggregated (one server).");
     for (const auto &[route, stats] : m_prefillDecode) {
-        appendSample(out, "switchyard_pd_decisions_total", "route=\"" + labelValue(route) + "\",decision=\"disaggregated\"",
+        appendSample(out, "switchyard_pd_decisions_total", "route=\"" + escapeLabelValue(route) + "\",decision=\"disaggregated\"",
                      stats->disaggregated.load(std::memory_order_relaxed));
-        appendSample(out, "switchyard_pd_decisions_total", "route=\"" + labelValue(route) + "\",decision=\"aggregated\"",
+        appendSample(out, "switchyard_pd_decisions_total", "route=\"" + escapeLabelValue(route) + "\",decision=\"aggregated\"",
                      stats->aggregated.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_pd_prefill_failures_total", "counter",
+    appendMetricHeader(out, "switchyard_pd_prefill_failures_total", "counter",
                  "Prefill steps that failed or returned no kv_transfer_params; the request then ran aggregated.");
     for (const auto &[key, count] : m_prefillFailures) {
         appendSample(out, "switchyard_pd_prefill_failures_total",
-                     "route=\"" + labelValue(key.first) + "\",backend=\"" + labelValue(key.second) + '"',
+                     "route=\"" + escapeLabelValue(key.first) + "\",backend=\"" + escapeLabelValue(key.second) + '"',
                      count->load(std::memory_order_relaxed));
     }
 }
 
 void MetricsRegistry::appendArms(QByteArray &out) const
 {
-    appendHeader(out, "switchyard_split_requests_total", "counter", "Requests per arm of a traffic split.");
+    appendMetricHeader(out, "switchyard_split_requests_total", "counter", "Requests per arm of a traffic split.");
     for (const auto &[key, stats] : m_arms) {
         appendSample(out, "switchyard_split_requests_total", armLabels(*stats), stats->requests.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_split_errors_total", "counter", "Requests answered with an error, per arm.");
+    appendMetricHeader(out, "switchyard_split_errors_total", "counter", "Requests answered with an error, per arm.");
     for (const auto &[key, stats] : m_arms) {
         appendSample(out, "switchyard_split_errors_total", armLabels(*stats), stats->errors.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_split_tokens_total", "counter", "Tokens per arm; direction is in or out.");
+    appendMetricHeader(out, "switchyard_split_tokens_total", "counter", "Tokens per arm; direction is in or out.");
     for (const auto &[key, stats] : m_arms) {
         appendSample(out, "switchyard_split_tokens_total", armLabels(*stats) + ",direction=\"in\"",
                      stats->tokensIn.load(std::memory_order_relaxed));
         appendSample(out, "switchyard_split_tokens_total", armLabels(*stats) + ",direction=\"out\"",
                      stats->tokensOut.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_split_cost_micros_total", "counter",
+    appendMetricHeader(out, "switchyard_split_cost_micros_total", "counter",
                  "Cost per arm from the targets' prices, in millionths of the price currency.");
     for (const auto &[key, stats] : m_arms) {
         appendSample(out, "switchyard_split_cost_micros_total", armLabels(*stats), stats->costMicros.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_split_duration_seconds", "histogram", "Request duration per arm.");
+    appendMetricHeader(out, "switchyard_split_duration_seconds", "histogram", "Request duration per arm.");
     for (const auto &[key, stats] : m_arms) {
         stats->latency.appendPrometheus(out, "switchyard_split_duration_seconds", armLabels(*stats));
     }
-    appendHeader(out, "switchyard_split_time_to_first_token_seconds", "histogram", "Time to first token per arm.");
+    appendMetricHeader(out, "switchyard_split_time_to_first_token_seconds", "histogram", "Time to first token per arm.");
     for (const auto &[key, stats] : m_arms) {
         stats->ttft.appendPrometheus(out, "switchyard_split_time_to_first_token_seconds", armLabels(*stats));
     }
@@ -193,12 +164,12 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
 {
     const QMutexLocker lock {&m_mutex};
 
-    appendHeader(out, "switchyard_requests_total", "counter", "Client requests answered, per route.");
+    appendMetricHeader(out, "switchyard_requests_total", "counter", "Client requests answered, per route.");
     for (const auto &[name, stats] : m_routes) {
-        appendSample(out, "switchyard_requests_total", "route=\"" + labelValue(name) + '"',
+        appendSample(out, "switchyard_requests_total", "route=\"" + escapeLabelValue(name) + '"',
                      stats->requests.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_request_errors_total", "counter",
+    appendMetricHeader(out, "switchyard_request_errors_total", "counter",
                  "Client requests answered with an error, per route and error class.");
     for (int c = 0; c < ERROR_CLASS_COUNT; ++c) {
         const QByteArray errorClass = errorClassName(static_cast<ErrorClass>(c)).toByteArray();
@@ -210,99 +181,99 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
             const std::uint64_t value = stats->errors[c].load(std::memory_order_relaxed);
             if (value > 0) {
                 appendSample(out, "switchyard_request_errors_total",
-                             "route=\"" + labelValue(name) + "\",class=\"" + errorClass + '"', value);
+                             "route=\"" + escapeLabelValue(name) + "\",class=\"" + errorClass + '"', value);
             }
         }
     }
-    appendHeader(out, "switchyard_fallbacks_total", "counter",
+    appendMetricHeader(out, "switchyard_fallbacks_total", "counter",
                  "Requests answered by a later attempt (another target or a fallback route).");
     for (const auto &[name, stats] : m_routes) {
-        appendSample(out, "switchyard_fallbacks_total", "route=\"" + labelValue(name) + '"',
+        appendSample(out, "switchyard_fallbacks_total", "route=\"" + escapeLabelValue(name) + '"',
                      stats->fallbacks.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_hedges_total", "counter",
+    appendMetricHeader(out, "switchyard_hedges_total", "counter",
                  "Hedged requests per route; outcome is started (a backup was sent) or won (the backup answered).");
     for (const auto &[name, stats] : m_routes) {
-        appendSample(out, "switchyard_hedges_total", "route=\"" + labelValue(name) + "\",outcome=\"started\"",
+        appendSample(out, "switchyard_hedges_total", "route=\"" + escapeLabelValue(name) + "\",outcome=\"started\"",
                      stats->hedges.load(std::memory_order_relaxed));
-        appendSample(out, "switchyard_hedges_total", "route=\"" + labelValue(name) + "\",outcome=\"won\"",
+        appendSample(out, "switchyard_hedges_total", "route=\"" + escapeLabelValue(name) + "\",outcome=\"won\"",
                      stats->hedgeWins.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_session_moves_total", "counter",
+    appendMetricHeader(out, "switchyard_session_moves_total", "counter",
                  "Requests of a session sent elsewhere than its own target (session_hash), by reason.");
     for (const auto &[name, stats] : m_routes) {
-        appendSample(out, "switchyard_session_moves_total", "route=\"" + labelValue(name) + "\",reason=\"overloaded\"",
+        appendSample(out, "switchyard_session_moves_total", "route=\"" + escapeLabelValue(name) + "\",reason=\"overloaded\"",
                      stats->sessionMovesOverloaded.load(std::memory_order_relaxed));
-        appendSample(out, "switchyard_session_moves_total", "route=\"" + labelValue(name) + "\",reason=\"unavailable\"",
+        appendSample(out, "switchyard_session_moves_total", "route=\"" + escapeLabelValue(name) + "\",reason=\"unavailable\"",
                      stats->sessionMovesUnavailable.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_residency_refusals_total", "counter",
+    appendMetricHeader(out, "switchyard_residency_refusals_total", "counter",
                  "Requests refused (403 residency_violation) because no target of the route is in the regions they may use.");
     for (const auto &[name, stats] : m_routes) {
-        appendSample(out, "switchyard_residency_refusals_total", "route=\"" + labelValue(name) + '"',
+        appendSample(out, "switchyard_residency_refusals_total", "route=\"" + escapeLabelValue(name) + '"',
                      stats->residencyRefusals.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_tokens_total", "counter", "Tokens per route; direction is in (prompt) or out (completion).");
+    appendMetricHeader(out, "switchyard_tokens_total", "counter", "Tokens per route; direction is in (prompt) or out (completion).");
     for (const auto &[name, stats] : m_routes) {
-        appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"in\"",
+        appendSample(out, "switchyard_tokens_total", "route=\"" + escapeLabelValue(name) + "\",direction=\"in\"",
                      stats->tokensIn.load(std::memory_order_relaxed));
-        appendSample(out, "switchyard_tokens_total", "route=\"" + labelValue(name) + "\",direction=\"out\"",
+        appendSample(out, "switchyard_tokens_total", "route=\"" + escapeLabelValue(name) + "\",direction=\"out\"",
                      stats->tokensOut.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_request_duration_seconds", "histogram",
+    appendMetricHeader(out, "switchyard_request_duration_seconds", "histogram",
                  "Time from a complete client request to the end of its response, per route.");
     for (const auto &[name, stats] : m_routes) {
-        stats->latency.appendPrometheus(out, "switchyard_request_duration_seconds", "route=\"" + labelValue(name) + '"');
+        stats->latency.appendPrometheus(out, "switchyard_request_duration_seconds", "route=\"" + escapeLabelValue(name) + '"');
     }
-    appendHeader(out, "switchyard_time_to_first_token_seconds", "histogram",
+    appendMetricHeader(out, "switchyard_time_to_first_token_seconds", "histogram",
                  "Time from a complete client request to the first response body byte, per route.");
     for (const auto &[name, stats] : m_routes) {
-        stats->ttft.appendPrometheus(out, "switchyard_time_to_first_token_seconds", "route=\"" + labelValue(name) + '"');
+        stats->ttft.appendPrometheus(out, "switchyard_time_to_first_token_seconds", "route=\"" + escapeLabelValue(name) + '"');
     }
 
-    appendHeader(out, "switchyard_backend_attempts_total", "counter", "Upstream attempts, per backend.");
+    appendMetricHeader(out, "switchyard_backend_attempts_total", "counter", "Upstream attempts, per backend.");
     for (const auto &[name, stats] : m_backends) {
-        appendSample(out, "switchyard_backend_attempts_total", "backend=\"" + labelValue(name) + '"',
+        appendSample(out, "switchyard_backend_attempts_total", "backend=\"" + escapeLabelValue(name) + '"',
                      stats->attempts.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_backend_translated_attempts_total", "counter",
+    appendMetricHeader(out, "switchyard_backend_translated_attempts_total", "counter",
                  "Upstream attempts sent in the other API format than the client's (OpenAI <-> Anthropic), per backend.");
     for (const auto &[name, stats] : m_backends) {
-        appendSample(out, "switchyard_backend_translated_attempts_total", "backend=\"" + labelValue(name) + '"',
+        appendSample(out, "switchyard_backend_translated_attempts_total", "backend=\"" + escapeLabelValue(name) + '"',
                      stats->translatedAttempts.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_backend_errors_total", "counter", "Failed upstream attempts, per backend and class.");
+    appendMetricHeader(out, "switchyard_backend_errors_total", "counter", "Failed upstream attempts, per backend and class.");
     for (int c = 0; c < ERROR_CLASS_COUNT; ++c) {
         const QByteArray errorClass = errorClassName(static_cast<ErrorClass>(c)).toByteArray();
         for (const auto &[name, stats] : m_backends) {
             const std::uint64_t value = stats->errors[c].load(std::memory_order_relaxed);
             if (value > 0) {
                 appendSample(out, "switchyard_backend_errors_total",
-                             "backend=\"" + labelValue(name) + "\",class=\"" + errorClass + '"', value);
+                             "backend=\"" + escapeLabelValue(name) + "\",class=\"" + errorClass + '"', value);
             }
         }
     }
-    appendHeader(out, "switchyard_backend_in_flight", "gauge", "Upstream attempts in progress, per backend.");
+    appendMetricHeader(out, "switchyard_backend_in_flight", "gauge", "Upstream attempts in progress, per backend.");
     for (const auto &[name, stats] : m_backends) {
-        appendSample(out, "switchyard_backend_in_flight", "backend=\"" + labelValue(name) + '"',
+        appendSample(out, "switchyard_backend_in_flight", "backend=\"" + escapeLabelValue(name) + '"',
                      static_cast<std::uint64_t>(std::max(0, stats->inFlight.load(std::memory_order_relaxed))));
     }
-    appendHeader(out, "switchyard_backend_tokens_total", "counter", "Tokens per backend; direction is in or out.");
+    appendMetricHeader(out, "switchyard_backend_tokens_total", "counter", "Tokens per backend; direction is in or out.");
     for (const auto &[name, stats] : m_backends) {
-        appendSample(out, "switchyard_backend_tokens_total", "backend=\"" + labelValue(name) + "\",direction=\"in\"",
+        appendSample(out, "switchyard_backend_tokens_total", "backend=\"" + escapeLabelValue(name) + "\",direction=\"in\"",
                      stats->tokensIn.load(std::memory_order_relaxed));
-        appendSample(out, "switchyard_backend_tokens_total", "backend=\"" + labelValue(name) + "\",direction=\"out\"",
+        appendSample(out, "switchyard_backend_tokens_total", "backend=\"" + escapeLabelValue(name) + "\",direction=\"out\"",
                      stats->tokensOut.load(std::memory_order_relaxed));
     }
-    appendHeader(out, "switchyard_backend_duration_seconds", "histogram", "Duration of upstream attempts, per backend.");
+    appendMetricHeader(out, "switchyard_backend_duration_seconds", "histogram", "Duration of upstream attempts, per backend.");
     for (const auto &[name, stats] : m_backends) {
-        stats->latency.appendPrometheus(out, "switchyard_backend_duration_seconds", "backend=\"" + labelValue(name) + '"');
+        stats->latency.appendPrometheus(out, "switchyard_backend_duration_seconds", "backend=\"" + escapeLabelValue(name) + '"');
     }
-    appendHeader(out, "switchyard_backend_time_to_first_token_seconds", "histogram",
+    appendMetricHeader(out, "switchyard_backend_time_to_first_token_seconds", "histogram",
                  "Time from sending an attempt to its first response body byte, per backend.");
     for (const auto &[name, stats] : m_backends) {
         stats->ttft.appendPrometheus(out, "switchyard_backend_time_to_first_token_seconds",
-                                     "backend=\"" + labelValue(name) + '"');
+                                     "backend=\"" + escapeLabelValue(name) + '"');
     }
     if (!m_arms.empty()) {
         appendArms(out);
@@ -314,10 +285,10 @@ void MetricsRegistry::appendPrometheus(QByteArray &out) const
         appendFirewall(out);
     }
     if (!m_ruleMatches.empty()) {
-        appendHeader(out, "switchyard_rule_matches_total", "counter", "Requests a conditional routing rule matched.");
+        appendMetricHeader(out, "switchyard_rule_matches_total", "counter", "Requests a conditional routing rule matched.");
         for (const auto &[key, count] : m_ruleMatches) {
             appendSample(out, "switchyard_rule_matches_total",
-                         "route=\"" + labelValue(key.first) + "\",rule=\"" + labelValue(key.second) + '"',
+                         "route=\"" + escapeLabelValue(key.first) + "\",rule=\"" + escapeLabelValue(key.second) + '"',
                          count->load(std::memory_order_relaxed));
         }
     }

@@ -1,5 +1,7 @@
 #include "admissionmetricsexport.h"
 
+#include "metrics/exposition.h"
+
 #include "admission/admissionqueue.h"
 #include "routetable.h"
 
@@ -23,17 +25,6 @@ struct QueueSample {
     QueueMetrics metrics;
 };
 
-void header(QByteArray &out, const char *name, const char *type, const char *help)
-{
-    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-}
-
-QByteArray escaped(QByteArray value)
-{
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return value;
-}
-
 QByteArray number(double value)
 {
     return QByteArray::number(value, 'g', 10);
@@ -55,7 +46,7 @@ std::vector<QueueSample> sampleQueues(const RouteTable &table)
             continue;
         }
         seen.push_back(route->admission);
-        samples.push_back({escaped(route->admissionGroup), route->admission->metrics()});
+        samples.push_back({Metrics::escapeLabelValue(route->admissionGroup), route->admission->metrics()});
     }
     return samples;
 }
@@ -63,7 +54,7 @@ std::vector<QueueSample> sampleQueues(const RouteTable &table)
 void appendPerClass(QByteArray &out, const std::vector<QueueSample> &queues, const char *name, const char *type,
                     const char *help, std::uint64_t (*read)(const ClassMetrics &))
 {
-    header(out, name, type, help);
+    Metrics::appendMetricHeader(out, name, type, help);
     for (const QueueSample &queue : queues) {
         for (const Admission::PriorityClass priority : Admission::PRIORITY_CLASSES) {
             out += name + ('{' + classLabels(queue, priority) + "} ") + QByteArray::number(read(queue.metrics[priority])) + '\n';
@@ -76,7 +67,7 @@ void appendWaitHistogram(QByteArray &out, const std::vector<QueueSample> &queues
     // Seconds, like every latency histogram of the gateway; the queue counts per bucket
     // (not cumulatively), Prometheus wants "at most le", so the counts are summed here.
     constexpr const char *NAME = "switchyard_queue_wait_seconds";
-    header(out, NAME, "histogram", "Time requests waited in the gateway queue for a slot (0 for those admitted at once).");
+    Metrics::appendMetricHeader(out, NAME, "histogram", "Time requests waited in the gateway queue for a slot (0 for those admitted at once).");
     const auto &bounds = Admission::WaitHistogram::BOUNDS_MS;
     for (const QueueSample &queue : queues) {
         for (const Admission::PriorityClass priority : Admission::PRIORITY_CLASSES) {
@@ -98,7 +89,7 @@ void appendWaitHistogram(QByteArray &out, const std::vector<QueueSample> &queues
 void appendPerQueue(QByteArray &out, const std::vector<QueueSample> &queues, const char *name, const char *help,
                     double (*read)(const QueueMetrics &))
 {
-    header(out, name, "gauge", help);
+    Metrics::appendMetricHeader(out, name, "gauge", help);
     for (const QueueSample &queue : queues) {
         out += name + ("{group=\"" + queue.group + "\"} ") + number(read(queue.metrics)) + '\n';
     }
@@ -120,7 +111,7 @@ void appendAdmissionMetrics(QByteArray &out, const RouteTable &table)
                    [](const ClassMetrics &m) { return m.grantedAtOnce + m.grantedFromQueue; });
     appendPerClass(out, queues, "switchyard_queue_queued_total", "counter",
                    "Requests that found every slot taken and waited.", [](const ClassMetrics &m) { return m.queued; });
-    header(out, "switchyard_queue_shed_total", "counter",
+    Metrics::appendMetricHeader(out, "switchyard_queue_shed_total", "counter",
            "Requests refused with 429 + Retry-After, on arrival or while waiting, by reason.");
     for (const QueueSample &queue : queues) {
         for (const Admission::PriorityClass priority : Admission::PRIORITY_CLASSES) {

@@ -1,5 +1,7 @@
 #include "autoscalingmetricsexport.h"
 
+#include "metrics/exposition.h"
+
 #include "backendmonitor.h"
 #include "routetable.h"
 
@@ -32,16 +34,10 @@ struct RouteSignals {
     }
 };
 
-QByteArray escaped(QByteArray value)
-{
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return value;
-}
-
 RouteSignals signalsOf(const RouteTable &table, const RouteRuntime &route, qint64 nowMs)
 {
     RouteSignals out;
-    out.route = escaped(route.model);
+    out.route = Metrics::escapeLabelValue(route.model);
     // The objective of requests without a priority: the standard class's (the default).
     out.objectiveMs = static_cast<double>(
         table.policy().admission.classes[Admission::classIndex(Admission::DEFAULT_PRIORITY_CLASS)].ttftObjectiveMs);
@@ -84,7 +80,7 @@ RouteSignals signalsOf(const RouteTable &table, const RouteRuntime &route, qint6
 void gauge(QByteArray &out, const std::vector<RouteSignals> &routes, const char *name, const char *help,
            double (*read)(const RouteSignals &))
 {
-    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + " gauge\n";
+    Metrics::appendMetricHeader(out, name, "gauge", help);
     for (const RouteSignals &route : routes) {
         out += name + ("{route=\"" + route.route + "\"} ") + QByteArray::number(read(route), 'g', 10) + '\n';
     }

@@ -1,5 +1,7 @@
 #include "enginemetricsexport.h"
 
+#include "metrics/exposition.h"
+
 #include "backendmonitor.h"
 #include "gpu/metricsscraper.h"
 #include "routetable.h"
@@ -10,16 +12,9 @@ namespace Gateway::Runtime {
 
 namespace {
 
-void header(QByteArray &out, const char *name, const char *type, const char *help)
-{
-    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-}
-
 QByteArray escapedLabel(const BackendRuntime &backend)
 {
-    QByteArray escaped = backend.label;
-    escaped.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return escaped;
+    return Metrics::escapeLabelValue(backend.label);
 }
 
 QByteArray labelOf(const BackendRuntime &backend)
@@ -55,14 +50,14 @@ void appendEngineGauges(QByteArray &out, const RouteTable &table, const Gpu::Met
          [](const Routing::EngineSignals &s) { return s.prefixCacheHitRate; }},
     };
     for (const Gauge &gauge : GAUGES) {
-        header(out, gauge.name, "gauge", gauge.help);
+        Metrics::appendMetricHeader(out, gauge.name, "gauge", gauge.help);
         for (const auto &backend : table.backends()) {
             if (backend.engineId >= 0) {
                 out += gauge.name + labelOf(backend) + ' ' + number(gauge.read(engines.signalsFor(backend.engineId, nowMs))) + '\n';
             }
         }
     }
-    header(out, "switchyard_engine_scrapes_total", "counter", "Scrapes of each server's metrics_url, by result (ok, failed).");
+    Metrics::appendMetricHeader(out, "switchyard_engine_scrapes_total", "counter", "Scrapes of each server's metrics_url, by result (ok, failed).");
     for (const auto &backend : table.backends()) {
         if (backend.engineId < 0) {
             continue;
@@ -74,7 +69,7 @@ void appendEngineGauges(QByteArray &out, const RouteTable &table, const Gpu::Met
         out += "switchyard_engine_scrapes_total{backend=\"" + escaped + "\",result=\"failed\"} " +
                QByteArray::number(counters ? counters->scrapesFailed : 0) + '\n';
     }
-    header(out, "switchyard_engine_parse_errors_total", "counter", "Malformed lines in the servers' metrics expositions.");
+    Metrics::appendMetricHeader(out, "switchyard_engine_parse_errors_total", "counter", "Malformed lines in the servers' metrics expositions.");
     for (const auto &backend : table.backends()) {
         if (backend.engineId >= 0) {
             const auto counters = engines.countersFor(backend.engineId);
@@ -88,13 +83,13 @@ void appendEngineGauges(QByteArray &out, const RouteTable &table, const Gpu::Met
 
 void appendEngineMetrics(QByteArray &out, const RouteTable &table, qint64 nowMs)
 {
-    header(out, "switchyard_backend_inflight_prefill_tokens", "gauge",
+    Metrics::appendMetricHeader(out, "switchyard_backend_inflight_prefill_tokens", "gauge",
            "Uncached prompt tokens of requests in flight that have not had their first token yet.");
     for (const auto &backend : table.backends()) {
         out += "switchyard_backend_inflight_prefill_tokens" + labelOf(backend) + ' ' +
                QByteArray::number(backend.monitor->inFlightPrefillTokens()) + '\n';
     }
-    header(out, "switchyard_backend_inflight_decode_tokens", "gauge", "Expected output tokens of requests in flight.");
+    Metrics::appendMetricHeader(out, "switchyard_backend_inflight_decode_tokens", "gauge", "Expected output tokens of requests in flight.");
     for (const auto &backend : table.backends()) {
         out += "switchyard_backend_inflight_decode_tokens" + labelOf(backend) + ' ' +
                QByteArray::number(backend.monitor->inFlightDecodeTokens()) + '\n';
@@ -104,13 +99,13 @@ void appendEngineMetrics(QByteArray &out, const RouteTable &table, qint64 nowMs)
     }
     if (table.prefixSource()) {
         const Routing::PrefixIndex &index = table.routing().prefixIndex();
-        header(out, "switchyard_prefix_index_blocks", "gauge",
+        Metrics::appendMetricHeader(out, "switchyard_prefix_index_blocks", "gauge",
                "Prompt blocks the prefix index assumes each server holds in its KV cache.");
         for (const auto &backend : table.backends()) {
             out += "switchyard_prefix_index_blocks" + labelOf(backend) + ' ' +
                    QByteArray::number(index.heldBlocks(backend.stableId)) + '\n';
         }
-        header(out, "switchyard_prefix_index_capacity_blocks", "gauge",
+        Metrics::appendMetricHeader(out, "switchyard_prefix_index_capacity_blocks", "gauge",
                "Blocks the prefix index keeps per server (from vllm:cache_config_info when reported).");
         for (const auto &backend : table.backends()) {
             out += "switchyard_prefix_index_capacity_blocks" + labelOf(backend) + ' ' +

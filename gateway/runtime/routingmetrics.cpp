@@ -1,5 +1,7 @@
 #include "routingmetrics.h"
 
+#include "metrics/exposition.h"
+
 #include "backendmonitor.h"
 #include "routetable.h"
 #include "routing/retrybudget.h"
@@ -12,36 +14,24 @@ namespace {
 
 constexpr std::array<const char *, 4> STATE_NAMES {"healthy", "degraded", "failed", "recovering"};
 
-void header(QByteArray &out, const char *name, const char *type, const char *help)
-{
-    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-}
-
-QByteArray label(const QByteArray &value)
-{
-    QByteArray escaped = value;
-    escaped.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return escaped;
-}
-
 } // namespace
 
 void appendRoutingMetrics(QByteArray &out, const RouteTable &table)
 {
     const auto snapshot = table.snapshots().current();
-    header(out, "switchyard_backend_health_state", "gauge",
+    Metrics::appendMetricHeader(out, "switchyard_backend_health_state", "gauge",
            "Health state of a backend: 0 healthy, 1 degraded, 2 failed (circuit open), 3 recovering.");
     for (const auto &backend : table.backends()) {
         const auto state = snapshot && static_cast<std::size_t>(backend.id) < snapshot->backends.size()
                                ? snapshot->backends[static_cast<std::size_t>(backend.id)].health
                                : Routing::HealthState::Healthy;
-        out += "switchyard_backend_health_state{backend=\"" + label(backend.label) + "\"} " +
+        out += "switchyard_backend_health_state{backend=\"" + Metrics::escapeLabelValue(backend.label) + "\"} " +
                QByteArray::number(static_cast<int>(state)) + '\n';
     }
-    header(out, "switchyard_backend_health_weight", "gauge",
+    Metrics::appendMetricHeader(out, "switchyard_backend_health_weight", "gauge",
            "Weight multiplier from health: slow-start ramp or degraded share, 1 when healthy.");
-    header(out, "switchyard_backend_ttft_ewma_ms", "gauge", "Peak-EWMA of time to first token.");
-    header(out, "switchyard_backend_token_latency_ewma_ms", "gauge", "Peak-EWMA of decode time per output token.");
+    Metrics::appendMetricHeader(out, "switchyard_backend_ttft_ewma_ms", "gauge", "Peak-EWMA of time to first token.");
+    Metrics::appendMetricHeader(out, "switchyard_backend_token_latency_ewma_ms", "gauge", "Peak-EWMA of decode time per output token.");
     if (snapshot) {
         for (const auto &backend : table.backends()) {
             const auto id = static_cast<std::size_t>(backend.id);
@@ -49,22 +39,22 @@ void appendRoutingMetrics(QByteArray &out, const RouteTable &table)
                 continue;
             }
             const auto &state = snapshot->backends[id];
-            const QByteArray labels = "{backend=\"" + label(backend.label) + "\"} ";
+            const QByteArray labels = "{backend=\"" + Metrics::escapeLabelValue(backend.label) + "\"} ";
             out += "switchyard_backend_health_weight" + labels + QByteArray::number(state.healthWeight) + '\n';
             out += "switchyard_backend_ttft_ewma_ms" + labels + QByteArray::number(state.ttftMs) + '\n';
             out += "switchyard_backend_token_latency_ewma_ms" + labels + QByteArray::number(state.latencyPerTokenMs) + '\n';
         }
     }
-    header(out, "switchyard_backend_health_transitions_total", "counter",
+    Metrics::appendMetricHeader(out, "switchyard_backend_health_transitions_total", "counter",
            "Health state changes of a backend, by the state entered.");
     for (const auto &backend : table.backends()) {
         for (std::size_t s = 0; s < STATE_NAMES.size(); ++s) {
-            out += "switchyard_backend_health_transitions_total{backend=\"" + label(backend.label) + "\",to=\"" +
+            out += "switchyard_backend_health_transitions_total{backend=\"" + Metrics::escapeLabelValue(backend.label) + "\",to=\"" +
                    STATE_NAMES[s] + "\"} " +
                    QByteArray::number(backend.monitor->transitionsTo(static_cast<Routing::HealthState>(s))) + '\n';
         }
     }
-    header(out, "switchyard_adaptive_weight", "gauge",
+    Metrics::appendMetricHeader(out, "switchyard_adaptive_weight", "gauge",
            "Weight the adaptive strategy draws a route's target with (before the health ramp).");
     if (snapshot) {
         for (const auto &route : table.routes()) {
@@ -74,15 +64,15 @@ void appendRoutingMetrics(QByteArray &out, const RouteTable &table)
             }
             for (std::size_t t = 0; t < route->targets.size(); ++t) {
                 const auto &backend = table.backends()[static_cast<std::size_t>(route->targets[t].backendId)];
-                out += "switchyard_adaptive_weight{route=\"" + label(route->model) + "\",backend=\"" + label(backend.label) +
+                out += "switchyard_adaptive_weight{route=\"" + Metrics::escapeLabelValue(route->model) + "\",backend=\"" + Metrics::escapeLabelValue(backend.label) +
                        "\"} " + QByteArray::number(snapshot->routes[index].targets[t].weight) + '\n';
             }
         }
     }
     const Routing::RetryBudget &budget = table.retryBudget();
-    header(out, "switchyard_retries_in_flight", "gauge", "Retries running now (capped by the retry budget).");
+    Metrics::appendMetricHeader(out, "switchyard_retries_in_flight", "gauge", "Retries running now (capped by the retry budget).");
     out += "switchyard_retries_in_flight " + QByteArray::number(budget.retriesInFlight()) + '\n';
-    header(out, "switchyard_retry_budget_rejected_total", "counter", "Retries not made because the retry budget was spent.");
+    Metrics::appendMetricHeader(out, "switchyard_retry_budget_rejected_total", "counter", "Retries not made because the retry budget was spent.");
     out += "switchyard_retry_budget_rejected_total " + QByteArray::number(budget.rejectedRetries()) + '\n';
 }
 

@@ -407,7 +407,7 @@ bool RedisLimitStore::connectAndReconcile()
     }
     QString error;
     auto connection = RedisConnection::open(resolved, m_settings.timeouts, error);
-    const auto fail = [this, &error, &connection](const QString &why) {
+    const auto fail = [this, &connection](const QString &why) {
         m_errors.fetch_add(1, std::memory_order_relaxed);
         const std::lock_guard lock {m_stateMutex};
         m_lastError = connection && connection->broken() ? connection->lastError() : why;

@@ -42,6 +42,8 @@ public:
     void start();
     // Continues a stream stopped at its hold point.
     void resume();
+    // The release epoch when this exchange started: releases from then on do not apply to it.
+    quint64 startEpoch() const { return m_startEpoch; }
 
 private:
     void after(int delayMs, void (GenerationExchange::*action)());

@@ -217,12 +217,22 @@ void SimHandler::forget(GenerationExchange *exchange)
 
 void SimHandler::resumeHeldStreams()
 {
-    // Resuming never destroys an exchange synchronously (the server defers that), but
-    // take the list first anyway so nothing appended during the loop is lost.
+    // Only streams that started before the latest release: this call is queued, and a
+    // stream that started (and reached its hold point) after releaseHeldStreams() was
+    // not meant by it, so it keeps waiting for the next release.
+    const quint64 epoch = m_state.counters().releaseEpoch.load(std::memory_order_acquire);
     std::vector<GenerationExchange *> held;
     held.swap(m_held);
     for (GenerationExchange *exchange : held) {
-        exchange->resume();
+        if (exchange->startEpoch() == epoch) {
+            m_held.push_back(exchange);
+        }
+    }
+    // Resuming never destroys an exchange synchronously (the server defers that).
+    for (GenerationExchange *exchange : held) {
+        if (exchange->startEpoch() != epoch) {
+            exchange->resume();
+        }
     }
 }
 
