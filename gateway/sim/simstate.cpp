@@ -226,9 +226,19 @@ void SimState::unregisterHandler(SimHandler *handler)
 
 void SimState::releaseHeldStreams()
 {
+    bumpReleaseEpoch();
+    resumeHeldStreams();
+}
+
+void SimState::bumpReleaseEpoch()
+{
     // Bump first: a stream that reaches its hold point after this will not stop, and
-    // one already stopped is woken by the queued call below.
+    // one already stopped is woken by the queued call of resumeHeldStreams().
     m_counters.releaseEpoch.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void SimState::resumeHeldStreams()
+{
     // The lock keeps each handler alive while we post to it (it unregisters under it).
     const QMutexLocker locker {&m_mutex};
     for (SimHandler *handler : m_handlers) {

@@ -84,6 +84,10 @@ public:
     void registerHandler(SimHandler *handler);
     void unregisterHandler(SimHandler *handler);
     void releaseHeldStreams();
+    // releaseHeldStreams() in two steps, so that several upstreams can be released as
+    // one: every epoch first, then the resumes (see SimulatedUpstream::releaseTogether).
+    void bumpReleaseEpoch();
+    void resumeHeldStreams();
 
 private:
     const QString m_name;

@@ -79,6 +79,16 @@ void SimulatedUpstream::releaseHeldStreams()
     m_state->releaseHeldStreams();
 }
 
+void SimulatedUpstream::releaseTogether(std::initializer_list<SimulatedUpstream *> upstreams)
+{
+    for (SimulatedUpstream *upstream : upstreams) {
+        upstream->m_state->bumpReleaseEpoch();
+    }
+    for (SimulatedUpstream *upstream : upstreams) {
+        upstream->m_state->resumeHeldStreams();
+    }
+}
+
 int SimulatedUpstream::requestsWithKey(const QByteArray &key) const
 {
     return m_state->requestsWithKey(key);

@@ -9,6 +9,7 @@
 #include <QList>
 #include <QString>
 
+#include <initializer_list>
 #include <memory>
 
 namespace Gateway::Http {
@@ -56,6 +57,10 @@ public:
 
     // Lets every stream stopped by holdStreamAfterChunks continue to its end.
     void releaseHeldStreams();
+    // The same for several upstreams at once: a stream that one of them finishes can let
+    // the gateway send a queued request to another before that one's own release, and
+    // releasing them one by one would free that newcomer too.
+    static void releaseTogether(std::initializer_list<SimulatedUpstream *> upstreams);
 
     // Counters, readable from any thread. Only inference requests (the POST endpoints)
     // count as requests and are recorded as "last request"; /metrics and /v1/models

@@ -146,8 +146,7 @@ routes:
         QTRY_COMPARE_WITH_TIMEOUT(a->heldStreams() + b->heldStreams(), running, 10000);
         QCOMPARE(a->requestsReceived() + b->requestsReceived(), done + running);
         QCOMPARE(a->inFlight() + b->inFlight(), running);
-        a->releaseHeldStreams();
-        b->releaseHeldStreams();
+        SimulatedUpstream::releaseTogether({a.get(), b.get()});
         done += running;
         const auto answered = [&clients] {
             return std::count_if(clients.begin(), clients.end(), [](const auto &c) { return c->responses().size() == 1; });
