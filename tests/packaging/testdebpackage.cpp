@@ -2,7 +2,7 @@
 // fixture), unpacked with `dpkg -x` into a temporary root, never installed. Checks its
 // control fields, that every file the package promises is there and points at the
 // others (desktop entry -> icon, systemd unit -> binary and policy), that the man page
-// documents every option `--help` lists, then runs the unpacked binary: `--version`, the
+// and docs/CONFIG.md document every option `--help` lists, then runs the unpacked binary: `--version`, the
 // shipped /etc policy loads, and a headless gateway answers a real request.
 #include "switchyardprocess.h"
 #include "testhttpclient.h"
@@ -148,6 +148,16 @@ void TestDebPackage::manPageDocumentsEveryOption()
         QVERIFY2(manPage.contains(name), qPrintable(name + QStringLiteral(" is in --help but not in the man page")));
     }
     QVERIFY2(options >= 10, help.out.constData());
+    // ... and so does the command-line section of docs/CONFIG.md (shipped in the package).
+    const QString config = QString::fromUtf8(readFile(root(QStringLiteral("usr/share/doc/switchyard/CONFIG.md"))));
+    const QString commandLine = config.mid(config.indexOf(QStringLiteral("## Command line")));
+    QVERIFY(commandLine.size() > 100);
+    for (auto it = option.globalMatch(QString::fromUtf8(help.out)); it.hasNext();) {
+        const QString name = it.next().captured(1);
+        if (name != QStringLiteral("--help-all")) { // Qt's own, listed with --help
+            QVERIFY2(commandLine.contains(name), qPrintable(name + QStringLiteral(" is in --help but not in docs/CONFIG.md")));
+        }
+    }
     for (const char *command : {"export", "import-litellm", "audit verify", "audit list"}) {
         QVERIFY2(manPage.contains(QLatin1String(command)), command);
     }
