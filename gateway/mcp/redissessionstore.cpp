@@ -1,5 +1,7 @@
 #include "redissessionstore.h"
 
+#include "shared/threadconnections.h"
+
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -8,15 +10,6 @@
 namespace Gateway::Mcp {
 
 namespace {
-
-std::atomic<quint64> nextStoreId {1};
-
-struct WorkerConnection {
-    quint64 storeId = 0;
-    quint64 generation = 0;
-    std::unique_ptr<Shared::RedisConnection> connection;
-};
-thread_local std::vector<WorkerConnection> workerConnections;
 
 QByteArray redisKey(const QString &server, const QByteArray &sessionId)
 {
@@ -43,7 +36,7 @@ SessionOwner decode(const QByteArray &value)
 RedisSessionStore::RedisSessionStore(LocalSessionStore &local, Settings settings)
     : m_local {local}
     , m_settings {std::move(settings)}
-    , m_id {nextStoreId.fetch_add(1)}
+    , m_id {Shared::newStoreId()}
 {
     connectOnce();
     m_reconnector = std::thread([this] { reconnectLoop(); });
@@ -101,28 +94,22 @@ Shared::RedisConnection *RedisSessionStore::workerConnection(quint64 &generation
         return nullptr;
     }
     generation = m_generation.load(std::memory_order_acquire);
-    auto it = std::find_if(workerConnections.begin(), workerConnections.end(),
-                           [this](const WorkerConnection &entry) { return entry.storeId == m_id; });
-    if (it == workerConnections.end()) {
-        it = workerConnections.insert(workerConnections.end(), WorkerConnection {m_id, 0, nullptr});
-    }
-    if (it->connection && it->generation == generation && !it->connection->broken()) {
-        return it->connection.get();
-    }
-    it->connection.reset();
-    Shared::RedisEndpoint endpoint;
-    {
-        const std::lock_guard lock {m_mutex};
-        endpoint = m_resolved;
-    }
     QString error;
-    it->connection = Shared::RedisConnection::open(endpoint, m_settings.timeouts, error);
-    it->generation = generation;
-    if (!it->connection) {
+    Shared::RedisConnection *connection = Shared::threadConnection(
+        m_id, generation,
+        [this](QString &why) {
+            Shared::RedisEndpoint endpoint;
+            {
+                const std::lock_guard lock {m_mutex};
+                endpoint = m_resolved;
+            }
+            return Shared::RedisConnection::open(endpoint, m_settings.timeouts, why);
+        },
+        error);
+    if (!connection) {
         markDown(generation);
-        return nullptr;
     }
-    return it->connection.get();
+    return connection;
 }
 
 void RedisSessionStore::markDown(quint64 generation)

@@ -1,5 +1,7 @@
 #include "redislimitstore.h"
 
+#include "threadconnections.h"
+
 #include "limitscripts.h"
 
 #include "governance/utcwindow.h"
@@ -23,16 +25,6 @@ using Governance::LimitKind;
 constexpr qint64 ACCOUNT_TTL_MS = 2 * Governance::MS_PER_DAY;
 const QByteArray EPOCH_KEY = QByteArrayLiteral("switchyard:epoch");
 
-std::atomic<quint64> nextStoreId {1};
-
-// Each worker thread's connections, one per store it served (normally one); a store's
-// connection is replaced when the store came back up since it was opened.
-struct WorkerConnection {
-    quint64 storeId = 0;
-    quint64 generation = 0;
-    std::unique_ptr<RedisConnection> connection;
-};
-thread_local std::vector<WorkerConnection> workerConnections;
 
 struct AccountRef {
     const QString *name = nullptr;
@@ -113,7 +105,7 @@ RedisLimitStore::RedisLimitStore(Governance::LocalLimitStore &local, Settings se
     : m_local {local}
     , m_settings {std::move(settings)}
     , m_onTransition {std::move(onTransition)}
-    , m_id {nextStoreId.fetch_add(1)}
+    , m_id {newStoreId()}
 {
     if (!connectAndReconcile() && m_onTransition) {
         // Starts on local state; the thread below keeps trying.
@@ -148,28 +140,22 @@ RedisConnection *RedisLimitStore::workerConnection(quint64 &generation)
         return nullptr;
     }
     generation = m_generation.load(std::memory_order_acquire);
-    auto it = std::find_if(workerConnections.begin(), workerConnections.end(),
-                           [this](const WorkerConnection &entry) { return entry.storeId == m_id; });
-    if (it == workerConnections.end()) {
-        it = workerConnections.insert(workerConnections.end(), WorkerConnection {m_id, 0, nullptr});
-    }
-    if (it->connection && it->generation == generation && !it->connection->broken()) {
-        return it->connection.get();
-    }
-    it->connection.reset();
-    RedisEndpoint endpoint;
-    {
-        const std::lock_guard lock {m_stateMutex};
-        endpoint = m_resolved;
-    }
     QString error;
-    it->connection = RedisConnection::open(endpoint, m_settings.timeouts, error);
-    it->generation = generation;
-    if (!it->connection) {
+    RedisConnection *connection = threadConnection(
+        m_id, generation,
+        [this](QString &why) {
+            RedisEndpoint endpoint;
+            {
+                const std::lock_guard lock {m_stateMutex};
+                endpoint = m_resolved;
+            }
+            return RedisConnection::open(endpoint, m_settings.timeouts, why);
+        },
+        error);
+    if (!connection) {
         markDown(generation, error);
-        return nullptr;
     }
-    return it->connection.get();
+    return connection;
 }
 
 void RedisLimitStore::markDown(quint64 generation, const QString &error)
