@@ -14,7 +14,7 @@ if compgen -G "build/screenshots/[0-9][0-9]-*.png" >/dev/null; then
     mkdir -p docs/screenshots
     cp build/screenshots/[0-9][0-9]-*.png docs/screenshots/
 fi
-# Every libFuzzer target (clang, ASan + UBSan) for 60 s from its seeds and the saved
-# regressions, two at a time (docs/RELIABILITY.md). The whole suite under the sanitizers
-# is `tests/sanitize.sh`; it joins this script once its CI time is measured in full.
-tests/sanitize.sh --no-tests --fuzz-seconds 60
+# The whole suite again, built with clang, AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-asan/), then every libFuzzer target for 60 s from its seeds and the saved
+# regressions, two at a time (docs/RELIABILITY.md).
+tests/sanitize.sh --fuzz-seconds 60
