@@ -1,7 +1,9 @@
 #include "testhttpclient.h"
 
+#include <QJsonDocument>
 #include <QSslConfiguration>
 #include <QSslSocket>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -360,6 +362,20 @@ void TestHttpClient::feed(const char *data, qsizetype size)
     } else if (parsed != length) {
         m_parseError = "parser stopped early";
     }
+}
+
+QJsonObject errorOf(const TestHttpClient::Response &response)
+{
+    return QJsonDocument::fromJson(response.body).object().value(QStringLiteral("error")).toObject();
+}
+
+quint16 closedPort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0)) {
+        qFatal("cannot bind a port on 127.0.0.1");
+    }
+    return server.serverPort(); // closed again when `server` goes out of scope
 }
 
 } // namespace TestSupport

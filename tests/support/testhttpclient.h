@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QHostAddress>
+#include <QJsonObject>
 #include <QList>
 #include <QSslCertificate>
 #include <QObject>
@@ -117,5 +118,11 @@ private:
     bool m_inHeaderValue = false;
     bool m_eofSent = false;
 };
+
+// The `error` object of an OpenAI- or Anthropic-shaped error body (empty when there is none).
+QJsonObject errorOf(const TestHttpClient::Response &response);
+
+// A port on 127.0.0.1 that was free a moment ago and is closed now: connecting is refused.
+quint16 closedPort();
 
 } // namespace TestSupport

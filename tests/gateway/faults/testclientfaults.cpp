@@ -56,10 +56,7 @@ QByteArray rawPost(const QByteArray &body, const QByteArray &extraHeaders = {})
            extraHeaders + "\r\n" + body;
 }
 
-QJsonObject errorOf(const TestHttpClient::Response &response)
-{
-    return QJsonDocument::fromJson(response.body).object().value(QStringLiteral("error")).toObject();
-}
+using TestSupport::errorOf;
 
 double metricSum(const QByteArray &text, const QByteArray &prefix)
 {

@@ -39,12 +39,7 @@ QByteArray messages(const QByteArray &model, bool stream)
            (stream ? ",\"stream\":true" : "") + "}";
 }
 
-quint16 closedPort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort(); // closed again when `server` goes out of scope
-}
+using TestSupport::closedPort;
 
 // Sum of every sample of a metric in Prometheus text (all label sets).
 double metricSum(const QByteArray &text, const QByteArray &name)

@@ -80,10 +80,7 @@ double metric(quint16 port, const QByteArray &series)
     return metricValue(fetchMetrics(port), series);
 }
 
-QJsonObject errorOf(const TestHttpClient::Response &response)
-{
-    return QJsonDocument::fromJson(response.body).object().value(QStringLiteral("error")).toObject();
-}
+using TestSupport::errorOf;
 
 // One request of an open-loop run: sent on its own connection at its scheduled time,
 // whatever happened to the requests before it.

@@ -180,10 +180,7 @@ TestHttpClient::Response send(quint16 port, const QByteArray &body, const QByteA
     return client.responses().constFirst();
 }
 
-QJsonObject errorOf(const TestHttpClient::Response &response)
-{
-    return QJsonDocument::fromJson(response.body).object().value(QStringLiteral("error")).toObject();
-}
+using TestSupport::errorOf;
 
 // The usage object of a non-streamed answer, or of the usage chunk of a stream.
 QJsonObject usageOf(const TestHttpClient::Response &response)

@@ -40,12 +40,7 @@ QJsonObject openAiError(const TestHttpClient::Response &response)
     return json(response.body).value(QStringLiteral("error")).toObject();
 }
 
-quint16 closedPort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort(); // closed again when `server` goes out of scope
-}
+using TestSupport::closedPort;
 
 } // namespace
 

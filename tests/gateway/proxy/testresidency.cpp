@@ -34,17 +34,9 @@ QByteArray chat(const QByteArray &model, bool stream = false)
            (stream ? ",\"stream\":true" : "") + "}";
 }
 
-QJsonObject errorOf(const TestHttpClient::Response &response)
-{
-    return QJsonDocument::fromJson(response.body).object().value(QStringLiteral("error")).toObject();
-}
+using TestSupport::errorOf;
 
-quint16 closedPort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort();
-}
+using TestSupport::closedPort;
 
 } // namespace
 

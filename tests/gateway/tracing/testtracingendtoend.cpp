@@ -45,12 +45,7 @@ QByteArray chat(const QByteArray &model, int maxTokens, bool stream)
            QByteArray::number(maxTokens) + (stream ? ",\"stream\":true" : "") + "}";
 }
 
-quint16 closedPort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort();
-}
+using TestSupport::closedPort;
 
 QByteArray headerOf(const Gateway::Http::HeaderList &headers, QByteArrayView name)
 {
