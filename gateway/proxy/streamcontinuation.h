@@ -20,8 +20,8 @@ public:
     // Takes the answer text out of an SSE event as forwarded to the client (OpenAI
     // chunks' delta content, Anthropic content_block_delta text). Only the text is kept,
     // not the event: a long stream's events are ~50x its text, and every stream has one
-    // of these (exact settle of streams that end without usage). One simdjson DOM pass
-    // over a ~200-byte event costs well under a microsecond. Beyond MAX_KEPT_BYTES of
+    // of these (exact settle of streams that end without usage): one simdjson DOM pass
+    // per event instead of a copy of it. Beyond MAX_KEPT_BYTES of
     // text the stream can no longer be resumed or counted exactly (canResume() is false).
     void observe(QByteArrayView event);
     bool canResume() const { return !m_overflowed; }
