@@ -1,10 +1,14 @@
 #include "sseeventsplitter.h"
 
+#include <cstring>
+
 namespace Gateway::Proxy {
 
-qsizetype SseEventSplitter::eventEnd(QByteArrayView data, qsizetype from)
+namespace {
+
+// The byte-by-byte search, for events that use carriage returns in their line breaks.
+qsizetype eventEndScanningBytes(QByteArrayView data, qsizetype from)
 {
-    // An event ends at a blank line: "\n\n", "\r\n\r\n" or "\r\r".
     for (qsizetype i = from; i + 1 < data.size(); ++i) {
         const char c = data[i];
         if (c == '\n' && data[i + 1] == '\n') {
@@ -18,6 +22,33 @@ qsizetype SseEventSplitter::eventEnd(QByteArrayView data, qsizetype from)
                 return i + 4;
             }
         }
+    }
+    return -1;
+}
+
+} // namespace
+
+qsizetype SseEventSplitter::eventEnd(QByteArrayView data, qsizetype from)
+{
+    // An event ends at a blank line: "\n\n", "\r\n\r\n" or "\r\r". Servers send "\n" line
+    // breaks, so the search jumps from line break to line break with memchr (vectorised)
+    // and leaves the byte-by-byte search to lines that contain a carriage return.
+    const char *bytes = data.data();
+    const qsizetype size = data.size();
+    qsizetype lineStart = from;
+    while (lineStart < size) {
+        const auto *newline = static_cast<const char *>(std::memchr(bytes + lineStart, '\n', static_cast<std::size_t>(size - lineStart)));
+        const qsizetype lineEnd = newline ? newline - bytes : size;
+        if (std::memchr(bytes + lineStart, '\r', static_cast<std::size_t>(lineEnd - lineStart))) {
+            return eventEndScanningBytes(data, lineStart);
+        }
+        if (!newline || lineEnd + 1 >= size) {
+            return -1;
+        }
+        if (bytes[lineEnd + 1] == '\n') {
+            return lineEnd + 2;
+        }
+        lineStart = lineEnd + 1;
     }
     return -1;
 }
@@ -83,6 +114,31 @@ SseEventFields parseSseEvent(QByteArrayView event)
         }
     }
     return fields;
+}
+
+std::optional<QByteArrayView> singleSseData(QByteArrayView event)
+{
+    const char *bytes = event.data();
+    const auto size = static_cast<std::size_t>(event.size());
+    if (std::memchr(bytes, '\r', size)) {
+        return std::nullopt;
+    }
+    std::optional<QByteArrayView> data;
+    std::size_t lineStart = 0;
+    while (lineStart < size) {
+        const auto *newline = static_cast<const char *>(std::memchr(bytes + lineStart, '\n', size - lineStart));
+        const std::size_t lineEnd = newline ? static_cast<std::size_t>(newline - bytes) : size;
+        QByteArrayView line {bytes + lineStart, static_cast<qsizetype>(lineEnd - lineStart)};
+        if (line.startsWith("data:")) {
+            if (data) {
+                return std::nullopt;
+            }
+            line = line.sliced(5);
+            data = line.startsWith(' ') ? line.sliced(1) : line;
+        }
+        lineStart = lineEnd + 1;
+    }
+    return data;
 }
 
 } // namespace Gateway::Proxy

@@ -4,6 +4,7 @@
 #include <QByteArrayView>
 
 #include <functional>
+#include <optional>
 
 namespace Gateway::Proxy {
 
@@ -33,5 +34,10 @@ struct SseEventFields {
     QByteArray data;
 };
 SseEventFields parseSseEvent(QByteArrayView event);
+
+// The payload of an event with exactly one `data:` line and "\n" line breaks (what
+// servers send), as a view into `event`: no copy. nullopt otherwise (no data line, several
+// to join, carriage returns): parseSseEvent() handles every event.
+std::optional<QByteArrayView> singleSseData(QByteArrayView event);
 
 } // namespace Gateway::Proxy

@@ -58,9 +58,18 @@ void StreamContinuation::observe(QByteArrayView event)
     if (m_overflowed) {
         return;
     }
-    const SseEventFields fields = parseSseEvent(event);
+    // Servers send one data line per event: read it in place, and join lines only
+    // for events that have several.
+    QByteArray joined;
+    QByteArrayView data;
+    if (const std::optional<QByteArrayView> single = singleSseData(event)) {
+        data = *single;
+    } else {
+        joined = parseSseEvent(event).data;
+        data = joined;
+    }
     simdjson::dom::element parsed;
-    if (fields.data.isEmpty() || fields.data == "[DONE]" || !parseEvent(fields.data, parsed)) {
+    if (data.isEmpty() || data == "[DONE]" || !parseEvent(data, parsed)) {
         return;
     }
     const std::string_view text = textOf(parsed, m_format);

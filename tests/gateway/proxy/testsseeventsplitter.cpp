@@ -4,6 +4,7 @@
 #include <QTest>
 
 using Gateway::Proxy::parseSseEvent;
+using Gateway::Proxy::singleSseData;
 using Gateway::Proxy::SseEventSplitter;
 
 namespace {
@@ -52,6 +53,8 @@ private slots:
     void parseStripsOneLeadingSpace();
     void parseReadsEventName();
     void parseWithCarriageReturns();
+    void singleDataIsAViewOfTheEvent();
+    void singleDataDeclinesWhatNeedsJoining();
 };
 
 void TestSseEventSplitter::splitsOnBlankLines_data()
@@ -67,6 +70,12 @@ void TestSseEventSplitter::splitsOnBlankLines_data()
                         << QList<QByteArray> {QByteArrayLiteral("data: a\r\r"), QByteArrayLiteral("data: b\r\r")};
     QTest::newRow("multi-line lf") << QByteArrayLiteral("event: x\ndata: 1\ndata: 2\n\n")
                                    << QList<QByteArray> {QByteArrayLiteral("event: x\ndata: 1\ndata: 2\n\n")};
+    // A carriage return after "\n" lines: the blank line "\r\r" still ends the event.
+    QTest::newRow("lf then cr") << QByteArrayLiteral("data: a\ndata: b\r\rdata: c\n\n")
+                                << QList<QByteArray> {QByteArrayLiteral("data: a\ndata: b\r\r"), QByteArrayLiteral("data: c\n\n")};
+    QTest::newRow("lone newlines between events") << QByteArrayLiteral("\ndata: a\n\n\n\ndata: b\n\n")
+                                                  << QList<QByteArray> {QByteArrayLiteral("\ndata: a\n\n"), QByteArrayLiteral("\n\n"),
+                                                                        QByteArrayLiteral("data: b\n\n")};
 }
 
 void TestSseEventSplitter::splitsOnBlankLines()
@@ -196,6 +205,25 @@ void TestSseEventSplitter::parseWithCarriageReturns()
     const auto cr = parseSseEvent("event: e\rdata: a\rdata: b\r\r");
     QCOMPARE(cr.name, QByteArrayLiteral("e"));
     QCOMPARE(cr.data, QByteArrayLiteral("a\nb"));
+}
+
+void TestSseEventSplitter::singleDataIsAViewOfTheEvent()
+{
+    const QByteArray event = QByteArrayLiteral("event: content_block_delta\ndata: {\"a\":1}\n\n");
+    const auto data = singleSseData(event);
+    QVERIFY(data.has_value());
+    QCOMPARE(data->toByteArray(), QByteArrayLiteral("{\"a\":1}"));
+    QCOMPARE(data->data(), event.constData() + event.indexOf('{')); // in place, not a copy
+    QCOMPARE(singleSseData("data:[DONE]\n\n")->toByteArray(), QByteArrayLiteral("[DONE]"));
+    QCOMPARE(singleSseData("data: x")->toByteArray(), QByteArrayLiteral("x")); // no line break at all
+}
+
+void TestSseEventSplitter::singleDataDeclinesWhatNeedsJoining()
+{
+    QVERIFY(!singleSseData("data: a\ndata: b\n\n").has_value());
+    QVERIFY(!singleSseData("data: a\r\n\r\n").has_value());
+    QVERIFY(!singleSseData("event: ping\n\n").has_value());
+    QVERIFY(!singleSseData(": comment\n\n").has_value());
 }
 
 QTEST_APPLESS_MAIN(TestSseEventSplitter)
