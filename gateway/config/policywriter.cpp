@@ -206,6 +206,9 @@ Node gpuOptionsNode(const Routing::GpuPolicyParams &params)
     optional("kv_pressure_match_keep", params.kvPressureMatchKeep);
     optional("engine_queue_weight", params.engineQueueWeight);
     optional("backlog_weight", params.backlogWeight);
+    optional("kv_miss_boost", params.kvMissBoost);
+    optional("kv_miss_start", params.kvMissStart);
+    optional("kv_miss_min_match", params.kvMissMinMatch);
     return node;
 }
 

@@ -74,6 +74,9 @@ const std::vector<Key> &keys()
         {"kv_pressure_match_keep", Family::PrefixAware, [](const auto &p) { return p.kvPressureMatchKeep.has_value(); }},
         {"engine_queue_weight", Family::PrefixAware, [](const auto &p) { return p.engineQueueWeight.has_value(); }},
         {"backlog_weight", Family::PrefixAware, [](const auto &p) { return p.backlogWeight.has_value(); }},
+        {"kv_miss_boost", Family::PrefixAware, [](const auto &p) { return p.kvMissBoost.has_value(); }},
+        {"kv_miss_start", Family::PrefixAware, [](const auto &p) { return p.kvMissStart.has_value(); }},
+        {"kv_miss_min_match", Family::PrefixAware, [](const auto &p) { return p.kvMissMinMatch.has_value(); }},
     };
     return all;
 }
@@ -207,6 +210,9 @@ std::optional<GpuPolicyError> validateGpuPolicyParams(const GpuPolicyParams &par
         checkRange(params.kvPressureMatchKeep, "kv_pressure_match_keep", 0.0, 1.0),
         checkRange(params.engineQueueWeight, "engine_queue_weight", 0.0, 1.0),
         checkRange(params.backlogWeight, "backlog_weight", 0.0, INF),
+        checkRange(params.kvMissBoost, "kv_miss_boost", 0.0, INF),
+        checkRange(params.kvMissStart, "kv_miss_start", 0.0, 0.99),
+        checkRange(params.kvMissMinMatch, "kv_miss_min_match", 0.0, 1.0),
     };
     for (const auto &check : checks) {
         if (check) {
@@ -235,6 +241,9 @@ GpuPolicyParams withPresetDefaults(const GpuPolicyParams &params)
             params.kvPressureMatchKeep.value_or(PrefixAwareParams::DEFAULT_KV_PRESSURE_MATCH_KEEP);
         resolved.engineQueueWeight = params.engineQueueWeight.value_or(PrefixAwareParams::DEFAULT_ENGINE_QUEUE_WEIGHT);
         resolved.backlogWeight = params.backlogWeight.value_or(PrefixAwareParams::DEFAULT_BACKLOG_WEIGHT);
+        resolved.kvMissBoost = params.kvMissBoost.value_or(PrefixAwareParams::DEFAULT_KV_MISS_BOOST);
+        resolved.kvMissStart = params.kvMissStart.value_or(PrefixAwareParams::DEFAULT_KV_MISS_START);
+        resolved.kvMissMinMatch = params.kvMissMinMatch.value_or(PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH);
         break;
     case Family::CacheAware: {
         const bool v1 = params.preset == QLatin1StringView("sglang_cache_aware_v1");
@@ -284,6 +293,9 @@ std::unique_ptr<RoutePolicy> makeGpuPolicy(const GpuPolicyParams &params, Prefix
         prefixAware.kvPressureMatchKeep = *p.kvPressureMatchKeep;
         prefixAware.engineQueueWeight = *p.engineQueueWeight;
         prefixAware.backlogWeight = *p.backlogWeight;
+        prefixAware.kvMissBoost = *p.kvMissBoost;
+        prefixAware.kvMissStart = *p.kvMissStart;
+        prefixAware.kvMissMinMatch = *p.kvMissMinMatch;
         return std::make_unique<PrefixAwarePolicy>(prefixAware, source);
     }
     case Family::CacheAware:

@@ -62,6 +62,9 @@ struct GpuPolicyParams {
     std::optional<double> kvPressureMatchKeep;   // `kv_pressure_match_keep`: share of a match kept at usage 1 (0..1)
     std::optional<double> engineQueueWeight;     // `engine_queue_weight`: trust in the scraped waiting queue (0..1)
     std::optional<double> backlogWeight;         // `backlog_weight`: extra cost of a miss per unit of backlog (>= 0)
+    std::optional<double> kvMissBoost;           // `kv_miss_boost`: backlog term x (1 + this) when KV memory is full (>= 0)
+    std::optional<double> kvMissStart;           // `kv_miss_start`: mean KV usage where the boost starts (0..1, < 1)
+    std::optional<double> kvMissMinMatch;        // `kv_miss_min_match`: share of the prompt a server must hold (0..1)
 
     bool operator==(const GpuPolicyParams &) const = default;
 };

@@ -24,6 +24,16 @@ double PrefixAwarePolicy::matchKept(const EngineSignals &engine) const
     return 1.0 - pressure * (1.0 - m_params.kvPressureMatchKeep);
 }
 
+double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTokens, double promptTokens) const
+{
+    if (m_params.kvMissBoost <= 0.0 || meanKvUsage <= m_params.kvMissStart ||
+        bestMatchedTokens < m_params.kvMissMinMatch * promptTokens || promptTokens <= 0.0) {
+        return 1.0;
+    }
+    const double pressure = std::min(1.0, (meanKvUsage - m_params.kvMissStart) / (1.0 - m_params.kvMissStart));
+    return 1.0 + m_params.kvMissBoost * pressure;
+}
+
 void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) const
 {
     out.reset(input.targets.size());
@@ -41,11 +51,20 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
 
     double loadSum = 0.0;
     double queuedSum = 0.0;
+    double kvUsageSum = 0.0;
+    int kvUsageCount = 0;
+    double bestMatched = 0.0; // before the KV-pressure discount
     for (std::size_t i = 0; i < count; ++i) {
         const GpuCandidate &candidate = set[i];
         const BackendState &state = *candidate.state;
         const EngineSignals &engine = state.engine;
-        cached[i] = std::min(prompt, matchKept(engine) * candidate.matchedBlocks * tokensPerBlock);
+        const double matched = std::min(prompt, candidate.matchedBlocks * tokensPerBlock);
+        bestMatched = std::max(bestMatched, matched);
+        cached[i] = matchKept(engine) * matched;
+        if (engine.fresh && engine.kvCacheUsage >= 0.0) {
+            kvUsageSum += engine.kvCacheUsage;
+            ++kvUsageCount;
+        }
         const double missing = prompt - cached[i];
         const double routerQueued = static_cast<double>(std::max<std::int64_t>(0, state.inFlightPrefillTokens));
         double queued = routerQueued;
@@ -69,7 +88,8 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
 
     const double candidates = static_cast<double>(std::max<std::size_t>(1, count));
     const double backlog = queuedSum / candidates / std::max(1.0, prompt);
-    const double missWeight = 1.0 + m_params.backlogWeight * backlog;
+    const double meanKvUsage = kvUsageCount > 0 ? kvUsageSum / kvUsageCount : -1.0;
+    const double missWeight = 1.0 + m_params.backlogWeight * backlog * kvMissFactor(meanKvUsage, bestMatched, prompt);
     const double bound = m_params.boundedLoadFactor * loadSum / candidates;
     const std::uint64_t seed = count > 1 ? rng.next() : 0;
     RankKeyBuffer buffer {count, input.maxChoices, RankKeyBuffer::Ties::Random, seed};

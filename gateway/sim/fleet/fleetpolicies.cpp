@@ -39,6 +39,9 @@ bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params
         {"kv_pressure_match_keep", &Routing::GpuPolicyParams::kvPressureMatchKeep},
         {"engine_queue_weight", &Routing::GpuPolicyParams::engineQueueWeight},
         {"backlog_weight", &Routing::GpuPolicyParams::backlogWeight},
+        {"kv_miss_boost", &Routing::GpuPolicyParams::kvMissBoost},
+        {"kv_miss_start", &Routing::GpuPolicyParams::kvMissStart},
+        {"kv_miss_min_match", &Routing::GpuPolicyParams::kvMissMinMatch},
         {"overlap_score_weight", &Routing::GpuPolicyParams::overlapScoreWeight},
     };
     while (!overrides.empty()) {

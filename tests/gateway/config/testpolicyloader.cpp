@@ -386,6 +386,9 @@ void TestPolicyLoader::routingErrorsNameTheField_data()
     QTest::newRow("exploration above 1")
         << strategy << QByteArrayLiteral("    strategy: adaptive\n    strategy_options: {exploration: 1.5}\n")
         << QStringLiteral("routes[0].strategy_options.exploration") << QStringLiteral("must be between 0 and 1");
+    QTest::newRow("kv miss start of 1")
+        << strategy << QByteArrayLiteral("    strategy: prefix_aware\n    strategy_options: {kv_miss_start: 1}\n")
+        << QStringLiteral("routes[0].strategy_options.kv_miss_start") << QStringLiteral("must be between 0 and 0.99");
     QTest::newRow("unknown retry class")
         << strategy << QByteArrayLiteral("    retry: {attempts: 2, on: [timeout, teapot]}\n")
         << QStringLiteral("routes[0].retry.on[1]") << QStringLiteral("unknown failure class 'teapot'");

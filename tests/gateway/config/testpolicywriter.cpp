@@ -462,6 +462,32 @@ private slots:
         QCOMPARE(defaults.routes.back().pd.uncachedTokensThreshold, 16);
     }
 
+    void prefixAwareOptionsSurviveTheRoundTrip_data() const
+    {
+        QTest::addColumn<bool>("json");
+        QTest::newRow("yaml") << false;
+        QTest::newRow("json") << true;
+    }
+
+    void prefixAwareOptionsSurviveTheRoundTrip() const
+    {
+        QFETCH(bool, json);
+        Policy policy = smallPolicy();
+        Route &route = policy.routes.front();
+        route.strategy = QStringLiteral("prefix_aware");
+        route.options.gpu.backlogWeight = 8.0;
+        route.options.gpu.kvMissBoost = 7.0;
+        route.options.gpu.kvMissStart = 0.6;
+        route.options.gpu.kvMissMinMatch = 0.25;
+        const QByteArray document = json ? toJson(policy, SecretRendering::Included) : toYaml(policy, SecretRendering::Included);
+        const Policy reparsed = parse(document);
+        QVERIFY(reparsed == policy);
+        QCOMPARE(reparsed.routes.front().options.gpu.kvMissBoost, std::optional<double> {7.0});
+        QCOMPARE(reparsed.routes.front().options.gpu.kvMissStart, std::optional<double> {0.6});
+        QCOMPARE(reparsed.routes.front().options.gpu.kvMissMinMatch, std::optional<double> {0.25});
+        QCOMPARE(json ? toJson(reparsed, SecretRendering::Included) : toYaml(reparsed, SecretRendering::Included), document);
+    }
+
     void defaultAdmissionIsNotWritten() const
     {
         // An explicit section equal to the defaults reads back as the defaults, and a

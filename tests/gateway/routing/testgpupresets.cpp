@@ -137,6 +137,9 @@ void TestGpuPresets::dynamoAndPrefixAwareDefaults()
     QCOMPARE(ours.kvPressureMatchKeep, std::optional<double> {PrefixAwareParams::DEFAULT_KV_PRESSURE_MATCH_KEEP});
     QCOMPARE(ours.engineQueueWeight, std::optional<double> {PrefixAwareParams::DEFAULT_ENGINE_QUEUE_WEIGHT});
     QCOMPARE(ours.backlogWeight, std::optional<double> {PrefixAwareParams::DEFAULT_BACKLOG_WEIGHT});
+    QCOMPARE(ours.kvMissBoost, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_BOOST});
+    QCOMPARE(ours.kvMissStart, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_START});
+    QCOMPARE(ours.kvMissMinMatch, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH});
     QVERIFY(!ours.cacheThreshold && !ours.scorers);
 }
 
@@ -159,11 +162,17 @@ void TestGpuPresets::overridesReachThePolicy()
     ours.boundedLoadFactor = 1.5;
     ours.decodeWeight = 0.0;
     ours.backlogWeight = 2.0;
+    ours.kvMissBoost = 3.0;
+    ours.kvMissStart = 0.7;
+    ours.kvMissMinMatch = 0.25;
     const auto prefixAware = makeGpuPolicy(ours, nullptr);
     const auto *ourTyped = dynamic_cast<const PrefixAwarePolicy *>(prefixAware.get());
     QCOMPARE(ourTyped->params().boundedLoadFactor, 1.5);
     QCOMPARE(ourTyped->params().decodeWeight, 0.0);
     QCOMPARE(ourTyped->params().backlogWeight, 2.0);
+    QCOMPARE(ourTyped->params().kvMissBoost, 3.0);
+    QCOMPARE(ourTyped->params().kvMissStart, 0.7);
+    QCOMPARE(ourTyped->params().kvMissMinMatch, 0.25);
 
     GpuPolicyParams custom = preset("epp_default");
     GpuScorerWeights weights;
@@ -248,6 +257,16 @@ void TestGpuPresets::validationNamesTheBadField_data()
         p.preset = QStringLiteral("epp_default");
         p.backlogWeight = 1.0;
     }) << QStringLiteral("backlog_weight");
+    QTest::newRow("negative kv miss boost") << Mutation([](auto &p) { p.kvMissBoost = -1.0; })
+                                           << QStringLiteral("kv_miss_boost");
+    QTest::newRow("kv miss start at 1") << Mutation([](auto &p) { p.kvMissStart = 1.0; })
+                                        << QStringLiteral("kv_miss_start");
+    QTest::newRow("kv miss min match above 1") << Mutation([](auto &p) { p.kvMissMinMatch = 1.5; })
+                                               << QStringLiteral("kv_miss_min_match");
+    QTest::newRow("kv miss boost on sglang") << Mutation([](auto &p) {
+        p.preset = QStringLiteral("sglang_cache_aware");
+        p.kvMissBoost = 1.0;
+    }) << QStringLiteral("kv_miss_boost");
     QTest::newRow("dynamo key on ours") << Mutation([](auto &p) { p.overlapScoreWeight = 1.0; })
                                         << QStringLiteral("overlap_score_weight");
 }

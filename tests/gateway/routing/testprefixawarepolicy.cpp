@@ -23,6 +23,9 @@ PrefixAwareParams testParams()
     params.kvPressureMatchKeep = 0.5;
     params.engineQueueWeight = 1.0;
     params.backlogWeight = 0.0; // the plain predicted TTFT; backlogMakesMissesDearer() covers it
+    params.kvMissBoost = 0.0;   // kvPressureMakesLongMissesDearer() covers it
+    params.kvMissStart = 0.5;
+    params.kvMissMinMatch = 0.5;
     return params;
 }
 
@@ -76,6 +79,7 @@ private slots:
     void aFreshEngineQueueAddsOtherReplicasWork();
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
+    void kvPressureMakesLongMissesDearer();
     void costIsDividedByWeight();
     void withoutBlocksItIsLeastLoaded();
     void idleTiesAreRandom();
@@ -88,6 +92,9 @@ void TestPrefixAwarePolicy::defaults()
     QCOMPARE(policy.name(), std::string_view {"prefix_aware"});
     QCOMPARE(policy.params().boundedLoadFactor, 1.25);
     QCOMPARE(policy.params().backlogWeight, 4.0);
+    QCOMPARE(policy.params().kvMissBoost, 15.0);
+    QCOMPARE(policy.params().kvMissStart, 0.5);
+    QCOMPARE(policy.params().kvMissMinMatch, 0.5);
     QCOMPARE(policy.params().tokensPerBlock, 0);
     QCOMPARE(tokensPerBlockOf(nullptr), 16);
 }
@@ -308,6 +315,42 @@ void TestPrefixAwarePolicy::backlogMakesMissesDearer()
     snapshot.backends[0].inFlightPrefillTokens = 0;
     const Ranking idle = rankWith(policy, snapshot, promptRequest(1, 100));
     QCOMPARE(idle.scores[1], 1600.0);
+}
+
+void TestPrefixAwarePolicy::kvPressureMakesLongMissesDearer()
+{
+    // Backend 0 holds the whole 1,600-token prompt behind 8,000 queued tokens; backend 1
+    // is idle. Backlog (8,000 + 0) / 2 / 1,600 = 2.5 prompts per server; with
+    // backlog_weight 1 a miss costs (1 + 2.5) x 1,600 = 5,600 < 8,000: the idle server.
+    ScriptedPrefixSource source {{{0, 100}}};
+    BackendSnapshot snapshot = snapshotOf(2);
+    snapshot.backends[0].inFlightPrefillTokens = 8000;
+    PrefixAwareParams params = testParams();
+    params.backlogWeight = 1.0;
+    params.kvMissBoost = 2.0;
+    const PrefixAwarePolicy policy {params, &source};
+    const auto rankAtKvUsage = [&](double usage, const RequestSummary &request) {
+        setEngine(snapshot.backends[0], 0, 0, usage);
+        setEngine(snapshot.backends[1], 0, 0, usage);
+        return rankWith(policy, snapshot, request);
+    };
+    const Ranking roomy = rankAtKvUsage(0.4, promptRequest(1, 100)); // below kv_miss_start
+    QCOMPARE(roomy.order.front(), 1);
+    QCOMPARE(roomy.scores[1], 5600.0);
+    // KV 75% used: pressure (0.75 - 0.5) / 0.5 = 0.5, the backlog term x (1 + 2 x 0.5):
+    // a miss costs (1 + 2.5 x 2) x 1,600 = 9,600 > 8,000, and the copy is not made.
+    const Ranking scarce = rankAtKvUsage(0.75, promptRequest(1, 100));
+    QCOMPARE(scarce.order.front(), 0);
+    QCOMPARE(scarce.scores[0], 8000.0);
+    QCOMPARE(scarce.scores[1], 9600.0);
+    // A server holding 40 of 100 blocks (under kv_miss_min_match 0.5): copying that short
+    // head evicts little, so no boost: 8,000 + 3.5 x 960 on backend 0 against 5,600.
+    ScriptedPrefixSource shortHead {{{0, 40}}};
+    const PrefixAwarePolicy shortPolicy {params, &shortHead};
+    const Ranking small = rankWith(shortPolicy, snapshot, promptRequest(1, 100));
+    QCOMPARE(small.order.front(), 1);
+    QCOMPARE(small.scores[0], 8000.0 + 3.5 * 960.0);
+    QCOMPARE(small.scores[1], 5600.0);
 }
 
 void TestPrefixAwarePolicy::costIsDividedByWeight()
