@@ -16,19 +16,57 @@
 
 namespace Gateway::Sim::Fleet {
 
+namespace {
+
+// A seed of its own for each replica's Rng and for the load balancer's draw, derived
+// from routerSeed so that one number still reproduces a run. Replica 0 keeps routerSeed
+// itself (a 1-replica run is the single router it always was). Mixed by SplitMix64's
+// finalizer: XoshiroRng expands its seed with SplitMix64 too, so seeds one increment
+// apart would share three of their four state words.
+std::uint64_t derivedSeed(std::uint64_t routerSeed, std::uint64_t stream)
+{
+    std::uint64_t z = routerSeed ^ (stream * 0xd1b54a32d192ed03ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+constexpr std::uint64_t BALANCER_STREAM = 0xba1a;
+
+} // namespace
+
 // The state of one run: per-request bookkeeping and the event loop.
 class FleetSimulation::Run {
+    // One gateway replica: its policy instance, its view of the fleet, its randomness.
+    struct Replica {
+        Replica(FleetPolicy &fleetPolicy, int backends, SimTime scrapeInterval, SimTime phase, std::uint64_t seed)
+            : policy(fleetPolicy)
+            , view(backends, scrapeInterval, phase)
+            , rng(seed)
+        {
+        }
+        FleetPolicy &policy;
+        RouterView view;
+        Routing::XoshiroRng rng;
+    };
+
 public:
-    Run(FleetSimulation &sim, FleetPolicy &policy)
+    Run(FleetSimulation &sim, std::span<FleetPolicy> policies)
         : m_sim(sim)
         , m_config(sim.m_config)
         , m_requests(sim.m_workload.requests)
-        , m_policy(policy)
-        , m_view(sim.serverCount(), sim.m_config.scrapeInterval)
-        , m_rng(sim.m_config.routerSeed)
+        , m_balancer(derivedSeed(sim.m_config.routerSeed, BALANCER_STREAM))
         , m_loads(m_requests.size())
         , m_prefillPending(m_requests.size(), false)
     {
+        const auto replicas = static_cast<SimTime>(policies.size());
+        m_replicas.reserve(policies.size());
+        for (std::size_t r = 0; r < policies.size(); ++r) {
+            // Scrape loops started at different times: replica r's phase is r/R of the interval.
+            const SimTime phase = sim.m_config.scrapeInterval * static_cast<SimTime>(r) / replicas;
+            const std::uint64_t seed = r == 0 ? sim.m_config.routerSeed : derivedSeed(sim.m_config.routerSeed, r);
+            m_replicas.push_back(std::make_unique<Replica>(policies[r], sim.serverCount(), sim.m_config.scrapeInterval, phase, seed));
+        }
         m_record.requests.resize(m_requests.size());
         m_record.timeout = m_config.requestTimeout;
         m_record.decisionMicros.reserve(m_requests.size());
@@ -63,8 +101,10 @@ public:
             if (t == NEVER) {
                 break; // nothing left to arrive, run or time out
             }
-            if (const auto scrape = m_view.nextScrape()) {
-                t = std::min(t, *scrape);
+            for (const auto &replica : m_replicas) {
+                if (const auto scrape = replica->view.nextScrape()) {
+                    t = std::min(t, *scrape);
+                }
             }
 
             for (std::size_t i = 0; i < servers.size(); ++i) {
@@ -80,8 +120,10 @@ public:
                 }
                 ++m_nextDeadline;
             }
-            for (const int backend : m_view.takeDueScrapes(t)) {
-                m_view.scrape(backend, servers[static_cast<std::size_t>(backend)]->status(), t);
+            for (const auto &replica : m_replicas) {
+                for (const int backend : replica->view.takeDueScrapes(t)) {
+                    replica->view.scrape(backend, servers[static_cast<std::size_t>(backend)]->status(), t);
+                }
             }
             while (m_nextArrival < m_requests.size() && m_requests[m_nextArrival].arrival <= t) {
                 dispatch(m_nextArrival++, t);
@@ -103,9 +145,25 @@ private:
         }
     }
 
+    // What a load balancer in front of stateless replicas does: a uniform draw per
+    // request. None with one replica, so its runs match the single router's exactly.
+    int drawReplica()
+    {
+        if (m_replicas.size() == 1) {
+            return 0;
+        }
+        const auto count = static_cast<double>(m_replicas.size());
+        return std::min(static_cast<int>(m_balancer.uniform() * count), static_cast<int>(m_replicas.size()) - 1);
+    }
+
+    RouterView &viewOf(std::size_t index) { return m_replicas[static_cast<std::size_t>(m_record.requests[index].replica)]->view; }
+
     void dispatch(std::size_t index, SimTime now)
     {
         const SimRequest &request = m_requests[index];
+        const int replicaIndex = drawReplica();
+        m_record.requests[index].replica = replicaIndex;
+        Replica &replica = *m_replicas[static_cast<std::size_t>(replicaIndex)];
         m_text.resize(0);
         for (const TextSpan &span : request.prompt) {
             m_renderer.append(m_text, span);
@@ -118,22 +176,22 @@ private:
         if (m_config.sendSessionKeys) {
             summary.sessionKey = request.session;
         }
-        if (m_policy.usesPromptBlocks) {
+        if (replica.policy.usesPromptBlocks) {
             summary.promptBlocks = Routing::PromptBlockHasher::hash(m_config.model, m_text);
         }
         if (m_config.scrapeInterval <= 0) {
             for (int i = 0; i < m_sim.serverCount(); ++i) {
-                m_view.scrape(i, m_sim.server(i).status(), now);
+                replica.view.scrape(i, m_sim.server(i).status(), now);
             }
         }
-        const Routing::BackendSnapshot &snapshot = m_view.snapshot(now);
+        const Routing::BackendSnapshot &snapshot = replica.view.snapshot(now);
         const auto started = std::chrono::steady_clock::now();
-        const auto [backend, cached] = rank(m_candidates, snapshot, summary);
+        const auto [backend, cached] = rank(replica, m_candidates, snapshot, summary);
         std::optional<std::pair<int, int>> prefill;
         if (!m_prefillCandidates.empty()) {
             const Routing::PdVerdict verdict = Routing::decidePrefillDecode(m_config.pd, request.promptTokens, cached);
             if (verdict.decision == Routing::PdDecision::Disaggregated) {
-                prefill = rank(m_prefillCandidates, snapshot, summary);
+                prefill = rank(replica, m_prefillCandidates, snapshot, summary);
             }
         }
         const auto elapsed = std::chrono::steady_clock::now() - started;
@@ -167,7 +225,7 @@ private:
         stage.prefillBackend = prefill->first;
         stage.decode = std::move(engineRequest);
         stage.prefillLoad = {request.promptTokens + 1, std::max(0, request.promptTokens - prefill->second), 1};
-        m_view.dispatched(stage.prefillBackend, stage.prefillLoad);
+        replica.view.dispatched(stage.prefillBackend, stage.prefillLoad);
         EngineRequest prefillRequest;
         prefillRequest.id = index | PREFILL_ID;
         prefillRequest.promptText = m_text;
@@ -175,12 +233,12 @@ private:
         m_sim.m_servers[static_cast<std::size_t>(stage.prefillBackend)]->submit(prefillRequest, now);
     }
 
-    // The policy's first choice among `candidates`, and its cached-token estimate there.
-    std::pair<int, int> rank(const std::vector<int> &candidates, const Routing::BackendSnapshot &snapshot,
+    // The replica's first choice among `candidates`, and its cached-token estimate there.
+    std::pair<int, int> rank(Replica &replica, const std::vector<int> &candidates, const Routing::BackendSnapshot &snapshot,
                              const Routing::RequestSummary &summary)
     {
         const Routing::RankInput input {m_targets, candidates, snapshot, summary, -1, 1};
-        m_policy.policy->rank(input, m_rng, m_ranking);
+        replica.policy.policy->rank(input, replica.rng, m_ranking);
         Q_ASSERT(!m_ranking.order.empty());
         const int target = m_ranking.order.empty() ? candidates.front() : m_ranking.order.front();
         const int cached = m_ranking.cachedPromptTokens.empty()
@@ -191,7 +249,7 @@ private:
 
     void sendToServer(std::size_t index, int backend, EngineRequest &&request, SimTime now)
     {
-        m_view.dispatched(backend, m_loads[index]);
+        viewOf(index).dispatched(backend, m_loads[index]);
         m_prefillPending[index] = true;
         m_sim.m_servers[static_cast<std::size_t>(backend)]->submit(request, now);
     }
@@ -201,7 +259,7 @@ private:
     void prefillEnded(std::size_t index, SimTime now)
     {
         Stage &stage = m_stages[index];
-        m_view.finished(stage.prefillBackend, stage.prefillLoad, true); // its first token was its last
+        viewOf(index).finished(stage.prefillBackend, stage.prefillLoad, true); // its first token was its last
         stage.prefillBackend = -1;
         if (m_record.requests[index].fate != RequestFate::Pending) {
             return; // timed out while prefilling
@@ -220,7 +278,7 @@ private:
             }
             m_record.requests[id].firstToken = report.time;
             if (m_prefillPending[id]) {
-                m_view.prefillDone(backend, m_loads[id]);
+                viewOf(id).prefillDone(backend, m_loads[id]);
                 m_prefillPending[id] = false;
             }
         }
@@ -237,7 +295,7 @@ private:
         for (const std::uint64_t id : report.rejected) {
             if (id & PREFILL_ID) {
                 const std::size_t index = id & ~PREFILL_ID;
-                m_view.finished(m_stages[index].prefillBackend, m_stages[index].prefillLoad, true);
+                viewOf(index).finished(m_stages[index].prefillBackend, m_stages[index].prefillLoad, true);
                 resolve(index, RequestFate::Rejected); // still in its prefill step: no decode to settle
                 m_stages[index].prefillBackend = -1;
                 continue;
@@ -255,7 +313,7 @@ private:
             // Still in its prefill step: only the prefill server knows it.
             Stage &stage = m_stages[index];
             m_sim.m_servers[static_cast<std::size_t>(stage.prefillBackend)]->abort(index | PREFILL_ID);
-            m_view.finished(stage.prefillBackend, stage.prefillLoad, true);
+            viewOf(index).finished(stage.prefillBackend, stage.prefillLoad, true);
             stage.prefillBackend = -1;
             m_record.requests[index].fate = RequestFate::TimedOut;
             return;
@@ -272,7 +330,7 @@ private:
         if (!m_stages.empty() && m_stages[index].prefillBackend >= 0) {
             return; // nothing was sent to the decode server yet
         }
-        m_view.finished(outcome.backend, m_loads[index], m_prefillPending[index]);
+        viewOf(index).finished(outcome.backend, m_loads[index], m_prefillPending[index]);
         m_prefillPending[index] = false;
     }
 
@@ -289,9 +347,8 @@ private:
     FleetSimulation &m_sim;
     const FleetConfig &m_config;
     const std::vector<SimRequest> &m_requests;
-    FleetPolicy &m_policy;
-    RouterView m_view;
-    Routing::XoshiroRng m_rng;
+    std::vector<std::unique_ptr<Replica>> m_replicas;
+    Routing::XoshiroRng m_balancer; // the load balancer's draw among replicas
     std::vector<Routing::PolicyTarget> m_targets;
     std::vector<int> m_candidates;        // decode servers (every server when aggregated)
     std::vector<int> m_prefillCandidates; // the prefill pool; empty = aggregated
@@ -344,20 +401,41 @@ PolicyEnvironment FleetSimulation::policyEnvironment()
     return environment;
 }
 
+std::optional<std::vector<FleetPolicy>> FleetSimulation::makePolicies(std::string_view name)
+{
+    std::vector<FleetPolicy> policies;
+    for (int r = 0; r < replicaCount(); ++r) {
+        auto policy = makeFleetPolicy(name, policyEnvironment());
+        if (!policy) {
+            return std::nullopt;
+        }
+        policies.push_back(std::move(*policy));
+    }
+    return policies;
+}
+
+RunRecord FleetSimulation::run(std::span<FleetPolicy> replicas)
+{
+    if (static_cast<int>(replicas.size()) != replicaCount()) {
+        qFatal("FleetSimulation::run: %d policies for %d replicas", static_cast<int>(replicas.size()), replicaCount());
+    }
+    Run run(*this, replicas);
+    return run.execute();
+}
+
 RunRecord FleetSimulation::run(FleetPolicy &policy)
 {
-    Run run(*this, policy);
-    return run.execute();
+    return run(std::span<FleetPolicy>(&policy, 1));
 }
 
 std::optional<RunResult> simulateFleet(const FleetConfig &config, const Workload &workload, std::string_view policyName)
 {
     FleetSimulation simulation(config, workload);
-    auto policy = makeFleetPolicy(policyName, simulation.policyEnvironment());
-    if (!policy) {
+    auto policies = simulation.makePolicies(policyName);
+    if (!policies) {
         return std::nullopt;
     }
-    return summarize(simulation.run(*policy));
+    return summarize(simulation.run(*policies));
 }
 
 } // namespace Gateway::Sim::Fleet

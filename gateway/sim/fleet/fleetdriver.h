@@ -13,9 +13,11 @@
 
 #include <QByteArray>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -31,7 +33,14 @@ struct FleetConfig {
     // (counted as a timeout; the server aborts it and frees its KV).
     SimTime requestTimeout = 120 * MICROS_PER_SECOND;
     QByteArray model = QByteArrayLiteral("meta-llama/Llama-3.1-8B-Instruct"); // seeds the block hashes
-    std::uint64_t routerSeed = 1; // the policy's Rng
+    std::uint64_t routerSeed = 1; // the policy's Rng (replica 0's; the others' derive from it)
+    // Gateway replicas behind an L4 load balancer, sharing no state: each has its own
+    // policy instance (its own approximate prefix index), its own Rng, its own in-flight
+    // counters (what it sent) and its own /metrics scrapes, replica r's schedule shifted
+    // by r/replicas of the scrape interval. Each arrival goes to a replica drawn uniformly
+    // at random (seeded from routerSeed; sessions are not pinned). The servers are shared.
+    // 1 = one router, as before: no draw is made.
+    int replicas = 1;
     bool sendSessionKeys = true;  // RequestSummary::sessionKey from the workload's session ids
     // Heterogeneous fleets: server i's step coefficients (beta0..2) are multiplied by
     // stepScale[i % size] (2 = a GPU half as fast); empty = every server alike.
@@ -43,7 +52,8 @@ struct FleetConfig {
     Routing::PrefillDecodeSettings pd;
 };
 
-// One simulated run: a fleet of ServerModels behind one router, on a virtual clock.
+// One simulated run: a fleet of ServerModels behind one or more routers (gateway
+// replicas, FleetConfig::replicas), on a virtual clock.
 //
 // With a prefill pool (FleetConfig::prefillServers), the policy ranks the decode servers;
 // when the decider disaggregates, it ranks the prefill servers too, the request is
@@ -54,15 +64,17 @@ struct FleetConfig {
 //
 // Discrete events, processed in time order; at equal times: server step boundaries
 // (first tokens, completions) first, then client timeouts, then metric scrapes, then
-// arrivals. For each arrival the router renders the prompt, hashes it with the gateway's
-// PromptBlockHasher (only for policies that use prefix locality), builds the
-// BackendSnapshot from RouterView (its own in-flight counters + the last scrapes), calls
-// RoutePolicy::rank() and sends the request to the first choice. There is no retry and
-// no fallback: a request stays where it was sent.
+// arrivals. For each arrival a replica is drawn (when there are several); its router
+// renders the prompt, hashes it with the gateway's PromptBlockHasher (only for policies
+// that use prefix locality), builds the BackendSnapshot from its RouterView (its own
+// in-flight counters + its last scrapes), calls RoutePolicy::rank() and sends the
+// request to the first choice. There is no retry and no fallback: a request stays where
+// it was sent, and its first token and completion update the counters of the replica
+// that sent it. In P/D fleets both steps of a request go through the same replica.
 //
 //     FleetSimulation sim(config, workload);
-//     auto policy = makeFleetPolicy("prefix_aware", sim.policyEnvironment());
-//     RunResult result = summarize(sim.run(*policy));
+//     auto policies = sim.makePolicies("prefix_aware"); // one per replica
+//     RunResult result = summarize(sim.run(*policies));
 //
 // Deterministic: the same workload, config and policy give the same RunRecord, except
 // decisionMicros (wall clock).
@@ -77,9 +89,18 @@ public:
     // The oracle source and cache geometry, for makeFleetPolicy().
     PolicyEnvironment policyEnvironment();
 
+    // The named policy (fleetpolicies.h) built once per replica, each instance with its
+    // own state (prefix index, round-robin cursor); nullopt if the name is unknown.
+    std::optional<std::vector<FleetPolicy>> makePolicies(std::string_view name);
+
     // Runs the whole workload to the end (every request completed, timed out or
-    // rejected). Call once per simulation.
+    // rejected), `replicas[r]` routing for replica r. Call once per simulation. The
+    // number of policies must be FleetConfig::replicas (a programming error otherwise).
+    RunRecord run(std::span<FleetPolicy> replicas);
+    // The same for a single replica (FleetConfig::replicas 1).
     RunRecord run(FleetPolicy &policy);
+
+    int replicaCount() const { return std::max(1, m_config.replicas); }
 
     // Server i's configuration (the step coefficients differ in heterogeneous fleets).
     const ServerConfig &serverConfigOf(int index) const { return m_servers[static_cast<std::size_t>(index)]->config(); }

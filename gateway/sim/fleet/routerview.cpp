@@ -4,14 +4,14 @@
 
 namespace Gateway::Sim::Fleet {
 
-RouterView::RouterView(int backends, SimTime scrapeInterval)
+RouterView::RouterView(int backends, SimTime scrapeInterval, SimTime phase)
     : m_scraped(static_cast<std::size_t>(backends))
     , m_interval(std::max<SimTime>(0, scrapeInterval))
 {
     m_snapshot.backends.resize(static_cast<std::size_t>(backends));
     if (m_interval > 0) {
         for (int i = 0; i < backends; ++i) {
-            m_nextScrape.push_back(m_interval * i / backends);
+            m_nextScrape.push_back(phase + m_interval * i / backends);
         }
     }
 }

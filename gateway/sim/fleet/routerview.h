@@ -24,11 +24,13 @@ struct RequestLoad {
 // What the router knows about the fleet, exactly what a gateway would know:
 // (a) its own in-flight counters, updated at dispatch, first token and completion;
 // (b) each engine's /metrics as of the last scrape. Scrapes are staggered evenly over the
-//     interval (backend i at i/N of it), as independent scrape loops drift apart.
-// It builds the BackendSnapshot a policy ranks over.
+//     interval (backend i at phase + i/N of it), as independent scrape loops drift apart.
+// It builds the BackendSnapshot a policy ranks over. One per gateway replica: replicas
+// share no state, so each counts only what it sent and scrapes on its own schedule.
 class RouterView final {
 public:
-    RouterView(int backends, SimTime scrapeInterval);
+    // `phase`: when this router's first scrape happens (replicas start at different times).
+    RouterView(int backends, SimTime scrapeInterval, SimTime phase = 0);
 
     void dispatched(int backend, const RequestLoad &load);
     void prefillDone(int backend, const RequestLoad &load);

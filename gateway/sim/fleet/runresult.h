@@ -27,6 +27,7 @@ struct RequestOutcome {
     int outputTokens = 0;
     RequestFate fate = RequestFate::Pending;
     bool disaggregated = false; // prefilled on the prefill pool, then decoded on `backend`
+    int replica = 0;            // the gateway replica that routed it (FleetConfig::replicas)
 };
 
 // Everything a run observed, before it is reduced to metrics.

@@ -46,10 +46,14 @@ SaturationEstimate findRoundRobinSaturation(const SaturationSearch &search)
     estimate.analyticRate = analyticRate(search.fleet, generateWorkload(spec));
     double offered = 2.0 * estimate.analyticRate;
     const SimTime windowStart = spec.horizon / 3;
+    // The fleet's capacity under one round-robin router: the yardstick of offered load
+    // stays the same whatever number of gateway replicas is then compared.
+    FleetConfig fleet = search.fleet;
+    fleet.replicas = 1;
     for (int round = 1; round <= SaturationSearch::MAX_ROUNDS; ++round) {
         spec.rate = offered;
         const Workload workload = generateWorkload(spec);
-        FleetSimulation simulation(search.fleet, workload);
+        FleetSimulation simulation(fleet, workload);
         auto policy = makeFleetPolicy("round_robin", simulation.policyEnvironment());
         const RunRecord record = simulation.run(*policy);
         int completedInWindow = 0;

@@ -29,7 +29,7 @@ struct SaturationSearch {
     static constexpr int MAX_ROUNDS = 6;
     static constexpr double KEPT_UP = 0.9;
 
-    FleetConfig fleet;
+    FleetConfig fleet;     // replicas is ignored: saturation is measured behind one router
     WorkloadSpec workload; // kind, seed, horizon, servers; rate and shape are set by the search
 };
 

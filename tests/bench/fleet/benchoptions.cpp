@@ -76,8 +76,11 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     const QCommandLineOption label(QStringLiteral("label"),
                                    QStringLiteral("appended to every row's policy name (tells fleet variants apart in one report)"),
                                    QStringLiteral("text"));
+    const QCommandLineOption replicas(QStringLiteral("replicas"),
+                                      QStringLiteral("gateway replicas without shared state, each arrival to a random one (default 1)"),
+                                      QStringLiteral("n"));
     parser.addOptions({workloads, policies, loads, seeds, firstSeed, servers, scrape, horizon, timeout, burst, groupOrder, replay, speedup,
-                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, label});
+                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, label, replicas});
     if (!parser.parse(arguments)) {
         error = parser.errorText();
         return std::nullopt;
@@ -169,6 +172,14 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
         options.prefillServers = parser.value(prefillServers).toInt(&ok);
         if (!ok || options.prefillServers < 0 || options.prefillServers >= options.servers) {
             error = QStringLiteral("--prefill-servers takes 0 .. servers - 1");
+            return std::nullopt;
+        }
+    }
+    if (parser.isSet(replicas)) {
+        bool ok = false;
+        options.replicas = parser.value(replicas).toInt(&ok);
+        if (!ok || options.replicas < 1 || options.replicas > 64) {
+            error = QStringLiteral("--replicas takes an integer from 1 to 64");
             return std::nullopt;
         }
     }

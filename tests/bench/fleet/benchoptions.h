@@ -39,6 +39,9 @@ struct BenchOptions {
     int prefillServers = 0;
     std::vector<int> pdThresholds {16};
     QString label; // appended to every row's policy name, to tell fleet variants apart
+    // Gateway replicas without shared state (FleetConfig::replicas); above 1 the rows'
+    // policy names carry "/<n>rep".
+    int replicas = 1;
 };
 
 // nullopt with `error` set (or empty when --help was printed).

@@ -44,12 +44,15 @@ FleetConfig fleetConfig(const BenchOptions &options, double scrapeMs, std::uint6
 }
 
 // The fleet variants of one run: aggregated, or one per P/D threshold, each with the
-// label its rows carry after the policy name ("" or "/1P3D-t16", "/1P3D-never").
+// label its rows carry after the policy name ("" or "/1P3D-t16", "/1P3D-never"), then
+// "/2rep" with 2 gateway replicas. Calibration (fleetConfig alone) always uses one router.
 std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &options, double scrapeMs, std::uint64_t seed)
 {
     FleetConfig base = fleetConfig(options, scrapeMs, seed);
+    base.replicas = options.replicas;
+    const QString replicas = options.replicas > 1 ? QStringLiteral("/%1rep").arg(options.replicas) : QString();
     if (options.prefillServers <= 0) {
-        return {{QString(), base}};
+        return {{replicas, base}};
     }
     std::vector<std::pair<QString, FleetConfig>> variants;
     const QString pools = QStringLiteral("/%1P%2D-").arg(options.prefillServers).arg(options.servers - options.prefillServers);
@@ -58,7 +61,7 @@ std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &o
         config.prefillServers = options.prefillServers;
         config.pd.enabled = threshold >= 0;
         config.pd.uncachedTokensThreshold = std::max(0, threshold);
-        variants.emplace_back(pools + (threshold >= 0 ? QStringLiteral("t%1").arg(threshold) : QStringLiteral("never")), config);
+        variants.emplace_back(pools + (threshold >= 0 ? QStringLiteral("t%1").arg(threshold) : QStringLiteral("never")) + replicas, config);
     }
     return variants;
 }
@@ -111,13 +114,13 @@ public:
             for (const auto &[variant, fleet] : fleetVariants(m_options, scrapeMs, seed)) {
             for (const QString &policyName : m_options.policies) {
                 FleetSimulation simulation(fleet, workload);
-                auto policy = makeFleetPolicy(policyName.toStdString(), simulation.policyEnvironment());
-                if (!policy) {
+                auto policies = simulation.makePolicies(policyName.toStdString());
+                if (!policies) {
                     error = QStringLiteral("unknown policy \"%1\"; known: %2").arg(policyName, fleetPolicyNames().join(QStringLiteral(", ")));
                     return false;
                 }
                 const auto started = std::chrono::steady_clock::now();
-                const RunResult result = summarize(simulation.run(*policy));
+                const RunResult result = summarize(simulation.run(*policies));
                 BenchRow row;
                 row.key = key;
                 row.key.scrapeMs = scrapeMs;
@@ -125,7 +128,7 @@ public:
                 row.seed = seed;
                 row.rate = rate;
                 row.horizonSeconds = m_options.horizonSeconds;
-                row.oracle = policy->oracle;
+                row.oracle = policies->front().oracle;
                 row.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
                 row.metrics = metricsOf(result);
                 record(row);

@@ -40,7 +40,8 @@ struct CheckLine {
 std::vector<CheckLine> reproductionChecks(const Summaries &summaries);
 
 // Section 8.9's targets for our policy (prefix_aware), proposals rather than published
-// facts: reported the same way, as TARGET lines.
+// facts: reported the same way, as TARGET lines. The last one compares runs behind 2
+// gateway replicas (rows "<policy>/2rep", --replicas 2) with prefix_aware behind one.
 std::vector<CheckLine> targetChecks(const Summaries &summaries);
 
 QByteArray renderChecks(const char *prefix, const std::vector<CheckLine> &lines);

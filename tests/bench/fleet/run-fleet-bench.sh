@@ -8,8 +8,8 @@
 # Builds nothing: <build-dir> must already hold tests/bench/fleet/switchyard-fleet-bench
 # (ninja -C <build-dir> switchyard-fleet-bench, Release). Runs two simulations at a time
 # (one per core). About 9 CPU-minutes: 5-6 minutes on 2 idle cores. Environment: SEEDS
-# (default 5), JOBS (2), PARTS ("main w6": the W1-W5 sweep and/or W6, prefill/decode
-# pools on a mixed fleet).
+# (default 5), JOBS (2), PARTS ("main w6 replicas": the W1-W5 sweep, W6 (prefill/decode
+# pools on a mixed fleet) and/or 2 gateway replicas without shared state against 1).
 set -euo pipefail
 
 BUILD=${1:?usage: run-fleet-bench.sh <build-dir> [output-dir]}
@@ -17,7 +17,7 @@ OUT=${2:-fleet-bench-results}
 BENCH="$BUILD/tests/bench/fleet/switchyard-fleet-bench"
 SEEDS=${SEEDS:-5}
 JOBS=${JOBS:-2}
-PARTS=${PARTS:-main w6}
+PARTS=${PARTS:-main w6 replicas}
 [ -x "$BENCH" ] || { echo "missing $BENCH (build the switchyard-fleet-bench target first)" >&2; exit 1; }
 mkdir -p "$OUT"
 
@@ -31,6 +31,41 @@ WORKLOADS="W1 W2 W3 W4 W5 W5z"
 STALE_POLICIES=epp_load,least_request,epp_default,prefix_aware,llmd_precise
 
 started=$(date +%s)
+
+# Round-robin saturation of each workload named (calibration seed 1000, separate from the
+# compared seeds) at its horizon, into one file: calibrate_into <file> <workload>...
+calibrate_into() {
+    local file=$1
+    shift
+    : > "$file"
+    for w in "$@"; do
+        "$BENCH" calibrate --workloads "$w" --horizon-s "${HORIZON[$w]}" --saturation "$file.$w"
+        if [ ! -s "$file" ]; then cat "$file.$w" > "$file"; else tail -n +2 "$file.$w" >> "$file"; fi
+        rm -f "$file.$w"
+    done
+}
+
+# 2 gateway replicas without shared state (gpu-routers.md 8.3 and 8.9): each arrival goes
+# to one of two routers at random, each with its own prefix index, in-flight counters and
+# /metrics scrapes (out of phase); the same policies behind one router for comparison.
+# W1, W2, W3, W5 at 0.8 and 1.0 of round-robin saturation (W2 also 1.2), 250 ms scrapes.
+run_replicas() {
+    local policies=prefix_aware,sglang_cache_aware,sglang_cache_aware_v1,epp_default,least_request
+    declare -A replica_loads=([W1]=0.8,1.0 [W2]=0.8,1.0,1.2 [W3]=0.8,1.0 [W5]=0.8,1.0)
+    calibrate_into "$OUT/saturation-replicas.csv" W1 W2 W3 W5
+    local jobs="$OUT/jobs-replicas.txt"
+    : > "$jobs"
+    for seed in $(seq 1 "$SEEDS"); do
+        for w in W2 W3 W5 W1; do
+            for n in 2 1; do
+                echo "$BENCH run --quiet --workloads $w --replicas $n --policies $policies --loads ${replica_loads[$w]} --seeds 1 --first-seed $seed --horizon-s ${HORIZON[$w]} --saturation $OUT/saturation-replicas.csv --csv $OUT/replicas-$n-$w-$seed.csv" >> "$jobs"
+            done
+        done
+    done
+    xargs -P "$JOBS" -I{} -d '\n' sh -c '{} || exit 255' < "$jobs"
+    "$BENCH" report --markdown "$OUT/summary-replicas.md" "$OUT"/replicas-*-*-*.csv | grep -E "2 replicas" | tee "$OUT/checks-replicas.txt"
+    echo "replicas summary: $OUT/summary-replicas.md"
+}
 
 # W6: prefill/decode pools on a mixed fleet (gpu-routers.md 8.4, BLIS P/D study): 4 servers
 # whose step times alternate x1, x2; aggregated (all 4 serve everything) against 1 prefill
@@ -66,22 +101,17 @@ run_w6() {
 if [[ " $PARTS " == *" w6 "* ]]; then
     run_w6
 fi
+if [[ " $PARTS " == *" replicas "* ]]; then
+    run_replicas
+fi
 if [[ " $PARTS " != *" main "* ]]; then
     echo "took $(( $(date +%s) - started )) s; results in $OUT"
     exit 0
 fi
 
 # 1. Round-robin saturation of each workload (calibration seed, separate from the sweep's).
-: > "$OUT/saturation.csv"
-for w in $WORKLOADS; do
-    "$BENCH" calibrate --workloads "$w" --horizon-s "${HORIZON[$w]}" --saturation "$OUT/saturation-$w.csv"
-    if [ ! -s "$OUT/saturation.csv" ]; then
-        cat "$OUT/saturation-$w.csv" > "$OUT/saturation.csv"
-    else
-        tail -n +2 "$OUT/saturation-$w.csv" >> "$OUT/saturation.csv"
-    fi
-    rm -f "$OUT/saturation-$w.csv"
-done
+# shellcheck disable=SC2086
+calibrate_into "$OUT/saturation.csv" $WORKLOADS
 
 # 2. The sweep, one job per (workload, seed), longest first, $JOBS at a time.
 jobs_file="$OUT/jobs.txt"
@@ -101,6 +131,13 @@ echo "$BENCH run --quiet --workloads W1 --burst --group-order --policies $POLICI
 xargs -P "$JOBS" -I{} -d '\n' sh -c '{} || exit 255' < "$jobs_file"
 
 # 3. Summary (mean and 95% CI over seeds) and the reproduction checks.
+# The 2-replica rows of this run's replicas part, if any, join the report: their target
+# line then compares them with the sweep's own 1-replica rows (the same seeds and
+# saturation, so the same runs as the part's).
+replica_rows=()
+if [[ " $PARTS " == *" replicas "* ]]; then
+    replica_rows=("$OUT"/replicas-2-*.csv)
+fi
 "$BENCH" report --markdown "$OUT/summary.md" "$OUT"/sweep-*.csv "$OUT"/staleness-W4.csv "$OUT"/burst-W1.csv "$OUT"/burst-grouped-W1.csv \
-    | tee "$OUT/checks.txt"
+    "${replica_rows[@]}" | tee "$OUT/checks.txt"
 echo "sweep took $(( $(date +%s) - started )) s; results in $OUT (summary.md, checks.txt, *.csv)"

@@ -3,6 +3,7 @@
 #include "sim/fleet/workloads.h"
 
 #include "routing/promptblocks.h"
+#include "routing/routepolicy.h"
 
 #include <QTest>
 
@@ -32,11 +33,70 @@ Workload smallGsp(std::uint64_t seed = 3, double rate = 6.0, double seconds = 20
 RunRecord runPolicy(const FleetConfig &config, const Workload &workload, std::string_view name)
 {
     FleetSimulation simulation(config, workload);
-    auto policy = makeFleetPolicy(name, simulation.policyEnvironment());
-    if (!policy) {
+    auto policies = simulation.makePolicies(name); // one per replica
+    if (!policies) {
         qFatal("unknown policy");
     }
-    return simulation.run(*policy);
+    return simulation.run(*policies);
+}
+
+// What one replica's router saw at each of its decisions: the requests it believed in
+// flight fleet-wide and how many backends it had /metrics for. It routes to the backend
+// with the fewest of those requests (the lowest index on ties): least request without
+// randomness, so where each request lands follows from the counters alone.
+struct ProbeLog {
+    std::vector<int> inFlight;
+    std::vector<int> freshBackends;
+};
+
+class ProbePolicy final : public Gateway::Routing::RoutePolicy {
+public:
+    explicit ProbePolicy(ProbeLog &log)
+        : m_log(log)
+    {
+    }
+
+    std::string_view name() const override { return "probe"; }
+
+    void rank(const Gateway::Routing::RankInput &input, Gateway::Routing::Rng &, Gateway::Routing::Ranking &out) const override
+    {
+        out.reset(input.targets.size());
+        int inFlight = 0;
+        int fresh = 0;
+        int best = input.candidates.front();
+        for (const int candidate : input.candidates) {
+            const auto &state = Gateway::Routing::stateOf(input.targets[static_cast<std::size_t>(candidate)], input.snapshot);
+            inFlight += state.inFlightRequests;
+            fresh += state.engine.fresh ? 1 : 0;
+            if (state.inFlightRequests < Gateway::Routing::stateOf(input.targets[static_cast<std::size_t>(best)], input.snapshot).inFlightRequests) {
+                best = candidate;
+            }
+        }
+        m_log.inFlight.push_back(inFlight);
+        m_log.freshBackends.push_back(fresh);
+        out.order.push_back(best);
+    }
+
+private:
+    ProbeLog &m_log;
+};
+
+// `count` requests arriving together at t = 0, each with its own 64-token prompt (no
+// shared prefix) and 200-token answer: all are dispatched before any server step.
+Workload simultaneousArrivals(int count)
+{
+    Workload workload;
+    workload.name = QStringLiteral("simultaneous");
+    for (int i = 0; i < count; ++i) {
+        SimRequest request;
+        request.id = static_cast<std::uint64_t>(i);
+        request.prompt = {TextSpan {mixSeed(77, static_cast<std::uint64_t>(i)), 64, false}};
+        request.completion = TextSpan {mixSeed(78, static_cast<std::uint64_t>(i)), 200, false};
+        request.promptTokens = 64;
+        request.outputTokens = 200;
+        workload.requests.push_back(std::move(request));
+    }
+    return workload;
 }
 
 bool sameOutcomes(const RunRecord &a, const RunRecord &b)
@@ -48,7 +108,7 @@ bool sameOutcomes(const RunRecord &a, const RunRecord &b)
         const RequestOutcome &x = a.requests[i];
         const RequestOutcome &y = b.requests[i];
         if (x.backend != y.backend || x.firstToken != y.firstToken || x.finished != y.finished || x.fate != y.fate
-            || x.outputTokens != y.outputTokens) {
+            || x.outputTokens != y.outputTokens || x.replica != y.replica) {
             return false;
         }
     }
@@ -71,6 +131,10 @@ private slots:
     void registryKnowsEveryName();
     void routerViewCountsAndScrapes();
     void prefillPoolPrefillsThenDecodes();
+    void replicasCountOnlyTheirOwnRequests();
+    void replicasScrapeOutOfStep();
+    void twoReplicasSplitTheTraffic();
+    void oneReplicaIsTheSingleRouter();
 };
 
 void TestFleetDriver::everyRequestIsResolved()
@@ -236,6 +300,13 @@ void TestFleetDriver::routerViewCountsAndScrapes()
     QCOMPARE(view.snapshot(0).backends[1].inFlightRequests, 0);
     QCOMPARE(view.snapshot(0).backends[1].inFlightDecodeTokens, std::int64_t {0});
     QCOMPARE(view.snapshot(0).backends[1].inFlightTokens, std::int64_t {0});
+
+    // A second replica's view, half an interval out of phase: backend i at 500 + i x 250 ms.
+    RouterView late(4, 1000 * MICROS_PER_MILLI, 500 * MICROS_PER_MILLI);
+    QCOMPARE(late.nextScrape(), std::optional<SimTime> {500 * MICROS_PER_MILLI});
+    QVERIFY(late.takeDueScrapes(499 * MICROS_PER_MILLI).empty());
+    QCOMPARE(late.takeDueScrapes(1000 * MICROS_PER_MILLI), (std::vector<int> {0, 1, 2}));
+    QCOMPARE(late.nextScrape(), std::optional<SimTime> {1250 * MICROS_PER_MILLI});
 }
 
 void TestFleetDriver::prefillPoolPrefillsThenDecodes()
@@ -286,6 +357,131 @@ void TestFleetDriver::prefillPoolPrefillsThenDecodes()
     // Deterministic, like every run.
     config.pd.enabled = true;
     QVERIFY(sameOutcomes(eager, runPolicy(config, workload, "prefix_aware")));
+}
+
+void TestFleetDriver::replicasCountOnlyTheirOwnRequests()
+{
+    // 2 replicas, 4 servers, 24 requests arriving at once: every request is still in
+    // flight when the next is routed, so each decision shows exactly which requests the
+    // deciding replica counts.
+    const Workload workload = simultaneousArrivals(24);
+    FleetConfig config = smallFleet();
+    config.replicas = 2;
+    FleetSimulation simulation(config, workload);
+    ProbeLog logs[2];
+    std::vector<FleetPolicy> policies(2);
+    for (int r = 0; r < 2; ++r) {
+        policies[static_cast<std::size_t>(r)].name = QStringLiteral("probe");
+        policies[static_cast<std::size_t>(r)].policy = std::make_unique<ProbePolicy>(logs[r]);
+    }
+    const RunRecord record = simulation.run(policies);
+
+    int routed[2] = {0, 0};
+    std::vector<int> perServer(4, 0);
+    for (const RequestOutcome &r : record.requests) {
+        QCOMPARE(r.fate, RequestFate::Completed);
+        QVERIFY(r.replica == 0 || r.replica == 1);
+        // A replica sees only what it sent itself, so it spreads its own requests over
+        // the servers in turn whatever the other one did.
+        QCOMPARE(r.backend, routed[r.replica] % 4);
+        ++routed[r.replica];
+        ++perServer[static_cast<std::size_t>(r.backend)];
+    }
+    QVERIFY2(routed[0] > 0 && routed[1] > 0, "the load balancer's draw sends requests to both replicas");
+    for (int r = 0; r < 2; ++r) {
+        QCOMPARE(static_cast<int>(logs[r].inFlight.size()), routed[r]);
+        for (int k = 0; k < routed[r]; ++k) {
+            QCOMPARE(logs[r].inFlight[static_cast<std::size_t>(k)], k); // its own earlier requests, not the other's
+        }
+    }
+    // The servers are shared: each got (and computed the prompts of) what both replicas'
+    // own turns sent it, the sum of the two.
+    int served = 0;
+    for (int server = 0; server < 4; ++server) {
+        int expected = 0;
+        for (const int own : routed) {
+            expected += own / 4 + (server < own % 4 ? 1 : 0);
+        }
+        const int requests = perServer[static_cast<std::size_t>(server)];
+        QCOMPARE(requests, expected);
+        QCOMPARE(record.servers[static_cast<std::size_t>(server)].prefillTokensComputed, std::int64_t {64} * requests);
+        served += requests;
+    }
+    QCOMPARE(served, 24);
+}
+
+void TestFleetDriver::replicasScrapeOutOfStep()
+{
+    // 250 ms scrapes, 4 servers, 2 replicas: replica 0 scrapes backend 0 at t = 0, replica
+    // 1 starts half an interval later. At t = 0 only replica 0 has any /metrics.
+    const Workload workload = simultaneousArrivals(16);
+    FleetConfig config = smallFleet();
+    config.replicas = 2;
+    FleetSimulation simulation(config, workload);
+    ProbeLog logs[2];
+    std::vector<FleetPolicy> policies(2);
+    for (int r = 0; r < 2; ++r) {
+        policies[static_cast<std::size_t>(r)].policy = std::make_unique<ProbePolicy>(logs[r]);
+    }
+    simulation.run(policies);
+    QVERIFY(!logs[0].freshBackends.empty() && !logs[1].freshBackends.empty());
+    for (const int fresh : logs[0].freshBackends) {
+        QCOMPARE(fresh, 1);
+    }
+    for (const int fresh : logs[1].freshBackends) {
+        QCOMPARE(fresh, 0);
+    }
+}
+
+void TestFleetDriver::twoReplicasSplitTheTraffic()
+{
+    const Workload workload = smallGsp(3, 8.0, 20.0);
+    FleetConfig config = smallFleet();
+    config.replicas = 2;
+    FleetSimulation simulation(config, workload);
+    auto policies = simulation.makePolicies("prefix_aware");
+    QVERIFY(policies.has_value());
+    QCOMPARE(policies->size(), std::size_t {2});
+    QVERIFY(policies->at(0).index && policies->at(1).index);
+    QVERIFY(policies->at(0).index.get() != policies->at(1).index.get()); // nothing shared
+    const RunRecord record = simulation.run(*policies);
+    int toSecond = 0;
+    for (const RequestOutcome &r : record.requests) {
+        QCOMPARE(r.fate, RequestFate::Completed);
+        toSecond += r.replica;
+    }
+    // A uniform draw: about half each (160 requests; far outside [40, 120] is a broken draw).
+    const int total = static_cast<int>(record.requests.size());
+    QVERIFY2(toSecond > total / 4 && toSecond < 3 * total / 4, qPrintable(QStringLiteral("%1 of %2").arg(toSecond).arg(total)));
+    // Deterministic per seed, and the seed decides the split.
+    QVERIFY(sameOutcomes(record, runPolicy(config, workload, "prefix_aware")));
+    FleetConfig reseeded = config;
+    reseeded.routerSeed = 2;
+    QVERIFY(!sameOutcomes(record, runPolicy(reseeded, workload, "prefix_aware")));
+    // Unpinned sessions and split indexes: prefix locality still beats round robin.
+    FleetConfig single = smallFleet();
+    QVERIFY(summarize(record).hitRate > summarize(runPolicy(single, workload, "round_robin")).hitRate + 0.1);
+}
+
+void TestFleetDriver::oneReplicaIsTheSingleRouter()
+{
+    // With one replica no draw is made and replica 0 keeps routerSeed: the run is the one
+    // a single router with one policy makes (the bench's CSVs before and after replicas
+    // were added are identical too).
+    const Workload workload = smallGsp();
+    for (const char *name : {"random", "round_robin", "prefix_aware", "epp_default"}) {
+        FleetSimulation legacy(smallFleet(), workload);
+        auto policy = makeFleetPolicy(name, legacy.policyEnvironment());
+        const RunRecord single = legacy.run(*policy);
+        for (const RequestOutcome &r : single.requests) {
+            QCOMPARE(r.replica, 0);
+        }
+        QVERIFY2(sameOutcomes(single, runPolicy(smallFleet(), workload, name)), name);
+        const auto viaSimulate = simulateFleet(smallFleet(), workload, name);
+        QVERIFY(viaSimulate.has_value());
+        QCOMPARE(viaSimulate->hitRate, summarize(single).hitRate);
+        QCOMPARE(viaSimulate->ttftP99, summarize(single).ttftP99);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestFleetDriver)
