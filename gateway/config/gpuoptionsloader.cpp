@@ -34,7 +34,8 @@ Routing::GpuPolicyParams parseGpuOptions(const DocumentReader &reader, const YAM
                       "prefix_affinity_threshold", "exploration_probability", "token_load_threshold",
                       "load_aware_threshold", "max_prefix_blocks", "overlap_score_weight", "router_temperature",
                       "decode_weight", "bounded_load_factor", "kv_pressure_start", "kv_pressure_match_keep",
-                      "engine_queue_weight", "backlog_weight", "kv_miss_boost", "kv_miss_start", "kv_miss_min_match"});
+                      "engine_queue_weight", "backlog_weight", "kv_miss_boost", "kv_miss_start", "kv_miss_min_match",
+                      "replica_placement_slack"});
     Routing::GpuPolicyParams params;
     const auto sub = [&field](const char *key) { return DocumentReader::join(field, QString::fromLatin1(key)); };
     // Ranges are checked once, by the routing library's own validation below, so the
@@ -82,6 +83,7 @@ Routing::GpuPolicyParams parseGpuOptions(const DocumentReader &reader, const YAM
     number("kv_miss_boost", params.kvMissBoost);
     number("kv_miss_start", params.kvMissStart);
     number("kv_miss_min_match", params.kvMissMinMatch);
+    number("replica_placement_slack", params.replicaPlacementSlack);
 
     if (const auto error = Routing::validateGpuPolicyParams(params)) {
         // Point at the offending key when the document has it, else at the options.

@@ -37,6 +37,12 @@ std::span<double> GpuCandidateSet::values(int which)
     return array;
 }
 
+std::span<char> GpuCandidateSet::flags()
+{
+    m_flags.assign(m_candidates.size(), 0);
+    return m_flags;
+}
+
 GpuCandidateSet &threadCandidateSet()
 {
     thread_local GpuCandidateSet set;

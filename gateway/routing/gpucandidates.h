@@ -39,6 +39,8 @@ public:
 
     // Scratch arrays of size() values for the policy's own per-candidate numbers.
     std::span<double> values(int which);
+    // A scratch array of size() flags (all 0), e.g. which candidates are eligible.
+    std::span<char> flags();
 
 private:
     static constexpr int VALUE_ARRAYS = 4;
@@ -47,6 +49,7 @@ private:
     std::vector<int> m_backendIds;
     std::vector<int> m_matched;
     std::vector<double> m_values[VALUE_ARRAYS];
+    std::vector<char> m_flags;
     std::span<const std::uint64_t> m_blocks;
 };
 

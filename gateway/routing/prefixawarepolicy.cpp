@@ -34,6 +34,59 @@ double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTok
     return 1.0 + m_params.kvMissBoost * pressure;
 }
 
+namespace {
+
+// Rendezvous (highest random weight) hashing: every replica ranks a backend the same for
+// the same anchor, and removing a backend moves only the anchors it won.
+std::uint64_t rendezvousWeight(std::uint64_t anchor, int backendId)
+{
+    std::uint64_t h = anchor ^ (0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(backendId) + 1));
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+} // namespace
+
+int PrefixAwarePolicy::sharedPlacement(GpuCandidateSet &set, std::span<const double> costs,
+                                       std::span<const char> eligible, double promptTokens) const
+{
+    const std::span<const std::uint64_t> blocks = set.blocks();
+    if (m_params.replicaPlacementSlack <= 0.0 || set.size() < 2 || blocks.empty()) {
+        return -1;
+    }
+    int bestMatched = 0;
+    double cheapest = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < set.size(); ++i) {
+        bestMatched = std::max(bestMatched, set[i].matchedBlocks);
+        if (eligible[i]) {
+            cheapest = std::min(cheapest, costs[i]);
+        }
+    }
+    if (2 * static_cast<std::size_t>(bestMatched) >= blocks.size()) {
+        return -1; // a server holds most of it: the index knows where it lives
+    }
+    const std::uint64_t anchor =
+        blocks[std::min(blocks.size() - 1, static_cast<std::size_t>(bestMatched) + PrefixAwareParams::PLACEMENT_ANCHOR_BLOCKS)];
+    const double limit = cheapest + m_params.replicaPlacementSlack * promptTokens;
+    int winner = -1;
+    std::uint64_t winnerWeight = 0;
+    for (std::size_t i = 0; i < set.size(); ++i) {
+        if (!eligible[i] || costs[i] > limit) {
+            continue;
+        }
+        const std::uint64_t weight = rendezvousWeight(anchor, set[i].backendId);
+        if (winner < 0 || weight > winnerWeight) {
+            winner = static_cast<int>(i);
+            winnerWeight = weight;
+        }
+    }
+    return winner;
+}
+
 void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) const
 {
     out.reset(input.targets.size());
@@ -93,11 +146,17 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double bound = m_params.boundedLoadFactor * loadSum / candidates;
     const std::uint64_t seed = count > 1 ? rng.next() : 0;
     RankKeyBuffer buffer {count, input.maxChoices, RankKeyBuffer::Ties::Random, seed};
+    const std::span<char> eligible = set.flags();
     for (std::size_t i = 0; i < count; ++i) {
         costs[i] += missWeight * uncached[i];
         const double weight = set[i].weight > 0.0 ? set[i].weight : std::numeric_limits<double>::min();
-        const bool eligible = loads[i] <= bound + requestTokens / weight;
-        buffer.add(eligible ? 0 : 1, costs[i], 0.0, set[i].targetIndex);
+        eligible[i] = loads[i] <= bound + requestTokens / weight;
+    }
+    const int placed = sharedPlacement(set, costs, eligible, prompt);
+    for (std::size_t i = 0; i < count; ++i) {
+        // The shared placement ranks first; the rest keep their order by cost.
+        const int tier = static_cast<int>(i) == placed ? -1 : (eligible[i] ? 0 : 1);
+        buffer.add(tier, costs[i], 0.0, set[i].targetIndex);
     }
     buffer.appendBest(out.order);
 

@@ -42,6 +42,7 @@ bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params
         {"kv_miss_boost", &Routing::GpuPolicyParams::kvMissBoost},
         {"kv_miss_start", &Routing::GpuPolicyParams::kvMissStart},
         {"kv_miss_min_match", &Routing::GpuPolicyParams::kvMissMinMatch},
+        {"replica_placement_slack", &Routing::GpuPolicyParams::replicaPlacementSlack},
         {"overlap_score_weight", &Routing::GpuPolicyParams::overlapScoreWeight},
     };
     while (!overrides.empty()) {

@@ -48,9 +48,10 @@ calibrate_into() {
 # 2 gateway replicas without shared state (gpu-routers.md 8.3 and 8.9): each arrival goes
 # to one of two routers at random, each with its own prefix index, in-flight counters and
 # /metrics scrapes (out of phase); the same policies behind one router for comparison.
-# W1, W2, W3, W5 at 0.8 and 1.0 of round-robin saturation (W2 also 1.2), 250 ms scrapes.
+# W1, W2, W3, W5 at 0.8 and 1.0 of round-robin saturation (W2 also 1.2), 250 ms scrapes;
+# prefix_aware also with replica_placement_slack 0.5, the setting for replicated gateways.
 run_replicas() {
-    local policies=prefix_aware,sglang_cache_aware,sglang_cache_aware_v1,epp_default,least_request
+    local policies=prefix_aware,prefix_aware@replica_placement_slack=0.5,sglang_cache_aware,sglang_cache_aware_v1,epp_default,least_request
     declare -A replica_loads=([W1]=0.8,1.0 [W2]=0.8,1.0,1.2 [W3]=0.8,1.0 [W5]=0.8,1.0)
     calibrate_into "$OUT/saturation-replicas.csv" W1 W2 W3 W5
     local jobs="$OUT/jobs-replicas.txt"

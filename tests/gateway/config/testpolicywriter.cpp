@@ -479,12 +479,14 @@ private slots:
         route.options.gpu.kvMissBoost = 7.0;
         route.options.gpu.kvMissStart = 0.6;
         route.options.gpu.kvMissMinMatch = 0.25;
+        route.options.gpu.replicaPlacementSlack = 0.5;
         const QByteArray document = json ? toJson(policy, SecretRendering::Included) : toYaml(policy, SecretRendering::Included);
         const Policy reparsed = parse(document);
         QVERIFY(reparsed == policy);
         QCOMPARE(reparsed.routes.front().options.gpu.kvMissBoost, std::optional<double> {7.0});
         QCOMPARE(reparsed.routes.front().options.gpu.kvMissStart, std::optional<double> {0.6});
         QCOMPARE(reparsed.routes.front().options.gpu.kvMissMinMatch, std::optional<double> {0.25});
+        QCOMPARE(reparsed.routes.front().options.gpu.replicaPlacementSlack, std::optional<double> {0.5});
         QCOMPARE(json ? toJson(reparsed, SecretRendering::Included) : toYaml(reparsed, SecretRendering::Included), document);
     }
 

@@ -140,6 +140,7 @@ void TestGpuPresets::dynamoAndPrefixAwareDefaults()
     QCOMPARE(ours.kvMissBoost, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_BOOST});
     QCOMPARE(ours.kvMissStart, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_START});
     QCOMPARE(ours.kvMissMinMatch, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH});
+    QCOMPARE(ours.replicaPlacementSlack, std::optional<double> {0.0});
     QVERIFY(!ours.cacheThreshold && !ours.scorers);
 }
 
@@ -263,6 +264,8 @@ void TestGpuPresets::validationNamesTheBadField_data()
                                         << QStringLiteral("kv_miss_start");
     QTest::newRow("kv miss min match above 1") << Mutation([](auto &p) { p.kvMissMinMatch = 1.5; })
                                                << QStringLiteral("kv_miss_min_match");
+    QTest::newRow("replica placement slack above 10") << Mutation([](auto &p) { p.replicaPlacementSlack = 11.0; })
+                                                      << QStringLiteral("replica_placement_slack");
     QTest::newRow("kv miss boost on sglang") << Mutation([](auto &p) {
         p.preset = QStringLiteral("sglang_cache_aware");
         p.kvMissBoost = 1.0;

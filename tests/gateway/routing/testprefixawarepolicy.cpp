@@ -6,6 +6,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <numeric>
 #include <set>
 
@@ -80,6 +81,7 @@ private slots:
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
     void kvPressureMakesLongMissesDearer();
+    void replicasPlaceANewPrefixAlike();
     void costIsDividedByWeight();
     void withoutBlocksItIsLeastLoaded();
     void idleTiesAreRandom();
@@ -351,6 +353,54 @@ void TestPrefixAwarePolicy::kvPressureMakesLongMissesDearer()
     QCOMPARE(small.order.front(), 1);
     QCOMPARE(small.scores[0], 8000.0 + 3.5 * 960.0);
     QCOMPARE(small.scores[1], 5600.0);
+}
+
+void TestPrefixAwarePolicy::replicasPlaceANewPrefixAlike()
+{
+    // Two gateway replicas: separate indexes, separate random streams, the same idle fleet.
+    const auto firstChoices = [](double slack) {
+        PrefixAwareParams params = testParams();
+        params.replicaPlacementSlack = slack;
+        PrefixIndex indexA;
+        PrefixIndex indexB;
+        const PrefixAwarePolicy replicaA {params, &indexA};
+        const PrefixAwarePolicy replicaB {params, &indexB};
+        const BackendSnapshot snapshot = snapshotOf(8);
+        std::vector<std::pair<int, int>> choices;
+        for (std::uint64_t family = 1; family <= 24; ++family) {
+            const RequestSummary request = promptRequest(family, 64);
+            choices.emplace_back(rankWith(replicaA, snapshot, request, family).order.front(),
+                                 rankWith(replicaB, snapshot, request, family + 1000).order.front());
+        }
+        return choices;
+    };
+    const auto shared = firstChoices(0.5);
+    std::set<int> used;
+    for (const auto &[a, b] : shared) {
+        QCOMPARE(a, b);
+        used.insert(a);
+    }
+    QVERIFY2(used.size() >= 4, "rendezvous hashing spreads new prefixes over the fleet");
+    const auto independent = firstChoices(0.0); // off: idle ties are broken at random
+    QVERIFY(std::any_of(independent.begin(), independent.end(), [](const auto &pair) { return pair.first != pair.second; }));
+
+    // The shared choice yields to load: beyond the slack (half a prompt here) the
+    // cheapest server wins.
+    PrefixAwareParams params = testParams();
+    params.replicaPlacementSlack = 0.5;
+    PrefixIndex index;
+    const PrefixAwarePolicy indexed {params, &index};
+    BackendSnapshot snapshot = snapshotOf(8);
+    const RequestSummary request = promptRequest(77, 64);
+    const int preferred = rankWith(indexed, snapshot, request).order.front();
+    PrefixIndex fresh;
+    const PrefixAwarePolicy again {params, &fresh};
+    snapshot.backends[static_cast<std::size_t>(preferred)].inFlightPrefillTokens = 64 * 16 / 4; // within the slack
+    QCOMPARE(rankWith(again, snapshot, request).order.front(), preferred);
+    PrefixIndex fresher;
+    const PrefixAwarePolicy busy {params, &fresher};
+    snapshot.backends[static_cast<std::size_t>(preferred)].inFlightPrefillTokens = 64 * 16; // a whole prompt queued
+    QVERIFY(rankWith(busy, snapshot, request).order.front() != preferred);
 }
 
 void TestPrefixAwarePolicy::costIsDividedByWeight()
