@@ -20,6 +20,9 @@ BUILD_PACKAGES=(
     libhiredis-dev redis-server
     # Google Benchmark: the routing-decision microbenchmark (tests/bench).
     libbenchmark-dev
+    # nghttp2: the tests' h2c upstream (tests/support/h2cupstream.h); the gateway itself
+    # speaks HTTP/2 through libcurl.
+    libnghttp2-dev
     # A real Secret Service for the keychain test: dbus-run-session + gnome-keyring.
     dbus-daemon gnome-keyring libssl-dev
     # libssl: TLS on the listener; the openssl command makes the test certificates.

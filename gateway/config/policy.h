@@ -78,6 +78,9 @@ struct Provider {
     // Requests of the other API format are translated for this provider (an OpenAI
     // client on an Anthropic provider, or the reverse); false = own format only.
     bool translate = true;
+    // Plain-text HTTP/2 (h2c, prior knowledge) to an http:// base_url: streams share a
+    // few multiplexed connections instead of one connection each (docs/ARCHITECTURE.md).
+    bool http2PriorKnowledge = false;
     std::vector<ProviderKey> keys;
     std::vector<std::pair<QByteArray, QByteArray>> headers; // extra headers sent upstream
     Timeouts timeouts;

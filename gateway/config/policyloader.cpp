@@ -146,8 +146,8 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
     Provider provider;
     reader.requireMap(node, field);
     reader.checkKeys(node, field,
-                     {"name", "type", "base_url", "metrics_url", "api_version", "translate", "keys", "headers", "timeouts",
-                      "discovery"});
+                     {"name", "type", "base_url", "metrics_url", "api_version", "translate", "http2_prior_knowledge", "keys",
+                      "headers", "timeouts", "discovery"});
     provider.name = reader.requiredString(node, "name", field);
     const QString typeName = reader.requiredString(node, "type", field);
     if (!parseProviderType(typeName, provider.type)) {
@@ -177,6 +177,16 @@ Provider parseProvider(const DocumentReader &reader, const YAML::Node &node, con
     }
     if (node["translate"]) {
         provider.translate = reader.boolean(node["translate"], field + QStringLiteral(".translate"));
+    }
+    if (node["http2_prior_knowledge"]) {
+        const QString h2Field = field + QStringLiteral(".http2_prior_knowledge");
+        provider.http2PriorKnowledge = reader.boolean(node["http2_prior_knowledge"], h2Field);
+        // Over TLS, HTTP/2 is negotiated (ALPN) already; accepting the key there would
+        // suggest it changes something.
+        if (provider.http2PriorKnowledge && !baseUrl.startsWith(QLatin1String("http://"), Qt::CaseInsensitive)) {
+            reader.fail(node["http2_prior_knowledge"], h2Field,
+                        QStringLiteral("applies to http:// base URLs only (https:// negotiates HTTP/2 through TLS)"));
+        }
     }
     if (node["keys"]) {
         const YAML::Node keys = node["keys"];

@@ -141,6 +141,9 @@ Node providerNode(const Provider &provider, SecretRendering secrets)
     if (!provider.translate) {
         node.add("translate", Node::boolean(false)); // the default (true) is left out
     }
+    if (provider.http2PriorKnowledge) {
+        node.add("http2_prior_knowledge", Node::boolean(true)); // the default (false) is left out
+    }
     node.add("keys", std::move(keys))
         .add("headers", std::move(headers))
         .add("timeouts", std::move(timeouts));

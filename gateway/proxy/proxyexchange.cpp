@@ -476,6 +476,7 @@ Upstream::UpstreamRequest ProxyExchange::buildUpstreamRequest(const Attempt &att
     request.connectTimeoutMs = provider.config.timeouts.connectMs;
     request.firstByteTimeoutMs = provider.config.timeouts.firstTokenMs;
     request.idleTimeoutMs = provider.config.timeouts.idleMs;
+    request.http2PriorKnowledge = provider.config.http2PriorKnowledge;
     return request;
 }
 

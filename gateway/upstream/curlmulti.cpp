@@ -83,6 +83,7 @@ CurlMulti::CurlMulti(QObject *parent)
     curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     // Keep enough idle upstream connections for a busy worker's keep-alive pool.
     curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, 256L);
+    curl_multi_setopt(m_multi, CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(HTTP2_MAX_CONCURRENT_STREAMS));
     // libcurl looks up the proxy environment variables for every transfer; when none is
     // set at start-up, say so once and save those look-ups on the hot path.
     m_honourProxyEnvironment = false;
@@ -180,6 +181,9 @@ void CurlMulti::kick()
         return; // inside curl: its timer callback already scheduled the work
     }
     // The built-in client sent its requests in start().
+    if (m_h2cPumpWanted) {
+        pumpH2c();
+    }
     if (m_curlAdded) {
         m_curlAdded = false;
         // The armed timer stays: it may stand for another transfer's deadline.
@@ -238,7 +242,8 @@ void CurlMulti::detach(Transfer *transfer)
         return;
     }
     transfer->m_attached = false;
-    if (transfer->m_easy) {
+    if (transfer->m_easy && transfer->m_inCurl) {
+        transfer->m_inCurl = false;
         curl_multi_remove_handle(m_multi, transfer->m_easy);
     }
     const auto it = std::find(m_active.begin(), m_active.end(), transfer);
@@ -284,11 +289,17 @@ std::unique_ptr<Transfer> CurlMulti::start(UpstreamRequest &&request, TransferOb
         transfer->plainBegin();
         m_plainStarting = false;
     } else {
+        const bool h2c = request.http2PriorKnowledge;
         transfer.reset(new Transfer(*this, std::move(request), observer));
         m_active.push_back(transfer.get());
         transfer->m_attached = true;
-        curl_multi_add_handle(m_multi, transfer->m_easy);
-        m_curlAdded = true;
+        if (h2c) {
+            queueH2c(transfer.get());
+        } else {
+            curl_multi_add_handle(m_multi, transfer->m_easy);
+            transfer->m_inCurl = true;
+            m_curlAdded = true;
+        }
     }
     if (!m_deadlineTimer.isActive()) {
         m_deadlineTimer.start();
@@ -330,11 +341,18 @@ Transfer::Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_request.connectTimeoutMs));
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    // Over TLS, wait for a connection that might offer HTTP/2 multiplexing rather than
-    // opening a parallel one. Plain HTTP/1.1 never multiplexes, and waiting there
-    // serialises a burst of new requests behind the first connect.
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, m_request.url.startsWith("https:") ? 1L : 0L);
+    // Handles are reused without a reset, so both options are set for every transfer.
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+                     static_cast<long>(m_request.http2PriorKnowledge ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                                                                     : CURL_HTTP_VERSION_2TLS));
+    // Over TLS or h2c, wait for a connection that multiplexes (or might) rather than
+    // opening a parallel one: a burst then shares the first connection. Plain HTTP/1.1
+    // never multiplexes, and waiting there serialises a burst behind the first connect.
+    const bool mayMultiplex = m_request.http2PriorKnowledge || m_request.url.startsWith("https:");
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, mayMultiplex ? 1L : 0L);
+    // h2c admission learns from it when a transfer has its connection (h2corigin.h).
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, m_request.http2PriorKnowledge ? &Transfer::prereqCallback : nullptr);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, this);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     // Upstream bodies are passed through byte for byte, compressed or not.
@@ -359,6 +377,7 @@ Transfer::~Transfer()
         m_multi.detach(this);
         return;
     }
+    m_multi.forgetH2c(this, nullptr);
     m_multi.detach(this);
     m_multi.recycleEasyHandle(m_easy);
 }
@@ -494,6 +513,7 @@ void Transfer::complete(int curlCode)
     long status = 0;
     curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
     const TransferResult result = resultOf(curlCode, static_cast<int>(status));
+    m_multi.forgetH2c(this, &result);
     m_multi.detach(this);
     m_observer.onComplete(result); // may delete this
 }
@@ -518,10 +538,11 @@ void Transfer::fail(TransferError error, const char *text)
         m_observer.onComplete(result); // may delete this
         return;
     }
-    m_multi.detach(this);
     long status = 0;
     curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
     result.status = static_cast<int>(status);
+    m_multi.forgetH2c(this, &result);
+    m_multi.detach(this);
     m_observer.onComplete(result); // may delete this
 }
 

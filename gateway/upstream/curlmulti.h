@@ -1,11 +1,13 @@
 #pragma once
 
+#include "h2corigin.h"
 #include "upstreamrequest.h"
 
 #include <QObject>
 #include <QTimer>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -49,6 +51,14 @@ class CurlMulti final : public QObject {
     Q_DISABLE_COPY_MOVE(CurlMulti)
 
 public:
+    // Streams one HTTP/2 connection carries at most before curl opens another to the
+    // same origin (TLS with h2, or h2c); the upstream's own SETTINGS may lower it. curl's
+    // default of 100 would need 100 connections per worker for 10,000 streams; 256
+    // needs 40 and still bounds what one broken connection (or one TCP window stalled by
+    // a slow stream) takes down with it. Servers advertise the same order (nginx 128,
+    // Go's net/http 250), so a larger value would rarely be used anyway.
+    static constexpr int HTTP2_MAX_CONCURRENT_STREAMS = 256;
+
     explicit CurlMulti(QObject *parent = nullptr);
     ~CurlMulti() override;
 
@@ -82,6 +92,14 @@ private:
     void *takeEasyHandle();
     void recycleEasyHandle(void *easy);
 
+    // h2c (h2ctransfer.cpp, h2corigin.h): transfers wait per origin until a connection
+    // attempt before them has connected.
+    void queueH2c(Transfer *transfer);
+    void scheduleH2cPump();
+    void pumpH2c();
+    void pumpH2cOrigin(H2cOrigin &origin);
+    void forgetH2c(Transfer *transfer, const TransferResult *result);
+
     // Built-in client.
     PlainRoute *plainRouteFor(const UpstreamRequest &request);
     void runPlainQueue();
@@ -101,6 +119,11 @@ private:
     int m_actionDepth = 0; // > 0 while inside curl_multi_socket_action
     bool m_honourProxyEnvironment = true;
     bool m_curlAdded = false; // a curl transfer was added since the last kick
+
+    std::map<QByteArray, H2cOrigin> m_h2cOrigins; // by scheme://host:port; node-based: stable addresses
+    quint64 m_h2cSequence = 0;
+    bool m_h2cPumpScheduled = false;
+    bool m_h2cPumpWanted = false; // a transfer was queued since the last kick
 
     bool m_plainEnabled = true;
     quint64 m_plainTransfers = 0;
@@ -130,6 +153,7 @@ private:
     Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver &observer);
     Transfer(CurlMulti &multi, UpstreamRequest &&request, TransferObserver &observer, PlainRoute &route);
 
+    static int prereqCallback(void *userp, char *remoteIp, char *localIp, int remotePort, int localPort);
     static size_t headerCallback(char *data, size_t size, size_t count, void *userp);
     static size_t writeCallback(char *data, size_t size, size_t count, void *userp);
     void complete(int curlCode);
@@ -157,6 +181,13 @@ private:
     Http::HeaderList m_responseHeaders;
     Clock::time_point m_deadline;
     int m_plainStatus = 0; // built-in client: the final response's status once its head is read
+    H2cOrigin *m_h2cOrigin = nullptr; // set: an h2c transfer, admitted per origin
+    quint64 m_h2cSequence = 0;
+    bool m_h2cQueued = false;    // waiting in m_h2cOrigin, not in curl
+    bool m_connected = false;    // curl has a connection for it (pre-request callback ran)
+    bool m_inCurl = false;       // added to the multi handle
+    bool m_h2cStream = false;    // counted in m_h2cOrigin->streams
+    bool m_h2cReuse = false;     // admitted to reuse a connection (CURL_HTTP_VERSION_2_0)
     bool m_attached = false;
     bool m_headDelivered = false;
     bool m_bodyStarted = false;

@@ -34,7 +34,8 @@ constexpr qsizetype READ_CHUNK = 16 * 1024;
 
 PlainRoute *CurlMulti::plainRouteFor(const UpstreamRequest &request)
 {
-    if (!m_plainEnabled || m_honourProxyEnvironment) {
+    // The built-in client speaks HTTP/1.1 only.
+    if (!m_plainEnabled || m_honourProxyEnvironment || request.http2PriorKnowledge) {
         return nullptr;
     }
     return m_plainRoutes->find(request);

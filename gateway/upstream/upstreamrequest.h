@@ -18,6 +18,9 @@ struct UpstreamRequest {
     int connectTimeoutMs = 2000;
     int firstByteTimeoutMs = 30000; // request sent -> first response body byte
     int idleTimeoutMs = 60000;      // longest silence between body bytes
+    // http:// only: HTTP/2 without TLS from the first byte (h2c, prior knowledge), so
+    // streams to one origin share multiplexed connections. Always served by curl.
+    bool http2PriorKnowledge = false;
 };
 
 enum class TransferError {

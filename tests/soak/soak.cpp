@@ -10,6 +10,7 @@
 // that pauses after the first event; records the gateway's memory per stream.
 
 #include "gatewayprocess.h"
+#include "h2cupstream.h"
 #include "openloopload.h"
 #include "processstats.h"
 #include "resourcesampler.h"
@@ -46,6 +47,7 @@ struct Options {
     double maxRssGrowth = 0.05;
     int threads = 2;
     int heldStreams = 0;
+    bool upstreamHttp2 = false; // held streams over h2c (one multiplexed connection) instead of HTTP/1.1
     QString samplesPath;
 };
 
@@ -277,19 +279,83 @@ int runSoak(const Options &options)
     return pass ? 0 : 1;
 }
 
+// The upstream of a held-streams run: the HTTP/1.1 simulated upstream (one connection
+// per stream), or the h2c one (streams multiplexed over a few connections).
+class HeldStreamsUpstream {
+public:
+    virtual ~HeldStreamsUpstream() = default;
+    // Empty on success, else why not.
+    virtual QString listen() = 0;
+    virtual quint16 port() const = 0;
+    // The provider entry of the policy, after "name: slow, type: vllm, ".
+    virtual QByteArray providerFields() const = 0;
+    // From now on each stream sends its first event, then waits until released.
+    virtual void holdAfterFirstEvent() = 0;
+    virtual int held() const = 0;
+    virtual void release() = 0;
+    virtual QString describe() const = 0;
+};
+
+class Http11Upstream final : public HeldStreamsUpstream {
+public:
+    QString listen() override
+    {
+        const auto port = m_sim.listen();
+        m_port = port ? port.value() : 0;
+        return port ? QString() : QStringLiteral("simulated upstream: %1").arg(port.error());
+    }
+    quint16 port() const override { return m_port; }
+    QByteArray providerFields() const override { return "base_url: " + m_sim.baseUrl(); }
+    void holdAfterFirstEvent() override
+    {
+        Behaviour slow;
+        slow.holdStreamAfterChunks = 1;
+        m_sim.setBehaviour(slow);
+    }
+    int held() const override { return m_sim.heldStreams(); }
+    void release() override { m_sim.releaseHeldStreams(); }
+    QString describe() const override { return QStringLiteral("HTTP/1.1 upstream"); }
+
+private:
+    SimulatedUpstream m_sim {QStringLiteral("slow"), Flavor::OpenAi};
+    quint16 m_port = 0;
+};
+
+class H2cHeldUpstream final : public HeldStreamsUpstream {
+public:
+    QString listen() override { return m_h2c.listen() ? QString() : QStringLiteral("h2c upstream: cannot listen"); }
+    quint16 port() const override { return m_h2c.port(); }
+    QByteArray providerFields() const override { return "base_url: " + m_h2c.baseUrl() + ", http2_prior_knowledge: true"; }
+    void holdAfterFirstEvent() override { m_h2c.setBehaviour({.holdAfterEvents = 1}); }
+    int held() const override { return m_h2c.counters().heldStreams; }
+    void release() override { m_h2c.releaseHeldStreams(); }
+    QString describe() const override
+    {
+        return QStringLiteral("h2c upstream, %1 connections accepted").arg(m_h2c.counters().connectionsAccepted);
+    }
+
+private:
+    TestSupport::H2cUpstream m_h2c;
+};
+
 int runHeldStreams(const Options &options)
 {
     const int streams = options.heldStreams;
-    SimulatedUpstream sim {QStringLiteral("slow"), Flavor::OpenAi};
-    const auto simPort = sim.listen();
-    if (!simPort) {
-        say(QStringLiteral("simulated upstream: %1").arg(simPort.error()));
+    const std::unique_ptr<HeldStreamsUpstream> upstream =
+        options.upstreamHttp2 ? std::unique_ptr<HeldStreamsUpstream>(std::make_unique<H2cHeldUpstream>())
+                              : std::make_unique<Http11Upstream>();
+    if (const QString error = upstream->listen(); !error.isEmpty()) {
+        say(error);
         return 2;
     }
     Soak::GatewayProcess gateway {options.binary};
     // A held stream is silent until released; the default idle_ms (60 s) would end the
     // streams opened first before the last ones are open.
-    if (const QString error = gateway.start(policy(options, {&sim}, ", timeouts: {idle_ms: 3600000}")); !error.isEmpty()) {
+    const QByteArray config = "gateway:\n  listen: 127.0.0.1:0\n  threads: " + QByteArray::number(options.threads) +
+                              "\n  max_connections: 30000\nproviders:\n  - {name: slow, type: vllm, " +
+                              upstream->providerFields() + ", timeouts: {idle_ms: 3600000}}\nroutes:\n"
+                              "  - model: chat-slow\n    targets: [{provider: slow, model: m}]\n";
+    if (const QString error = gateway.start(config); !error.isEmpty()) {
         say(error);
         return 2;
     }
@@ -297,11 +363,8 @@ int runHeldStreams(const Options &options)
         say(QStringLiteral("the gateway does not answer"));
         return 2;
     }
-    // Each stream sends its first event, then waits until released: a long generation.
-    Behaviour slow;
-    slow.holdStreamAfterChunks = 1;
-    sim.setBehaviour(slow);
-    Soak::ResourceSampler sampler {gateway.pid(), {simPort.value()}};
+    upstream->holdAfterFirstEvent();
+    Soak::ResourceSampler sampler {gateway.pid(), {upstream->port()}};
     const auto settledRss = [&sampler] {
         // The median of five readings a second apart: memory is measured, not waited for.
         std::vector<qint64> values;
@@ -325,8 +388,8 @@ int runHeldStreams(const Options &options)
             clients.back()->post("/v1/chat/completions", body);
         }
         const int expected = static_cast<int>(clients.size());
-        if (!QTest::qWaitFor([&] { return sim.heldStreams() >= expected; }, 120000)) {
-            say(QStringLiteral("only %1 of %2 streams reached the upstream").arg(sim.heldStreams()).arg(expected));
+        if (!QTest::qWaitFor([&] { return upstream->held() >= expected; }, 120000)) {
+            say(QStringLiteral("only %1 of %2 streams reached the upstream").arg(upstream->held()).arg(expected));
             return 1;
         }
     }
@@ -349,7 +412,8 @@ int runHeldStreams(const Options &options)
             .arg(held.fds)
             .arg(before.fds));
 
-    sim.releaseHeldStreams();
+    say(upstream->describe());
+    upstream->release();
     const bool allDone = QTest::qWaitFor(
         [&] {
             return std::all_of(clients.begin(), clients.end(), [](const auto &client) { return !client->responses().isEmpty(); });
@@ -418,7 +482,12 @@ int main(int argc, char **argv)
     const QCommandLineOption heldStreams {
         QStringLiteral("held-streams"),
         QStringLiteral("Instead of the soak: hold N streams open at once and measure memory per stream."), QStringLiteral("N")};
-    parser.addOptions({binary, duration, warmup, rate, streamShare, faultRate, rssGrowth, threads, samples, heldStreams});
+    const QCommandLineOption upstreamHttp2 {
+        QStringLiteral("upstream-http2"),
+        QStringLiteral("With --held-streams: the upstream speaks h2c and the provider has http2_prior_knowledge, so "
+                       "streams share a few upstream connections (one descriptor per stream in the gateway).")};
+    parser.addOptions({binary, duration, warmup, rate, streamShare, faultRate, rssGrowth, threads, samples, heldStreams,
+                       upstreamHttp2});
     parser.process(app);
 
     Options options;
@@ -439,6 +508,7 @@ int main(int argc, char **argv)
     options.threads = static_cast<int>(number(threads, options.threads));
     options.heldStreams = static_cast<int>(number(heldStreams, 0));
     options.samplesPath = parser.value(samples);
+    options.upstreamHttp2 = parser.isSet(upstreamHttp2);
     if (options.heldStreams == 0 && options.warmupSeconds + 20 > options.durationSeconds) {
         say(QStringLiteral("--duration must exceed --warmup by at least 20 s"));
         return 2;
@@ -447,12 +517,16 @@ int main(int argc, char **argv)
     // The gateway child inherits the raised limit; this process holds the client side of
     // every connection (and the simulated upstream's side of the upstream ones).
     const qint64 limit = TestSupport::raiseFileDescriptorLimit();
-    if (options.heldStreams > 0 && limit < 2LL * options.heldStreams + 512) {
+    // Over HTTP/1.1 each stream costs the gateway a client and an upstream connection (and
+    // this process the other ends); over h2c the upstream side is a few shared connections.
+    const qint64 needed = (options.upstreamHttp2 ? 1LL : 2LL) * options.heldStreams + 512;
+    if (options.heldStreams > 0 && limit < needed) {
         say(QStringLiteral("RLIMIT_NOFILE allows %1 descriptors; %2 held streams need %3 here and in the gateway "
-                           "(a client and an upstream connection each). Raise the hard limit (ulimit -Hn).")
+                           "(a client connection each, and an upstream one each over HTTP/1.1). Raise the hard "
+                           "limit (ulimit -Hn), or use --upstream-http2.")
                 .arg(limit)
                 .arg(options.heldStreams)
-                .arg(2LL * options.heldStreams + 512));
+                .arg(needed));
         return 2;
     }
     return options.heldStreams > 0 ? runHeldStreams(options) : runSoak(options);

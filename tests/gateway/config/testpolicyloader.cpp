@@ -1,4 +1,5 @@
 #include "config/policyloader.h"
+#include "policyroundtrip.h"
 
 #include <QHash>
 #include <QTest>
@@ -121,6 +122,7 @@ private slots:
     void halfATlsConfigurationIsRefused();
     void unknownProviderKey();
     void unknownTargetKey();
+    void http2PriorKnowledge();
     void routingErrorsNameTheField_data();
     void routingErrorsNameTheField();
     void routingOptionsAreRead();
@@ -363,6 +365,30 @@ void TestPolicyLoader::unknownTargetKey()
     QCOMPARE(error.line, 26);
     QCOMPARE(error.column, columnOf(document, QByteArrayLiteral("priority")));
     QVERIFY2(error.message.contains(QStringLiteral("unknown key 'priority'")), qPrintable(error.message));
+}
+
+void TestPolicyLoader::http2PriorKnowledge()
+{
+    const auto document = [](const QByteArray &url, const QByteArray &value) -> QByteArray {
+        return "providers:\n  - {name: a, type: vllm, base_url: " + url + "}\n  - {name: b, type: tgi, base_url: " + url +
+               ", http2_prior_knowledge: " + value + "}\nroutes:\n  - model: m\n    targets: [{provider: b, model: x}]\n";
+    };
+    const auto policy = TestSupport::loadPolicy(document("http://127.0.0.1:8000/v1", "true"));
+    QVERIFY2(policy, policy ? "" : qPrintable(policy.error().toString()));
+    QCOMPARE(policy->providers[0].http2PriorKnowledge, false); // the default
+    QCOMPARE(policy->providers[1].http2PriorKnowledge, true);
+    TestSupport::verifyPolicyRoundTrip(policy.value(), false);
+    TestSupport::verifyPolicyRoundTrip(policy.value(), true);
+    // The default is left out of a rendered document, so GET /admin/v1/policy is unchanged.
+    QVERIFY(!Gateway::Config::toYaml(TestSupport::loadPolicy(document("http://127.0.0.1:8000/v1", "false")).value(),
+                                     Gateway::Config::SecretRendering::Included)
+                 .contains("http2_prior_knowledge"));
+
+    const ConfigError notBoolean = expectError(document("http://127.0.0.1:8000/v1", "yes please"));
+    QCOMPARE(notBoolean.field, QStringLiteral("providers[1].http2_prior_knowledge"));
+    const ConfigError overTls = expectError(document("https://example.com/v1", "true"));
+    QCOMPARE(overTls.field, QStringLiteral("providers[1].http2_prior_knowledge"));
+    QVERIFY2(overTls.message.contains(QStringLiteral("http://")), qPrintable(overTls.message));
 }
 
 void TestPolicyLoader::routingErrorsNameTheField_data()
