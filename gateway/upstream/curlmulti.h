@@ -52,12 +52,13 @@ class CurlMulti final : public QObject {
 
 public:
     // Streams one HTTP/2 connection carries at most before curl opens another to the
-    // same origin (TLS with h2, or h2c); the upstream's own SETTINGS may lower it. curl's
-    // default of 100 would need 100 connections per worker for 10,000 streams; 256
-    // needs 40 and still bounds what one broken connection (or one TCP window stalled by
-    // a slow stream) takes down with it. Servers advertise the same order (nginx 128,
-    // Go's net/http 250), so a larger value would rarely be used anyway.
-    static constexpr int HTTP2_MAX_CONCURRENT_STREAMS = 256;
+    // same origin (TLS with h2, or h2c); the upstream's own SETTINGS may lower it. High on
+    // purpose: with curl 7.88 (Debian 12), a second h2c connection to an origin is often
+    // opened with an HTTP/1.1 Upgrade instead of prior knowledge (see h2corigin.h), which
+    // h2c servers refuse, so the gateway keeps one connection per worker and origin while
+    // the server allows it (10,000 held streams were measured that way). curl's default
+    // of 100 would need a second connection after 100 streams.
+    static constexpr int HTTP2_MAX_CONCURRENT_STREAMS = 100000;
 
     explicit CurlMulti(QObject *parent = nullptr);
     ~CurlMulti() override;
