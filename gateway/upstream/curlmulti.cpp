@@ -428,6 +428,10 @@ size_t Transfer::headerCallback(char *data, size_t size, size_t count, void *use
         line.chop(1);
     }
     if (line.isEmpty()) {
+        if (H2cOrigin *origin = self->m_h2cOrigin; origin && !origin->settingsSeen) {
+            origin->settingsSeen = true; // its connection read the server's SETTINGS first
+            self->m_multi.scheduleH2cPump();
+        }
         long status = 0;
         curl_easy_getinfo(self->m_easy, CURLINFO_RESPONSE_CODE, &status);
         if (status >= 100 && status < 200) {

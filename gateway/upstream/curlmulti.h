@@ -52,12 +52,10 @@ class CurlMulti final : public QObject {
 
 public:
     // Streams one HTTP/2 connection carries at most before curl opens another to the
-    // same origin (TLS with h2, or h2c); the upstream's own SETTINGS may lower it. High on
-    // purpose: with curl 7.88 (Debian 12), a second h2c connection to an origin is often
-    // opened with an HTTP/1.1 Upgrade instead of prior knowledge (see h2corigin.h), which
-    // h2c servers refuse, so the gateway keeps one connection per worker and origin while
-    // the server allows it (10,000 held streams were measured that way). curl's default
-    // of 100 would need a second connection after 100 streams.
+    // same origin (TLS with h2, or h2c); the upstream's own SETTINGS may lower it. High:
+    // one connection per worker and origin while the server allows it, which is how
+    // 10,000 held streams were measured (a lower cap means more connections, each opened
+    // by a prior-knowledge opener, see h2corigin.h). curl's default is 100.
     static constexpr int HTTP2_MAX_CONCURRENT_STREAMS = 100000;
 
     explicit CurlMulti(QObject *parent = nullptr);

@@ -31,6 +31,13 @@ struct H2cOrigin {
     Transfer *opener = nullptr;    // in curl, connecting (or waiting for a connection)
     int connections = 0;           // connected by openers and believed open
     int streams = 0;               // transfers on those connections now
+    // curl assumes 100 streams per connection until the server's SETTINGS frame has been
+    // read, and a transfer beyond that opens another connection, which curl 7.88 does
+    // with an HTTP/1.1 Upgrade that h2c servers refuse. A response head proves the
+    // SETTINGS were read (a server sends them first); until one arrives, at most
+    // STREAMS_BEFORE_SETTINGS streams are admitted per connection.
+    static constexpr int STREAMS_BEFORE_SETTINGS = 100;
+    bool settingsSeen = false;
     std::deque<Transfer *> waiting; // started, not given to curl yet, in order
     // The opener could not connect: transfers that were waiting when it failed end the
     // same way (a connection attempt each would only fail again, one after another).

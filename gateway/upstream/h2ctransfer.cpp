@@ -75,11 +75,15 @@ void CurlMulti::pumpH2cOrigin(H2cOrigin &origin)
         if (origin.opener || origin.waiting.empty()) {
             return;
         }
+        const int perConnection = origin.settingsSeen ? HTTP2_MAX_CONCURRENT_STREAMS : H2cOrigin::STREAMS_BEFORE_SETTINGS;
+        const bool full = origin.connections > 0 && origin.streams >= origin.connections * perConnection;
+        if (full && !origin.settingsSeen) {
+            return; // the first response head (Transfer::headerCallback) pumps again
+        }
         Transfer *transfer = origin.waiting.front();
         origin.waiting.pop_front();
         transfer->m_h2cQueued = false;
-        transfer->m_h2cReuse =
-            origin.connections > 0 && origin.streams < origin.connections * HTTP2_MAX_CONCURRENT_STREAMS;
+        transfer->m_h2cReuse = origin.connections > 0 && !full;
         curl_easy_setopt(transfer->m_easy, CURLOPT_HTTP_VERSION,
                          static_cast<long>(transfer->m_h2cReuse ? CURL_HTTP_VERSION_2_0 : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
         curl_multi_add_handle(m_multi, transfer->m_easy);
@@ -92,6 +96,12 @@ void CurlMulti::pumpH2cOrigin(H2cOrigin &origin)
         --m_actionDepth;
         if (!transfer->m_connected) {
             origin.opener = transfer; // still alive: transfers end only in drainFinished()
+        } else if (!transfer->m_h2cReuse) {
+            // It connected within that call (a loopback connect can), before it could be
+            // the opener the pre-request callback counts: count its connection here, or
+            // the next transfer would ask for prior knowledge on a connection curl reuses
+            // (CURLE_HTTP2, see h2corigin.h).
+            ++origin.connections;
         }
         drainFinished();
     }
@@ -115,6 +125,7 @@ void CurlMulti::forgetH2c(Transfer *transfer, const TransferResult *result)
     if (result && transfer->m_h2cReuse && result->status == 0 && result->error != TransferError::None &&
         result->error != TransferError::Aborted) {
         origin->connections = 0;
+        origin->settingsSeen = false;
     }
     if (origin->opener != transfer) {
         return;
