@@ -1,5 +1,6 @@
 #include "gpuscorers.h"
 
+#include "rendezvous.h"
 #include "sessionhashpolicy.h"
 
 #include <algorithm>
@@ -37,15 +38,6 @@ void minMaxInverse(std::span<const GpuCandidate> candidates, std::span<double> s
     for (double &score : scores) {
         score = range > 0.0 ? (high - score) / range : 1.0;
     }
-}
-
-std::uint64_t rendezvous(std::uint64_t sessionHash, int backendId)
-{
-    // SplitMix64 finaliser of (session, backend): an independent uniform draw per pair.
-    std::uint64_t z = sessionHash ^ ((static_cast<std::uint64_t>(backendId) + 1) * 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 } // namespace
@@ -120,9 +112,9 @@ void scoreCandidates(GpuScorerKind kind, const GpuScoringInput &input, std::span
         }
         const std::uint64_t session = SessionHashPolicy::hashKey(input.request.sessionKey);
         std::size_t owner = 0;
-        std::uint64_t best = rendezvous(session, candidates[0].backendId);
+        std::uint64_t best = rendezvousWeight(session, candidates[0].backendId);
         for (std::size_t i = 1; i < candidates.size(); ++i) {
-            const std::uint64_t draw = rendezvous(session, candidates[i].backendId);
+            const std::uint64_t draw = rendezvousWeight(session, candidates[i].backendId);
             if (draw > best) {
                 best = draw;
                 owner = i;

@@ -3,6 +3,7 @@
 #include "gpucandidates.h"
 #include "prefixmatch.h"
 #include "rankkeybuffer.h"
+#include "rendezvous.h"
 
 #include <algorithm>
 #include <limits>
@@ -33,23 +34,6 @@ double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTok
     const double pressure = std::min(1.0, (meanKvUsage - m_params.kvMissStart) / (1.0 - m_params.kvMissStart));
     return 1.0 + m_params.kvMissBoost * pressure;
 }
-
-namespace {
-
-// Rendezvous (highest random weight) hashing: every replica ranks a backend the same for
-// the same anchor, and removing a backend moves only the anchors it won.
-std::uint64_t rendezvousWeight(std::uint64_t anchor, int backendId)
-{
-    std::uint64_t h = anchor ^ (0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(backendId) + 1));
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-} // namespace
 
 int PrefixAwarePolicy::sharedPlacement(GpuCandidateSet &set, std::span<const double> costs,
                                        std::span<const char> eligible, double promptTokens) const

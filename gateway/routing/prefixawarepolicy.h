@@ -75,8 +75,8 @@ struct PrefixAwareParams {
     // (the same on every replica: a new group's requests share that block), as long as
     // that candidate is within the load bound and costs at most this many prompt lengths
     // more than the cheapest. Fleet simulator, W2 behind 2 replicas at 80-120% load
-    // (slack 0.5): hit rate 0.37-0.41 -> 0.47-0.48, TTFT p99 -19 to -47%, throughput +1 to
-    // +5%; behind a single gateway it costs W2 and W4 up to 1.8x TTFT p99, hence off (0)
+    // (slack 0.5): hit rate 0.37-0.41 -> 0.47-0.49, TTFT p99 -23 to -38%, throughput +1 to
+    // +5%; behind a single gateway it costs W2 and W4 up to 1.44x TTFT p99, hence off (0)
     // by default.
     double replicaPlacementSlack = 0.0;
     static constexpr int PLACEMENT_ANCHOR_BLOCKS = 32;

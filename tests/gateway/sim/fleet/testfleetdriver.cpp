@@ -7,6 +7,8 @@
 
 #include <QTest>
 
+#include <span>
+
 using namespace Gateway::Sim::Fleet;
 
 namespace {
@@ -113,6 +115,17 @@ bool sameOutcomes(const RunRecord &a, const RunRecord &b)
         }
     }
     return true;
+}
+
+// One probe policy per replica, each writing to its own log.
+std::vector<FleetPolicy> probePolicies(std::span<ProbeLog> logs)
+{
+    std::vector<FleetPolicy> policies(logs.size());
+    for (std::size_t r = 0; r < logs.size(); ++r) {
+        policies[r].name = QStringLiteral("probe");
+        policies[r].policy = std::make_unique<ProbePolicy>(logs[r]);
+    }
+    return policies;
 }
 
 } // namespace
@@ -369,11 +382,7 @@ void TestFleetDriver::replicasCountOnlyTheirOwnRequests()
     config.replicas = 2;
     FleetSimulation simulation(config, workload);
     ProbeLog logs[2];
-    std::vector<FleetPolicy> policies(2);
-    for (int r = 0; r < 2; ++r) {
-        policies[static_cast<std::size_t>(r)].name = QStringLiteral("probe");
-        policies[static_cast<std::size_t>(r)].policy = std::make_unique<ProbePolicy>(logs[r]);
-    }
+    std::vector<FleetPolicy> policies = probePolicies(logs);
     const RunRecord record = simulation.run(policies);
 
     int routed[2] = {0, 0};
@@ -419,10 +428,7 @@ void TestFleetDriver::replicasScrapeOutOfStep()
     config.replicas = 2;
     FleetSimulation simulation(config, workload);
     ProbeLog logs[2];
-    std::vector<FleetPolicy> policies(2);
-    for (int r = 0; r < 2; ++r) {
-        policies[static_cast<std::size_t>(r)].policy = std::make_unique<ProbePolicy>(logs[r]);
-    }
+    std::vector<FleetPolicy> policies = probePolicies(logs);
     simulation.run(policies);
     QVERIFY(!logs[0].freshBackends.empty() && !logs[1].freshBackends.empty());
     for (const int fresh : logs[0].freshBackends) {
