@@ -26,7 +26,7 @@ void parsePrefillDecode(const DocumentReader &reader, const YAML::Node &routeNod
     }
     const QString pdField = field + QStringLiteral(".pd");
     reader.requireMap(node, pdField);
-    reader.checkKeys(node, pdField, {"uncached_tokens_threshold", "enabled"});
+    reader.checkKeys(node, pdField, {"uncached_tokens_threshold", "enabled", "max_prefill_work_ratio"});
     if (node["uncached_tokens_threshold"]) {
         route.pd.uncachedTokensThreshold =
             static_cast<int>(reader.integer(node["uncached_tokens_threshold"], pdField + QStringLiteral(".uncached_tokens_threshold"),
@@ -34,6 +34,10 @@ void parsePrefillDecode(const DocumentReader &reader, const YAML::Node &routeNod
     }
     if (node["enabled"]) {
         route.pd.enabled = reader.boolean(node["enabled"], pdField + QStringLiteral(".enabled"));
+    }
+    if (node["max_prefill_work_ratio"]) {
+        route.pd.maxPrefillWorkRatio = reader.number(node["max_prefill_work_ratio"], pdField + QStringLiteral(".max_prefill_work_ratio"),
+                                                     0.0, Routing::MAX_PREFILL_WORK_RATIO);
     }
 }
 

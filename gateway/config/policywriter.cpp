@@ -404,7 +404,8 @@ Node routeNode(const Route &route)
     if (hasPrefillPool) {
         Node pd = Node::map(true);
         pd.add("uncached_tokens_threshold", Node::integer(route.pd.uncachedTokensThreshold))
-            .add("enabled", Node::boolean(route.pd.enabled));
+            .add("enabled", Node::boolean(route.pd.enabled))
+            .add("max_prefill_work_ratio", number(route.pd.maxPrefillWorkRatio));
         node.add("pd", std::move(pd));
     }
     if (route.firewall.isEnabled()) {

@@ -48,6 +48,13 @@ constexpr int PREFILL_TARGETS_TRIED = 2;
 // Requests a route must have answered before its latency percentile is trusted for hedging.
 constexpr std::uint64_t MIN_HEDGE_HISTORY = 20;
 
+// Uncached prompt tokens in flight on a backend (waiting for their first token).
+std::int64_t backlogOf(const Routing::BackendSnapshot &snapshot, int backendId)
+{
+    const auto index = static_cast<std::size_t>(backendId);
+    return index < snapshot.backends.size() ? snapshot.backends[index].inFlightPrefillTokens : 0;
+}
+
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(ProxyExchange::Clock::now() - start).count();
@@ -590,14 +597,34 @@ bool ProxyExchange::startPrefill()
         m_pdReason = "pd=aggregated" + uncached + (route.pd.enabled ? QByteArray() : QByteArray(" (disabled)"));
         return false;
     }
-    route.pdStats->disaggregated.fetch_add(1, std::memory_order_relaxed);
-    m_pdReason = "pd=disaggregated" + uncached;
     const auto &table = *m_setup.table;
     const Routing::RequestSummary summary = requestSummary(m_setup.inspected, m_setup.sessionKey);
     const Routing::BackendSnapshot &snapshot = m_worker.routingSnapshot(table, Runtime::monotonicNowMs());
     AttemptPlanner planner {table, m_setup.endpoint, m_worker.rng(), m_setup.regions};
     planner.planPrefill(route, summary, snapshot, PREFILL_TARGETS_TRIED, m_prefillPlan, nullptr);
     m_prefillNext = 0;
+    if (!m_prefillPlan.empty()) {
+        // The prefill server's own backlog and cache: splitting onto a busy or cold prefill
+        // server would only delay the first token.
+        const PlannedAttempt &prefill = m_prefillPlan.front();
+        Routing::PdWork work;
+        work.promptTokens = m_setup.inspected.estimatedPromptTokens;
+        work.cachedOnDecode = decode.cachedPromptTokens;
+        work.decodeBacklogTokens = backlogOf(snapshot, decode.backend->id);
+        work.cachedOnPrefill = prefill.cachedPromptTokens;
+        work.prefillBacklogTokens = backlogOf(snapshot, prefill.backend->id);
+        const Routing::PdWorkComparison comparison = Routing::comparePrefillWork(route.pd, work);
+        if (!comparison.allowsSplit) {
+            route.pdStats->aggregated.fetch_add(1, std::memory_order_relaxed);
+            m_pdReason = "pd=aggregated" + uncached + " prefill_work=" + QByteArray::number(comparison.prefillWork) +
+                         " decode_work=" + QByteArray::number(comparison.decodeWork) + " (prefill server " +
+                         prefill.backend->label + " busier)";
+            m_prefillPlan.clear();
+            return false;
+        }
+    }
+    route.pdStats->disaggregated.fetch_add(1, std::memory_order_relaxed);
+    m_pdReason = "pd=disaggregated" + uncached;
     if (m_prefillPlan.empty()) {
         m_pdReason += " prefill=none available, ran aggregated";
         return false;

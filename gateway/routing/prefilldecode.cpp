@@ -43,6 +43,21 @@ PdVerdict decidePrefillDecode(const PrefillDecodeSettings &settings, int promptT
     return verdict;
 }
 
+PdWorkComparison comparePrefillWork(const PrefillDecodeSettings &settings, const PdWork &work)
+{
+    const auto lacking = [&](int cached) {
+        const int prompt = std::max(0, work.promptTokens);
+        return static_cast<std::int64_t>(prompt - std::clamp(cached, 0, prompt));
+    };
+    PdWorkComparison comparison;
+    comparison.prefillWork = std::max<std::int64_t>(0, work.prefillBacklogTokens) + lacking(work.cachedOnPrefill);
+    comparison.decodeWork = std::max<std::int64_t>(0, work.decodeBacklogTokens) + lacking(work.cachedOnDecode);
+    comparison.allowsSplit = settings.maxPrefillWorkRatio <= 0.0 ||
+                             static_cast<double>(comparison.prefillWork) <=
+                                 settings.maxPrefillWorkRatio * static_cast<double>(comparison.decodeWork);
+    return comparison;
+}
+
 const char *pdDecisionName(PdDecision decision)
 {
     return decision == PdDecision::Disaggregated ? "disaggregated" : "aggregated";

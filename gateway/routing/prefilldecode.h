@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <optional>
 
 namespace Gateway::Routing {
@@ -32,11 +33,20 @@ struct PrefillDecodeSettings {
     int uncachedTokensThreshold = 16;
     // false: every request runs aggregated on the decode targets (the prefill pool idles).
     bool enabled = true;
+    // The prefill pool's own load and cache (Dynamo's conditional disaggregation weighs the
+    // prefill queue too; llm-d's decider does not): a request the threshold would split
+    // still runs aggregated when the prefill server's work for it (the uncached prompt
+    // tokens already in flight there plus the prompt tokens it lacks itself) exceeds this
+    // multiple of the decode server's (its in-flight uncached tokens plus the prompt tokens
+    // it lacks). 1: split only when the prefill server gets the first token out no later
+    // than the decode server would; 0: no such check (llm-d's rule alone).
+    double maxPrefillWorkRatio = 1.0;
 
     bool operator==(const PrefillDecodeSettings &) const = default;
 };
 
 inline constexpr int MAX_UNCACHED_TOKENS_THRESHOLD = 100000000;
+inline constexpr double MAX_PREFILL_WORK_RATIO = 1000.0;
 
 enum class PdDecision { Aggregated, Disaggregated };
 
@@ -49,6 +59,26 @@ struct PdVerdict {
 // them the chosen decode server is predicted to hold (Ranking::cachedPromptTokens).
 // Disaggregated iff enabled and uncached > threshold. Pure: no state, no clock.
 PdVerdict decidePrefillDecode(const PrefillDecodeSettings &settings, int promptTokens, int cachedPromptTokens);
+
+// What each side would have to prefill before the request's first token.
+struct PdWork {
+    int promptTokens = 0;
+    int cachedOnDecode = 0;                 // the chosen decode server's predicted cached prompt tokens
+    std::int64_t decodeBacklogTokens = 0;   // uncached prompt tokens in flight on the decode server
+    int cachedOnPrefill = 0;                // the same two for the first-ranked prefill server
+    std::int64_t prefillBacklogTokens = 0;
+};
+
+struct PdWorkComparison {
+    std::int64_t prefillWork = 0; // prefill backlog + prompt tokens the prefill server lacks
+    std::int64_t decodeWork = 0;  // decode backlog + prompt tokens the decode server lacks
+    bool allowsSplit = true;      // the prefill side is cheap enough (or the check is off)
+};
+
+// The second half of the decision, for a request decidePrefillDecode() would split, once
+// the prefill server is known: allowsSplit iff maxPrefillWorkRatio is 0 or prefillWork <=
+// maxPrefillWorkRatio x decodeWork. Pure, like decidePrefillDecode().
+PdWorkComparison comparePrefillWork(const PrefillDecodeSettings &settings, const PdWork &work);
 
 const char *pdDecisionName(PdDecision decision); // "aggregated" | "disaggregated"
 

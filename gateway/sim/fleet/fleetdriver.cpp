@@ -192,6 +192,12 @@ private:
             const Routing::PdVerdict verdict = Routing::decidePrefillDecode(m_config.pd, request.promptTokens, cached);
             if (verdict.decision == Routing::PdDecision::Disaggregated) {
                 prefill = rank(replica, m_prefillCandidates, snapshot, summary);
+                // The prefill server's own backlog and cache, as the gateway weighs them.
+                const auto backlog = [&snapshot](int id) { return snapshot.backends[static_cast<std::size_t>(id)].inFlightPrefillTokens; };
+                const Routing::PdWork work {request.promptTokens, cached, backlog(backend), prefill->second, backlog(prefill->first)};
+                if (!Routing::comparePrefillWork(m_config.pd, work).allowsSplit) {
+                    prefill.reset();
+                }
             }
         }
         const auto elapsed = std::chrono::steady_clock::now() - started;

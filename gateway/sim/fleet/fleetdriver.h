@@ -47,7 +47,8 @@ struct FleetConfig {
     std::vector<double> stepScale;
     // Prefill/decode disaggregation: servers 0 .. prefillServers-1 form the prefill pool,
     // the rest decode; 0 = every server aggregated. `pd` decides per request, as the
-    // gateway does (Routing::decidePrefillDecode on the chosen decode server's cached tokens).
+    // gateway does (Routing::decidePrefillDecode on the chosen decode server's cached
+    // tokens, then Routing::comparePrefillWork against the first-ranked prefill server).
     int prefillServers = 0;
     Routing::PrefillDecodeSettings pd;
 };

@@ -73,6 +73,9 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     const QCommandLineOption pdThresholds(QStringLiteral("pd-thresholds"),
                                           QStringLiteral("P/D: uncached-token thresholds to run, or never (default 16)"),
                                           QStringLiteral("list"));
+    const QCommandLineOption pdWorkRatio(QStringLiteral("pd-work-ratio"),
+                                         QStringLiteral("P/D: pd.max_prefill_work_ratio (default 1; 0 = llm-d's threshold rule alone)"),
+                                         QStringLiteral("x"));
     const QCommandLineOption label(QStringLiteral("label"),
                                    QStringLiteral("appended to every row's policy name (tells fleet variants apart in one report)"),
                                    QStringLiteral("text"));
@@ -80,7 +83,7 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
                                       QStringLiteral("gateway replicas without shared state, each arrival to a random one (default 1)"),
                                       QStringLiteral("n"));
     parser.addOptions({workloads, policies, loads, seeds, firstSeed, servers, scrape, horizon, timeout, burst, groupOrder, replay, speedup,
-                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, label, replicas});
+                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, pdWorkRatio, label, replicas});
     if (!parser.parse(arguments)) {
         error = parser.errorText();
         return std::nullopt;
@@ -180,6 +183,14 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
         options.replicas = parser.value(replicas).toInt(&ok);
         if (!ok || options.replicas < 1 || options.replicas > 64) {
             error = QStringLiteral("--replicas takes an integer from 1 to 64");
+            return std::nullopt;
+        }
+    }
+    if (parser.isSet(pdWorkRatio)) {
+        bool ok = false;
+        options.pdWorkRatio = parser.value(pdWorkRatio).toDouble(&ok);
+        if (!ok || options.pdWorkRatio < 0.0 || options.pdWorkRatio > Gateway::Routing::MAX_PREFILL_WORK_RATIO) {
+            error = QStringLiteral("--pd-work-ratio takes a number from 0 to %1").arg(Gateway::Routing::MAX_PREFILL_WORK_RATIO);
             return std::nullopt;
         }
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "routing/prefilldecode.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -38,6 +40,7 @@ struct BenchOptions {
     std::vector<double> stepScale;
     int prefillServers = 0;
     std::vector<int> pdThresholds {16};
+    double pdWorkRatio = Gateway::Routing::PrefillDecodeSettings {}.maxPrefillWorkRatio;
     QString label; // appended to every row's policy name, to tell fleet variants apart
     // Gateway replicas without shared state (FleetConfig::replicas); above 1 the rows'
     // policy names carry "/<n>rep".

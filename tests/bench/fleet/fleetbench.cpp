@@ -61,6 +61,7 @@ std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &o
         config.prefillServers = options.prefillServers;
         config.pd.enabled = threshold >= 0;
         config.pd.uncachedTokensThreshold = std::max(0, threshold);
+        config.pd.maxPrefillWorkRatio = options.pdWorkRatio;
         variants.emplace_back(pools + (threshold >= 0 ? QStringLiteral("t%1").arg(threshold) : QStringLiteral("never")) + replicas, config);
     }
     return variants;

@@ -92,6 +92,10 @@ run_w6() {
             echo "$BENCH run --quiet --workloads $w $fleet --prefill-servers 1 --pd-thresholds 0,16,256,never --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-pd-$w-$seed.csv" >> "$w6_jobs"
             # The same with a slow GPU as the prefill server (decode on x1, x2, x1).
             echo "$BENCH run --quiet --workloads $w --servers 4 --step-scale 2,1 --label /slowP --prefill-servers 1 --pd-thresholds 0,256,never --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-pdslow-$w-$seed.csv" >> "$w6_jobs"
+            # Both with llm-d's threshold rule alone (pd.max_prefill_work_ratio 0: the
+            # decider ignores the prefill server's backlog and cache), rows ending in /llmd.
+            echo "$BENCH run --quiet --workloads $w $fleet --prefill-servers 1 --pd-thresholds 16,256 --pd-work-ratio 0 --label /llmd --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-pdllmd-$w-$seed.csv" >> "$w6_jobs"
+            echo "$BENCH run --quiet --workloads $w --servers 4 --step-scale 2,1 --label /slowP/llmd --prefill-servers 1 --pd-thresholds 0,256 --pd-work-ratio 0 --policies prefix_aware --loads $loads --seeds 1 --first-seed $seed --horizon-s ${w6_horizon[$w]} --saturation $OUT/saturation-w6.csv --csv $OUT/w6-pdslowllmd-$w-$seed.csv" >> "$w6_jobs"
         done
     done
     xargs -P "$JOBS" -I{} -d '\n' sh -c '{} || exit 255' < "$w6_jobs"

@@ -458,6 +458,9 @@ void TestPolicyLoader::routingErrorsNameTheField_data()
     QTest::newRow("negative pd threshold")
         << strategy << QByteArrayLiteral("    strategy: weighted\n    pd: {uncached_tokens_threshold: -1}\n")
         << QStringLiteral("routes[0].pd.uncached_tokens_threshold") << QStringLiteral("must be between 0 and");
+    QTest::newRow("negative pd work ratio")
+        << strategy << QByteArrayLiteral("    strategy: weighted\n    pd: {max_prefill_work_ratio: -0.5}\n")
+        << QStringLiteral("routes[0].pd.max_prefill_work_ratio") << QStringLiteral("must be between 0 and");
     QTest::newRow("unknown pd key")
         << strategy << QByteArrayLiteral("    strategy: weighted\n    pd: {threshold: 8}\n")
         << QStringLiteral("routes[0].pd.threshold") << QStringLiteral("unknown key 'threshold'");
@@ -494,12 +497,15 @@ void TestPolicyLoader::prefillDecodePoolsAreRead()
     QCOMPARE(route.targets[2].pool, TargetPool::Both);
     QCOMPARE(route.pd.uncachedTokensThreshold, 16);
     QVERIFY(route.pd.enabled);
+    QCOMPARE(route.pd.maxPrefillWorkRatio, 1.0);
     const auto tuned = parsePolicy(replaced(document, QByteArrayLiteral("    strategy: weighted\n"),
-                                            QByteArrayLiteral("    strategy: weighted\n    pd: {uncached_tokens_threshold: 0, enabled: false}\n")),
+                                            QByteArrayLiteral("    strategy: weighted\n    pd: {uncached_tokens_threshold: 0, enabled: false, "
+                                                              "max_prefill_work_ratio: 0}\n")),
                                    SOURCE, envFrom(defaultEnv()));
     QVERIFY2(tuned, qPrintable(tuned ? QString() : tuned.error().toString()));
     QCOMPARE(tuned.value().routes[0].pd.uncachedTokensThreshold, 0);
     QVERIFY(!tuned.value().routes[0].pd.enabled);
+    QCOMPARE(tuned.value().routes[0].pd.maxPrefillWorkRatio, 0.0);
     // Admission control caps the decode targets only: an uncapped prefill target is fine.
     const auto capped = parsePolicy(
         replaced(EXAMPLE, QByteArrayLiteral("  - model: chat-cloud\n    targets:\n      - {provider: openai, model: gpt-4o-mini}\n"),

@@ -442,13 +442,14 @@ private slots:
         route.targets.push_back(Target {QStringLiteral("gpu"), "llama-any", 1.0});
         route.pd.uncachedTokensThreshold = 256;
         route.pd.enabled = false;
+        route.pd.maxPrefillWorkRatio = 0.5;
         policy.routes.push_back(route);
         const QByteArray document = json ? toJson(policy, SecretRendering::Included) : toYaml(policy, SecretRendering::Included);
         const Policy reparsed = parse(document);
         QVERIFY(reparsed == policy);
         QCOMPARE(json ? toJson(reparsed, SecretRendering::Included) : toYaml(reparsed, SecretRendering::Included), document);
         if (!json) {
-            QVERIFY2(document.contains("    pd: {uncached_tokens_threshold: 256, enabled: false}\n"), document.constData());
+            QVERIFY2(document.contains("    pd: {uncached_tokens_threshold: 256, enabled: false, max_prefill_work_ratio: 0.5}\n"), document.constData());
             QVERIFY2(document.contains("      - {provider: gpu, model: llama-p, weight: 1, pool: prefill}\n"), document.constData());
             QVERIFY2(document.contains("      - {provider: gpu, model: llama-d, weight: 1, pool: decode}\n"), document.constData());
             QVERIFY2(document.contains("      - {provider: gpu, model: llama-any, weight: 1}\n"), document.constData());

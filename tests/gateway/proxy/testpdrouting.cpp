@@ -1,7 +1,8 @@
 // Prefill/decode disaggregation end to end over real sockets: a route with one prefill
 // and two decode fleet-mode servers. A long uncached prompt runs prefill (max_tokens 1,
 // kv_transfer_params asking for a remote decode) then decode (with the prefill server's
-// kv_transfer_params); short or cached prompts stay on one server; a failing prefill
+// kv_transfer_params); short or cached prompts stay on one server, and so does a prompt
+// whose context only its decode server holds (the prefill server would have more work); a failing prefill
 // server falls back to aggregated serving without the client noticing; streams work
 // through the two steps.
 
@@ -89,6 +90,7 @@ private slots:
     void longUncachedPromptIsPrefilledThenDecoded();
     void shortAndCachedPromptsStayAggregated();
     void streamsWorkThroughTheTwoSteps();
+    void contextHeldOnlyByTheDecodeServerStaysThere();
     void failingPrefillFallsBackToAggregated();
     void failedPrefillMovesToTheNextPrefillServer();
     void failingDecodeFollowsTheRetryRules();
@@ -134,6 +136,16 @@ void TestPdRouting::initTestCase()
                             "  - model: chat-broken\n"
                             "    strategy: prefix_aware\n"
                             "    targets: [{provider: dead, model: m, pool: prefill}, {provider: d1, model: m, pool: decode}]\n"
+                            "  - model: chat-grow\n"
+                            "    strategy: prefix_aware\n"
+                            "    pd: {uncached_tokens_threshold: 500}\n"
+                            "    targets: [{provider: p1, model: m, pool: prefill}, {provider: d1, model: m, pool: decode},\n"
+                            "              {provider: d2, model: m, pool: decode}]\n"
+                            "  - model: chat-grow-unchecked\n"
+                            "    strategy: prefix_aware\n"
+                            "    pd: {uncached_tokens_threshold: 500, max_prefill_work_ratio: 0}\n"
+                            "    targets: [{provider: p1, model: m, pool: prefill}, {provider: d1, model: m, pool: decode},\n"
+                            "              {provider: d2, model: m, pool: decode}]\n"
                             "  - model: chat-second-prefill\n"
                             "    strategy: prefix_aware\n"
                             "    targets: [{provider: dead, model: m, pool: prefill}, {provider: p1, model: m, pool: prefill},\n"
@@ -246,6 +258,43 @@ void TestPdRouting::streamsWorkThroughTheTwoSteps()
     QVERIFY(decode);
     QVERIFY(decode->requests().back().stream);
     QVERIFY(decode->requests().back().kvTransfer.remotePrefill);
+}
+
+void TestPdRouting::contextHeldOnlyByTheDecodeServerStaysThere()
+{
+    // Turn one is short enough to stay on a decode server, which then holds it; turn two
+    // adds more uncached tokens than the threshold. llm-d's rule alone would send turn two
+    // to the prefill server, which lacks the whole context: more work than the decode
+    // server has left. With the check (default ratio 1) it stays; without it, it splits.
+    for (const QByteArray &model : {QByteArrayLiteral("chat-grow"), QByteArrayLiteral("chat-grow-unchecked")}) {
+        const bool checked = model == "chat-grow";
+        const QByteArray first = words(checked ? 40 : 41, 200);
+        const auto turnOne = post(m_gateway->port(), chatBody(first, 4, false, model));
+        QCOMPARE(turnOne.status, 200);
+        QVERIFY2(turnOne.header("x-switchyard-route-reason").contains("pd=aggregated uncached="),
+                 turnOne.header("x-switchyard-route-reason").constData());
+        const FleetServer *holder = servedBy(turnOne);
+        QVERIFY(holder);
+
+        const std::size_t prefillsBefore = m_prefill->requests().size();
+        const auto turnTwo = post(m_gateway->port(), chatBody(first + words(checked ? 50 : 51, 1000), 4, false, model));
+        QCOMPARE(turnTwo.status, 200);
+        const QByteArray reason = turnTwo.header("x-switchyard-route-reason");
+        QCOMPARE(servedBy(turnTwo), holder); // the prefix keeps it on the same decode server
+        if (checked) {
+            QVERIFY2(reason.contains("pd=aggregated") && reason.contains("prefill_work=") && reason.contains("(prefill server p1/m busier)"),
+                     reason.constData());
+            QCOMPARE(m_prefill->requests().size(), prefillsBefore);
+            QVERIFY(!holder->requests().back().kvTransfer.present);
+        } else {
+            QVERIFY2(reason.contains("pd=disaggregated") && reason.contains("prefill=p1/m"), reason.constData());
+            QCOMPARE(m_prefill->requests().size(), prefillsBefore + 1);
+            QVERIFY(holder->requests().back().kvTransfer.remotePrefill);
+        }
+    }
+    QCOMPARE(sampleValue(m_gateway->port(), "switchyard_pd_decisions_total{route=\"chat-grow\",decision=\"aggregated\"}"), 2.0);
+    QCOMPARE(sampleValue(m_gateway->port(), "switchyard_pd_decisions_total{route=\"chat-grow-unchecked\",decision=\"disaggregated\"}"),
+             1.0);
 }
 
 void TestPdRouting::failingPrefillFallsBackToAggregated()

@@ -56,11 +56,64 @@ private slots:
         QCOMPARE(verdict.uncachedTokens, 100000); // still reported, for the route reason
     }
 
+    void prefillWorkMustNotExceedTheDecodeSide_data()
+    {
+        QTest::addColumn<double>("ratio");
+        QTest::addColumn<int>("prompt");
+        QTest::addColumn<int>("cachedOnDecode");
+        QTest::addColumn<qint64>("decodeBacklog");
+        QTest::addColumn<int>("cachedOnPrefill");
+        QTest::addColumn<qint64>("prefillBacklog");
+        QTest::addColumn<qint64>("prefillWork");
+        QTest::addColumn<qint64>("decodeWork");
+        QTest::addColumn<bool>("split");
+        // A session start: both sides cold and idle, equal work: split.
+        QTest::newRow("cold on both, idle") << 1.0 << 5000 << 0 << qint64(0) << 0 << qint64(0) << qint64(5000) << qint64(5000) << true;
+        // A chat turn whose context the decode server holds and the prefill server does
+        // not (it never sees the answers): the prefill server would redo the whole
+        // context to save the decode server 50 tokens.
+        QTest::newRow("context only on decode") << 1.0 << 5050 << 5000 << qint64(0) << 0 << qint64(0) << qint64(5050) << qint64(50) << false;
+        // Cold on both, but the prefill server already has three prompts queued.
+        QTest::newRow("prefill server backed up") << 1.0 << 4000 << 0 << qint64(0) << 0 << qint64(12000) << qint64(16000) << qint64(4000) << false;
+        // The decode server is the busier one: splitting takes work off it.
+        QTest::newRow("decode server backed up") << 1.0 << 4000 << 0 << qint64(9000) << 0 << qint64(4000) << qint64(8000) << qint64(13000) << true;
+        // The prefill server holds the prefix too: only the suffix is its work.
+        QTest::newRow("prefix cached on prefill") << 1.0 << 4000 << 0 << qint64(0) << 3000 << qint64(2000) << qint64(3000) << qint64(4000) << true;
+        // Exactly at the ratio still splits; a looser ratio tolerates a busier prefill side.
+        QTest::newRow("at the ratio") << 2.0 << 4000 << 0 << qint64(0) << 0 << qint64(4000) << qint64(8000) << qint64(4000) << true;
+        QTest::newRow("over the ratio") << 2.0 << 4000 << 0 << qint64(0) << 0 << qint64(4001) << qint64(8001) << qint64(4000) << false;
+        // 0: the check is off (llm-d's rule alone), whatever the work.
+        QTest::newRow("ratio 0") << 0.0 << 5050 << 5000 << qint64(0) << 0 << qint64(100000) << qint64(105050) << qint64(50) << true;
+        // Estimates beyond the prompt and negative backlogs are clamped.
+        QTest::newRow("overestimated caches") << 1.0 << 100 << 500 << qint64(-5) << 900 << qint64(0) << qint64(0) << qint64(0) << true;
+    }
+
+    void prefillWorkMustNotExceedTheDecodeSide()
+    {
+        QFETCH(double, ratio);
+        QFETCH(int, prompt);
+        QFETCH(int, cachedOnDecode);
+        QFETCH(qint64, decodeBacklog);
+        QFETCH(int, cachedOnPrefill);
+        QFETCH(qint64, prefillBacklog);
+        QFETCH(qint64, prefillWork);
+        QFETCH(qint64, decodeWork);
+        QFETCH(bool, split);
+        PrefillDecodeSettings settings;
+        settings.maxPrefillWorkRatio = ratio;
+        const PdWorkComparison comparison =
+            comparePrefillWork(settings, PdWork {prompt, cachedOnDecode, decodeBacklog, cachedOnPrefill, prefillBacklog});
+        QCOMPARE(comparison.prefillWork, prefillWork);
+        QCOMPARE(comparison.decodeWork, decodeWork);
+        QCOMPARE(comparison.allowsSplit, split);
+    }
+
     void defaultsFollowTheBlisStudy()
     {
         const PrefillDecodeSettings settings;
         QCOMPARE(settings.uncachedTokensThreshold, 16);
         QVERIFY(settings.enabled);
+        QCOMPARE(settings.maxPrefillWorkRatio, 1.0);
         QCOMPARE(QByteArray(pdDecisionName(PdDecision::Disaggregated)), QByteArray("disaggregated"));
         QCOMPARE(QByteArray(pdDecisionName(PdDecision::Aggregated)), QByteArray("aggregated"));
     }
