@@ -74,6 +74,16 @@ int nameWidthFor(const Gateway::StatusSnapshot &snapshot, int width)
     int longest = 0;
     for (const Gateway::RouteStatus &route : snapshot.routes) {
         longest = std::max(longest, static_cast<int>(route.model.size()) + 1);
+        if (route.hasPrefillPool) {
+            // P/D routes show their strategy and split share; their targets, their pool.
+            longest = std::max(longest, static_cast<int>(route.model.size() + route.strategy.size()) + 10);
+            for (const Gateway::RouteTargetStatus &target : route.targets) {
+                if (target.backendIndex >= 0 && static_cast<std::size_t>(target.backendIndex) < snapshot.backends.size()) {
+                    const auto &backend = snapshot.backends[static_cast<std::size_t>(target.backendIndex)];
+                    longest = std::max(longest, static_cast<int>(backend.id.size() + target.pool.size()) + 6);
+                }
+            }
+        }
     }
     for (const Gateway::BackendStatus &backend : snapshot.backends) {
         longest = std::max(longest, static_cast<int>(backend.id.size()) + 3);
@@ -81,6 +91,17 @@ int nameWidthFor(const Gateway::StatusSnapshot &snapshot, int width)
     const int wanted = std::clamp(longest + 1, MinimumNameWidth, MaximumNameWidth);
     // On narrow terminals names give way so that at least a few numbers stay visible.
     return std::max(10, std::min(wanted, width / 2));
+}
+
+// Routes with a prefill pool: the share of requests the P/D decider split, " P/D 25%".
+QString pdSplit(const Gateway::RouteStatus &route)
+{
+    const qint64 decided = route.disaggregated + route.aggregated;
+    if (!route.hasPrefillPool || decided <= 0) {
+        return route.hasPrefillPool ? latin1(" P/D") : QString {};
+    }
+    return latin1(" P/D ") + QString::number(100.0 * static_cast<double>(route.disaggregated) / static_cast<double>(decided), 'f', 0) +
+           QLatin1Char('%');
 }
 
 void appendRoutes(std::vector<QByteArray> &lines, const Gateway::StatusSnapshot &snapshot, int width, int nameWidth)
@@ -97,7 +118,7 @@ void appendRoutes(std::vector<QByteArray> &lines, const Gateway::StatusSnapshot 
         const int strategyWidth = nameWidth - static_cast<int>(model.size()) - 1;
         if (strategyWidth > 4 && !route.strategy.isEmpty()) {
             line.text(model, Bold);
-            line.left(QLatin1Char(' ') + route.strategy, strategyWidth + 1, Dim);
+            line.left(QLatin1Char(' ') + route.strategy + pdSplit(route), strategyWidth + 1, Dim);
         } else {
             line.left(model, nameWidth, Bold);
         }
@@ -123,7 +144,8 @@ void appendRoutes(std::vector<QByteArray> &lines, const Gateway::StatusSnapshot 
                 continue;
             }
             const Gateway::BackendStatus &backend = snapshot.backends[static_cast<std::size_t>(target.backendIndex)];
-            targetLine.left(latin1("  ") + backend.id, nameWidth);
+            targetLine.left(latin1("  ") + backend.id + (target.pool.isEmpty() ? QString {} : latin1(" [") + target.pool + QLatin1Char(']')),
+                            nameWidth);
             healthCell(targetLine, backend, RouteColumns[0].width);
             targetLine.right(QString::number(liveShare(route, target) * 100, 'f', 0) + QLatin1Char('%'),
                              RouteColumns[1].width);

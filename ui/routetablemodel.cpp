@@ -131,6 +131,14 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
         if (!route.fallbacks.isEmpty()) {
             values.toolTip += QLatin1Char('\n') + tr("Fallbacks: %1").arg(route.fallbacks.join(QStringLiteral(", ")));
         }
+        if (route.hasPrefillPool) {
+            // How often the prefill/decode decider split a request, next to the strategy.
+            const qint64 decided = route.disaggregated + route.aggregated;
+            values.type += tr(" · P/D %1 split").arg(decided > 0 ? formatPercent(static_cast<double>(route.disaggregated) / decided) : noValue());
+            values.toolTip += QLatin1Char('\n') + tr("Prefill/decode: %1 requests prefilled on the prefill pool, %2 kept on one server")
+                                                       .arg(route.disaggregated)
+                                                       .arg(route.aggregated);
+        }
 
         // Expected share: what the strategy draws with now (health ramp and adaptive
         // factors included); actual share: the targets' observed request rates.
@@ -160,7 +168,7 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
             if (known) {
                 const Gateway::BackendStatus &backend = snapshot.backends[static_cast<std::size_t>(target.backendIndex)];
                 t.name = backend.id;
-                t.type = backend.providerType;
+                t.type = target.pool.isEmpty() ? backend.providerType : tr("%1 · %2").arg(backend.providerType, target.pool);
                 t.requests = backend.requests;
                 t.errors = backend.errors;
                 t.requestsPerSecond = backend.requestsPerSecond;

@@ -179,6 +179,20 @@ private slots:
         QVERIFY(!lineWith(lines, QStringLiteral("key agent")).isEmpty());
     }
 
+    void prefillDecodePoolsAreLabelled() const
+    {
+        Gateway::StatusSnapshot status = snapshot();
+        status.routes[0].hasPrefillPool = true;
+        status.routes[0].targets[0].pool = QStringLiteral("prefill");
+        status.routes[0].targets[1].pool = QStringLiteral("decode");
+        status.routes[0].disaggregated = 1;
+        status.routes[0].aggregated = 3;
+        const QStringList lines = visibleLines(renderTerminalFrame({status, budgets(), Now}, 160, 40, App::TerminalView::All));
+        QVERIFY2(!lineWith(lines, QStringLiteral("  sim/fast [prefill]")).isEmpty(), qPrintable(lines.join(u'\n')));
+        QVERIFY2(!lineWith(lines, QStringLiteral("  sim/slow [decode]")).isEmpty(), qPrintable(lines.join(u'\n')));
+        QVERIFY2(!lineWith(lines, QStringLiteral("chat adaptive P/D 25%")).isEmpty(), qPrintable(lines.join(u'\n')));
+    }
+
     // A resize is a render at the new size: every frame fills exactly the screen and no
     // line is wider than it, so nothing wraps or scrolls and no old text stays behind.
     void everySizeFitsTheScreen() const

@@ -78,6 +78,7 @@ private slots:
     void childIndexesSurviveRouteInsertedAbove() const;
     void exposesShareForTargetsOnly() const;
     void showsCacheFiguresOfCachedRoutes() const;
+    void showsPrefillDecodePoolsAndSplits() const;
 };
 
 void TestRouteTableModel::populatesRoutesWithTargets() const
@@ -251,6 +252,27 @@ void TestRouteTableModel::showsCacheFiguresOfCachedRoutes() const
              qPrintable(cache));
     QVERIFY(model.index(1, Ui::RouteTableModel::CacheColumn).data().toString().isEmpty());
     QCOMPARE(model.headerData(Ui::RouteTableModel::CacheColumn, Qt::Horizontal).toString(), QStringLiteral("Cache"));
+}
+
+void TestRouteTableModel::showsPrefillDecodePoolsAndSplits() const
+{
+    Ui::RouteTableModel model;
+    Gateway::StatusSnapshot snapshot = baseSnapshot();
+    snapshot.routes[0].hasPrefillPool = true;
+    snapshot.routes[0].targets[0].pool = QStringLiteral("prefill");
+    snapshot.routes[0].targets[1].pool = QStringLiteral("decode");
+    snapshot.routes[0].disaggregated = 1;
+    snapshot.routes[0].aggregated = 3;
+    model.update(snapshot);
+    const QModelIndex chat = model.index(0, Ui::RouteTableModel::TypeColumn);
+    QVERIFY2(chat.data().toString().contains(QStringLiteral("P/D 25")), qPrintable(chat.data().toString()));
+    QVERIFY2(chat.data(Qt::ToolTipRole).toString().contains(QStringLiteral("1 requests prefilled")),
+             qPrintable(chat.data(Qt::ToolTipRole).toString()));
+    QCOMPARE(model.index(0, Ui::RouteTableModel::TypeColumn, model.index(0, 0)).data().toString(), QStringLiteral("vllm · prefill"));
+    QCOMPARE(model.index(1, Ui::RouteTableModel::TypeColumn, model.index(0, 0)).data().toString(), QStringLiteral("vllm · decode"));
+    // A route without a prefill pool shows its strategy alone, its targets their type.
+    QCOMPARE(model.index(1, Ui::RouteTableModel::TypeColumn).data().toString(), QStringLiteral("least-request"));
+    QCOMPARE(model.index(0, Ui::RouteTableModel::TypeColumn, model.index(1, 0)).data().toString(), QStringLiteral("vllm"));
 }
 
 QTEST_MAIN(TestRouteTableModel)
