@@ -64,7 +64,7 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     anthropic.ttftBaseMs = 220;
     anthropic.interTokenMs = 10;
     anthropic.defaultMaxTokens = 48;
-    for (const char *name : {"gpu-1", "gpu-2"}) {
+    for (const char *name : {"gpu-1", "gpu-2", "gpu-prefill"}) {
         auto server = std::make_unique<FleetServer>(QString::fromLatin1(name), gpuConfig());
         const auto port = server->listen(0);
         if (!port) {
@@ -100,7 +100,9 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     cloudProvider.timeouts.firstTokenMs = 10000;
     auto claude = provider(QStringLiteral("claude"), ProviderType::Anthropic, m_upstreams[1]->baseUrl());
     claude.keys.push_back({QStringLiteral("primary"), "sk-ant-demo", 0, 0});
-    policy.providers = {gpu1, gpu2, cloudProvider, claude};
+    auto gpuPrefill = provider(QStringLiteral("gpu-prefill"), ProviderType::Vllm, m_gpuServers[2]->baseUrl());
+    gpuPrefill.metricsUrl = m_gpuServers[2]->metricsUrl();
+    policy.providers = {gpu1, gpu2, gpuPrefill, cloudProvider, claude};
 
     Gateway::Config::Route chat;
     chat.model = "chat";
@@ -109,13 +111,25 @@ Gateway::Expected<Gateway::Config::Policy, QString> Demo::start()
     chat.strategy = QStringLiteral("prefix_aware");
     chat.targets = {{QStringLiteral("gpu-1"), GPU_MODEL, 1}, {QStringLiteral("gpu-2"), GPU_MODEL, 1}};
     chat.fallbacks = {QStringLiteral("chat-cloud")};
+    // Long documents: the same two GPUs decode, a third prefills the prompts neither of
+    // them holds (prefill/decode disaggregation), unless it is the busier side.
+    Gateway::Config::Route documents;
+    documents.model = "documents";
+    documents.strategy = QStringLiteral("prefix_aware");
+    documents.pd.uncachedTokensThreshold = 256;
+    documents.targets = {{QStringLiteral("gpu-prefill"), GPU_MODEL, 1}, {QStringLiteral("gpu-1"), GPU_MODEL, 1},
+                         {QStringLiteral("gpu-2"), GPU_MODEL, 1}};
+    documents.targets[0].pool = Gateway::Routing::TargetPool::Prefill;
+    documents.targets[1].pool = Gateway::Routing::TargetPool::Decode;
+    documents.targets[2].pool = Gateway::Routing::TargetPool::Decode;
+    documents.fallbacks = {QStringLiteral("chat-cloud")};
     Gateway::Config::Route chatCloud;
     chatCloud.model = "chat-cloud";
     chatCloud.targets = {{QStringLiteral("cloud"), "gpt-4o-mini", 1, 0.15, 0.6, 128000}};
     Gateway::Config::Route sonnet;
     sonnet.model = "claude-sonnet";
     sonnet.targets = {{QStringLiteral("claude"), "claude-sonnet-4", 1}};
-    policy.routes = {chat, chatCloud, sonnet};
+    policy.routes = {chat, documents, chatCloud, sonnet};
 
     Gateway::Config::Team research;
     research.name = QStringLiteral("research");

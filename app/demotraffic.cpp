@@ -16,6 +16,18 @@ const char *const PROMPTS[] = {
     "Translate 'the deployment is healthy' into French, German and Spanish.",
 };
 
+// The "documents" route's prompts: one of a few long documents (so later questions find
+// it cached on a decode server) and a question about it.
+QByteArray documentPrompt(std::uint32_t document, std::uint32_t question)
+{
+    QByteArray text = "Document " + QByteArray::number(document) + ". ";
+    for (int paragraph = 0; paragraph < 60; ++paragraph) {
+        text += "Section " + QByteArray::number(paragraph) + " of document " + QByteArray::number(document) +
+                " describes the rollout plan, its risks, the owners and the checks before each stage. ";
+    }
+    return text + "Question " + QByteArray::number(question) + ": what are the risks of stage " + QByteArray::number(question % 7) + "?";
+}
+
 } // namespace
 
 // One demo request in flight; its body is discarded.
@@ -85,6 +97,10 @@ void DemoTraffic::sendOne()
         request.headers.push_back("anthropic-version: 2023-06-01");
         request.body = "{\"model\":\"claude-sonnet\",\"max_tokens\":" + maxTokens + ",\"stream\":" +
                        (pick == 0 ? "true" : "false") + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
+    } else if (pick == 2) {
+        request.url = m_baseUrl + "/chat/completions";
+        request.body = "{\"model\":\"documents\",\"max_tokens\":" + maxTokens + ",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" +
+                       documentPrompt(m_random() % 12, m_random()) + "\"}]}";
     } else {
         request.url = m_baseUrl + "/chat/completions";
         request.body = "{\"model\":\"chat\",\"max_tokens\":" + maxTokens + ",\"stream\":" + (pick < 7 ? "true" : "false") +
