@@ -233,7 +233,9 @@ void AttemptPlanner::planPrefill(const Runtime::RouteRuntime &route, const Routi
     // The route's own strategy ranks the prefill pool: load matters most there, and a
     // prefix the prefill server already holds also shortens the prefill.
     ranking.explain = false;
-    const Routing::RankInput input {route.targets, candidates, snapshot, request, route.index, maxTargets};
+    // A look-ahead: the exchange records the prefill server's placement only when it
+    // sends the prefill step (the P/D decider may still keep the request whole).
+    const Routing::RankInput input {route.targets, candidates, snapshot, request, route.index, maxTargets, false};
     route.policy->rank(input, m_rng, ranking);
     for (const int index : ranking.order) {
         if (static_cast<int>(out.size()) >= maxTargets) {

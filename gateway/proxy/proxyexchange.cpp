@@ -653,6 +653,9 @@ bool ProxyExchange::startNextPrefill()
             m_prefill.reset();
             continue;
         }
+        // The prefill pool was ranked as a look-ahead: the prompt is placed on this
+        // server only now that its prefill step is sent.
+        m_setup.table->recordPrefixPlacement(prefill.backend->id, m_setup.inspected.promptBlocks);
         m_prefillContext = std::make_unique<QObject>();
         auto request = buildUpstreamRequest(prefill, m_prefill->key());
         request.body = prefillRequestBody(m_setup.request.body, prefill.backend->upstreamModel);

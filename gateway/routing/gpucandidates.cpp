@@ -71,7 +71,7 @@ void fillCachedPromptTokens(const RankInput &input, std::span<const GpuCandidate
 void recordFirstChoice(PrefixMatchSource *source, const RankInput &input, std::span<const std::uint64_t> blocks,
                        const Ranking &out)
 {
-    if (source == nullptr || blocks.empty() || out.order.empty()) {
+    if (source == nullptr || !input.recordChoice || blocks.empty() || out.order.empty()) {
         return;
     }
     source->record(input.targets[static_cast<std::size_t>(out.order.front())].backendId, blocks);

@@ -25,6 +25,10 @@ struct RankInput {
     const RequestSummary &request;
     int routeIndex = -1; // index into snapshot.routes, -1 when the route has no entry
     int maxChoices = 1;  // rank at most this many (first choice + fallbacks to try)
+    // Prefix-aware policies tell their index where the prompt goes (the first choice).
+    // false: a look-ahead ranking whose choice may not be used (the prefill pool, before
+    // the P/D decider has committed); the caller records the placement if it happens.
+    bool recordChoice = true;
 };
 
 // A policy's answer: target indices best first; with `explain` set, also each target's

@@ -457,4 +457,11 @@ const VirtualKeyRuntime *RouteTable::findVirtualKeyByName(const QString &name) c
     return nullptr;
 }
 
+void RouteTable::recordPrefixPlacement(int backendId, std::span<const std::uint64_t> blocks) const
+{
+    if (m_prefixSource && !blocks.empty()) {
+        m_prefixSource->record(backendId, blocks);
+    }
+}
+
 } // namespace Gateway::Runtime

@@ -20,6 +20,7 @@
 #include <QSet>
 
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace Gateway::Routing {
@@ -223,6 +224,10 @@ public:
     int promptBlockChars() const { return m_prefixSource ? m_prefixSource->blockChars() : 0; }
     // The prefix index as this table's backend ids see it; null without prefix routes.
     const TablePrefixSource *prefixSource() const { return m_prefixSource.get(); }
+    // Tells the prefix index that `blocks` of a prompt were sent to `backendId` (for a
+    // placement decided after a look-ahead ranking, RankInput::recordChoice false). The
+    // index synchronises itself, so this is safe from every worker thread.
+    void recordPrefixPlacement(int backendId, std::span<const std::uint64_t> blocks) const;
     const Gpu::MetricsScraper *engines() const { return m_engines; }
 
     bool requiresClientKey() const { return !m_virtualKeys.isEmpty(); }

@@ -191,12 +191,15 @@ private:
         if (!m_prefillCandidates.empty()) {
             const Routing::PdVerdict verdict = Routing::decidePrefillDecode(m_config.pd, request.promptTokens, cached);
             if (verdict.decision == Routing::PdDecision::Disaggregated) {
-                prefill = rank(replica, m_prefillCandidates, snapshot, summary);
+                prefill = rank(replica, m_prefillCandidates, snapshot, summary, false);
                 // The prefill server's own backlog and cache, as the gateway weighs them.
                 const auto backlog = [&snapshot](int id) { return snapshot.backends[static_cast<std::size_t>(id)].inFlightPrefillTokens; };
                 const Routing::PdWork work {request.promptTokens, cached, backlog(backend), prefill->second, backlog(prefill->first)};
                 if (!Routing::comparePrefillWork(m_config.pd, work).allowsSplit) {
                     prefill.reset();
+                } else if (replica.policy.index) {
+                    // Committed: the look-ahead ranking did not record the placement.
+                    replica.policy.index->record(prefill->first, summary.promptBlocks);
                 }
             }
         }
@@ -240,10 +243,11 @@ private:
     }
 
     // The replica's first choice among `candidates`, and its cached-token estimate there.
+    // `record` false: a look-ahead ranking (the prefill pool), which the caller records.
     std::pair<int, int> rank(Replica &replica, const std::vector<int> &candidates, const Routing::BackendSnapshot &snapshot,
-                             const Routing::RequestSummary &summary)
+                             const Routing::RequestSummary &summary, bool record = true)
     {
-        const Routing::RankInput input {m_targets, candidates, snapshot, summary, -1, 1};
+        const Routing::RankInput input {m_targets, candidates, snapshot, summary, -1, 1, record};
         replica.policy.policy->rank(input, replica.rng, m_ranking);
         Q_ASSERT(!m_ranking.order.empty());
         const int target = m_ranking.order.empty() ? candidates.front() : m_ranking.order.front();

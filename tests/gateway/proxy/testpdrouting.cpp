@@ -286,13 +286,21 @@ void TestPdRouting::contextHeldOnlyByTheDecodeServerStaysThere()
                      reason.constData());
             QCOMPARE(m_prefill->requests().size(), prefillsBefore);
             QVERIFY(!holder->requests().back().kvTransfer.present);
+            // Turn three grows again. The prefill server was ranked for turn two but never
+            // got it, so the gateway must not believe it holds turn two now.
+            const auto turnThree =
+                post(m_gateway->port(), chatBody(first + words(50, 1000) + words(52, 1000), 4, false, model));
+            QCOMPARE(turnThree.status, 200);
+            const QByteArray third = turnThree.header("x-switchyard-route-reason");
+            QVERIFY2(third.contains("pd=aggregated") && third.contains("busier"), third.constData());
+            QCOMPARE(m_prefill->requests().size(), prefillsBefore);
         } else {
             QVERIFY2(reason.contains("pd=disaggregated") && reason.contains("prefill=p1/m"), reason.constData());
             QCOMPARE(m_prefill->requests().size(), prefillsBefore + 1);
             QVERIFY(holder->requests().back().kvTransfer.remotePrefill);
         }
     }
-    QCOMPARE(sampleValue(m_gateway->port(), "switchyard_pd_decisions_total{route=\"chat-grow\",decision=\"aggregated\"}"), 2.0);
+    QCOMPARE(sampleValue(m_gateway->port(), "switchyard_pd_decisions_total{route=\"chat-grow\",decision=\"aggregated\"}"), 3.0);
     QCOMPARE(sampleValue(m_gateway->port(), "switchyard_pd_decisions_total{route=\"chat-grow-unchecked\",decision=\"disaggregated\"}"),
              1.0);
 }

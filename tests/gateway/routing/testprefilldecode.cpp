@@ -154,6 +154,35 @@ private slots:
         QCOMPARE(onCold.decision, PdDecision::Disaggregated);
         QCOMPARE(onCold.uncachedTokens, 1024);
     }
+
+    // The prefill pool is ranked before the decider has committed to a split: that
+    // look-ahead must not tell any preset's index that the prompt went there.
+    void aLookAheadRankingRecordsNothing()
+    {
+        for (const QString &preset : gpuPresetNames()) {
+            ScriptedPrefixSource source {{{0, 10}}};
+            GpuPolicyParams params;
+            params.preset = preset;
+            const auto policy = makeGpuPolicy(params, &source);
+            QVERIFY2(policy, qPrintable(preset));
+            const RequestSummary request = promptRequest(5, 64);
+            const BackendSnapshot snapshot = snapshotOf(2);
+            const std::vector<PolicyTarget> targets = equalTargets(2);
+            const std::vector<int> candidates = allCandidates(2);
+            XoshiroRng rng {1};
+            Ranking out;
+            RankInput lookAhead {targets, candidates, snapshot, request, -1, 1};
+            lookAhead.recordChoice = false;
+            policy->rank(lookAhead, rng, out);
+            QVERIFY(!out.order.empty());
+            QVERIFY2(source.recorded().empty(), qPrintable(preset));
+            // Committed, every preset with a prefix scorer records its first choice
+            // (epp_load has none).
+            const RankInput committed {targets, candidates, snapshot, request, -1, 1};
+            policy->rank(committed, rng, out);
+            QCOMPARE(source.recorded().size(), preset == u"epp_load" ? std::size_t {0} : std::size_t {1});
+        }
+    }
 };
 
 QTEST_APPLESS_MAIN(TestPrefillDecode)
