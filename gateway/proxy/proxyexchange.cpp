@@ -55,6 +55,21 @@ std::int64_t backlogOf(const Routing::BackendSnapshot &snapshot, int backendId)
     return index < snapshot.backends.size() ? snapshot.backends[index].inFlightPrefillTokens : 0;
 }
 
+// The P/D decider's second check: the prefill server's own backlog and cache against the
+// decode server's (splitting onto a busy or cold prefill server only delays the answer).
+Routing::PdWorkComparison compareSides(const Routing::PrefillDecodeSettings &settings, int promptTokens,
+                                       const PlannedAttempt &decode, const PlannedAttempt &prefill,
+                                       const Routing::BackendSnapshot &snapshot)
+{
+    Routing::PdWork work;
+    work.promptTokens = promptTokens;
+    work.cachedOnDecode = decode.cachedPromptTokens;
+    work.decodeBacklogTokens = backlogOf(snapshot, decode.backend->id);
+    work.cachedOnPrefill = prefill.cachedPromptTokens;
+    work.prefillBacklogTokens = backlogOf(snapshot, prefill.backend->id);
+    return Routing::comparePrefillWork(settings, work);
+}
+
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(ProxyExchange::Clock::now() - start).count();
@@ -604,16 +619,9 @@ bool ProxyExchange::startPrefill()
     planner.planPrefill(route, summary, snapshot, PREFILL_TARGETS_TRIED, m_prefillPlan, nullptr);
     m_prefillNext = 0;
     if (!m_prefillPlan.empty()) {
-        // The prefill server's own backlog and cache: splitting onto a busy or cold prefill
-        // server would only delay the first token.
         const PlannedAttempt &prefill = m_prefillPlan.front();
-        Routing::PdWork work;
-        work.promptTokens = m_setup.inspected.estimatedPromptTokens;
-        work.cachedOnDecode = decode.cachedPromptTokens;
-        work.decodeBacklogTokens = backlogOf(snapshot, decode.backend->id);
-        work.cachedOnPrefill = prefill.cachedPromptTokens;
-        work.prefillBacklogTokens = backlogOf(snapshot, prefill.backend->id);
-        const Routing::PdWorkComparison comparison = Routing::comparePrefillWork(route.pd, work);
+        const Routing::PdWorkComparison comparison =
+            compareSides(route.pd, m_setup.inspected.estimatedPromptTokens, decode, prefill, snapshot);
         if (!comparison.allowsSplit) {
             route.pdStats->aggregated.fetch_add(1, std::memory_order_relaxed);
             m_pdReason = "pd=aggregated" + uncached + " prefill_work=" + QByteArray::number(comparison.prefillWork) +
