@@ -134,8 +134,9 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
         if (route.hasPrefillPool) {
             // How often the prefill/decode decider split a request, next to the strategy.
             const qint64 decided = route.disaggregated + route.aggregated;
-            values.type += tr(" · P/D %1 split").arg(decided > 0 ? formatPercent(static_cast<double>(route.disaggregated) / decided) : noValue());
-            values.toolTip += QLatin1Char('\n') + tr("Prefill/decode: %1 requests prefilled on the prefill pool, %2 kept on one server")
+            values.type += tr(" · P/D %1").arg(decided > 0 ? QString::number(100.0 * static_cast<double>(route.disaggregated) / static_cast<double>(decided), 'f', 0) + QLatin1Char('%')
+                                                           : noValue());
+            values.toolTip += QLatin1Char('\n') + tr("Prefill/decode: %1 requests split (prefilled on the prefill pool), %2 kept on one server")
                                                        .arg(route.disaggregated)
                                                        .arg(route.aggregated);
         }

@@ -265,8 +265,8 @@ void TestRouteTableModel::showsPrefillDecodePoolsAndSplits() const
     snapshot.routes[0].aggregated = 3;
     model.update(snapshot);
     const QModelIndex chat = model.index(0, Ui::RouteTableModel::TypeColumn);
-    QVERIFY2(chat.data().toString().contains(QStringLiteral("P/D 25")), qPrintable(chat.data().toString()));
-    QVERIFY2(chat.data(Qt::ToolTipRole).toString().contains(QStringLiteral("1 requests prefilled")),
+    QCOMPARE(chat.data().toString(), QStringLiteral("least-request · P/D 25%"));
+    QVERIFY2(chat.data(Qt::ToolTipRole).toString().contains(QStringLiteral("1 requests split")),
              qPrintable(chat.data(Qt::ToolTipRole).toString()));
     QCOMPARE(model.index(0, Ui::RouteTableModel::TypeColumn, model.index(0, 0)).data().toString(), QStringLiteral("vllm · prefill"));
     QCOMPARE(model.index(1, Ui::RouteTableModel::TypeColumn, model.index(0, 0)).data().toString(), QStringLiteral("vllm · decode"));

@@ -10,6 +10,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace Ui {
 
 namespace {
@@ -67,6 +69,17 @@ void DashboardView::showSnapshot(const Gateway::StatusSnapshot &snapshot)
             m_tree->resizeColumnToContents(column);
             // Numbers grow; leave them room so columns don't need resizing later.
             m_tree->setColumnWidth(column, m_tree->columnWidth(column) + ColumnPadding);
+        }
+    } else if (m_columnsSized) {
+        // The type column's text grows after the first sizing (a P/D route's split share
+        // appears with its first decisions): widen it, never narrow it under the user.
+        int wanted = 0;
+        for (int row = 0; row < m_model->rowCount(); ++row) {
+            const QString text = m_model->index(row, RouteTableModel::TypeColumn).data().toString();
+            wanted = std::max(wanted, m_tree->fontMetrics().horizontalAdvance(text) + ColumnPadding);
+        }
+        if (wanted > m_tree->columnWidth(RouteTableModel::TypeColumn)) {
+            m_tree->setColumnWidth(RouteTableModel::TypeColumn, wanted);
         }
     }
 }
