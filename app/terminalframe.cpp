@@ -96,12 +96,11 @@ int nameWidthFor(const Gateway::StatusSnapshot &snapshot, int width)
 // Routes with a prefill pool: the share of requests the P/D decider split, " P/D 25%".
 QString pdSplit(const Gateway::RouteStatus &route)
 {
-    const qint64 decided = route.disaggregated + route.aggregated;
-    if (!route.hasPrefillPool || decided <= 0) {
-        return route.hasPrefillPool ? latin1(" P/D") : QString {};
+    if (!route.hasPrefillPool) {
+        return {};
     }
-    return latin1(" P/D ") + QString::number(100.0 * static_cast<double>(route.disaggregated) / static_cast<double>(decided), 'f', 0) +
-           QLatin1Char('%');
+    const QString split = route.pdSplitPercent();
+    return split.isEmpty() ? latin1(" P/D") : latin1(" P/D ") + split;
 }
 
 void appendRoutes(std::vector<QByteArray> &lines, const Gateway::StatusSnapshot &snapshot, int width, int nameWidth)

@@ -133,9 +133,8 @@ std::vector<RouteTableModel::RouteRow> RouteTableModel::rowsFrom(const Gateway::
         }
         if (route.hasPrefillPool) {
             // How often the prefill/decode decider split a request, next to the strategy.
-            const qint64 decided = route.disaggregated + route.aggregated;
-            values.type += tr(" · P/D %1").arg(decided > 0 ? QString::number(100.0 * static_cast<double>(route.disaggregated) / static_cast<double>(decided), 'f', 0) + QLatin1Char('%')
-                                                           : noValue());
+            const QString split = route.pdSplitPercent();
+            values.type += tr(" · P/D %1").arg(split.isEmpty() ? noValue() : split);
             values.toolTip += QLatin1Char('\n') + tr("Prefill/decode: %1 requests split (prefilled on the prefill pool), %2 kept on one server")
                                                        .arg(route.disaggregated)
                                                        .arg(route.aggregated);

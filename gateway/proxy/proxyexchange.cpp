@@ -48,28 +48,6 @@ constexpr int PREFILL_TARGETS_TRIED = 2;
 // Requests a route must have answered before its latency percentile is trusted for hedging.
 constexpr std::uint64_t MIN_HEDGE_HISTORY = 20;
 
-// Uncached prompt tokens in flight on a backend (waiting for their first token).
-std::int64_t backlogOf(const Routing::BackendSnapshot &snapshot, int backendId)
-{
-    const auto index = static_cast<std::size_t>(backendId);
-    return index < snapshot.backends.size() ? snapshot.backends[index].inFlightPrefillTokens : 0;
-}
-
-// The P/D decider's second check: the prefill server's own backlog and cache against the
-// decode server's (splitting onto a busy or cold prefill server only delays the answer).
-Routing::PdWorkComparison compareSides(const Routing::PrefillDecodeSettings &settings, int promptTokens,
-                                       const PlannedAttempt &decode, const PlannedAttempt &prefill,
-                                       const Routing::BackendSnapshot &snapshot)
-{
-    Routing::PdWork work;
-    work.promptTokens = promptTokens;
-    work.cachedOnDecode = decode.cachedPromptTokens;
-    work.decodeBacklogTokens = backlogOf(snapshot, decode.backend->id);
-    work.cachedOnPrefill = prefill.cachedPromptTokens;
-    work.prefillBacklogTokens = backlogOf(snapshot, prefill.backend->id);
-    return Routing::comparePrefillWork(settings, work);
-}
-
 double millisecondsSince(ProxyExchange::Clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(ProxyExchange::Clock::now() - start).count();
@@ -619,9 +597,12 @@ bool ProxyExchange::startPrefill()
     planner.planPrefill(route, summary, snapshot, PREFILL_TARGETS_TRIED, m_prefillPlan, nullptr);
     m_prefillNext = 0;
     if (!m_prefillPlan.empty()) {
+        // The prefill server's own backlog and cache against the decode server's:
+        // splitting onto a busy or cold prefill server only delays the answer.
         const PlannedAttempt &prefill = m_prefillPlan.front();
-        const Routing::PdWorkComparison comparison =
-            compareSides(route.pd, m_setup.inspected.estimatedPromptTokens, decode, prefill, snapshot);
+        const Routing::PdWorkComparison comparison = Routing::comparePrefillWork(
+            route.pd, Routing::pdWorkFrom(snapshot, m_setup.inspected.estimatedPromptTokens, decode.backend->id,
+                                          decode.cachedPromptTokens, prefill.backend->id, prefill.cachedPromptTokens));
         if (!comparison.allowsSplit) {
             route.pdStats->aggregated.fetch_add(1, std::memory_order_relaxed);
             m_pdReason = "pd=aggregated" + uncached + " prefill_work=" + QByteArray::number(comparison.prefillWork) +

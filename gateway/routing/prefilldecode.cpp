@@ -43,6 +43,16 @@ PdVerdict decidePrefillDecode(const PrefillDecodeSettings &settings, int promptT
     return verdict;
 }
 
+PdWork pdWorkFrom(const BackendSnapshot &snapshot, int promptTokens, int decodeBackendId, int cachedOnDecode,
+                  int prefillBackendId, int cachedOnPrefill)
+{
+    const auto backlog = [&snapshot](int backendId) -> std::int64_t {
+        const auto index = static_cast<std::size_t>(backendId);
+        return backendId >= 0 && index < snapshot.backends.size() ? snapshot.backends[index].inFlightPrefillTokens : 0;
+    };
+    return {promptTokens, cachedOnDecode, backlog(decodeBackendId), cachedOnPrefill, backlog(prefillBackendId)};
+}
+
 PdWorkComparison comparePrefillWork(const PrefillDecodeSettings &settings, const PdWork &work)
 {
     const auto lacking = [&](int cached) {

@@ -3,6 +3,8 @@
 // Prefill/decode disaggregation: which pool a target serves, and the per-request
 // decision whether to run the prompt's prefill on a separate prefill server.
 
+#include "backendsnapshot.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -74,6 +76,11 @@ struct PdWorkComparison {
     std::int64_t decodeWork = 0;  // decode backlog + prompt tokens the decode server lacks
     bool allowsSplit = true;      // the prefill side is cheap enough (or the check is off)
 };
+
+// PdWork with both backlogs read from the router's snapshot
+// (BackendState::inFlightPrefillTokens; 0 for a backend it does not list).
+PdWork pdWorkFrom(const BackendSnapshot &snapshot, int promptTokens, int decodeBackendId, int cachedOnDecode,
+                  int prefillBackendId, int cachedOnPrefill);
 
 // The second half of the decision, for a request decidePrefillDecode() would split, once
 // the prefill server is known: allowsSplit iff maxPrefillWorkRatio is 0 or prefillWork <=

@@ -87,6 +87,16 @@ struct RouteStatus {
     bool hasPrefillPool = false;
     qint64 disaggregated = 0;
     qint64 aggregated = 0;
+    // The split share as whole percent ("P/D 34%" in both consoles); empty before the
+    // first decision or without a prefill pool.
+    QString pdSplitPercent() const
+    {
+        const qint64 decided = disaggregated + aggregated;
+        if (!hasPrefillPool || decided <= 0) {
+            return {};
+        }
+        return QString::number(100.0 * static_cast<double>(disaggregated) / static_cast<double>(decided), 'f', 0) + QLatin1Char('%');
+    }
     qint64 requests = 0; // client requests answered for this route
     qint64 errors = 0;   // of those, answered with an error status
     double requestsPerSecond = 0;

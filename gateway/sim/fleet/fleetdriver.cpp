@@ -193,8 +193,8 @@ private:
             if (verdict.decision == Routing::PdDecision::Disaggregated) {
                 prefill = rank(replica, m_prefillCandidates, snapshot, summary, false);
                 // The prefill server's own backlog and cache, as the gateway weighs them.
-                const auto backlog = [&snapshot](int id) { return snapshot.backends[static_cast<std::size_t>(id)].inFlightPrefillTokens; };
-                const Routing::PdWork work {request.promptTokens, cached, backlog(backend), prefill->second, backlog(prefill->first)};
+                const Routing::PdWork work =
+                    Routing::pdWorkFrom(snapshot, request.promptTokens, backend, cached, prefill->first, prefill->second);
                 if (!Routing::comparePrefillWork(m_config.pd, work).allowsSplit) {
                     prefill.reset();
                 } else if (replica.policy.index) {

@@ -108,6 +108,22 @@ private slots:
         QCOMPARE(comparison.allowsSplit, split);
     }
 
+    void workIsReadFromTheRoutersCounters()
+    {
+        BackendSnapshot snapshot = snapshotOf(3);
+        snapshot.backends[0].inFlightPrefillTokens = 900;
+        snapshot.backends[2].inFlightPrefillTokens = 4000;
+        const PdWork work = pdWorkFrom(snapshot, 5000, 0, 100, 2, 300);
+        QCOMPARE(work.promptTokens, 5000);
+        QCOMPARE(work.decodeBacklogTokens, std::int64_t {900});
+        QCOMPARE(work.cachedOnDecode, 100);
+        QCOMPARE(work.prefillBacklogTokens, std::int64_t {4000});
+        QCOMPARE(work.cachedOnPrefill, 300);
+        // A backend the snapshot does not list has nothing in flight.
+        QCOMPARE(pdWorkFrom(snapshot, 5000, 7, 0, -1, 0).decodeBacklogTokens, std::int64_t {0});
+        QCOMPARE(pdWorkFrom(snapshot, 5000, 7, 0, -1, 0).prefillBacklogTokens, std::int64_t {0});
+    }
+
     void defaultsFollowTheBlisStudy()
     {
         const PrefillDecodeSettings settings;
