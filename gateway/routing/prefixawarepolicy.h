@@ -92,8 +92,9 @@ struct PrefixAwareParams {
 //   queued_c   = prompt tokens already waiting for prefill there: the gateway's own
 //                inFlightPrefillTokens (always fresh; it counts only the uncached part of
 //                requests it sent, thanks to Ranking::cachedPromptTokens), raised to the
-//                engine's waiting queue x this request's uncached size when the scrape
-//                is fresh and shows more (other replicas' traffic);
+//                engine's waiting queue x this request's smallest uncached size (the
+//                same on every candidate) when the scrape is fresh and shows more
+//                (other replicas' traffic);
 //   uncached_c = this prompt's tokens minus the blocks c is believed to hold x tokens per
 //                block, the match discounted under KV pressure;
 //   miss       = 1 + backlog_weight x mean(queued) / prompt tokens x kv: 1 on an idle

@@ -78,6 +78,7 @@ private slots:
     void prefixOnlyHotSpots();
     void fallsBackToRouterCountersWhenMetricsAreStale();
     void aFreshEngineQueueAddsOtherReplicasWork();
+    void anEngineQueueCostsAlikeOnEveryServer();
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
     void kvPressureMakesLongMissesDearer();
@@ -278,6 +279,27 @@ void TestPrefixAwarePolicy::aFreshEngineQueueAddsOtherReplicasWork()
     params.engineQueueWeight = 0.0;
     const PrefixAwarePolicy routerOnly {params, &source};
     QCOMPARE(rankWith(routerOnly, snapshot, promptRequest(1, 100)).order.front(), 0);
+}
+
+void TestPrefixAwarePolicy::anEngineQueueCostsAlikeOnEveryServer()
+{
+    // Backend 0 holds 2,048 of the 2,176-token prompt but shows 200 waiting requests;
+    // backend 1 holds nothing and shows 20. A waiting request is charged this prompt's
+    // cheapest prefill (128 tokens) on both: the queue at a server does not grow because
+    // this request would miss there. Charging each server's own miss instead (20 x 2,176
+    // on backend 1) would pin the prefix to the server with ten times the queue.
+    ScriptedPrefixSource source {{{0, 128}}};
+    const PrefixAwarePolicy policy {testParams(), &source};
+    BackendSnapshot snapshot = snapshotOf(2);
+    setEngine(snapshot.backends[0], 200, 8, 0.3);
+    setEngine(snapshot.backends[1], 20, 8, 0.3);
+    const Ranking out = rankWith(policy, snapshot, promptRequest(1, 136));
+    QCOMPARE(out.order.front(), 1);
+    QCOMPARE(out.scores[0], 200.0 * 128 + 128);
+    QCOMPARE(out.scores[1], 20.0 * 128 + 2176);
+    // With equal queues the holder keeps it.
+    setEngine(snapshot.backends[1], 200, 8, 0.3);
+    QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 136)).order.front(), 0);
 }
 
 void TestPrefixAwarePolicy::kvPressureDiscountsMatches()
