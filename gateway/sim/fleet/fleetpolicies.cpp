@@ -10,6 +10,7 @@
 #include "routing/roundrobinpolicy.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace Gateway::Sim::Fleet {
 
@@ -24,9 +25,17 @@ const QStringList &basicStrategies()
     return names;
 }
 
+// Sizing the approximate index unlike the servers' caches (an experiment key, not a
+// policy parameter): "index_capacity_ratio" = index blocks per server / the server's KV
+// blocks. The endpoint picker's fixed default (lruCapacityPerServer 31,250 blocks) was
+// 1.63x the pods' caches in llm-d's W2 run (307,328 tokens = 19,208 blocks each), so
+// its index believed in prefixes the servers had evicted.
+constexpr std::string_view INDEX_CAPACITY_RATIO = "index_capacity_ratio";
+
 // Experiments: "<preset>@<key>=<value>+<key>=<value>" overrides numeric parameters of
-// the preset by their config key (policy names are comma-separated on the command line).
-bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params)
+// the preset by their config key (policy names are comma-separated on the command line),
+// and the index's capacity ratio.
+bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params, double &indexCapacityRatio)
 {
     using Field = std::optional<double> Routing::GpuPolicyParams::*;
     static const std::pair<std::string_view, Field> FIELDS[] = {
@@ -56,6 +65,10 @@ bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params
         const std::string_view key = item.substr(0, equals);
         bool ok = false;
         const double value = QByteArray(item.substr(equals + 1).data(), static_cast<qsizetype>(item.size() - equals - 1)).toDouble(&ok);
+        if (ok && key == INDEX_CAPACITY_RATIO && value > 0.0) {
+            indexCapacityRatio = value;
+            continue;
+        }
         const auto field = std::find_if(std::begin(FIELDS), std::end(FIELDS), [&](const auto &f) { return f.first == key; });
         if (!ok || field == std::end(FIELDS)) {
             return false;
@@ -105,7 +118,8 @@ std::optional<FleetPolicy> makeFleetPolicy(std::string_view name, const PolicyEn
     }
     Routing::GpuPolicyParams params;
     params.preset = QString::fromUtf8(preset.data(), static_cast<qsizetype>(preset.size()));
-    if (!applyOverrides(overrides, params) || validateGpuPolicyParams(params)) {
+    double indexCapacityRatio = 1.0;
+    if (!applyOverrides(overrides, params, indexCapacityRatio) || validateGpuPolicyParams(params)) {
         return std::nullopt;
     }
     Routing::PrefixMatchSource *source = nullptr;
@@ -118,7 +132,7 @@ std::optional<FleetPolicy> makeFleetPolicy(std::string_view name, const PolicyEn
         const int blockChars = environment.blockSize * TOKEN_CHARS;
         auto index = std::make_unique<Routing::PrefixIndex>(blockChars);
         for (int backend = 0; backend < environment.servers; ++backend) {
-            index->setCapacityBlocks(backend, environment.kvBlocksPerServer);
+            index->setCapacityBlocks(backend, std::llround(indexCapacityRatio * environment.kvBlocksPerServer));
         }
         source = index.get();
         fleetPolicy.index = std::move(index);
