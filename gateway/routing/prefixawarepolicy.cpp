@@ -25,6 +25,20 @@ double PrefixAwarePolicy::matchKept(const EngineSignals &engine) const
     return 1.0 - pressure * (1.0 - m_params.kvPressureMatchKeep);
 }
 
+double PrefixAwarePolicy::decodeScale(double meanWaiting, double meanKvUsage) const
+{
+    if (meanWaiting < 0.0) {
+        return 1.0; // no fresh metrics: assume the worst
+    }
+    double kvPressure = 1.0;
+    if (meanKvUsage >= 0.0) {
+        const double span = m_params.kvPressureStart - m_params.kvMissStart;
+        kvPressure = span > 0.0 ? std::clamp((meanKvUsage - m_params.kvMissStart) / span, 0.0, 1.0)
+                                : (meanKvUsage >= m_params.kvPressureStart ? 1.0 : 0.0);
+    }
+    return std::max(std::min(1.0, meanWaiting), kvPressure);
+}
+
 double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTokens, double promptTokens) const
 {
     if (m_params.kvMissBoost <= 0.0 || meanKvUsage <= m_params.kvMissStart ||
@@ -86,10 +100,13 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const std::span<double> loads = set.values(2);    // the guard's load
     const std::span<double> uncached = set.values(3); // uncached prompt tokens / weight
 
+    const std::span<char> eligible = set.flags();
     double loadSum = 0.0;
     double queuedSum = 0.0;
     double kvUsageSum = 0.0;
     int kvUsageCount = 0;
+    double waitingSum = 0.0;
+    int freshCount = 0;
     double bestMatched = 0.0; // before the KV-pressure discount
     double bestCached = 0.0;
     for (std::size_t i = 0; i < count; ++i) {
@@ -114,6 +131,10 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
             kvUsageSum += engine.kvCacheUsage;
             ++kvUsageCount;
         }
+        if (engine.fresh) {
+            waitingSum += std::max(0.0, engine.waitingRequests);
+            ++freshCount;
+        }
         const double missing = prompt - cached[i];
         const double routerQueued = static_cast<double>(std::max<std::int64_t>(0, state.inFlightPrefillTokens));
         double queued = routerQueued;
@@ -121,11 +142,13 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
             const double engineQueued = m_params.engineQueueWeight * std::max(0.0, engine.waitingRequests) * perWaiting;
             queued = std::max(queued, engineQueued);
         }
-        const double decode = static_cast<double>(std::max<std::int64_t>(0, state.inFlightDecodeTokens));
         const double weight = candidate.weight > 0.0 ? candidate.weight : std::numeric_limits<double>::min();
-        costs[i] = (queued + m_params.decodeWeight * decode) / weight;
+        costs[i] = queued / weight;
         uncached[i] = missing / weight;
         queuedSum += queued;
+        // A server with at most about one prompt's prefill queued is not overloaded however
+        // many requests it runs: the guard below never passes it over.
+        eligible[i] = queued <= prompt;
         // The guard's load: this gateway's in-flight requests plus whatever queue the engine
         // showed beyond its own count (other replicas' requests), in this request's tokens.
         loads[i] = (std::max(0, state.inFlightRequests) * requestTokens + (queued - routerQueued)) / weight;
@@ -139,11 +162,13 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double bound = m_params.boundedLoadFactor * loadSum / candidates;
     const std::uint64_t seed = count > 1 ? rng.next() : 0;
     RankKeyBuffer buffer {count, input.maxChoices, RankKeyBuffer::Ties::Random, seed};
-    const std::span<char> eligible = set.flags();
+    const double decodeWeight =
+        m_params.decodeWeight * decodeScale(freshCount > 0 ? waitingSum / freshCount : -1.0, meanKvUsage);
     for (std::size_t i = 0; i < count; ++i) {
-        costs[i] += missWeight * uncached[i];
         const double weight = set[i].weight > 0.0 ? set[i].weight : std::numeric_limits<double>::min();
-        eligible[i] = loads[i] <= bound + requestTokens / weight;
+        const double decode = static_cast<double>(std::max<std::int64_t>(0, set[i].state->inFlightDecodeTokens));
+        costs[i] += missWeight * uncached[i] + decodeWeight * decode / weight;
+        eligible[i] = eligible[i] || loads[i] <= bound + requestTokens / weight;
     }
     const int placed = sharedPlacement(set, costs, eligible, prompt);
     for (std::size_t i = 0; i < count; ++i) {

@@ -34,8 +34,8 @@ struct Workload {
     // Multi-turn: answers come back in later prompts, so the servers hash their decode
     // blocks too.
     bool completionsReused = false;
-    // KV blocks per server the workload is sized for (W2: distinct prefixes = 73% of the
-    // fleet's cache); nullopt = the fleet's default.
+    // KV blocks per server the workload is sized for (W2: contexts + concurrent questions =
+    // 73% of the fleet's cache); nullopt = the fleet's default.
     std::optional<int> kvBlocksPerServer;
     double offeredRate = 0.0; // mean arrivals per second the generator aimed at (0 = burst)
 };

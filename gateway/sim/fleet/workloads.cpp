@@ -363,7 +363,12 @@ Workload sessionTurns(const WorkloadSpec &spec, const SessionShape &shape)
 
 int manySystemPromptsKvBlocks(int servers, int blockSize)
 {
-    const double distinctPrefixTokens = static_cast<double>(B2B_GROUPS) * B2B_SYSTEM_TOKENS;
+    // llm-d's "shared prefixes for all active customers": each customer's context plus its
+    // five concurrent users' questions, 150 x (6,000 + 5 x 1,200) = 1.8M tokens = 73% of
+    // 8 pods x 307,328 tokens, the pods' KV in that run (counting the contexts alone would
+    // give the servers half that KV).
+    const double distinctPrefixTokens =
+        static_cast<double>(B2B_GROUPS) * (B2B_SYSTEM_TOKENS + B2B_PROMPTS_PER_GROUP * B2B_QUESTION_TOKENS);
     const double fleetTokens = distinctPrefixTokens / B2B_PREFIX_SHARE_OF_FLEET_KV;
     return static_cast<int>(std::ceil(fleetTokens / (std::max(1, servers) * std::max(1, blockSize))));
 }

@@ -22,7 +22,8 @@ enum class WorkloadKind : std::uint8_t {
     // W2 "b2b": llm-d kvcache-wins / GIE short-questions many-system-prompts. 150 groups x 5,
     // system 6000, question 1200, output 1000, shuffled rounds; Poisson rate ramping
     // linearly (3 -> 60 QPS in the source: end rate 20x the start) around the mean rate.
-    // The KV cache is sized so the distinct system prompts fill 73% of the fleet's cache.
+    // The KV cache is sized so the groups' contexts and concurrent questions fill 73% of
+    // the fleet's cache.
     ManySystemPrompts,
     // W3 "chat": production-stack multi-round-qa (shared system 1000, user history 2000,
     // answer 100). Each active user sends a turn on average every 10 s (ours), so the
@@ -70,8 +71,9 @@ Workload generateWorkload(const WorkloadSpec &spec);
 std::optional<WorkloadKind> workloadKindFromName(std::string_view name);
 QString workloadName(WorkloadKind kind);
 
-// W2's sizing rule: KV blocks per server such that the distinct system prompts are 73%
-// of the fleet's KV capacity (about 6x one server's).
+// W2's sizing rule, llm-d's: KV blocks per server such that every group's context plus
+// its five concurrent questions fill 73% of the fleet's KV capacity (about 6x one
+// server's); 8 servers get 19,264 blocks, the 307,328 tokens of that run's pods.
 int manySystemPromptsKvBlocks(int servers, int blockSize = 16);
 
 } // namespace Gateway::Sim::Fleet

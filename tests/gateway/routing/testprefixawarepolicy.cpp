@@ -79,6 +79,7 @@ private slots:
     void fallsBackToRouterCountersWhenMetricsAreStale();
     void aFreshEngineQueueAddsOtherReplicasWork();
     void anEngineQueueCostsAlikeOnEveryServer();
+    void decodeLoadCountsUnderPressureOnly();
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
     void kvPressureMakesLongMissesDearer();
@@ -143,13 +144,17 @@ void TestPrefixAwarePolicy::queuedPrefillOutweighsASmallMatch()
 
 void TestPrefixAwarePolicy::boundedLoadGuardPassesOverTheOverloaded()
 {
-    // Decode weight 0 isolates the guard: backend 0 would cost nothing (full match, no
-    // queue), but it has far more requests in flight than the mean.
+    // Decode weight 0 isolates the guard: every server has more than this 1,024-token
+    // prompt queued, backend 0 would cost least (full match), but it has far more
+    // requests in flight than the mean.
     ScriptedPrefixSource source {{{0, 64}}};
     PrefixAwareParams params = testParams();
     params.decodeWeight = 0.0;
     const PrefixAwarePolicy policy {params, &source};
     BackendSnapshot snapshot = snapshotOf(4);
+    for (auto &state : snapshot.backends) {
+        state.inFlightPrefillTokens = 1500;
+    }
     snapshot.backends[0].inFlightRequests = 20;
     snapshot.backends[1].inFlightRequests = 4;
     snapshot.backends[2].inFlightRequests = 4;
@@ -157,6 +162,11 @@ void TestPrefixAwarePolicy::boundedLoadGuardPassesOverTheOverloaded()
     const Ranking out = rankWith(policy, snapshot, promptRequest(1, 64));
     QVERIFY(out.order.front() != 0);
     QCOMPARE(out.order.back(), 0); // still offered, as the last fallback
+    // With at most one prompt's prefill queued a server is not overloaded, however many
+    // requests it runs (they are decoding): the guard leaves it alone and the cache wins.
+    snapshot.backends[0].inFlightPrefillTokens = 1024;
+    QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 64)).order.front(), 0);
+    snapshot.backends[0].inFlightPrefillTokens = 1500;
     // Within the bound (1.25 x mean 5.5 = 6.9, plus this request): the cache wins.
     snapshot.backends[0].inFlightRequests = 7;
     snapshot.backends[1].inFlightRequests = 5;
@@ -300,6 +310,40 @@ void TestPrefixAwarePolicy::anEngineQueueCostsAlikeOnEveryServer()
     // With equal queues the holder keeps it.
     setEngine(snapshot.backends[1], 200, 8, 0.3);
     QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 136)).order.front(), 0);
+}
+
+void TestPrefixAwarePolicy::decodeLoadCountsUnderPressureOnly()
+{
+    // A cold 1,600-token prompt. Backend 0 runs 4,000 expected output tokens, backend 1
+    // has 1,000 prompt tokens queued. Running decodes delay a newcomer only when the
+    // servers are short of batch slots or KV memory (engines queueing, KV usage high);
+    // otherwise each adds a few microseconds per step.
+    ScriptedPrefixSource source;
+    const PrefixAwarePolicy policy {testParams(), &source};
+    BackendSnapshot snapshot = snapshotOf(2);
+    snapshot.backends[0].inFlightDecodeTokens = 4000;
+    snapshot.backends[1].inFlightPrefillTokens = 1000;
+    const RequestSummary request = promptRequest(1, 100);
+    // No metrics: decode load counts in full (0.5 x 4,000), backend 1 is cheaper.
+    Ranking out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order.front(), 1);
+    QCOMPARE(out.scores[0], 1600.0 + 2000.0);
+    // Fresh metrics, nothing waiting, KV 30% used: it does not count.
+    setEngine(snapshot.backends[0], 0, 8, 0.3);
+    setEngine(snapshot.backends[1], 0, 8, 0.3);
+    out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order.front(), 0);
+    QCOMPARE(out.scores[0], 1600.0);
+    // KV 80% used: from kv_miss_start (0.5) to kv_pressure_start (0.9) it grows to full, 3/4 here.
+    setEngine(snapshot.backends[0], 0, 8, 0.8);
+    setEngine(snapshot.backends[1], 0, 8, 0.8);
+    out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order.front(), 1);
+    QCOMPARE(out.scores[0], 1600.0 + 0.75 * 2000.0);
+    // Engines queueing (a request waiting on each on average): in full.
+    setEngine(snapshot.backends[0], 1, 8, 0.3);
+    setEngine(snapshot.backends[1], 1, 8, 0.3);
+    QCOMPARE(rankWith(policy, snapshot, request).order.front(), 1);
 }
 
 void TestPrefixAwarePolicy::kvPressureDiscountsMatches()
