@@ -7,7 +7,7 @@
 #
 # Builds nothing: <build-dir> must already hold tests/bench/fleet/switchyard-fleet-bench
 # (ninja -C <build-dir> switchyard-fleet-bench, Release). Runs two simulations at a time
-# (one per core). About 9 CPU-minutes: 5-6 minutes on 2 idle cores. Environment: SEEDS
+# (one per core). About 10 CPU-minutes: 6-7 minutes on 2 idle cores. Environment: SEEDS
 # (default 5), JOBS (2), PARTS ("main w6 replicas": the W1-W5 sweep, W6 (prefill/decode
 # pools on a mixed fleet) and/or 2 gateway replicas without shared state against 1).
 set -euo pipefail
