@@ -95,7 +95,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double prompt = std::max<double>(std::max(0, input.request.estimatedPromptTokens),
                                            static_cast<double>(set.blocks().size()) * tokensPerBlock);
     const double requestTokens = static_cast<double>(input.request.expectedTokens());
-    const std::span<double> costs = set.values(0);    // everything but the miss, then the total
+    const std::span<double> costs = set.values(0);    // the queued prefill, then the total
     const std::span<double> cached = set.values(1);   // believed cached prompt tokens
     const std::span<double> loads = set.values(2);    // the guard's load
     const std::span<double> uncached = set.values(3); // uncached prompt tokens / weight
