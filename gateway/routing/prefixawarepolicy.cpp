@@ -10,6 +10,21 @@
 
 namespace Gateway::Routing {
 
+namespace {
+
+// How far `value` has climbed from `start` (0) to `full` (1), clamped; a step at `full`
+// when the two meet. The KV-pressure ramps of the match discount, the miss factor and
+// the decode term all use it.
+double ramp(double value, double start, double full)
+{
+    if (full <= start) {
+        return value >= full ? 1.0 : 0.0;
+    }
+    return std::clamp((value - start) / (full - start), 0.0, 1.0);
+}
+
+} // namespace
+
 PrefixAwarePolicy::PrefixAwarePolicy(PrefixAwareParams params, PrefixMatchSource *source)
     : m_params {params}
     , m_source {source}
@@ -21,7 +36,7 @@ double PrefixAwarePolicy::matchKept(const EngineSignals &engine) const
     if (!engine.fresh || !(engine.kvCacheUsage > m_params.kvPressureStart) || m_params.kvPressureStart >= 1.0) {
         return 1.0;
     }
-    const double pressure = std::min(1.0, (engine.kvCacheUsage - m_params.kvPressureStart) / (1.0 - m_params.kvPressureStart));
+    const double pressure = ramp(engine.kvCacheUsage, m_params.kvPressureStart, 1.0);
     return 1.0 - pressure * (1.0 - m_params.kvPressureMatchKeep);
 }
 
@@ -30,12 +45,7 @@ double PrefixAwarePolicy::decodeScale(double meanWaiting, double meanKvUsage) co
     if (meanWaiting < 0.0) {
         return 1.0; // no fresh metrics: assume the worst
     }
-    double kvPressure = 1.0;
-    if (meanKvUsage >= 0.0) {
-        const double span = m_params.kvPressureStart - m_params.kvMissStart;
-        kvPressure = span > 0.0 ? std::clamp((meanKvUsage - m_params.kvMissStart) / span, 0.0, 1.0)
-                                : (meanKvUsage >= m_params.kvPressureStart ? 1.0 : 0.0);
-    }
+    const double kvPressure = meanKvUsage >= 0.0 ? ramp(meanKvUsage, m_params.kvMissStart, m_params.kvPressureStart) : 1.0;
     return std::max(std::min(1.0, meanWaiting), kvPressure);
 }
 
@@ -45,8 +55,7 @@ double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTok
         bestMatchedTokens < m_params.kvMissMinMatch * promptTokens || promptTokens <= 0.0) {
         return 1.0;
     }
-    const double pressure = std::min(1.0, (meanKvUsage - m_params.kvMissStart) / (1.0 - m_params.kvMissStart));
-    return 1.0 + m_params.kvMissBoost * pressure;
+    return 1.0 + m_params.kvMissBoost * ramp(meanKvUsage, m_params.kvMissStart, 1.0);
 }
 
 int PrefixAwarePolicy::sharedPlacement(GpuCandidateSet &set, std::span<const double> costs,
