@@ -77,6 +77,7 @@ const std::vector<Key> &keys()
         {"kv_miss_boost", Family::PrefixAware, [](const auto &p) { return p.kvMissBoost.has_value(); }},
         {"kv_miss_start", Family::PrefixAware, [](const auto &p) { return p.kvMissStart.has_value(); }},
         {"kv_miss_min_match", Family::PrefixAware, [](const auto &p) { return p.kvMissMinMatch.has_value(); }},
+        {"idle_miss_weight", Family::PrefixAware, [](const auto &p) { return p.idleMissWeight.has_value(); }},
         {"replica_placement_slack", Family::PrefixAware, [](const auto &p) { return p.replicaPlacementSlack.has_value(); }},
     };
     return all;
@@ -214,6 +215,7 @@ std::optional<GpuPolicyError> validateGpuPolicyParams(const GpuPolicyParams &par
         checkRange(params.kvMissBoost, "kv_miss_boost", 0.0, INF),
         checkRange(params.kvMissStart, "kv_miss_start", 0.0, 0.99),
         checkRange(params.kvMissMinMatch, "kv_miss_min_match", 0.0, 1.0),
+        checkRange(params.idleMissWeight, "idle_miss_weight", 1.0, INF),
         checkRange(params.replicaPlacementSlack, "replica_placement_slack", 0.0, 10.0),
     };
     for (const auto &check : checks) {
@@ -246,6 +248,7 @@ GpuPolicyParams withPresetDefaults(const GpuPolicyParams &params)
         resolved.kvMissBoost = params.kvMissBoost.value_or(PrefixAwareParams::DEFAULT_KV_MISS_BOOST);
         resolved.kvMissStart = params.kvMissStart.value_or(PrefixAwareParams::DEFAULT_KV_MISS_START);
         resolved.kvMissMinMatch = params.kvMissMinMatch.value_or(PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH);
+        resolved.idleMissWeight = params.idleMissWeight.value_or(PrefixAwareParams::DEFAULT_IDLE_MISS_WEIGHT);
         resolved.replicaPlacementSlack = params.replicaPlacementSlack.value_or(0.0);
         break;
     case Family::CacheAware: {
@@ -299,6 +302,7 @@ std::unique_ptr<RoutePolicy> makeGpuPolicy(const GpuPolicyParams &params, Prefix
         prefixAware.kvMissBoost = *p.kvMissBoost;
         prefixAware.kvMissStart = *p.kvMissStart;
         prefixAware.kvMissMinMatch = *p.kvMissMinMatch;
+        prefixAware.idleMissWeight = *p.idleMissWeight;
         prefixAware.replicaPlacementSlack = *p.replicaPlacementSlack;
         return std::make_unique<PrefixAwarePolicy>(prefixAware, source);
     }

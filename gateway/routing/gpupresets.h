@@ -65,6 +65,7 @@ struct GpuPolicyParams {
     std::optional<double> kvMissBoost;           // `kv_miss_boost`: backlog term x (1 + this) when KV memory is full (>= 0)
     std::optional<double> kvMissStart;           // `kv_miss_start`: mean KV usage where the boost starts (0..1, < 1)
     std::optional<double> kvMissMinMatch;        // `kv_miss_min_match`: share of the prompt a server must hold (0..1)
+    std::optional<double> idleMissWeight;        // `idle_miss_weight`: least miss weight of a held prompt, idle fleet (>= 1)
     std::optional<double> replicaPlacementSlack; // `replica_placement_slack`: prompts of extra cost for a shared placement (0..10)
 
     bool operator==(const GpuPolicyParams &) const = default;

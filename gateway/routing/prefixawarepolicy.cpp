@@ -49,6 +49,15 @@ double PrefixAwarePolicy::decodeScale(double meanWaiting, double meanKvUsage) co
     return std::max(std::min(1.0, meanWaiting), kvPressure);
 }
 
+double PrefixAwarePolicy::idleMissFloor(double meanWaiting, double meanKvUsage) const
+{
+    if (meanWaiting < 0.0 || meanKvUsage < 0.0) {
+        return 1.0; // no fresh metrics: the engines may be queueing
+    }
+    const double busy = std::max(ramp(meanWaiting, 1.0, 2.0), ramp(meanKvUsage, m_params.kvMissStart, m_params.kvPressureStart));
+    return 1.0 + (m_params.idleMissWeight - 1.0) * (1.0 - busy);
+}
+
 double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTokens, double promptTokens) const
 {
     if (m_params.kvMissBoost <= 0.0 || meanKvUsage <= m_params.kvMissStart ||
@@ -108,6 +117,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const std::span<double> cached = set.values(1);   // believed cached prompt tokens
     const std::span<double> loads = set.values(2);    // the guard's load
     const std::span<double> uncached = set.values(3); // uncached prompt tokens / weight
+    const std::span<double> decodes = set.values(4);  // in-flight decode tokens / weight: the tie-break
 
     const std::span<char> eligible = set.flags();
     double loadSum = 0.0;
@@ -167,23 +177,27 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double candidates = static_cast<double>(std::max<std::size_t>(1, count));
     const double backlog = queuedSum / candidates / std::max(1.0, prompt);
     const double meanKvUsage = kvUsageCount > 0 ? kvUsageSum / kvUsageCount : -1.0;
-    const double missWeight = 1.0 + m_params.backlogWeight * backlog * kvMissFactor(meanKvUsage, bestMatched, prompt);
+    const double meanWaiting = freshCount > 0 ? waitingSum / freshCount : -1.0;
+    double missWeight = 1.0 + m_params.backlogWeight * backlog * kvMissFactor(meanKvUsage, bestMatched, prompt);
+    if (bestMatched >= m_params.kvMissMinMatch * prompt) {
+        missWeight = std::max(missWeight, idleMissFloor(meanWaiting, meanKvUsage));
+    }
     const double bound = m_params.boundedLoadFactor * loadSum / candidates;
     const std::uint64_t seed = count > 1 ? rng.next() : 0;
     RankKeyBuffer buffer {count, input.maxChoices, RankKeyBuffer::Ties::Random, seed};
-    const double decodeWeight =
-        m_params.decodeWeight * decodeScale(freshCount > 0 ? waitingSum / freshCount : -1.0, meanKvUsage);
+    const double decodeWeight = m_params.decodeWeight * decodeScale(meanWaiting, meanKvUsage);
     for (std::size_t i = 0; i < count; ++i) {
         const double weight = set[i].weight > 0.0 ? set[i].weight : std::numeric_limits<double>::min();
         const double decode = static_cast<double>(std::max<std::int64_t>(0, set[i].state->inFlightDecodeTokens));
         costs[i] += missWeight * uncached[i] + decodeWeight * decode / weight;
         eligible[i] = eligible[i] || loads[i] <= bound + requestTokens / weight;
+        decodes[i] = decode / weight;
     }
     const int placed = sharedPlacement(set, costs, eligible, prompt);
     for (std::size_t i = 0; i < count; ++i) {
         // The shared placement ranks first; the rest keep their order by cost.
         const int tier = static_cast<int>(i) == placed ? -1 : (eligible[i] ? 0 : 1);
-        buffer.add(tier, costs[i], 0.0, set[i].targetIndex);
+        buffer.add(tier, costs[i], decodes[i], set[i].targetIndex);
     }
     buffer.appendBest(out.order);
 

@@ -20,6 +20,7 @@ struct PrefixAwareParams {
     static constexpr double DEFAULT_KV_MISS_BOOST = 15.0;
     static constexpr double DEFAULT_KV_MISS_START = 0.5;
     static constexpr double DEFAULT_KV_MISS_MIN_MATCH = 0.5;
+    static constexpr double DEFAULT_IDLE_MISS_WEIGHT = 5.0;
 
     // Prompt tokens per block of the source's hashes; 0 = blockChars / 4 (16 for the
     // default 64-character block, vLLM's default KV block).
@@ -75,6 +76,20 @@ struct PrefixAwareParams {
     double kvMissBoost = DEFAULT_KV_MISS_BOOST;
     double kvMissStart = DEFAULT_KV_MISS_START;
     double kvMissMinMatch = DEFAULT_KV_MISS_MIN_MATCH;
+    // `idle_miss_weight`: the least miss weight of a prompt some candidate holds at least
+    // kv_miss_min_match of, while the engines are not queueing. On such a fleet the backlog
+    // term is about 1, so a conversation left its server as soon as that server had a
+    // prompt or two in prefill; but the recompute elsewhere is one long step, and every
+    // request arriving at that server meanwhile, and every sequence decoding there, waits
+    // for it. So the miss weight is at least this while the engines' mean scraped waiting
+    // queue is at most 1 and their KV usage at most kv_miss_start, fading to 1 (no floor)
+    // as the queue reaches 2 or the usage kv_pressure_start, where the backlog and KV
+    // terms take over; no floor without fresh metrics. Fleet simulator (W5/W5z, 6 hot
+    // prefixes, multi-turn, 20 seeds): TTFT p99 at 20-40% load from 0.3-0.4 ms behind
+    // SGLang's cache_aware (which never moves a conversation at light load) to level or
+    // ahead; 5-7% lower at 60-120%. Ungated, it cost W1 past saturation 2% of throughput.
+    // 1 = off.
+    double idleMissWeight = DEFAULT_IDLE_MISS_WEIGHT;
     // `replica_placement_slack`: for gateways run as several replicas without shared
     // state. Each replica's prefix index learns only its own decisions, so a prefix that
     // reaches the other replica first is placed, and cached, a second time. With a slack
@@ -108,7 +123,9 @@ struct PrefixAwareParams {
 //   miss       = 1 + backlog_weight x mean(queued) / prompt tokens x kv: 1 on an idle
 //                fleet (plain predicted TTFT), more as a backlog builds (see
 //                backlogWeight); kv = 1 + kv_miss_boost x KV pressure when a candidate
-//                holds most of the prompt, else 1 (see kvMissBoost);
+//                holds most of the prompt, else 1 (see kvMissBoost); for such a prompt
+//                at least idle_miss_weight while the engines do not queue (see
+//                idleMissWeight);
 //   decode_c   = the gateway's in-flight expected output tokens on c; decode_weight
 //                counts in full only while the engines queue or run short of KV memory
 //                (see decodeWeight).
@@ -130,7 +147,10 @@ struct PrefixAwareParams {
 // (the fleet simulator's Zipf-skewed multi-turn workload W5z: TTFT p99 -30%, no loss
 // elsewhere).
 //
-// Lowest cost first, random among exact ties; fallbacks by cost (eligible first). The
+// Lowest cost first; exact ties (on an idle fleet the decode term is off) go to the
+// candidate with the fewest decode tokens in flight per weight, so a new prefix is placed
+// where the fewest sequences share the steps, then random; fallbacks by cost (eligible
+// first). The
 // chosen backend's blocks are recorded; Ranking::cachedPromptTokens gets each
 // candidate's (discounted) cached tokens.
 //
@@ -154,6 +174,9 @@ private:
     // The share of decode_weight in force (see decodeWeight): `meanWaiting` < 0 = no
     // fresh metrics, `meanKvUsage` < 0 = unknown.
     double decodeScale(double meanWaiting, double meanKvUsage) const;
+    // The least miss weight of a prompt mostly held somewhere (see idleMissWeight), same
+    // arguments.
+    double idleMissFloor(double meanWaiting, double meanKvUsage) const;
     // The factor kv of the miss weight (see kvMissBoost); `meanKvUsage` < 0 = unknown.
     double kvMissFactor(double meanKvUsage, double bestMatchedTokens, double promptTokens) const;
 

@@ -27,6 +27,7 @@ PrefixAwareParams testParams()
     params.kvMissBoost = 0.0;   // kvPressureMakesLongMissesDearer() covers it
     params.kvMissStart = 0.5;
     params.kvMissMinMatch = 0.5;
+    params.idleMissWeight = 1.0; // idleFleetKeepsAHeldPromptOnItsServer() covers it
     return params;
 }
 
@@ -83,10 +84,12 @@ private slots:
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
     void kvPressureMakesLongMissesDearer();
+    void idleFleetKeepsAHeldPromptOnItsServer();
     void replicasPlaceANewPrefixAlike();
     void costIsDividedByWeight();
     void withoutBlocksItIsLeastLoaded();
     void idleTiesAreRandom();
+    void idleTiesGoToTheLeastDecodeWork();
     void keepsTheRankingContract();
 };
 
@@ -99,6 +102,7 @@ void TestPrefixAwarePolicy::defaults()
     QCOMPARE(policy.params().kvMissBoost, 15.0);
     QCOMPARE(policy.params().kvMissStart, 0.5);
     QCOMPARE(policy.params().kvMissMinMatch, 0.5);
+    QCOMPARE(policy.params().idleMissWeight, 5.0);
     QCOMPARE(policy.params().tokensPerBlock, 0);
     QCOMPARE(tokensPerBlockOf(nullptr), 16);
 }
@@ -421,6 +425,50 @@ void TestPrefixAwarePolicy::kvPressureMakesLongMissesDearer()
     QCOMPARE(small.scores[1], 5600.0);
 }
 
+void TestPrefixAwarePolicy::idleFleetKeepsAHeldPromptOnItsServer()
+{
+    // Backend 0 holds the whole 1,600-token prompt with 3,000 tokens in prefill; backend 1
+    // is idle. Plain predicted TTFT sends the request to backend 1 (1,600 < 3,000); while
+    // the engines do not queue, idle_miss_weight 5 makes the recompute cost 8,000.
+    ScriptedPrefixSource source {{{0, 100}}};
+    BackendSnapshot snapshot = snapshotOf(2);
+    snapshot.backends[0].inFlightPrefillTokens = 3000;
+    PrefixAwareParams params = testParams();
+    params.idleMissWeight = 5.0;
+    const PrefixAwarePolicy policy {params, &source};
+    const auto rankWithEngines = [&](double waiting, double kvUsage) {
+        setEngine(snapshot.backends[0], waiting, 8, kvUsage);
+        setEngine(snapshot.backends[1], waiting, 8, kvUsage);
+        return rankWith(policy, snapshot, promptRequest(1, 100));
+    };
+    const Ranking idle = rankWithEngines(0, 0.3);
+    QCOMPARE(idle.order.front(), 0);
+    QCOMPARE(idle.scores[1], 5.0 * 1600);
+    // A mean of 1.5 waiting: half-way to 2, where the floor is gone: 1 + 4 x 0.5 = 3 (plus
+    // the queue itself, 1.5 requests of this prompt's cheapest prefill: one block).
+    const Ranking queueing = rankWithEngines(1.5, 0.3);
+    QCOMPARE(queueing.order.front(), 0);
+    QCOMPARE(queueing.scores[1], 1.5 * 16 + 3.0 * 1600);
+    // Two waiting on average, or KV usage at kv_pressure_start (0.9): no floor.
+    QCOMPARE(rankWithEngines(2, 0.3).scores[1], 2.0 * 16 + 1600.0);
+    QCOMPARE(rankWithEngines(0, 0.9).scores[1], 1600.0);
+    QCOMPARE(rankWithEngines(0, 0.9).order.front(), 1);
+    // KV usage 0.7, half-way from kv_miss_start (0.5): 1 + 4 x 0.5 = 3.
+    QCOMPARE(rankWithEngines(0, 0.7).scores[1], 3.0 * 1600);
+    // Without fresh metrics the engines may be queueing: no floor.
+    snapshot.backends[0].engine = {};
+    snapshot.backends[1].engine = {};
+    QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 100)).order.front(), 1);
+    // A server holding 40 of 100 blocks (under kv_miss_min_match 0.5): no floor either.
+    ScriptedPrefixSource shortHead {{{0, 40}}};
+    const PrefixAwarePolicy shortPolicy {params, &shortHead};
+    setEngine(snapshot.backends[0], 0, 8, 0.3);
+    setEngine(snapshot.backends[1], 0, 8, 0.3);
+    const Ranking small = rankWith(shortPolicy, snapshot, promptRequest(1, 100));
+    QCOMPARE(small.scores[0], 3000.0 + 960.0);
+    QCOMPARE(small.scores[1], 1600.0);
+}
+
 void TestPrefixAwarePolicy::replicasPlaceANewPrefixAlike()
 {
     // Two gateway replicas: separate indexes, separate random streams, the same idle fleet.
@@ -511,6 +559,27 @@ void TestPrefixAwarePolicy::idleTiesAreRandom()
     for (const double share : shares) {
         STRATEGY_VERIFY_SHARE(share, 0.25, 0.015);
     }
+}
+
+void TestPrefixAwarePolicy::idleTiesGoToTheLeastDecodeWork()
+{
+    // Nothing queued, no prefix held, engines idle: the decode term is off and every cost
+    // is the prompt's 1,600 tokens. The tie goes to the fewest decode tokens in flight per
+    // weight, so a new prefix lands where the fewest sequences share the steps.
+    ScriptedPrefixSource source;
+    const PrefixAwarePolicy policy {testParams(), &source};
+    BackendSnapshot snapshot = snapshotOf(3);
+    snapshot.backends[0].inFlightDecodeTokens = 300;
+    snapshot.backends[1].inFlightDecodeTokens = 100;
+    snapshot.backends[2].inFlightDecodeTokens = 200;
+    for (auto &state : snapshot.backends) {
+        setEngine(state, 0, 8, 0.3);
+    }
+    const Ranking out = rankWith(policy, snapshot, promptRequest(1, 100));
+    QCOMPARE(out.scores[0], 1600.0);
+    QCOMPARE(out.scores[1], 1600.0);
+    QCOMPARE(out.order, (std::vector<int> {1, 2, 0}));
+    // With equal decode work the tie stays random (idleTiesAreRandom).
 }
 
 void TestPrefixAwarePolicy::keepsTheRankingContract()
