@@ -183,6 +183,10 @@ void TestRoutingEngine::rateLimitedKeyCoolsDownWhileOthersAbsorb()
     behaviour.rateLimitedKey = "sk-two";
     behaviour.retryAfterSeconds = 30;
     sim->setBehaviour(behaviour);
+    // Each of the 4 client connections may meet key two once before its cooldown shows,
+    // and all 4 429s may arrive at once on a loaded machine: the retry budget must let 4
+    // retries run together (the default floor of 3 would end the fourth with its 429,
+    // which is the budget working, not a failover bug).
     const QByteArray yaml = R"(
 providers:
   - name: cloud
@@ -192,6 +196,8 @@ providers:
       - {name: one, secret: sk-one}
       - {name: two, secret: sk-two}
       - {name: three, secret: sk-three}
+routing:
+  retry_min_concurrency: 4
 routes:
   - model: chat
     retry: {attempts: 3}
