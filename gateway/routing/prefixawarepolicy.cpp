@@ -188,10 +188,9 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const double decodeWeight = m_params.decodeWeight * decodeScale(meanWaiting, meanKvUsage);
     for (std::size_t i = 0; i < count; ++i) {
         const double weight = set[i].weight > 0.0 ? set[i].weight : std::numeric_limits<double>::min();
-        const double decode = static_cast<double>(std::max<std::int64_t>(0, set[i].state->inFlightDecodeTokens));
-        costs[i] += missWeight * uncached[i] + decodeWeight * decode / weight;
+        decodes[i] = static_cast<double>(std::max<std::int64_t>(0, set[i].state->inFlightDecodeTokens)) / weight;
+        costs[i] += missWeight * uncached[i] + decodeWeight * decodes[i];
         eligible[i] = eligible[i] || loads[i] <= bound + requestTokens / weight;
-        decodes[i] = decode / weight;
     }
     const int placed = sharedPlacement(set, costs, eligible, prompt);
     for (std::size_t i = 0; i < count; ++i) {

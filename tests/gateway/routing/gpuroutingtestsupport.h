@@ -84,6 +84,14 @@ inline void setEngine(BackendState &state, double waiting, double running, doubl
     state.engine.ageMs = 100;
 }
 
+// Every engine of the snapshot reporting the same signals.
+inline void setEngines(BackendSnapshot &snapshot, double waiting, double running, double kvUsage)
+{
+    for (BackendState &state : snapshot.backends) {
+        setEngine(state, waiting, running, kvUsage);
+    }
+}
+
 inline std::vector<PolicyTarget> equalTargets(std::size_t count)
 {
     return targetsWithWeights(std::vector<double>(count, 1.0));

@@ -333,20 +333,17 @@ void TestPrefixAwarePolicy::decodeLoadCountsUnderPressureOnly()
     QCOMPARE(out.order.front(), 1);
     QCOMPARE(out.scores[0], 1600.0 + 2000.0);
     // Fresh metrics, nothing waiting, KV 30% used: it does not count.
-    setEngine(snapshot.backends[0], 0, 8, 0.3);
-    setEngine(snapshot.backends[1], 0, 8, 0.3);
+    setEngines(snapshot, 0, 8, 0.3);
     out = rankWith(policy, snapshot, request);
     QCOMPARE(out.order.front(), 0);
     QCOMPARE(out.scores[0], 1600.0);
     // KV 80% used: from kv_miss_start (0.5) to kv_pressure_start (0.9) it grows to full, 3/4 here.
-    setEngine(snapshot.backends[0], 0, 8, 0.8);
-    setEngine(snapshot.backends[1], 0, 8, 0.8);
+    setEngines(snapshot, 0, 8, 0.8);
     out = rankWith(policy, snapshot, request);
     QCOMPARE(out.order.front(), 1);
     QCOMPARE(out.scores[0], 1600.0 + 0.75 * 2000.0);
     // Engines queueing (a request waiting on each on average): in full.
-    setEngine(snapshot.backends[0], 1, 8, 0.3);
-    setEngine(snapshot.backends[1], 1, 8, 0.3);
+    setEngines(snapshot, 1, 8, 0.3);
     QCOMPARE(rankWith(policy, snapshot, request).order.front(), 1);
 }
 
@@ -402,8 +399,7 @@ void TestPrefixAwarePolicy::kvPressureMakesLongMissesDearer()
     params.kvMissBoost = 2.0;
     const PrefixAwarePolicy policy {params, &source};
     const auto rankAtKvUsage = [&](double usage, const RequestSummary &request) {
-        setEngine(snapshot.backends[0], 0, 0, usage);
-        setEngine(snapshot.backends[1], 0, 0, usage);
+        setEngines(snapshot, 0, 0, usage);
         return rankWith(policy, snapshot, request);
     };
     const Ranking roomy = rankAtKvUsage(0.4, promptRequest(1, 100)); // below kv_miss_start
@@ -437,8 +433,7 @@ void TestPrefixAwarePolicy::idleFleetKeepsAHeldPromptOnItsServer()
     params.idleMissWeight = 5.0;
     const PrefixAwarePolicy policy {params, &source};
     const auto rankWithEngines = [&](double waiting, double kvUsage) {
-        setEngine(snapshot.backends[0], waiting, 8, kvUsage);
-        setEngine(snapshot.backends[1], waiting, 8, kvUsage);
+        setEngines(snapshot, waiting, 8, kvUsage);
         return rankWith(policy, snapshot, promptRequest(1, 100));
     };
     const Ranking idle = rankWithEngines(0, 0.3);
@@ -462,8 +457,7 @@ void TestPrefixAwarePolicy::idleFleetKeepsAHeldPromptOnItsServer()
     // A server holding 40 of 100 blocks (under kv_miss_min_match 0.5): no floor either.
     ScriptedPrefixSource shortHead {{{0, 40}}};
     const PrefixAwarePolicy shortPolicy {params, &shortHead};
-    setEngine(snapshot.backends[0], 0, 8, 0.3);
-    setEngine(snapshot.backends[1], 0, 8, 0.3);
+    setEngines(snapshot, 0, 8, 0.3);
     const Ranking small = rankWith(shortPolicy, snapshot, promptRequest(1, 100));
     QCOMPARE(small.scores[0], 3000.0 + 960.0);
     QCOMPARE(small.scores[1], 1600.0);
@@ -572,9 +566,7 @@ void TestPrefixAwarePolicy::idleTiesGoToTheLeastDecodeWork()
     snapshot.backends[0].inFlightDecodeTokens = 300;
     snapshot.backends[1].inFlightDecodeTokens = 100;
     snapshot.backends[2].inFlightDecodeTokens = 200;
-    for (auto &state : snapshot.backends) {
-        setEngine(state, 0, 8, 0.3);
-    }
+    setEngines(snapshot, 0, 8, 0.3);
     const Ranking out = rankWith(policy, snapshot, promptRequest(1, 100));
     QCOMPARE(out.scores[0], 1600.0);
     QCOMPARE(out.scores[1], 1600.0);
