@@ -213,6 +213,7 @@ Node gpuOptionsNode(const Routing::GpuPolicyParams &params)
     optional("kv_miss_start", params.kvMissStart);
     optional("kv_miss_min_match", params.kvMissMinMatch);
     optional("idle_miss_weight", params.idleMissWeight);
+    optional("engine_queue_fade_ms", params.engineQueueFadeMs);
     optional("replica_placement_slack", params.replicaPlacementSlack);
     return node;
 }

@@ -2,6 +2,8 @@
 
 #include "runtime/backendmonitor.h"
 
+#include <algorithm>
+
 namespace Gateway::Proxy {
 
 WorkerContext::WorkerContext(const ProxyEnvironment &environment, std::uint64_t seed)
@@ -38,11 +40,21 @@ const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::Ro
         }
         m_snapshotTable = &table;
         m_snapshotGeneration = generation;
+        m_engineAgesAtSnapshot.clear();
+        for (const auto &state : m_snapshot.backends) {
+            m_engineAgesAtSnapshot.push_back(state.engine.ageMs);
+        }
     }
     const auto &backends = table.backends();
     m_snapshot.backends.resize(backends.size());
+    m_engineAgesAtSnapshot.resize(backends.size(), -1);
+    // The snapshot is rebuilt at most every REFRESH_MS, but a scrape's age counts per
+    // request (prefix_aware fades a scraped queue within engine_queue_fade_ms).
+    const std::int64_t sinceSnapshotMs = std::max<std::int64_t>(0, nowMs - m_snapshot.takenAtMs);
     for (std::size_t i = 0; i < backends.size(); ++i) {
         auto &state = m_snapshot.backends[i];
+        const std::int64_t ageAtSnapshot = m_engineAgesAtSnapshot[i];
+        state.engine.ageMs = ageAtSnapshot < 0 ? ageAtSnapshot : ageAtSnapshot + sinceSnapshotMs;
         state.inFlightRequests = std::max(0, backends[i].stats->inFlight.load(std::memory_order_relaxed));
         state.inFlightTokens = backends[i].monitor->inFlightTokens();
         state.inFlightPrefillTokens = backends[i].monitor->inFlightPrefillTokens();

@@ -46,6 +46,7 @@ private:
     const Runtime::RouteTable *m_snapshotTable = nullptr;
     std::uint64_t m_snapshotGeneration = 0;
     Routing::BackendSnapshot m_snapshot;
+    std::vector<std::int64_t> m_engineAgesAtSnapshot; // each engine's ageMs as published
     std::uint64_t m_requestPrefix;
     std::uint64_t m_requestCounter = 0;
 };

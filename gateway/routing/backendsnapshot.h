@@ -76,6 +76,9 @@ struct RouteState {
 struct BackendSnapshot {
     std::vector<BackendState> backends;
     std::vector<RouteState> routes;
+    // Monotonic ms when the slow-moving fields were sampled: the engines' ageMs are as of
+    // then, and a reader ages them to its own time (a policy may weigh a scrape by its age).
+    std::int64_t takenAtMs = 0;
 };
 
 } // namespace Gateway::Routing

@@ -49,6 +49,14 @@ double PrefixAwarePolicy::decodeScale(double meanWaiting, double meanKvUsage) co
     return std::max(std::min(1.0, meanWaiting), kvPressure);
 }
 
+double PrefixAwarePolicy::engineQueueKept(const EngineSignals &engine) const
+{
+    if (m_params.engineQueueFadeMs <= 0.0 || engine.ageMs < 0) {
+        return 1.0;
+    }
+    return 1.0 - ramp(static_cast<double>(engine.ageMs), 0.0, m_params.engineQueueFadeMs);
+}
+
 double PrefixAwarePolicy::idleMissFloor(double meanWaiting, double meanKvUsage) const
 {
     if (meanWaiting < 0.0 || meanKvUsage < 0.0) {
@@ -158,7 +166,8 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
         const double routerQueued = static_cast<double>(std::max<std::int64_t>(0, state.inFlightPrefillTokens));
         double queued = routerQueued;
         if (engine.fresh && m_params.engineQueueWeight > 0.0) {
-            const double engineQueued = m_params.engineQueueWeight * std::max(0.0, engine.waitingRequests) * perWaiting;
+            const double engineQueued =
+                m_params.engineQueueWeight * engineQueueKept(engine) * std::max(0.0, engine.waitingRequests) * perWaiting;
             queued = std::max(queued, engineQueued);
         }
         const double weight = candidate.weight > 0.0 ? candidate.weight : std::numeric_limits<double>::min();

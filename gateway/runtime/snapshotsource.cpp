@@ -75,6 +75,7 @@ std::shared_ptr<const Routing::BackendSnapshot> SnapshotSource::current() const
 void SnapshotSource::rebuild(qint64 nowMs)
 {
     auto snapshot = std::make_shared<Routing::BackendSnapshot>();
+    snapshot->takenAtMs = nowMs;
     snapshot->backends.reserve(m_table.backends().size());
     for (const auto &backend : m_table.backends()) {
         Routing::BackendState state = backend.monitor->sample(nowMs);

@@ -141,6 +141,7 @@ void TestGpuPresets::dynamoAndPrefixAwareDefaults()
     QCOMPARE(ours.kvMissStart, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_START});
     QCOMPARE(ours.kvMissMinMatch, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH});
     QCOMPARE(ours.idleMissWeight, std::optional<double> {PrefixAwareParams::DEFAULT_IDLE_MISS_WEIGHT});
+    QCOMPARE(ours.engineQueueFadeMs, std::optional<double> {PrefixAwareParams::DEFAULT_ENGINE_QUEUE_FADE_MS});
     QCOMPARE(ours.replicaPlacementSlack, std::optional<double> {0.0});
     QVERIFY(!ours.cacheThreshold && !ours.scorers);
 }
@@ -168,6 +169,7 @@ void TestGpuPresets::overridesReachThePolicy()
     ours.kvMissStart = 0.7;
     ours.kvMissMinMatch = 0.25;
     ours.idleMissWeight = 2.0;
+    ours.engineQueueFadeMs = 300.0;
     const auto prefixAware = makeGpuPolicy(ours, nullptr);
     const auto *ourTyped = dynamic_cast<const PrefixAwarePolicy *>(prefixAware.get());
     QCOMPARE(ourTyped->params().boundedLoadFactor, 1.5);
@@ -177,6 +179,7 @@ void TestGpuPresets::overridesReachThePolicy()
     QCOMPARE(ourTyped->params().kvMissStart, 0.7);
     QCOMPARE(ourTyped->params().kvMissMinMatch, 0.25);
     QCOMPARE(ourTyped->params().idleMissWeight, 2.0);
+    QCOMPARE(ourTyped->params().engineQueueFadeMs, 300.0);
 
     GpuPolicyParams custom = preset("epp_default");
     GpuScorerWeights weights;
@@ -269,6 +272,8 @@ void TestGpuPresets::validationNamesTheBadField_data()
                                                << QStringLiteral("kv_miss_min_match");
     QTest::newRow("idle miss weight below 1") << Mutation([](auto &p) { p.idleMissWeight = 0.5; })
                                               << QStringLiteral("idle_miss_weight");
+    QTest::newRow("negative engine queue fade") << Mutation([](auto &p) { p.engineQueueFadeMs = -1.0; })
+                                                << QStringLiteral("engine_queue_fade_ms");
     QTest::newRow("replica placement slack above 10") << Mutation([](auto &p) { p.replicaPlacementSlack = 11.0; })
                                                       << QStringLiteral("replica_placement_slack");
     QTest::newRow("kv miss boost on sglang") << Mutation([](auto &p) {

@@ -28,6 +28,7 @@ PrefixAwareParams testParams()
     params.kvMissStart = 0.5;
     params.kvMissMinMatch = 0.5;
     params.idleMissWeight = 1.0; // idleFleetKeepsAHeldPromptOnItsServer() covers it
+    params.engineQueueFadeMs = 0.0; // anEngineQueueFadesWithItsAge() covers it
     return params;
 }
 
@@ -80,6 +81,7 @@ private slots:
     void fallsBackToRouterCountersWhenMetricsAreStale();
     void aFreshEngineQueueAddsOtherReplicasWork();
     void anEngineQueueCostsAlikeOnEveryServer();
+    void anEngineQueueFadesWithItsAge();
     void decodeLoadCountsUnderPressureOnly();
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
@@ -103,6 +105,7 @@ void TestPrefixAwarePolicy::defaults()
     QCOMPARE(policy.params().kvMissStart, 0.5);
     QCOMPARE(policy.params().kvMissMinMatch, 0.5);
     QCOMPARE(policy.params().idleMissWeight, 5.0);
+    QCOMPARE(policy.params().engineQueueFadeMs, 125.0);
     QCOMPARE(policy.params().tokensPerBlock, 0);
     QCOMPARE(tokensPerBlockOf(nullptr), 16);
 }
@@ -314,6 +317,51 @@ void TestPrefixAwarePolicy::anEngineQueueCostsAlikeOnEveryServer()
     // With equal queues the holder keeps it.
     setEngine(snapshot.backends[1], 200, 8, 0.3);
     QCOMPARE(rankWith(policy, snapshot, promptRequest(1, 136)).order.front(), 0);
+}
+
+void TestPrefixAwarePolicy::anEngineQueueFadesWithItsAge()
+{
+    // Backend 0's engine showed 10 waiting requests (10 x 1,600 = 16,000 tokens) at its
+    // scrape; backend 1 has 12,000 tokens of this gateway's own prefill in flight. Just
+    // scraped, the engine queue counts in full; at 100 ms, with a 125 ms fade, a fifth of
+    // it does, as the queue has likely drained since; from 125 ms, none.
+    ScriptedPrefixSource source;
+    PrefixAwareParams params = testParams();
+    params.engineQueueFadeMs = 125.0;
+    const PrefixAwarePolicy policy {params, &source};
+    BackendSnapshot snapshot = snapshotOf(2);
+    setEngine(snapshot.backends[0], 10, 4, 0.3);
+    setEngine(snapshot.backends[1], 0, 4, 0.3);
+    snapshot.backends[1].inFlightPrefillTokens = 12000;
+    snapshot.backends[1].inFlightTokens = 12000;
+    const RequestSummary request = promptRequest(1, 100);
+
+    snapshot.backends[0].engine.ageMs = 0;
+    Ranking out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order.front(), 1);
+    QCOMPARE(out.scores[0], 16000.0 + 1600.0);
+
+    snapshot.backends[0].engine.ageMs = 100;
+    out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order.front(), 0);
+    QCOMPARE(out.scores[0], 3200.0 + 1600.0);
+
+    snapshot.backends[0].engine.ageMs = 125;
+    QCOMPARE(rankWith(policy, snapshot, request).scores[0], 1600.0);
+    snapshot.backends[0].engine.ageMs = 5000; // still fresh if the staleness bound allows
+    QCOMPARE(rankWith(policy, snapshot, request).scores[0], 1600.0);
+
+    // The gateway's own counters never fade: backend 1's 12,000 tokens count at any age.
+    snapshot.backends[1].engine.ageMs = 5000;
+    QCOMPARE(rankWith(policy, snapshot, request).scores[1], 12000.0 + 1600.0);
+
+    // engine_queue_fade_ms 0: the queue counts in full while the scrape is fresh.
+    params.engineQueueFadeMs = 0.0;
+    const PrefixAwarePolicy noFade {params, &source};
+    snapshot.backends[0].engine.ageMs = 100;
+    out = rankWith(noFade, snapshot, request);
+    QCOMPARE(out.order.front(), 1);
+    QCOMPARE(out.scores[0], 16000.0 + 1600.0);
 }
 
 void TestPrefixAwarePolicy::decodeLoadCountsUnderPressureOnly()
