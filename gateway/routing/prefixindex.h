@@ -21,10 +21,12 @@ namespace Gateway::Routing {
 // whole prefix up to i. The index therefore stores only every `stride`-th hash (blocks
 // stride-1, 2*stride-1, ...) plus each recorded prompt's last block, and reports a
 // match as the blocks before the first anchor a backend lacks (a full match when it
-// holds them all). With the default stride of 4 blocks (64 tokens) a match is at most
-// 3 blocks short (or exact), while record() does a quarter of the table work and the
-// index needs a quarter of the memory for the same cache coverage: match + record of an
+// holds them all). With the default stride of 8 blocks (128 tokens) a match is at most
+// 7 blocks short (or exact), while record() does an eighth of the table work and the
+// index needs an eighth of the memory for the same cache coverage: match + record of an
 // 8K-token prompt stays within a few microseconds (tests/bench/gpuroutingbench.cpp).
+// Stride 4 took twice as long (a p99 at the 20 µs target on a slow machine) and routed
+// no better in the fleet simulator (docs/BENCHMARKS.md, "Index anchors every 8th block").
 // Capacities are given in blocks and held as anchors (rounded up). Stride 1 indexes
 // every block, exactly as the EPP does.
 //
@@ -60,8 +62,8 @@ public:
     // Backend ids are indices into BackendSnapshot::backends; anything this large is a bug.
     static constexpr int MAX_BACKEND_ID = 1 << 20;
 
-    // Every 4th block (64 tokens) is an anchor; see the class comment.
-    static constexpr int DEFAULT_STRIDE_BLOCKS = 4;
+    // Every 8th block (128 tokens) is an anchor; see the class comment.
+    static constexpr int DEFAULT_STRIDE_BLOCKS = 8;
 
     explicit PrefixIndex(int blockChars = 64, std::int64_t defaultCapacityBlocks = DEFAULT_CAPACITY_BLOCKS,
                          int strideBlocks = DEFAULT_STRIDE_BLOCKS);

@@ -283,8 +283,8 @@ void TestPrefixIndex::capacityFromEngineGeometry()
 
 void TestPrefixIndex::anchorsEveryStrideAndTheLastBlock()
 {
-    PrefixIndex index; // default stride: 4 blocks
-    QCOMPARE(index.strideBlocks(), PrefixIndex::DEFAULT_STRIDE_BLOCKS);
+    QCOMPARE(PrefixIndex {}.strideBlocks(), 8); // the default: 128 tokens
+    PrefixIndex index {64, PrefixIndex::DEFAULT_CAPACITY_BLOCKS, 4};
     index.record(0, blocksOf(1, 10)); // anchors at blocks 3, 7 and 9 (the last)
     QCOMPARE(matchAll(index, blocksOf(1, 10), {0}), (std::vector<int> {10}));
     // Extended by two blocks: anchors 3 and 7 held, 11 not: 8 blocks (2 short of 10).
