@@ -48,13 +48,11 @@ const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::Ro
     const auto &backends = table.backends();
     m_snapshot.backends.resize(backends.size());
     m_engineAgesAtSnapshot.resize(backends.size(), -1);
-    // The snapshot is rebuilt at most every REFRESH_MS, but a scrape's age counts per
-    // request (prefix_aware fades a scraped queue within engine_queue_fade_ms).
-    const std::int64_t sinceSnapshotMs = std::max<std::int64_t>(0, nowMs - m_snapshot.takenAtMs);
     for (std::size_t i = 0; i < backends.size(); ++i) {
         auto &state = m_snapshot.backends[i];
-        const std::int64_t ageAtSnapshot = m_engineAgesAtSnapshot[i];
-        state.engine.ageMs = ageAtSnapshot < 0 ? ageAtSnapshot : ageAtSnapshot + sinceSnapshotMs;
+        // Rebuilt at most every REFRESH_MS, but prefix_aware fades a scraped queue by its
+        // age at this request (engine_queue_fade_ms).
+        state.engine.ageMs = Routing::engineAgeAt(m_engineAgesAtSnapshot[i], m_snapshot.takenAtMs, nowMs);
         state.inFlightRequests = std::max(0, backends[i].stats->inFlight.load(std::memory_order_relaxed));
         state.inFlightTokens = backends[i].monitor->inFlightTokens();
         state.inFlightPrefillTokens = backends[i].monitor->inFlightPrefillTokens();

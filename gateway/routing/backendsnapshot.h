@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -80,5 +81,13 @@ struct BackendSnapshot {
     // then, and a reader ages them to its own time (a policy may weigh a scrape by its age).
     std::int64_t takenAtMs = 0;
 };
+
+// An engine's scrape age at `nowMs`, from its age in a snapshot taken at `takenAtMs`: the
+// snapshot is rebuilt only every so often, while a policy weighs a scrape by its age at
+// the decision. A never-scraped engine (-1) stays so.
+inline std::int64_t engineAgeAt(std::int64_t ageInSnapshotMs, std::int64_t takenAtMs, std::int64_t nowMs)
+{
+    return ageInSnapshotMs < 0 ? ageInSnapshotMs : ageInSnapshotMs + std::max<std::int64_t>(0, nowMs - takenAtMs);
+}
 
 } // namespace Gateway::Routing

@@ -355,6 +355,14 @@ void TestPrefixAwarePolicy::anEngineQueueFadesWithItsAge()
     snapshot.backends[1].engine.ageMs = 5000;
     QCOMPARE(rankWith(policy, snapshot, request).scores[1], 12000.0 + 1600.0);
 
+    // A snapshot taken when the scrape was new, read 100 ms later, as the gateway's
+    // workers do between snapshot rebuilds: the age at the decision counts.
+    QCOMPARE(engineAgeAt(0, 1000, 1100), std::int64_t {100});
+    QCOMPARE(engineAgeAt(-1, 1000, 1100), std::int64_t {-1}); // never scraped
+    QCOMPARE(engineAgeAt(30, 1000, 990), std::int64_t {30});  // no negative elapsed time
+    snapshot.backends[0].engine.ageMs = engineAgeAt(0, 1000, 1100);
+    QCOMPARE(rankWith(policy, snapshot, request).scores[0], 3200.0 + 1600.0);
+
     // engine_queue_fade_ms 0: the queue counts in full while the scrape is fresh.
     params.engineQueueFadeMs = 0.0;
     const PrefixAwarePolicy noFade {params, &source};
