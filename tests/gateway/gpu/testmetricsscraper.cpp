@@ -93,7 +93,6 @@ private:
         socket->disconnectFromHost();
     }
 
-    QTcpServer m_server;
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QByteArray m_body;
     int m_status = 200;
@@ -101,12 +100,19 @@ private:
     int m_requests = 0;
     int m_open = 0;
     QByteArray m_lastHead;
+    // Declared last, so destroyed first: deleting a still-connected socket (its child)
+    // emits disconnected(), whose handler above touches m_buffers and m_open. Members
+    // die before the QObject base severs the connection, so they must still be alive.
+    QTcpServer m_server;
 };
 
 ScrapeSettings fastSettings()
 {
     ScrapeSettings settings;
     settings.intervalMs = 50;
+    // The derived timeout (4 intervals, 200 ms) is shorter than a first scrape can take
+    // on a loaded CI machine or under a memory checker; tests that want a timeout set one.
+    settings.timeoutMs = ScrapeSettings::MAX_TIMEOUT_MS;
     return settings;
 }
 
