@@ -214,6 +214,7 @@ Node gpuOptionsNode(const Routing::GpuPolicyParams &params)
     optional("kv_miss_min_match", params.kvMissMinMatch);
     optional("idle_miss_weight", params.idleMissWeight);
     optional("engine_queue_fade_ms", params.engineQueueFadeMs);
+    optional("prefill_progress_weight", params.prefillProgressWeight);
     optional("replica_placement_slack", params.replicaPlacementSlack);
     return node;
 }

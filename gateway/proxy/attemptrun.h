@@ -1,5 +1,7 @@
 #pragma once
 
+#include "runtime/backendmonitor.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +22,7 @@ struct AttemptRun {
     double ttftMs = -1;    // to the first body byte; -1 = none yet
     // Prompt tokens this attempt still has to prefill upstream (its uncached part),
     // counted in the backend's in-flight prefill load until the first body byte.
-    std::int64_t pendingPrefillTokens = 0;
+    Runtime::BackendMonitor::PendingPrefill prefill;
     int traceAttempt = -1; // its span in the request's trace (tracing/requesttrace.h); -1 = none
 };
 

@@ -94,8 +94,7 @@ void DisaggregatedPrefill::start(Upstream::CurlMulti &curl, Upstream::UpstreamRe
     m_started = true;
     stats.attempts.fetch_add(1, std::memory_order_relaxed);
     stats.inFlight.fetch_add(1, std::memory_order_relaxed);
-    m_run.pendingPrefillTokens = tokenLoad().prefill;
-    m_attempt.backend->monitor->started(tokenLoad());
+    m_run.prefill = m_attempt.backend->monitor->started(tokenLoad(), Runtime::monotonicNowUs());
     m_run.inFlight = true;
     m_run.startedAt = std::chrono::steady_clock::now();
     m_transfer = curl.start(std::move(request), *this);
@@ -111,8 +110,7 @@ bool DisaggregatedPrefill::onResponseData(QByteArrayView data)
     if (!m_run.sawBody) {
         m_run.sawBody = true;
         m_run.ttftMs = millisecondsSince(m_run.startedAt);
-        m_attempt.backend->monitor->prefillDone(m_run.pendingPrefillTokens);
-        m_run.pendingPrefillTokens = 0;
+        m_attempt.backend->monitor->prefillDone(m_run.prefill, Runtime::monotonicNowUs());
     }
     if (m_body.size() + data.size() > MAX_PREFILL_RESPONSE_BYTES) {
         return false;
@@ -177,10 +175,9 @@ void DisaggregatedPrefill::settle(bool failed, bool countsAgainstBackend, QByteA
     outcome.outputTokens = failed ? -1 : 1;
     outcome.wasProbe = m_run.probe;
     const qint64 now = Runtime::monotonicNowMs();
-    if (m_attempt.backend->monitor->finished(tokenLoad(), m_run.pendingPrefillTokens, outcome, now)) {
+    if (m_attempt.backend->monitor->finished(tokenLoad(), m_run.prefill, outcome, now)) {
         m_table.snapshots().markStale();
     }
-    m_run.pendingPrefillTokens = 0;
     const auto &provider = providerOf(m_table, m_attempt);
     if (provider.keys && m_run.key >= 0) {
         provider.keys->settle(m_run.key, tokenLoad().expected, failed ? 0 : tokenLoad().expected, now);

@@ -747,24 +747,23 @@ void ProxyExchange::beginRun(AttemptRun &run, bool prefilledRemotely)
     }
     attempt.backend->stats->inFlight.fetch_add(1, std::memory_order_relaxed);
     // A decode step that imports the prompt's KV blocks has no prefill work of its own.
-    run.pendingPrefillTokens =
+    const std::int64_t prefillTokens =
         prefilledRemotely ? 0 : std::max<std::int64_t>(0, m_setup.inspected.estimatedPromptTokens - attempt.cachedPromptTokens);
-    attempt.backend->monitor->started(tokenLoad(run));
+    run.prefill = attempt.backend->monitor->started(tokenLoad(prefillTokens), Runtime::monotonicNowUs());
     run.inFlight = true;
     run.ttftMs = -1;
     run.startedAt = Clock::now();
 }
 
-Runtime::BackendMonitor::TokenLoad ProxyExchange::tokenLoad(const AttemptRun &run) const
+Runtime::BackendMonitor::TokenLoad ProxyExchange::tokenLoad(std::int64_t prefillTokens) const
 {
     const std::int64_t decode = std::max<std::int64_t>(0, m_expectedTokens - m_setup.inspected.estimatedPromptTokens);
-    return {m_expectedTokens, run.pendingPrefillTokens, decode};
+    return {m_expectedTokens, prefillTokens, decode};
 }
 
 void ProxyExchange::prefillDone(AttemptRun &run)
 {
-    m_attempts[run.index].backend->monitor->prefillDone(run.pendingPrefillTokens);
-    run.pendingPrefillTokens = 0;
+    m_attempts[run.index].backend->monitor->prefillDone(run.prefill, Runtime::monotonicNowUs());
 }
 
 void ProxyExchange::armHedge()
@@ -1561,10 +1560,9 @@ void ProxyExchange::endRunMetrics(AttemptRun &run, int upstreamStatus, bool fail
     outcome.outputTokens = failed ? -1 : m_tokensOut;
     outcome.wasProbe = run.probe;
     const qint64 now = Runtime::monotonicNowMs();
-    if (attempt.backend->monitor->finished(tokenLoad(run), run.pendingPrefillTokens, outcome, now)) {
+    if (attempt.backend->monitor->finished(tokenLoad(run.prefill.tokens), run.prefill, outcome, now)) {
         m_setup.table->snapshots().markStale();
     }
-    run.pendingPrefillTokens = 0;
     if (provider.keys && run.key >= 0) {
         const qint64 actual = failed ? 0 : std::max<qint64>(0, m_tokensIn) + std::max<qint64>(0, m_tokensOut);
         provider.keys->settle(run.key, m_expectedTokens, actual, now);

@@ -170,7 +170,7 @@ private:
     bool admitRun(std::size_t index, AttemptRun &run, qint64 now, bool lastChance);
     void beginRun(AttemptRun &run, bool prefilledRemotely = false);
     // The run's token load as its backend counts it (expected, pending prefill, decode).
-    Runtime::BackendMonitor::TokenLoad tokenLoad(const AttemptRun &run) const;
+    Runtime::BackendMonitor::TokenLoad tokenLoad(std::int64_t prefillTokens) const;
     // The first body byte arrived: the run's prompt is prefilled.
     void prefillDone(AttemptRun &run);
     // Hedging (non-streaming routes with hedge.enabled).

@@ -46,6 +46,7 @@ const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::Ro
         }
     }
     const auto &backends = table.backends();
+    const std::int64_t nowUs = Runtime::monotonicNowUs();
     m_snapshot.backends.resize(backends.size());
     m_engineAgesAtSnapshot.resize(backends.size(), -1);
     for (std::size_t i = 0; i < backends.size(); ++i) {
@@ -57,6 +58,11 @@ const Routing::BackendSnapshot &WorkerContext::routingSnapshot(const Runtime::Ro
         state.inFlightTokens = backends[i].monitor->inFlightTokens();
         state.inFlightPrefillTokens = backends[i].monitor->inFlightPrefillTokens();
         state.inFlightDecodeTokens = backends[i].monitor->inFlightDecodeTokens();
+        const Runtime::BackendMonitor &monitor = *backends[i].monitor;
+        state.prefillsInFlight = monitor.prefillsInFlight();
+        state.prefillElapsedUs =
+            state.prefillsInFlight > 0 ? std::max<std::int64_t>(0, nowUs - monitor.lastPrefillSentUs()) : -1;
+        state.prefillUsPerToken = monitor.prefillUsPerToken();
     }
     return m_snapshot;
 }

@@ -48,6 +48,14 @@ struct BackendState {
     // (decode work).
     std::int64_t inFlightPrefillTokens = 0;
     std::int64_t inFlightDecodeTokens = 0;
+    // Progress of that prefill work: how many in-flight requests still wait for their
+    // first token, the time since a prompt was last sent there (-1 while none waits; if
+    // that prompt ended without a first token, an older one's progress is underestimated,
+    // never over), and the server's learned prefill speed (PrefillSpeed; 0 = not learned
+    // yet). Refreshed per request like the counts above.
+    int prefillsInFlight = 0;
+    std::int64_t prefillElapsedUs = -1;
+    double prefillUsPerToken = 0.0;
     EngineSignals engine;            // from the engine's /metrics; fresh = false without metrics_url
     double latencyPerTokenMs = 0.0;  // peak-EWMA of (latency - ttft) / output tokens; 0 = no sample yet
     double ttftMs = 0.0;             // peak-EWMA of time to first token; 0 = no sample yet

@@ -79,6 +79,7 @@ const std::vector<Key> &keys()
         {"kv_miss_min_match", Family::PrefixAware, [](const auto &p) { return p.kvMissMinMatch.has_value(); }},
         {"idle_miss_weight", Family::PrefixAware, [](const auto &p) { return p.idleMissWeight.has_value(); }},
         {"engine_queue_fade_ms", Family::PrefixAware, [](const auto &p) { return p.engineQueueFadeMs.has_value(); }},
+        {"prefill_progress_weight", Family::PrefixAware, [](const auto &p) { return p.prefillProgressWeight.has_value(); }},
         {"replica_placement_slack", Family::PrefixAware, [](const auto &p) { return p.replicaPlacementSlack.has_value(); }},
     };
     return all;
@@ -218,6 +219,7 @@ std::optional<GpuPolicyError> validateGpuPolicyParams(const GpuPolicyParams &par
         checkRange(params.kvMissMinMatch, "kv_miss_min_match", 0.0, 1.0),
         checkRange(params.idleMissWeight, "idle_miss_weight", 1.0, INF),
         checkRange(params.engineQueueFadeMs, "engine_queue_fade_ms", 0.0, 600000.0),
+        checkRange(params.prefillProgressWeight, "prefill_progress_weight", 0.0, 1.0),
         checkRange(params.replicaPlacementSlack, "replica_placement_slack", 0.0, 10.0),
     };
     for (const auto &check : checks) {
@@ -252,6 +254,8 @@ GpuPolicyParams withPresetDefaults(const GpuPolicyParams &params)
         resolved.kvMissMinMatch = params.kvMissMinMatch.value_or(PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH);
         resolved.idleMissWeight = params.idleMissWeight.value_or(PrefixAwareParams::DEFAULT_IDLE_MISS_WEIGHT);
         resolved.engineQueueFadeMs = params.engineQueueFadeMs.value_or(PrefixAwareParams::DEFAULT_ENGINE_QUEUE_FADE_MS);
+        resolved.prefillProgressWeight =
+            params.prefillProgressWeight.value_or(PrefixAwareParams::DEFAULT_PREFILL_PROGRESS_WEIGHT);
         resolved.replicaPlacementSlack = params.replicaPlacementSlack.value_or(0.0);
         break;
     case Family::CacheAware: {
@@ -307,6 +311,7 @@ std::unique_ptr<RoutePolicy> makeGpuPolicy(const GpuPolicyParams &params, Prefix
         prefixAware.kvMissMinMatch = *p.kvMissMinMatch;
         prefixAware.idleMissWeight = *p.idleMissWeight;
         prefixAware.engineQueueFadeMs = *p.engineQueueFadeMs;
+        prefixAware.prefillProgressWeight = *p.prefillProgressWeight;
         prefixAware.replicaPlacementSlack = *p.replicaPlacementSlack;
         return std::make_unique<PrefixAwarePolicy>(prefixAware, source);
     }

@@ -57,6 +57,17 @@ double PrefixAwarePolicy::engineQueueKept(const EngineSignals &engine) const
     return 1.0 - ramp(static_cast<double>(engine.ageMs), 0.0, m_params.engineQueueFadeMs);
 }
 
+double PrefixAwarePolicy::routerQueued(const BackendState &state, bool everyonePrefilling) const
+{
+    const double queued = static_cast<double>(std::max<std::int64_t>(0, state.inFlightPrefillTokens));
+    if (!everyonePrefilling || m_params.prefillProgressWeight <= 0.0 || state.prefillsInFlight != 1 ||
+        !(state.prefillUsPerToken > 0.0) || state.prefillElapsedUs < 0) {
+        return queued;
+    }
+    const double done = m_params.prefillProgressWeight * static_cast<double>(state.prefillElapsedUs) / state.prefillUsPerToken;
+    return std::max(0.0, queued - done);
+}
+
 double PrefixAwarePolicy::idleMissFloor(double meanWaiting, double meanKvUsage) const
 {
     if (meanWaiting < 0.0 || meanKvUsage < 0.0) {
@@ -150,6 +161,10 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     // server far past the load a replica would pay back (fleet simulator W1 at 120% load:
     // running-request skew 1.11, throughput -7% against the endpoint picker).
     const double perWaiting = std::max(prompt - bestCached, tokensPerBlock);
+    bool everyonePrefilling = true;
+    for (std::size_t i = 0; i < count; ++i) {
+        everyonePrefilling = everyonePrefilling && set[i].state->inFlightPrefillTokens > 0;
+    }
     for (std::size_t i = 0; i < count; ++i) {
         const GpuCandidate &candidate = set[i];
         const BackendState &state = *candidate.state;
@@ -163,8 +178,8 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
             ++freshCount;
         }
         const double missing = prompt - cached[i];
-        const double routerQueued = static_cast<double>(std::max<std::int64_t>(0, state.inFlightPrefillTokens));
-        double queued = routerQueued;
+        const double ownQueued = routerQueued(state, everyonePrefilling);
+        double queued = ownQueued;
         if (engine.fresh && m_params.engineQueueWeight > 0.0) {
             const double engineQueued =
                 m_params.engineQueueWeight * engineQueueKept(engine) * std::max(0.0, engine.waitingRequests) * perWaiting;
@@ -179,7 +194,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
         eligible[i] = queued <= prompt;
         // The guard's load: this gateway's in-flight requests plus whatever queue the engine
         // showed beyond its own count (other replicas' requests), in this request's tokens.
-        loads[i] = (std::max(0, state.inFlightRequests) * requestTokens + (queued - routerQueued)) / weight;
+        loads[i] = (std::max(0, state.inFlightRequests) * requestTokens + (queued - ownQueued)) / weight;
         loadSum += loads[i];
     }
 

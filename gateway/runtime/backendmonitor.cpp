@@ -10,24 +10,41 @@ BackendMonitor::BackendMonitor(QByteArray label, const Routing::HealthSettings &
 {
 }
 
-void BackendMonitor::started(const TokenLoad &load)
+BackendMonitor::PendingPrefill BackendMonitor::started(const TokenLoad &load, std::int64_t nowUs)
 {
     m_inFlightTokens.fetch_add(load.expected, std::memory_order_relaxed);
     m_inFlightPrefill.fetch_add(load.prefill, std::memory_order_relaxed);
     m_inFlightDecode.fetch_add(load.decode, std::memory_order_relaxed);
+    const bool alone = m_prefillsInFlight.fetch_add(1, std::memory_order_relaxed) == 0;
+    m_lastPrefillSentUs.store(nowUs, std::memory_order_relaxed);
+    return {load.prefill, true, {nowUs, alone}};
 }
 
-void BackendMonitor::prefillDone(std::int64_t prefillTokens)
+void BackendMonitor::prefillDone(PendingPrefill &prefill, std::int64_t nowUs)
 {
-    m_inFlightPrefill.fetch_sub(prefillTokens, std::memory_order_relaxed);
+    if (!prefill.pending) {
+        return;
+    }
+    m_inFlightPrefill.fetch_sub(prefill.tokens, std::memory_order_relaxed);
+    m_prefillsInFlight.fetch_sub(1, std::memory_order_relaxed);
+    if (prefill.ticket.alone) { // only such prompts teach the speed: no lock for the others
+        const QMutexLocker lock {&m_latencyMutex};
+        m_prefillSpeed.observe(prefill.ticket, prefill.tokens, nowUs);
+        m_prefillUsPerToken.store(m_prefillSpeed.usPerToken(), std::memory_order_relaxed);
+    }
+    prefill = {};
 }
 
-bool BackendMonitor::finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome,
+bool BackendMonitor::finished(const TokenLoad &load, PendingPrefill &prefill, const AttemptOutcome &outcome,
                               qint64 nowMs)
 {
     m_inFlightTokens.fetch_sub(load.expected, std::memory_order_relaxed);
-    m_inFlightPrefill.fetch_sub(pendingPrefillTokens, std::memory_order_relaxed);
     m_inFlightDecode.fetch_sub(load.decode, std::memory_order_relaxed);
+    if (prefill.pending) { // no first token: nothing to learn from
+        m_inFlightPrefill.fetch_sub(prefill.tokens, std::memory_order_relaxed);
+        m_prefillsInFlight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    prefill = {};
     if (!outcome.countsAgainstBackend) {
         if (outcome.wasProbe) {
             m_health.cancelProbe();

@@ -4,6 +4,7 @@
 #include "routing/backendsnapshot.h"
 #include "routing/healthtracker.h"
 #include "routing/peakewma.h"
+#include "routing/prefillspeed.h"
 
 #include <QByteArray>
 #include <QMutex>
@@ -43,23 +44,38 @@ public:
 
     // Attempt life cycle: started() adds the request's expected tokens to the in-flight
     // load, split into prefill work (its uncached prompt tokens) and decode work (its
-    // expected output); prefillDone() takes the prefill part off at the first token;
-    // finished() takes the rest off and records what happened. `prefillTokens` passed
-    // to finished() is what was still pending (0 after prefillDone()).
+    // expected output), and counts it among the prompts waiting for a first token;
+    // prefillDone() takes the prefill part off at the first token (and learns the prefill
+    // speed from it); finished() takes the rest off, including the prefill part if no
+    // first token came, and records what happened. The attempt keeps the PendingPrefill
+    // started() returns and hands it back; both calls clear it.
     struct TokenLoad {
         std::int64_t expected = 0; // prompt + expected output
         std::int64_t prefill = 0;  // uncached prompt tokens
         std::int64_t decode = 0;   // expected output tokens
     };
-    void started(const TokenLoad &load);
-    void prefillDone(std::int64_t prefillTokens);
+    struct PendingPrefill {
+        std::int64_t tokens = 0; // counted in the in-flight prefill load
+        bool pending = false;    // no first token yet
+        Routing::PrefillTicket ticket;
+    };
+    // `nowUs`: monotonic µs (Runtime::monotonicNowUs()).
+    [[nodiscard]] PendingPrefill started(const TokenLoad &load, std::int64_t nowUs);
+    void prefillDone(PendingPrefill &prefill, std::int64_t nowUs);
     // Returns true when this outcome opened the backend's circuit (see
     // SnapshotSource::markStale()).
-    bool finished(const TokenLoad &load, std::int64_t pendingPrefillTokens, const AttemptOutcome &outcome, qint64 nowMs);
+    bool finished(const TokenLoad &load, PendingPrefill &prefill, const AttemptOutcome &outcome, qint64 nowMs);
 
     std::int64_t inFlightTokens() const { return m_inFlightTokens.load(std::memory_order_relaxed); }
     std::int64_t inFlightPrefillTokens() const { return m_inFlightPrefill.load(std::memory_order_relaxed); }
     std::int64_t inFlightDecodeTokens() const { return m_inFlightDecode.load(std::memory_order_relaxed); }
+    // Attempts still waiting for their first token, when the newest of them was sent
+    // (monotonic µs; meaningless while there are none), and the learned prefill speed
+    // (µs per uncached token; 0 = not learned yet): what prefix_aware reads to estimate
+    // how far a prompt's prefill has come (BackendState::prefillsInFlight and after).
+    int prefillsInFlight() const { return m_prefillsInFlight.load(std::memory_order_relaxed); }
+    std::int64_t lastPrefillSentUs() const { return m_lastPrefillSentUs.load(std::memory_order_relaxed); }
+    double prefillUsPerToken() const { return m_prefillUsPerToken.load(std::memory_order_relaxed); }
 
     // The slow-moving part of a BackendState (health, EWMAs, error rate); the caller
     // adds configuration (prices) and live in-flight counts.
@@ -82,6 +98,9 @@ private:
     std::atomic<std::int64_t> m_inFlightTokens {0};
     std::atomic<std::int64_t> m_inFlightPrefill {0};
     std::atomic<std::int64_t> m_inFlightDecode {0};
+    std::atomic<int> m_prefillsInFlight {0};
+    std::atomic<std::int64_t> m_lastPrefillSentUs {0};
+    std::atomic<double> m_prefillUsPerToken {0.0}; // m_prefillSpeed's value, for lock-free reads
     std::atomic<std::uint64_t> m_intervalAttempts {0};
     std::atomic<std::uint64_t> m_intervalFailures {0};
     std::array<std::atomic<std::uint64_t>, 4> m_transitions {};
@@ -89,6 +108,7 @@ private:
     QMutex m_latencyMutex; // guards the EWMAs (PeakEwma is not thread-safe)
     Routing::PeakEwma m_ttft;
     Routing::PeakEwma m_perToken;
+    Routing::PrefillSpeed m_prefillSpeed; // also guarded by m_latencyMutex
 };
 
 // The health settings of a policy document, in the routing library's terms.

@@ -94,6 +94,12 @@ void appendEngineMetrics(QByteArray &out, const RouteTable &table, qint64 nowMs)
         out += "switchyard_backend_inflight_decode_tokens" + labelOf(backend) + ' ' +
                QByteArray::number(backend.monitor->inFlightDecodeTokens()) + '\n';
     }
+    Metrics::appendMetricHeader(out, "switchyard_backend_prefill_us_per_token", "gauge",
+           "Learned prefill speed: microseconds to first token per uncached prompt token, from prompts sent to an otherwise idle backend (0 = not learned yet).");
+    for (const auto &backend : table.backends()) {
+        out += "switchyard_backend_prefill_us_per_token" + labelOf(backend) + ' ' +
+               QByteArray::number(backend.monitor->prefillUsPerToken(), 'g', 6) + '\n';
+    }
     if (table.engines()) {
         appendEngineGauges(out, table, *table.engines(), nowMs);
     }

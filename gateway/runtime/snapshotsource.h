@@ -24,6 +24,12 @@ inline qint64 monotonicNowMs()
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Monotonic microseconds, on the same clock: prefill progress (BackendMonitor).
+inline std::int64_t monotonicNowUs()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // The routing engine's view of every backend of one RouteTable, as the immutable
 // snapshot policies rank over. Rebuilt at most every REFRESH_MS by whichever worker
 // first asks after it went stale (others keep using the previous one: nobody waits), so

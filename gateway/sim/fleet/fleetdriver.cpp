@@ -58,6 +58,7 @@ public:
         , m_balancer(derivedSeed(sim.m_config.routerSeed, BALANCER_STREAM))
         , m_loads(m_requests.size())
         , m_prefillPending(m_requests.size(), false)
+        , m_prefillTickets(m_requests.size())
     {
         const auto replicas = static_cast<SimTime>(policies.size());
         m_replicas.reserve(policies.size());
@@ -234,7 +235,7 @@ private:
         stage.prefillBackend = prefill->first;
         stage.decode = std::move(engineRequest);
         stage.prefillLoad = {request.promptTokens + 1, std::max(0, request.promptTokens - prefill->second), 1};
-        replica.view.dispatched(stage.prefillBackend, stage.prefillLoad);
+        replica.view.dispatched(stage.prefillBackend, stage.prefillLoad, now);
         EngineRequest prefillRequest;
         prefillRequest.id = index | PREFILL_ID;
         prefillRequest.promptText = m_text;
@@ -259,7 +260,7 @@ private:
 
     void sendToServer(std::size_t index, int backend, EngineRequest &&request, SimTime now)
     {
-        viewOf(index).dispatched(backend, m_loads[index]);
+        m_prefillTickets[index] = viewOf(index).dispatched(backend, m_loads[index], now);
         m_prefillPending[index] = true;
         m_sim.m_servers[static_cast<std::size_t>(backend)]->submit(request, now);
     }
@@ -288,7 +289,7 @@ private:
             }
             m_record.requests[id].firstToken = report.time;
             if (m_prefillPending[id]) {
-                viewOf(id).prefillDone(backend, m_loads[id]);
+                viewOf(id).prefillDone(backend, m_loads[id], m_prefillTickets[id], report.time);
                 m_prefillPending[id] = false;
             }
         }
@@ -369,6 +370,7 @@ private:
     StepReport m_report;
     std::vector<RequestLoad> m_loads;
     std::vector<bool> m_prefillPending;
+    std::vector<Routing::PrefillTicket> m_prefillTickets; // of the step that waits for the first token
     RunRecord m_record;
     std::size_t m_nextArrival = 0;
     std::size_t m_nextDeadline = 0;

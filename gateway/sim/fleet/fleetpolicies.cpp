@@ -53,6 +53,7 @@ bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params
         {"kv_miss_min_match", &Routing::GpuPolicyParams::kvMissMinMatch},
         {"idle_miss_weight", &Routing::GpuPolicyParams::idleMissWeight},
         {"engine_queue_fade_ms", &Routing::GpuPolicyParams::engineQueueFadeMs},
+        {"prefill_progress_weight", &Routing::GpuPolicyParams::prefillProgressWeight},
         {"replica_placement_slack", &Routing::GpuPolicyParams::replicaPlacementSlack},
         {"overlap_score_weight", &Routing::GpuPolicyParams::overlapScoreWeight},
     };

@@ -6,6 +6,8 @@ namespace Gateway::Sim::Fleet {
 
 RouterView::RouterView(int backends, SimTime scrapeInterval, SimTime phase)
     : m_scraped(static_cast<std::size_t>(backends))
+    , m_prefillSpeeds(static_cast<std::size_t>(backends))
+    , m_lastPrefillSent(static_cast<std::size_t>(backends), 0)
     , m_interval(std::max<SimTime>(0, scrapeInterval))
 {
     m_snapshot.backends.resize(static_cast<std::size_t>(backends));
@@ -16,18 +18,28 @@ RouterView::RouterView(int backends, SimTime scrapeInterval, SimTime phase)
     }
 }
 
-void RouterView::dispatched(int backend, const RequestLoad &load)
+Routing::PrefillTicket RouterView::dispatched(int backend, const RequestLoad &load, SimTime now)
 {
-    Routing::BackendState &state = m_snapshot.backends[static_cast<std::size_t>(backend)];
+    const auto index = static_cast<std::size_t>(backend);
+    Routing::BackendState &state = m_snapshot.backends[index];
+    const Routing::PrefillTicket ticket {now, state.prefillsInFlight == 0};
     ++state.inFlightRequests;
+    ++state.prefillsInFlight;
     state.inFlightTokens += load.expected;
     state.inFlightPrefillTokens += load.prefill;
     state.inFlightDecodeTokens += load.decode;
+    m_lastPrefillSent[index] = now;
+    return ticket;
 }
 
-void RouterView::prefillDone(int backend, const RequestLoad &load)
+void RouterView::prefillDone(int backend, const RequestLoad &load, const Routing::PrefillTicket &ticket, SimTime now)
 {
-    m_snapshot.backends[static_cast<std::size_t>(backend)].inFlightPrefillTokens -= load.prefill;
+    const auto index = static_cast<std::size_t>(backend);
+    Routing::BackendState &state = m_snapshot.backends[index];
+    state.inFlightPrefillTokens -= load.prefill;
+    --state.prefillsInFlight;
+    m_prefillSpeeds[index].observe(ticket, load.prefill, now);
+    state.prefillUsPerToken = m_prefillSpeeds[index].usPerToken();
 }
 
 void RouterView::finished(int backend, const RequestLoad &load, bool prefillPending)
@@ -37,6 +49,7 @@ void RouterView::finished(int backend, const RequestLoad &load, bool prefillPend
     state.inFlightTokens -= load.expected;
     if (prefillPending) {
         state.inFlightPrefillTokens -= load.prefill;
+        --state.prefillsInFlight;
     }
     state.inFlightDecodeTokens -= load.decode;
 }
@@ -80,8 +93,9 @@ void RouterView::scrape(int backend, const ServerStatus &status, SimTime now)
 const Routing::BackendSnapshot &RouterView::snapshot(SimTime now)
 {
     for (std::size_t i = 0; i < m_scraped.size(); ++i) {
-        Routing::EngineSignals &engine = m_snapshot.backends[i].engine;
-        engine.ageMs = m_scraped[i].at < 0 ? -1 : (now - m_scraped[i].at) / MICROS_PER_MILLI;
+        Routing::BackendState &state = m_snapshot.backends[i];
+        state.engine.ageMs = m_scraped[i].at < 0 ? -1 : (now - m_scraped[i].at) / MICROS_PER_MILLI;
+        state.prefillElapsedUs = state.prefillsInFlight > 0 ? now - m_lastPrefillSent[i] : -1;
     }
     return m_snapshot;
 }

@@ -4,6 +4,7 @@
 #include "simtime.h"
 
 #include "routing/backendsnapshot.h"
+#include "routing/prefillspeed.h"
 
 #include <cstdint>
 #include <optional>
@@ -32,8 +33,10 @@ public:
     // `phase`: when this router's first scrape happens (replicas start at different times).
     RouterView(int backends, SimTime scrapeInterval, SimTime phase = 0);
 
-    void dispatched(int backend, const RequestLoad &load);
-    void prefillDone(int backend, const RequestLoad &load);
+    // The ticket goes back with the request's first token, which teaches the backend's
+    // prefill speed (Routing::PrefillSpeed) as the gateway's BackendMonitor learns it.
+    Routing::PrefillTicket dispatched(int backend, const RequestLoad &load, SimTime now);
+    void prefillDone(int backend, const RequestLoad &load, const Routing::PrefillTicket &ticket, SimTime now);
     void finished(int backend, const RequestLoad &load, bool prefillPending);
 
     // When the next scrape is due (nullopt with interval 0: the driver then calls
@@ -55,6 +58,8 @@ private:
 
     Routing::BackendSnapshot m_snapshot;
     std::vector<Scraped> m_scraped;
+    std::vector<Routing::PrefillSpeed> m_prefillSpeeds;
+    std::vector<SimTime> m_lastPrefillSent;
     std::vector<SimTime> m_nextScrape;
     SimTime m_interval;
 };

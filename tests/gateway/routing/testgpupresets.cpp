@@ -142,6 +142,7 @@ void TestGpuPresets::dynamoAndPrefixAwareDefaults()
     QCOMPARE(ours.kvMissMinMatch, std::optional<double> {PrefixAwareParams::DEFAULT_KV_MISS_MIN_MATCH});
     QCOMPARE(ours.idleMissWeight, std::optional<double> {PrefixAwareParams::DEFAULT_IDLE_MISS_WEIGHT});
     QCOMPARE(ours.engineQueueFadeMs, std::optional<double> {PrefixAwareParams::DEFAULT_ENGINE_QUEUE_FADE_MS});
+    QCOMPARE(ours.prefillProgressWeight, std::optional<double> {PrefixAwareParams::DEFAULT_PREFILL_PROGRESS_WEIGHT});
     QCOMPARE(ours.replicaPlacementSlack, std::optional<double> {0.0});
     QVERIFY(!ours.cacheThreshold && !ours.scorers);
 }
@@ -170,6 +171,7 @@ void TestGpuPresets::overridesReachThePolicy()
     ours.kvMissMinMatch = 0.25;
     ours.idleMissWeight = 2.0;
     ours.engineQueueFadeMs = 300.0;
+    ours.prefillProgressWeight = 0.25;
     const auto prefixAware = makeGpuPolicy(ours, nullptr);
     const auto *ourTyped = dynamic_cast<const PrefixAwarePolicy *>(prefixAware.get());
     QCOMPARE(ourTyped->params().boundedLoadFactor, 1.5);
@@ -180,6 +182,7 @@ void TestGpuPresets::overridesReachThePolicy()
     QCOMPARE(ourTyped->params().kvMissMinMatch, 0.25);
     QCOMPARE(ourTyped->params().idleMissWeight, 2.0);
     QCOMPARE(ourTyped->params().engineQueueFadeMs, 300.0);
+    QCOMPARE(ourTyped->params().prefillProgressWeight, 0.25);
 
     GpuPolicyParams custom = preset("epp_default");
     GpuScorerWeights weights;
@@ -274,6 +277,8 @@ void TestGpuPresets::validationNamesTheBadField_data()
                                               << QStringLiteral("idle_miss_weight");
     QTest::newRow("negative engine queue fade") << Mutation([](auto &p) { p.engineQueueFadeMs = -1.0; })
                                                 << QStringLiteral("engine_queue_fade_ms");
+    QTest::newRow("prefill progress weight above 1") << Mutation([](auto &p) { p.prefillProgressWeight = 1.5; })
+                                                     << QStringLiteral("prefill_progress_weight");
     QTest::newRow("replica placement slack above 10") << Mutation([](auto &p) { p.replicaPlacementSlack = 11.0; })
                                                       << QStringLiteral("replica_placement_slack");
     QTest::newRow("kv miss boost on sglang") << Mutation([](auto &p) {

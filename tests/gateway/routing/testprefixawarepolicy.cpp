@@ -82,6 +82,7 @@ private slots:
     void aFreshEngineQueueAddsOtherReplicasWork();
     void anEngineQueueCostsAlikeOnEveryServer();
     void anEngineQueueFadesWithItsAge();
+    void aSinglePromptCountsOnlyWhatIsLeftOfIt();
     void decodeLoadCountsUnderPressureOnly();
     void kvPressureDiscountsMatches();
     void backlogMakesMissesDearer();
@@ -106,6 +107,7 @@ void TestPrefixAwarePolicy::defaults()
     QCOMPARE(policy.params().kvMissMinMatch, 0.5);
     QCOMPARE(policy.params().idleMissWeight, 5.0);
     QCOMPARE(policy.params().engineQueueFadeMs, 125.0);
+    QCOMPARE(policy.params().prefillProgressWeight, 1.0);
     QCOMPARE(policy.params().tokensPerBlock, 0);
     QCOMPARE(tokensPerBlockOf(nullptr), 16);
 }
@@ -370,6 +372,72 @@ void TestPrefixAwarePolicy::anEngineQueueFadesWithItsAge()
     out = rankWith(noFade, snapshot, request);
     QCOMPARE(out.order.front(), 1);
     QCOMPARE(out.scores[0], 16000.0 + 1600.0);
+}
+
+namespace {
+
+void setPrefill(BackendState &state, std::int64_t tokens, int prompts, std::int64_t elapsedUs, double usPerToken)
+{
+    state.inFlightPrefillTokens = tokens;
+    state.prefillsInFlight = prompts;
+    state.prefillElapsedUs = elapsedUs;
+    state.prefillUsPerToken = usPerToken;
+}
+
+} // namespace
+
+void TestPrefixAwarePolicy::aSinglePromptCountsOnlyWhatIsLeftOfIt()
+{
+    // Every server is prefilling a prompt of ours; the servers prefill 20 µs per token.
+    // Server 0: one 4,000-token prompt sent 50 ms ago, so 2,500 done and 1,500 left.
+    // Server 1: one 2,000-token prompt sent just now.
+    // Server 2: two prompts, 3,000 tokens, the newer sent 100 ms ago: which of them the
+    // engine runs first, and in which chunks, is not known, so all of it counts.
+    PrefixAwareParams params = testParams();
+    const PrefixAwarePolicy policy {params, nullptr};
+    BackendSnapshot snapshot = snapshotOf(3);
+    setPrefill(snapshot.backends[0], 4000, 1, 50000, 20.0);
+    setPrefill(snapshot.backends[1], 2000, 1, 0, 20.0);
+    setPrefill(snapshot.backends[2], 3000, 2, 100000, 20.0);
+    const RequestSummary request = promptRequest(1, 64); // the same miss everywhere
+    Ranking out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order, (std::vector<int> {0, 1, 2}));
+    QCOMPARE(out.scores[1] - out.scores[0], 500.0);
+    QCOMPARE(out.scores[2] - out.scores[0], 1500.0);
+
+    // Past its estimated end a prompt counts nothing, never less.
+    snapshot.backends[0].prefillElapsedUs = 200000;
+    out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.scores[1] - out.scores[0], 2000.0);
+
+    // A speed not learned yet: the whole prompt counts, server 1 is cheapest.
+    setPrefill(snapshot.backends[0], 4000, 1, 50000, 0.0);
+    out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order.front(), 1);
+    QCOMPARE(out.scores[0] - out.scores[1], 2000.0);
+    snapshot.backends[0].prefillUsPerToken = 20.0;
+
+    // A server with nothing in prefill: the estimate is off, an idle server is known to
+    // be best and the others compare by what the gateway sent them.
+    setPrefill(snapshot.backends[2], 0, 0, -1, 20.0);
+    out = rankWith(policy, snapshot, request);
+    QCOMPARE(out.order, (std::vector<int> {2, 1, 0}));
+    QCOMPARE(out.scores[0] - out.scores[1], 2000.0);
+    setPrefill(snapshot.backends[2], 3000, 2, 100000, 20.0);
+
+    // Half the weight trusts half the progress: 1,250 done, 2,750 left.
+    params.prefillProgressWeight = 0.5;
+    const PrefixAwarePolicy half {params, nullptr};
+    out = rankWith(half, snapshot, request);
+    QCOMPARE(out.order, (std::vector<int> {1, 0, 2}));
+    QCOMPARE(out.scores[0] - out.scores[1], 750.0);
+
+    // prefill_progress_weight 0: every prompt counts in full until its first token.
+    params.prefillProgressWeight = 0.0;
+    const PrefixAwarePolicy off {params, nullptr};
+    out = rankWith(off, snapshot, request);
+    QCOMPARE(out.order, (std::vector<int> {1, 2, 0}));
+    QCOMPARE(out.scores[0] - out.scores[1], 2000.0);
 }
 
 void TestPrefixAwarePolicy::decodeLoadCountsUnderPressureOnly()

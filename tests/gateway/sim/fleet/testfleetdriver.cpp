@@ -295,8 +295,11 @@ void TestFleetDriver::routerViewCountsAndScrapes()
     status.blockSize = 16;
     status.numGpuBlocks = 1000;
     view.scrape(1, status, 250 * MICROS_PER_MILLI);
-    RequestLoad load {300, 200, 100};
-    view.dispatched(1, load);
+    RequestLoad load {1100, 1000, 100};
+    const Gateway::Routing::PrefillTicket ticket = view.dispatched(1, load, 1000 * MICROS_PER_MILLI);
+    QVERIFY(ticket.alone);
+    QVERIFY(!view.dispatched(1, {}, 1100 * MICROS_PER_MILLI).alone); // behind the first
+    view.finished(1, {}, true);
     const auto &snapshot = view.snapshot(1250 * MICROS_PER_MILLI);
     const auto &b = snapshot.backends[1];
     QVERIFY(b.engine.fresh);
@@ -305,10 +308,16 @@ void TestFleetDriver::routerViewCountsAndScrapes()
     QCOMPARE(b.engine.prefixCacheHitRate, 0.4);
     QCOMPARE(b.engine.cacheBlocks, std::int64_t {1000});
     QCOMPARE(b.inFlightRequests, 1);
-    QCOMPARE(b.inFlightTokens, std::int64_t {300});
+    QCOMPARE(b.inFlightTokens, std::int64_t {1100});
+    QCOMPARE(b.prefillsInFlight, 1);
+    QCOMPARE(b.prefillElapsedUs, 150 * MICROS_PER_MILLI); // since the newest prompt was sent
     QVERIFY(!snapshot.backends[0].engine.fresh);
-    view.prefillDone(1, load);
+    QCOMPARE(snapshot.backends[0].prefillElapsedUs, SimTime {-1}); // nothing in prefill
+    // Its first token 20 ms after it was sent, alone there: 20 µs per uncached token.
+    view.prefillDone(1, load, ticket, 1020 * MICROS_PER_MILLI);
     QCOMPARE(view.snapshot(0).backends[1].inFlightPrefillTokens, std::int64_t {0});
+    QCOMPARE(view.snapshot(0).backends[1].prefillsInFlight, 0);
+    QCOMPARE(view.snapshot(0).backends[1].prefillUsPerToken, 20.0);
     view.finished(1, load, false);
     QCOMPARE(view.snapshot(0).backends[1].inFlightRequests, 0);
     QCOMPARE(view.snapshot(0).backends[1].inFlightDecodeTokens, std::int64_t {0});
