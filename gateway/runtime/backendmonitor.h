@@ -69,8 +69,8 @@ public:
     std::int64_t inFlightTokens() const { return m_inFlightTokens.load(std::memory_order_relaxed); }
     std::int64_t inFlightPrefillTokens() const { return m_inFlightPrefill.load(std::memory_order_relaxed); }
     std::int64_t inFlightDecodeTokens() const { return m_inFlightDecode.load(std::memory_order_relaxed); }
-    // Attempts still waiting for their first token, when the newest of them was sent
-    // (monotonic µs; meaningless while there are none), and the learned prefill speed
+    // Attempts still waiting for their first token, when an attempt was last started
+    // (monotonic µs; meaningless while none waits), and the learned prefill speed
     // (µs per uncached token; 0 = not learned yet): what prefix_aware reads to estimate
     // how far a prompt's prefill has come (BackendState::prefillsInFlight and after).
     int prefillsInFlight() const { return m_prefillsInFlight.load(std::memory_order_relaxed); }
