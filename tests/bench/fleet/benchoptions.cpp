@@ -82,8 +82,11 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     const QCommandLineOption replicas(QStringLiteral("replicas"),
                                       QStringLiteral("gateway replicas without shared state, each arrival to a random one (default 1)"),
                                       QStringLiteral("n"));
+    const QCommandLineOption kvBlocks(QStringLiteral("kv-blocks"),
+                                      QStringLiteral("KV blocks per server (default: the H100 profile's 29,205; W2 sizes its own)"),
+                                      QStringLiteral("n"));
     parser.addOptions({workloads, policies, loads, seeds, firstSeed, servers, scrape, horizon, timeout, burst, groupOrder, replay, speedup,
-                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, pdWorkRatio, label, replicas});
+                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, pdWorkRatio, label, replicas, kvBlocks});
     if (!parser.parse(arguments)) {
         error = parser.errorText();
         return std::nullopt;
@@ -183,6 +186,14 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
         options.replicas = parser.value(replicas).toInt(&ok);
         if (!ok || options.replicas < 1 || options.replicas > 64) {
             error = QStringLiteral("--replicas takes an integer from 1 to 64");
+            return std::nullopt;
+        }
+    }
+    if (parser.isSet(kvBlocks)) {
+        bool ok = false;
+        options.kvBlocks = parser.value(kvBlocks).toInt(&ok);
+        if (!ok || options.kvBlocks < 1) {
+            error = QStringLiteral("--kv-blocks takes a positive integer");
             return std::nullopt;
         }
     }

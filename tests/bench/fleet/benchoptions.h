@@ -45,6 +45,9 @@ struct BenchOptions {
     // Gateway replicas without shared state (FleetConfig::replicas); above 1 the rows'
     // policy names carry "/<n>rep".
     int replicas = 1;
+    // KV blocks per server (0 = the server profile's); a workload that sizes its own
+    // cache (W2) keeps its size.
+    int kvBlocks = 0;
 };
 
 // nullopt with `error` set (or empty when --help was printed).

@@ -40,6 +40,9 @@ FleetConfig fleetConfig(const BenchOptions &options, double scrapeMs, std::uint6
     config.requestTimeout = fromSeconds(options.timeoutSeconds);
     config.routerSeed = seed;
     config.stepScale = options.stepScale;
+    if (options.kvBlocks > 0) {
+        config.server.numGpuBlocks = options.kvBlocks;
+    }
     return config;
 }
 
@@ -65,6 +68,14 @@ std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &o
         variants.emplace_back(pools + (threshold >= 0 ? QStringLiteral("t%1").arg(threshold) : QStringLiteral("never")) + replicas, config);
     }
     return variants;
+}
+
+// A smaller or larger KV cache (--kv-blocks) saturates at another rate: its entries are
+// kept apart ("W1-kv2000").
+SaturationKey saturationKey(const BenchOptions &options, WorkloadKind kind)
+{
+    const QString suffix = options.kvBlocks > 0 ? QStringLiteral("-kv%1").arg(options.kvBlocks) : QString();
+    return {workloadName(kind) + suffix, options.servers};
 }
 
 SaturationEstimate calibrate(const BenchOptions &options, WorkloadKind kind)
@@ -223,7 +234,7 @@ int runCalibrate(const BenchOptions &options)
             fail(QStringLiteral("unknown workload \"%1\"").arg(name));
             return 2;
         }
-        table[{workloadName(*kind), options.servers}] = calibrate(options, *kind);
+        table[saturationKey(options, *kind)] = calibrate(options, *kind);
     }
     QString error;
     if (!writeSaturation(options.saturationPath, table, options.horizonSeconds, error)) {
@@ -278,7 +289,7 @@ int runSweep(const BenchOptions &options)
         const bool burst = options.burst && *kind == WorkloadKind::SharedPrefix;
         double saturationRate = 0.0;
         if (!burst) {
-            const SaturationKey key {workloadName(*kind), options.servers};
+            const SaturationKey key = saturationKey(options, *kind);
             if (!saturation.contains(key)) {
                 saturation[key] = calibrate(options, *kind);
             }
@@ -299,6 +310,9 @@ int runSweep(const BenchOptions &options)
                 QString arrivals = burst ? QStringLiteral("burst") : QStringLiteral("poisson");
                 if (options.groupOrder) {
                     arrivals += QStringLiteral("-grouped");
+                }
+                if (options.kvBlocks > 0) {
+                    arrivals += QStringLiteral("-kv%1").arg(options.kvBlocks);
                 }
                 const BenchKey key {workloadName(*kind), arrivals, load, 0.0, options.servers, {}};
                 if (!sweep.runAll(workload, key, spec.seed, spec.rate, error)) {

@@ -22,8 +22,10 @@ struct CheckLine {
 // Each reads the seed means of the configurations it needs and is skipped when the
 // sweep did not run them. Evaluated on 250 ms scrapes (the default) unless noted.
 //  1. W1 burst: sglang_cache_aware vs round_robin, throughput ratio >= 1.3 and hit-rate
-//     ratio >= 2.5 (SGLang v0.4: 1.9x and 75% vs 20%). Evaluated on the shuffled burst
-//     (today's bench_serving) and, when swept, on the group-ordered one (--group-order).
+//     ratio >= 2.5 (SGLang v0.4: 1.9x and 75% vs 20%). Evaluated on every burst variant
+//     swept: the shuffled burst (today's bench_serving), the group-ordered one
+//     (--group-order) and the shuffled one on smaller KV caches (--kv-blocks, arrivals
+//     "burst-kv<n>"; see run-fleet-bench.sh for why the published run needs one).
 //  2. W2 ordering, at the highest load swept: precise (llmd_precise_oracle) <
 //     approximate (epp_default) < load (epp_load) and random on TTFT p90, the reverse on
 //     output throughput; load and random within 10% on throughput; precise / random

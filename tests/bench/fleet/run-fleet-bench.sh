@@ -34,6 +34,7 @@ declare -A EXTRA_LOADS=([W2]=,1.5,2.0)
 declare -A HORIZON=([W1]=15 [W2]=90 [W3]=30 [W4]=45 [W5]=20 [W5z]=20)
 WORKLOADS="W1 W2 W3 W4 W5 W5z"
 STALE_POLICIES=epp_load,least_request,epp_default,prefix_aware,llmd_precise
+BURST_KV_BLOCKS=2000
 
 started=$(date +%s)
 
@@ -137,6 +138,13 @@ echo "$BENCH run --quiet --workloads W4 --policies $STALE_POLICIES --loads 0.8 -
 # W1 burst (all 1,024 prompts at t = 0), shuffled as bench_serving does, and in group order.
 echo "$BENCH run --quiet --workloads W1 --burst --policies $POLICIES --seeds $SEEDS --csv $OUT/burst-W1.csv" >> "$jobs_file"
 echo "$BENCH run --quiet --workloads W1 --burst --group-order --policies $POLICIES --seeds $SEEDS --csv $OUT/burst-grouped-W1.csv" >> "$jobs_file"
+# And shuffled on servers with a small KV cache. SGLang's published round-robin hit rate
+# (20%) is out of reach while a server's cache holds the ~56 prefixes its 128 prompts
+# carry (round robin then reuses every repeat: ~50%). The source does not state the cache
+# size; $BURST_KV_BLOCKS blocks (32K tokens, Llama-3.1-8B's KV on a 24 GB-class GPU) is
+# where round robin's simulated hit rate meets the published 20%: one number calibrated,
+# the cache-aware hit rate and the throughput ratio then predicted.
+echo "$BENCH run --quiet --workloads W1 --burst --kv-blocks $BURST_KV_BLOCKS --policies $POLICIES --seeds $SEEDS --csv $OUT/burst-kv-W1.csv" >> "$jobs_file"
 
 xargs -P "$JOBS" -I{} -d '\n' sh -c '{} || exit 255' < "$jobs_file"
 
@@ -149,5 +157,5 @@ if [[ " $PARTS " == *" replicas "* ]]; then
     replica_rows=("$OUT"/replicas-2-*.csv)
 fi
 "$BENCH" report --markdown "$OUT/summary.md" "$OUT"/sweep-*.csv "$OUT"/staleness-W4.csv "$OUT"/burst-W1.csv "$OUT"/burst-grouped-W1.csv \
-    "${replica_rows[@]}" | tee "$OUT/checks.txt"
+    "$OUT"/burst-kv-W1.csv "${replica_rows[@]}" | tee "$OUT/checks.txt"
 echo "sweep took $(( $(date +%s) - started )) s; results in $OUT (summary.md, checks.txt, *.csv)"
