@@ -91,7 +91,7 @@ SaturationEstimate calibrate(const BenchOptions &options, WorkloadKind kind)
     if (!options.quiet) {
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::fprintf(stderr, "calibrated %s on %d servers: %.3f req/s (analytic %.3f, offered %.3f, %d rounds, %.1f s)\n",
-                     qPrintable(workloadName(kind)), options.servers, estimate.rate, estimate.analyticRate,
+                     qPrintable(saturationKey(options, kind).first), options.servers, estimate.rate, estimate.analyticRate,
                      estimate.offeredRate, estimate.rounds, wall);
     }
     return estimate;
