@@ -133,6 +133,11 @@ bool nameMatches(const SeriesName &series, QByteArrayView name)
         && name.startsWith(series.name) && name.endsWith(TOTAL_SUFFIX);
 }
 
+// The largest cache size (blocks or tokens) taken at face value: 2^53, beyond which a
+// double no longer holds every whole number and no GPU pool comes near. Larger reports
+// are nonsense, "unknown" rather than a number that overflows on its way to an integer.
+constexpr double MAX_CACHE_COUNT = 9007199254740992.0;
+
 // A positive whole number in a label value ("16", "27616", also "16.0"); 0 for anything
 // else, such as vLLM's "None" before the blocks are known.
 std::int64_t labelCount(QByteArrayView labels, QByteArrayView name)
@@ -144,8 +149,7 @@ std::int64_t labelCount(QByteArrayView labels, QByteArrayView name)
     double value = 0.0;
     const char *last = text->data() + text->size();
     const auto [ptr, ec] = std::from_chars(text->data(), last, value);
-    constexpr double MAX_EXACT = 9007199254740992.0; // 2^53: larger values are not counts
-    if (ec != std::errc() || ptr != last || !(value > 0.0) || value > MAX_EXACT || value != std::floor(value)) {
+    if (ec != std::errc() || ptr != last || !(value > 0.0) || value > MAX_CACHE_COUNT || value != std::floor(value)) {
         return 0;
     }
     return static_cast<std::int64_t>(value);
@@ -212,7 +216,8 @@ public:
         out.generationTokens = resolve(Field::GenerationTokens);
         out.cacheBlockSize = m_blockSize;
         out.cacheBlocks = m_blocks;
-        if (m_blockSize == 0 && m_blocks == 0 && m_engine == EngineKind::Sglang && maxTokens && *maxTokens >= 1.0) {
+        if (m_blockSize == 0 && m_blocks == 0 && m_engine == EngineKind::Sglang && maxTokens && *maxTokens >= 1.0 &&
+            *maxTokens <= MAX_CACHE_COUNT) {
             out.cacheBlockSize = 1;
             out.cacheBlocks = std::llround(*maxTokens);
         }
@@ -242,7 +247,10 @@ private:
             if (m_blockSize == 0) {
                 m_blockSize = blockSize;
             }
-            m_blocks += labelCount(sample.labels, geometry.blocksLabel); // one series per data-parallel engine
+            // One series per data-parallel engine; each is at most MAX_CACHE_COUNT, so the
+            // sum cannot overflow before it is capped.
+            m_blocks = std::min(m_blocks + labelCount(sample.labels, geometry.blocksLabel),
+                                static_cast<std::int64_t>(MAX_CACHE_COUNT));
             return true;
         }
         return false;

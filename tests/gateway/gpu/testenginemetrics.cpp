@@ -58,6 +58,7 @@ private slots:
     void nonFiniteAndNotComputedValuesAreIgnored();
     void negativeAndOverflowingCountsAreIgnored();
     void geometryWithUnknownBlocks();
+    void absurdCacheSizesAreUnknownNotNegative();
     void unknownExposition();
     void malformedLinesAreCountedNotFatal();
     void engineKindNames();
@@ -281,6 +282,26 @@ void TestEngineMetrics::geometryWithUnknownBlocks()
     const EngineSample fractional = readEngineMetrics("vllm:cache_config_info{block_size=\"16.5\",num_gpu_blocks=\"-3\"} 1\n");
     QCOMPARE(fractional.cacheBlockSize, std::int64_t {0});
     QCOMPARE(fractional.cacheBlocks, std::int64_t {0});
+}
+
+void TestEngineMetrics::absurdCacheSizesAreUnknownNotNegative()
+{
+    // Found by the prometheus fuzzer: a pool of 7.8e20 tokens overflowed on its way to an
+    // integer and came out as a negative block count.
+    const EngineSample sglang = readEngineMetrics("sglang:max_total_num_tokens{model_name=\"m\"} 777777777777777161985.0\n");
+    QCOMPARE(sglang.engine, EngineKind::Sglang);
+    QCOMPARE(sglang.cacheBlockSize, std::int64_t {0});
+    QCOMPARE(sglang.cacheBlocks, std::int64_t {0});
+
+    // Many data-parallel series of the largest count still sum to a bounded, positive size.
+    QByteArray text;
+    for (int engine = 0; engine < 2048; ++engine) {
+        text += "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"9007199254740992\",engine=\"" +
+                QByteArray::number(engine) + "\"} 1.0\n";
+    }
+    const EngineSample vllm = readEngineMetrics(text);
+    QCOMPARE(vllm.cacheBlockSize, std::int64_t {16});
+    QCOMPARE(vllm.cacheBlocks, std::int64_t {9007199254740992});
 }
 
 void TestEngineMetrics::unknownExposition()
