@@ -70,12 +70,18 @@ std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &o
     return variants;
 }
 
-// A smaller or larger KV cache (--kv-blocks) saturates at another rate: its entries are
-// kept apart ("W1-kv2000").
+// "-kv2000" with --kv-blocks 2000, else empty: what tells a run on another KV cache apart
+// in the rows' arrivals and the saturation file.
+QString kvSuffix(const BenchOptions &options)
+{
+    return options.kvBlocks > 0 ? QStringLiteral("-kv%1").arg(options.kvBlocks) : QString();
+}
+
+// A smaller or larger KV cache saturates at another rate: its entries are kept apart
+// ("W1-kv2000").
 SaturationKey saturationKey(const BenchOptions &options, WorkloadKind kind)
 {
-    const QString suffix = options.kvBlocks > 0 ? QStringLiteral("-kv%1").arg(options.kvBlocks) : QString();
-    return {workloadName(kind) + suffix, options.servers};
+    return {workloadName(kind) + kvSuffix(options), options.servers};
 }
 
 SaturationEstimate calibrate(const BenchOptions &options, WorkloadKind kind)
@@ -311,9 +317,7 @@ int runSweep(const BenchOptions &options)
                 if (options.groupOrder) {
                     arrivals += QStringLiteral("-grouped");
                 }
-                if (options.kvBlocks > 0) {
-                    arrivals += QStringLiteral("-kv%1").arg(options.kvBlocks);
-                }
+                arrivals += kvSuffix(options);
                 const BenchKey key {workloadName(*kind), arrivals, load, 0.0, options.servers, {}};
                 if (!sweep.runAll(workload, key, spec.seed, spec.rate, error)) {
                     fail(error);

@@ -68,13 +68,13 @@ public:
         return result;
     }
 
-    // The arrival variants run for a workload that start with `prefix` ("burst",
-    // "burst-grouped", "burst-kv2000"...), in name order.
-    std::set<QString> arrivals(const QString &workload, const QString &prefix) const
+    // The W1 burst variants swept ("burst", "burst-grouped", "burst-kv2000"...), in name
+    // order; always "burst" (the shuffled one, reported as skipped when missing).
+    std::set<QString> w1Bursts() const
     {
-        std::set<QString> result;
+        std::set<QString> result {QStringLiteral("burst")};
         for (const auto &[key, summary] : m_summaries) {
-            if (key.workload == workload && key.arrivals.startsWith(prefix)) {
+            if (key.workload == u"W1" && key.arrivals.startsWith(u"burst")) {
                 result.insert(key.arrivals);
             }
         }
@@ -322,17 +322,14 @@ std::vector<CheckLine> reproductionChecks(const Summaries &summaries)
 {
     const Finder f(summaries);
     std::vector<CheckLine> lines;
-    // Every W1 burst variant swept (shuffled, group order, smaller KV caches); the
-    // shuffled one is reported even when missing, as skipped.
-    std::set<QString> bursts = f.arrivals(QStringLiteral("W1"), QStringLiteral("burst"));
-    bursts.insert(QStringLiteral("burst"));
-    for (const QString &arrivals : bursts) {
+    for (const QString &arrivals : f.w1Bursts()) {
         lines.push_back(burstCheck(f, arrivals));
     }
-    for (CheckLine &line : std::vector<CheckLine> {orderingCheck(f), hotSpotCheck(f, QStringLiteral("W5")),
-                                                   hotSpotCheck(f, QStringLiteral("W5z")), noGainCheck(f), stalenessCheck(f)}) {
-        lines.push_back(std::move(line));
-    }
+    lines.push_back(orderingCheck(f));
+    lines.push_back(hotSpotCheck(f, QStringLiteral("W5")));
+    lines.push_back(hotSpotCheck(f, QStringLiteral("W5z")));
+    lines.push_back(noGainCheck(f));
+    lines.push_back(stalenessCheck(f));
     return lines;
 }
 
@@ -359,9 +356,8 @@ std::vector<CheckLine> targetChecks(const Summaries &summaries)
                                              num((*mine)[Metric::TtftP90]), num((*oracle)[Metric::TtftP90]))));
         }
     }
-    std::set<QString> bursts = f.arrivals(QStringLiteral("W1"), QStringLiteral("burst"));
+    std::set<QString> bursts = f.w1Bursts();
     bursts.erase(QStringLiteral("burst-grouped")); // a diagnostic order, not the published dataset
-    bursts.insert(QStringLiteral("burst"));
     for (const QString &arrivals : bursts) {
         const QString name = QStringLiteral("W1 %1: >= both SGLang cache_aware presets on throughput and hit rate").arg(arrivals);
         const Summary *mine = f.find(QStringLiteral("W1"), arrivals, 0.0, ours);
