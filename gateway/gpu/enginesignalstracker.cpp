@@ -1,6 +1,7 @@
 #include "gpu/enginesignalstracker.h"
 
 #include <algorithm>
+#include <array>
 
 namespace Gateway::Gpu {
 
@@ -35,8 +36,33 @@ double EngineSignalsTracker::nextHitRate(const EngineSample &sample) const
     return std::clamp(hits / queries, 0.0, 1.0);
 }
 
+namespace {
+
+// The cumulative counters of a sample, in the order m_previousCounters keeps them.
+std::array<std::optional<double>, 4> cumulativeCounters(const EngineSample &sample)
+{
+    return {sample.prefixCacheQueries, sample.prefixCacheHits, sample.promptTokens, sample.generationTokens};
+}
+
+} // namespace
+
+bool EngineSignalsTracker::countersWentBackwards(const EngineSample &sample) const
+{
+    const auto now = cumulativeCounters(sample);
+    for (std::size_t i = 0; i < now.size(); ++i) {
+        if (now[i] && m_previousCounters[i] && *now[i] < *m_previousCounters[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void EngineSignalsTracker::recordSuccess(const EngineSample &sample, qint64 nowMs)
 {
+    if (countersWentBackwards(sample)) {
+        ++m_values.restarts;
+    }
+    m_previousCounters = cumulativeCounters(sample);
     m_values.prefixCacheHitRate = nextHitRate(sample);
     m_haveCounters = sample.prefixCacheHits && sample.prefixCacheQueries;
     if (m_haveCounters) {

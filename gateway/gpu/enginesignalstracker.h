@@ -5,6 +5,9 @@
 
 #include <QtGlobal>
 
+#include <array>
+#include <optional>
+
 namespace Gateway::Gpu {
 
 // Turns the successive scrapes of one engine into the EngineSignals policies read. Pure:
@@ -20,6 +23,15 @@ namespace Gateway::Gpu {
 // not become worse at caching); a counter that went backwards (engine restart) makes the
 // rate unknown until the next interval with queries. Engines without the counters, and
 // the first scrape of engines with them, use the engine's own hit-rate gauge if any.
+//
+// Restarts: any cumulative counter the engine reports in two successive scrapes (prefix
+// queries and hits, prompt and generation tokens) that went backwards counts one restart,
+// as Prometheus' rate() reads a counter reset. Every engine reports at least the token
+// totals, so restarts of all four are seen, unless the new process has already counted
+// more than the old one had in all by the first good scrape (an engine restarted young,
+// or scraped only long after it came back). A metrics_url behind a load balancer (several
+// engines answering in turn) reads as restarts; such a target is not one cache, and
+// prefix routing cannot help it anyway.
 class EngineSignalsTracker final {
 public:
     static constexpr qint64 MIN_STALE_AFTER_MS = 1000;
@@ -38,6 +50,9 @@ public:
 
 private:
     double nextHitRate(const EngineSample &sample) const;
+    // True when a cumulative counter reported in both this sample and the previous
+    // success is lower now.
+    bool countersWentBackwards(const EngineSample &sample) const;
 
     qint64 m_staleAfterMs;
     bool m_everSucceeded = false;
@@ -47,6 +62,8 @@ private:
     bool m_haveCounters = false;     // the previous success carried both prefix counters
     double m_previousHits = 0.0;
     double m_previousQueries = 0.0;
+    // Every cumulative counter of the previous success, for restart detection.
+    std::array<std::optional<double>, 4> m_previousCounters;
 };
 
 } // namespace Gateway::Gpu

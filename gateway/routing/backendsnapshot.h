@@ -28,6 +28,9 @@ struct EngineSignals {
     std::int64_t cacheBlockSize = 0;  // tokens per KV block (vllm:cache_config_info); 0 = unknown
     std::int64_t cacheBlocks = 0;     // KV blocks on the GPU; 0 = unknown
     std::int64_t ageMs = -1;          // time since the last successful scrape; -1 = never
+    // Engine restarts seen since the first scrape: a cumulative counter that went backwards.
+    // A restarted engine's KV cache is empty, so whatever an index believes it holds is wrong.
+    std::int64_t restarts = 0;
 };
 
 // Observed state of one backend (provider + upstream model) at snapshot time. Policies

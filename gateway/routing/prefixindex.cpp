@@ -113,12 +113,28 @@ void PrefixIndex::forget(int backendId)
         }
         return;
     }
-    Backend &backend = m_backends[static_cast<std::size_t>(slot)];
-    while (backend.tail != NIL) {
+    evictAll(slot);
+    m_backends[static_cast<std::size_t>(slot)] = Backend {};
+    m_byId[static_cast<std::size_t>(backendId)] = ById {};
+}
+
+std::int64_t PrefixIndex::clear(int backendId)
+{
+    const std::lock_guard lock {m_mutex};
+    const int slot = slotOf(backendId);
+    if (slot < 0) {
+        return 0;
+    }
+    const std::int64_t held = m_backends[static_cast<std::size_t>(slot)].size * m_strideBlocks;
+    evictAll(slot);
+    return held;
+}
+
+void PrefixIndex::evictAll(int slot)
+{
+    while (m_backends[static_cast<std::size_t>(slot)].tail != NIL) {
         evictTail(slot);
     }
-    backend = Backend {};
-    m_byId[static_cast<std::size_t>(backendId)] = ById {};
 }
 
 std::int64_t PrefixIndex::heldBlocks(int backendId) const

@@ -82,6 +82,9 @@ public:
     void setCapacityBlocks(int backendId, std::int64_t blocks);
     // Drops everything known about a removed backend and frees its slot.
     void forget(int backendId);
+    // Drops what a backend is believed to hold (its engine restarted with an empty cache)
+    // but keeps its slot and capacity. Returns the blocks it held.
+    std::int64_t clear(int backendId);
 
     int strideBlocks() const { return m_strideBlocks; }
     // Blocks currently held for a backend (anchors x stride; 0 if unknown), and its
@@ -155,6 +158,7 @@ private:
     void releaseNode(std::uint32_t node);
     void pushFront(Backend &backend, std::uint32_t node);
     void unlink(Backend &backend, std::uint32_t node);
+    void evictAll(int slot);
     // Both return true when the table entry was erased (which moves other entries).
     bool evictTail(int slot);
     bool removeNode(int slot, std::uint32_t node);

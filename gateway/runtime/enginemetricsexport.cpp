@@ -69,6 +69,14 @@ void appendEngineGauges(QByteArray &out, const RouteTable &table, const Gpu::Met
         out += "switchyard_engine_scrapes_total{backend=\"" + escaped + "\",result=\"failed\"} " +
                QByteArray::number(counters ? counters->scrapesFailed : 0) + '\n';
     }
+    Metrics::appendMetricHeader(out, "switchyard_engine_restarts_total", "counter",
+           "Restarts of the server seen in its metrics (a cumulative counter went backwards); each empties its prefix-index entries.");
+    for (const auto &backend : table.backends()) {
+        if (backend.engineId >= 0) {
+            out += "switchyard_engine_restarts_total" + labelOf(backend) + ' ' +
+                   QByteArray::number(engines.signalsFor(backend.engineId, nowMs).restarts) + '\n';
+        }
+    }
     Metrics::appendMetricHeader(out, "switchyard_engine_parse_errors_total", "counter", "Malformed lines in the servers' metrics expositions.");
     for (const auto &backend : table.backends()) {
         if (backend.engineId >= 0) {

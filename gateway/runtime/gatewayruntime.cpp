@@ -407,6 +407,7 @@ QJsonValue engineJson(const BackendStatus &backend)
         {QStringLiteral("prefix_cache_hit_rate"), known(e.prefixCacheHitRate)},
         {QStringLiteral("cache_blocks"), static_cast<double>(e.cacheBlocks)},
         {QStringLiteral("cache_block_size"), static_cast<double>(e.cacheBlockSize)},
+        {QStringLiteral("restarts"), static_cast<double>(e.restarts)},
     };
 }
 

@@ -7,10 +7,10 @@
 
 #include "dnstestserver.h"
 #include "gatewayfixture.h"
+#include "recordingeventlog.h"
 #include "sim/simulatedupstream.h"
 #include "testhttpclient.h"
 
-#include "runtime/requestlog.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -19,53 +19,19 @@
 #include <QTest>
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
 using Gateway::Sim::Behaviour;
 using Gateway::Sim::Flavor;
 using Gateway::Sim::SimulatedUpstream;
 using TestSupport::DnsTestServer;
+using TestSupport::RecordingEventLog;
 using TestSupport::TestHttpClient;
 
 namespace {
 
 const QString SRV_NAME = QStringLiteral("_http._tcp.vllm.test");
 constexpr int DEADLINE_MS = 20000; // generous: the suites run in parallel on two cores
-
-class RecordingLog final : public Gateway::RequestLogSink {
-public:
-    void record(Gateway::RequestLogEntry &&) override {}
-    void recordEvent(QString kind, QString subject, QByteArray detailJson) override
-    {
-        const std::lock_guard lock {m_mutex};
-        m_events.push_back({std::move(kind), std::move(subject), std::move(detailJson)});
-    }
-    quint64 writtenRows() const override { return 0; }
-    quint64 droppedRows() const override { return 0; }
-
-    // Detail JSON of each event of this kind, oldest first.
-    QList<QJsonObject> events(const QString &kind) const
-    {
-        const std::lock_guard lock {m_mutex};
-        QList<QJsonObject> out;
-        for (const auto &event : m_events) {
-            if (event.kind == kind) {
-                out << QJsonDocument::fromJson(event.detail).object();
-            }
-        }
-        return out;
-    }
-
-private:
-    struct Event {
-        QString kind;
-        QString subject;
-        QByteArray detail;
-    };
-    mutable std::mutex m_mutex;
-    std::vector<Event> m_events;
-};
 
 std::unique_ptr<SimulatedUpstream> startSim(const QString &name, const Behaviour &behaviour = {})
 {
@@ -246,7 +212,7 @@ void TestDiscovery::newServerRampsUpInSlowStart()
     publish(*m_dns, {a.get()});
     auto gateway = TestSupport::startGateway(policy(*m_dns, SLOW_START_MS), 1);
     QVERIFY(gateway);
-    RecordingLog log;
+    RecordingEventLog log;
     gateway->setRequestLog(&log);
     const quint16 port = gateway->port();
     QTRY_COMPARE_WITH_TIMEOUT(servingServers(port), QStringList {serverOf(*a)}, DEADLINE_MS);
@@ -311,7 +277,7 @@ void TestDiscovery::vanishedServerDrainsItsStreamAndGetsNoNewRequests()
     publish(*m_dns, {a.get(), b.get()});
     auto gateway = TestSupport::startGateway(policy(*m_dns), 2);
     QVERIFY(gateway);
-    RecordingLog log;
+    RecordingEventLog log;
     gateway->setRequestLog(&log);
     const quint16 port = gateway->port();
     QTRY_COMPARE_WITH_TIMEOUT(servingServers(port).size(), 2, DEADLINE_MS);
@@ -361,7 +327,7 @@ void TestDiscovery::dnsFailureKeepsTheLastKnownServers()
     publish(*m_dns, {a.get(), b.get()});
     auto gateway = TestSupport::startGateway(policy(*m_dns), 1);
     QVERIFY(gateway);
-    RecordingLog log;
+    RecordingEventLog log;
     gateway->setRequestLog(&log);
     const quint16 port = gateway->port();
     QTRY_COMPARE_WITH_TIMEOUT(servingServers(port).size(), 2, DEADLINE_MS);

@@ -2,10 +2,12 @@
 // that share a long system prompt on the server that already holds it, spreads distinct
 // prompts over the fleet, and reads each server's /metrics (metrics_url) into its
 // decisions; a server whose metrics stop answering degrades to the gateway's own
-// counters without any client error.
+// counters without any client error; a server that restarts (its counters go back) loses
+// what the prefix index believed it held.
 
 #include "config/policyloader.h"
 #include "gatewayfixture.h"
+#include "recordingeventlog.h"
 #include "sim/simulatedupstream.h"
 #include "testhttpclient.h"
 
@@ -101,6 +103,7 @@ class TestGpuRouting final : public QObject {
 private slots:
     void sharedPrefixesStayOnTheServerThatHoldsThem();
     void engineMetricsAreScrapedAndStaleServersDegradeQuietly();
+    void aRestartedServerLosesItsPrefixEntries();
     void explainShowsThePrefixScores();
     void invalidPresetIsRefusedNamingTheField();
 };
@@ -195,6 +198,81 @@ routes:
         QCOMPARE(response.status, 200);
         QCOMPARE(response.header("x-switchyard-backend"), QByteArray("s1/m"));
     }
+}
+
+void TestGpuRouting::aRestartedServerLosesItsPrefixEntries()
+{
+    std::vector<std::unique_ptr<SimulatedUpstream>> sims;
+    sims.push_back(startSim(QStringLiteral("r1")));
+    sims.push_back(startSim(QStringLiteral("r2")));
+    QVERIFY(sims[0] && sims[1]);
+    const QByteArray yaml = "gateway: {admin_token: test-admin-token}\nrouting: {metrics_interval_ms: 50}\nproviders:\n" +
+                            gpuProviders(sims) + R"(
+routes:
+  - model: chat
+    strategy: prefix_aware
+    targets: )" + gpuTargets(sims) + '\n';
+    auto gateway = TestSupport::startGateway(yaml, 1);
+    QVERIFY(gateway);
+    TestSupport::RecordingEventLog log;
+    gateway->setRequestLog(&log);
+    const quint16 port = gateway->port();
+    const auto blocksHeld = [port](const QByteArray &backend) {
+        return sampleValue(metricsText(port), "switchyard_prefix_index_blocks{backend=\"" + backend + "\"}");
+    };
+    const auto restarts = [port](const QByteArray &backend) {
+        return sampleValue(metricsText(port), "switchyard_engine_restarts_total{backend=\"" + backend + "\"}");
+    };
+
+    for (int group = 0; group < 16; ++group) {
+        QCOMPARE(post(port, groupRequest(group, 0)).status, 200);
+    }
+    // Restart a server that holds prefixes, once the gateway has scraped its counters
+    // after that traffic (one scrape in flight per server: the second one served after
+    // now started after the first one's answer was read).
+    const std::size_t victim = blocksHeld("r1/m") > 0 ? 0 : 1;
+    const QByteArray victimLabel = victim == 0 ? "r1/m" : "r2/m";
+    const QByteArray otherLabel = victim == 0 ? "r2/m" : "r1/m";
+    const double otherBlocks = blocksHeld(otherLabel);
+    QVERIFY(blocksHeld(victimLabel) > 0);
+    const int scrapesSoFar = sims[victim]->metricsScrapes();
+    QTRY_VERIFY_WITH_TIMEOUT(sims[victim]->metricsScrapes() >= scrapesSoFar + 2, 10000);
+    QCOMPARE(restarts(victimLabel), 0.0);
+
+    const quint16 victimPort = sims[victim]->port();
+    const QString victimName = sims[victim]->name();
+    sims[victim].reset();
+    sims[victim] = std::make_unique<SimulatedUpstream>(victimName, Flavor::OpenAi);
+    QVERIFY(sims[victim]->listen(victimPort).hasValue());
+
+    // The new process's counters start again from zero: the gateway sees the restart and
+    // forgets what it sent there (the snapshot rebuild that applies it runs on the next
+    // request or status read, here the admin state).
+    const auto restartApplied = [&] {
+        TestHttpClient admin {port};
+        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
+        return admin.waitForResponses(1) && restarts(victimLabel) == 1.0 && blocksHeld(victimLabel) == 0.0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(restartApplied(), 10000);
+    QCOMPARE(restarts(otherLabel), 0.0);
+    QCOMPARE(blocksHeld(otherLabel), otherBlocks);
+    const auto events = log.events(u"engine.restart"_s);
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events.first()[u"backend"_s].toString(), QString::fromLatin1(victimLabel));
+    QCOMPARE(events.first()[u"restarts"_s].toInteger(), 1);
+    QVERIFY(events.first()[u"prefix_index_blocks_cleared"_s].toInteger() > 0);
+    {
+        TestHttpClient admin {port};
+        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
+        QVERIFY(admin.waitForResponses(1));
+        const QJsonObject state = QJsonDocument::fromJson(admin.responses().first().body).object();
+        for (const QJsonValue target : state[u"routes"_s].toArray().first().toObject()[u"targets"_s].toArray()) {
+            const bool isVictim = target[u"backend"_s].toString() == QString::fromLatin1(victimLabel);
+            QCOMPARE(target[u"engine"_s].toObject()[u"restarts"_s].toDouble(-1), isVictim ? 1.0 : 0.0);
+        }
+    }
+    // Requests keep being served, the restarted server included.
+    QCOMPARE(post(port, groupRequest(99, 0)).status, 200);
 }
 
 void TestGpuRouting::explainShowsThePrefixScores()

@@ -109,6 +109,7 @@ private slots:
     void zeroCapacityIndexesNothing();
     void sharedBlocksAreStoredOnce();
     void forgetDropsABackend();
+    void clearEmptiesABackendButKeepsItsSlotAndCapacity();
     void backendsBeyondSixtyFourAreNotIndexed();
     void capacityFromEngineGeometry();
     void anchorsEveryStrideAndTheLastBlock();
@@ -248,6 +249,27 @@ void TestPrefixIndex::forgetDropsABackend()
     index.record(1, blocksOf(2, 3));
     QCOMPARE(matchAll(index, blocksOf(2, 10), {1}), (std::vector<int> {3}));
     index.forget(99); // unknown: no effect
+}
+
+void TestPrefixIndex::clearEmptiesABackendButKeepsItsSlotAndCapacity()
+{
+    PrefixIndex index {64, PrefixIndex::DEFAULT_CAPACITY_BLOCKS, EXACT};
+    index.record(0, blocksOf(1, 10));
+    index.record(1, blocksOf(1, 10));
+    index.record(1, blocksOf(2, 6));
+    index.setCapacityBlocks(1, 100);
+    QCOMPARE(index.clear(1), std::int64_t {16});
+    QCOMPARE(matchAll(index, blocksOf(1, 10), {0, 1}), (std::vector<int> {10, 0}));
+    QCOMPARE(matchAll(index, blocksOf(2, 6), {0, 1}), (std::vector<int> {0, 0}));
+    QCOMPARE(index.heldBlocks(1), std::int64_t {0});
+    QCOMPARE(index.distinctBlocks(), std::size_t {10}); // backend 0's blocks stay
+    // Unlike forget(), the capacity stays, and the slot with it.
+    QCOMPARE(index.capacityBlocks(1), std::int64_t {100});
+    index.record(1, blocksOf(3, 150));
+    QCOMPARE(index.heldBlocks(1), std::int64_t {100});
+    QCOMPARE(index.clear(1), std::int64_t {100});
+    QCOMPARE(index.clear(1), std::int64_t {0}); // already empty
+    QCOMPARE(index.clear(99), std::int64_t {0}); // unknown: no effect
 }
 
 void TestPrefixIndex::backendsBeyondSixtyFourAreNotIndexed()
