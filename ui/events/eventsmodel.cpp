@@ -96,6 +96,11 @@ QString EventsModel::describe(const QJsonObject &event)
             .arg(detail.value(u"version").toInteger())
             .arg(detail.value(u"author").toString(), detail.value(u"comment").toString());
     }
+    if (kind == u"engine.restart") {
+        return tr("restart %1 seen in its metrics; the prefix index forgot %2 blocks")
+            .arg(detail.value(u"restarts").toInteger())
+            .arg(detail.value(u"prefix_index_blocks_cleared").toInteger());
+    }
     return QString::fromUtf8(QJsonDocument(detail).toJson(QJsonDocument::Compact));
 }
 
@@ -125,7 +130,7 @@ QVariant EventsModel::data(const QModelIndex &index, int role) const
         if (kind == u"health") {
             return healthColor(event.value(u"detail").toObject().value(u"to").toString(), palette);
         }
-        if (kind == u"failover" || kind.startsWith(u"budget")) {
+        if (kind == u"failover" || kind.startsWith(u"budget") || kind == u"engine.restart") {
             return warningColor(palette);
         }
     }

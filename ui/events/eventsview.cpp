@@ -24,7 +24,8 @@ EventsView::EventsView(AdminClient &admin, QWidget *parent)
     m_kind->addItem(tr("Failovers"), QStringLiteral("failover"));
     m_kind->addItem(tr("Policy applies"), QStringLiteral("policy_applied"));
     m_kind->addItem(tr("Rollbacks"), QStringLiteral("rollback"));
-    m_kind->addItem(tr("Budget alerts"), QStringLiteral("budget_alert"));
+    m_kind->addItem(tr("Budget alerts"), QStringLiteral("budget.soft_limit"));
+    m_kind->addItem(tr("Engine restarts"), QStringLiteral("engine.restart"));
     connect(m_kind, &QComboBox::currentIndexChanged, this,
             [this] { m_model->setKind(m_kind->currentData().toString()); });
 
