@@ -84,7 +84,7 @@ public:
     void forget(int backendId);
     // Drops what a backend is believed to hold (its engine restarted with an empty cache)
     // but keeps its slot and capacity. Returns the blocks it held.
-    std::int64_t clear(int backendId);
+    std::int64_t clear(int backendId) override;
 
     int strideBlocks() const { return m_strideBlocks; }
     // Blocks currently held for a backend (anchors x stride; 0 if unknown), and its

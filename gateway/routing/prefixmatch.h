@@ -24,6 +24,10 @@ public:
     // backend holds them (an oracle source ignores this).
     virtual void record(int backendId, std::span<const std::uint64_t> blocks) = 0;
 
+    // The backend's cache was emptied (its engine restarted): forget what it is believed
+    // to hold. Returns the blocks dropped; an oracle source has nothing to forget.
+    virtual std::int64_t clear(int /*backendId*/) { return 0; }
+
     // Characters per block of the hashes this source was built for (PromptBlockHasher).
     virtual int blockChars() const = 0;
 };

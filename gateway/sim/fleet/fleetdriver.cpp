@@ -43,11 +43,13 @@ class FleetSimulation::Run {
             : policy(fleetPolicy)
             , view(backends, scrapeInterval, phase)
             , rng(seed)
+            , restartsSeen(static_cast<std::size_t>(backends), 0)
         {
         }
         FleetPolicy &policy;
         RouterView view;
         Routing::XoshiroRng rng;
+        std::vector<std::int64_t> restartsSeen; // per backend, at the last scrape
     };
 
 public:
@@ -79,6 +81,7 @@ public:
         if (!m_prefillCandidates.empty()) {
             m_stages.resize(m_requests.size());
         }
+        m_restartPending = m_config.restartAt >= 0;
     }
 
     RunRecord execute()
@@ -102,6 +105,9 @@ public:
             if (t == NEVER) {
                 break; // nothing left to arrive, run or time out
             }
+            if (m_restartPending) {
+                t = std::min(t, m_config.restartAt);
+            }
             for (const auto &replica : m_replicas) {
                 if (const auto scrape = replica->view.nextScrape()) {
                     t = std::min(t, *scrape);
@@ -115,6 +121,10 @@ public:
                     absorb(static_cast<int>(i), m_report);
                 }
             }
+            if (m_restartPending && m_config.restartAt <= t) {
+                servers.front()->restart();
+                m_restartPending = false;
+            }
             while (m_nextDeadline < m_nextArrival && deadlineOf(m_nextDeadline) <= t) {
                 if (m_record.requests[m_nextDeadline].fate == RequestFate::Pending) {
                     timeOut(m_nextDeadline);
@@ -124,6 +134,7 @@ public:
             for (const auto &replica : m_replicas) {
                 for (const int backend : replica->view.takeDueScrapes(t)) {
                     replica->view.scrape(backend, servers[static_cast<std::size_t>(backend)]->status(), t);
+                    forgetIfRestarted(*replica, backend);
                 }
             }
             while (m_nextArrival < m_requests.size() && m_requests[m_nextArrival].arrival <= t) {
@@ -138,6 +149,17 @@ public:
 
 private:
     SimTime deadlineOf(std::size_t index) const { return m_requests[index].arrival + m_config.requestTimeout; }
+
+    // What the gateway's SnapshotSource does when a scrape shows a restart.
+    void forgetIfRestarted(Replica &replica, int backend)
+    {
+        const std::int64_t restarts = replica.view.restartsOf(backend);
+        auto &seen = replica.restartsSeen[static_cast<std::size_t>(backend)];
+        if (restarts > seen && m_config.forgetOnRestart && replica.policy.index) {
+            replica.policy.index->clear(backend);
+        }
+        seen = restarts;
+    }
 
     void skipResolvedDeadlines()
     {
@@ -183,6 +205,7 @@ private:
         if (m_config.scrapeInterval <= 0) {
             for (int i = 0; i < m_sim.serverCount(); ++i) {
                 replica.view.scrape(i, m_sim.server(i).status(), now);
+                forgetIfRestarted(replica, i);
             }
         }
         const Routing::BackendSnapshot &snapshot = replica.view.snapshot(now);
@@ -374,6 +397,7 @@ private:
     RunRecord m_record;
     std::size_t m_nextArrival = 0;
     std::size_t m_nextDeadline = 0;
+    bool m_restartPending = false; // FleetConfig::restartAt is still ahead
 };
 
 FleetSimulation::FleetSimulation(const FleetConfig &config, const Workload &workload)

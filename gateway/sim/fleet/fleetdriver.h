@@ -51,6 +51,12 @@ struct FleetConfig {
     // tokens, then Routing::comparePrefillWork against the first-ranked prefill server).
     int prefillServers = 0;
     Routing::PrefillDecodeSettings pd;
+    // Server 0 restarts at this time (ServerModel::restart); < 0 = never. Each router sees
+    // it at its next scrape (the prefix-cache counters went back) and, if
+    // forgetOnRestart, clears what its prefix index believed that server held, as the
+    // gateway's snapshot rebuild does.
+    SimTime restartAt = -1;
+    bool forgetOnRestart = true;
 };
 
 // One simulated run: a fleet of ServerModels behind one or more routers (gateway

@@ -101,6 +101,19 @@ void KvBlockCache::release(std::span<const BlockId> blocks)
     }
 }
 
+int KvBlockCache::dropCached()
+{
+    int dropped = 0;
+    for (Block &block : m_blocks) {
+        if (block.published) {
+            m_byHash.erase(block.hash);
+            block.published = false;
+            ++dropped;
+        }
+    }
+    return dropped;
+}
+
 void KvBlockCache::unlinkFree(BlockId id)
 {
     Block &block = at(id);

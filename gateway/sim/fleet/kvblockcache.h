@@ -65,6 +65,10 @@ public:
     // reverse order, so a released chain is evicted tail first and its shared head
     // (the part most likely reused) survives longest.
     void release(std::span<const BlockId> blocks);
+    // Unpublishes every block: what an engine restart leaves of the prefix cache. Free
+    // blocks stay free and blocks in use stay with their requests, but no lookup finds
+    // any of them again. Returns how many blocks were dropped.
+    int dropCached();
 
     int refCount(BlockId block) const { return m_blocks[static_cast<std::size_t>(block)].refs; }
     bool isPublished(BlockId block) const { return m_blocks[static_cast<std::size_t>(block)].published; }

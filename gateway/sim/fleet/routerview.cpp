@@ -83,11 +83,15 @@ void RouterView::scrape(int backend, const ServerStatus &status, SimTime now)
     engine.waitingRequests = status.waiting;
     engine.runningRequests = status.running;
     engine.kvCacheUsage = status.kvCacheUsage;
-    const std::int64_t queries = status.prefixCacheQueries - previous.queries;
-    engine.prefixCacheHitRate = queries > 0 ? static_cast<double>(status.prefixCacheHits - previous.hits) / static_cast<double>(queries) : -1.0;
+    // As the gateway's EngineSignalsTracker: a counter below its last value is a restart.
+    if (previous.at >= 0 && (status.processPrefixCacheQueries < previous.queries || status.processPrefixCacheHits < previous.hits)) {
+        ++engine.restarts;
+    }
+    const std::int64_t queries = status.processPrefixCacheQueries - previous.queries;
+    engine.prefixCacheHitRate = queries > 0 ? static_cast<double>(status.processPrefixCacheHits - previous.hits) / static_cast<double>(queries) : -1.0;
     engine.cacheBlockSize = status.blockSize;
     engine.cacheBlocks = status.numGpuBlocks;
-    previous = {now, status.prefixCacheQueries, status.prefixCacheHits};
+    previous = {now, status.processPrefixCacheQueries, status.processPrefixCacheHits};
 }
 
 const Routing::BackendSnapshot &RouterView::snapshot(SimTime now)

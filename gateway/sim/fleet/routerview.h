@@ -45,6 +45,11 @@ public:
     // Backends whose scrape is due at `now`, in order; advances their schedule.
     std::vector<int> takeDueScrapes(SimTime now);
     void scrape(int backend, const ServerStatus &status, SimTime now);
+    // Restarts of the backend's engine seen in its scrapes (its counters went back).
+    std::int64_t restartsOf(int backend) const
+    {
+        return m_snapshot.backends[static_cast<std::size_t>(backend)].engine.restarts;
+    }
 
     // The snapshot as of `now` (engine signals carry their age).
     const Routing::BackendSnapshot &snapshot(SimTime now);

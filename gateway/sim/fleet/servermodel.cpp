@@ -342,7 +342,17 @@ ServerStatus ServerModel::status() const
         ? 1.0 - static_cast<double>(m_cache.freeBlocks()) / static_cast<double>(m_cache.numBlocks())
         : 0.0;
     status.evictions = m_cache.evictions();
+    status.processPrefixCacheQueries = m_totals.prefixCacheQueries - m_queriesAtRestart;
+    status.processPrefixCacheHits = m_totals.prefixCacheHits - m_hitsAtRestart;
     return status;
+}
+
+void ServerModel::restart()
+{
+    m_cache.dropCached();
+    m_announced.clear();
+    m_queriesAtRestart = m_totals.prefixCacheQueries;
+    m_hitsAtRestart = m_totals.prefixCacheHits;
 }
 
 } // namespace Gateway::Sim::Fleet

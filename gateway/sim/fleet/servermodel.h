@@ -64,8 +64,12 @@ struct ServerStatus {
     int running = 0;                     // vllm:num_requests_running
     int waiting = 0;                     // vllm:num_requests_waiting (incl. input processing)
     double kvCacheUsage = 0.0;           // vllm:kv_cache_usage_perc: 1 - free blocks / blocks
-    std::int64_t prefixCacheQueries = 0; // vllm:prefix_cache_queries_total (tokens)
-    std::int64_t prefixCacheHits = 0;    // vllm:prefix_cache_hits_total (tokens)
+    // Prefix-cache lookups of the whole run, in tokens; vllm:prefix_cache_{queries,hits}_total
+    // are the same since the engine's last restart (ServerModel::restart), below.
+    std::int64_t prefixCacheQueries = 0;
+    std::int64_t prefixCacheHits = 0;
+    std::int64_t processPrefixCacheQueries = 0;
+    std::int64_t processPrefixCacheHits = 0;
     int blockSize = 0;                   // vllm:cache_config_info{block_size}
     int numGpuBlocks = 0;                // vllm:cache_config_info{num_gpu_blocks}
 
@@ -115,6 +119,13 @@ public:
     std::optional<SimTime> nextEventTime() const;
     // Completes the step ending at `now` (if any) into `report`, then starts the next.
     void advance(SimTime now, StepReport &report);
+
+    // The engine restarts at a step boundary, modelled as a drain and reload in no time:
+    // nothing computed before is found by a lookup again (KvBlockCache::dropCached; the
+    // requests in flight keep their own KV and finish) and the /metrics prefix-cache
+    // counters start again at zero, which is how a router sees a restart. The run's
+    // totals (tokens computed, steps) keep counting.
+    void restart();
 
     ServerStatus status() const;
     const KvBlockCache &cache() const { return m_cache; }
@@ -192,6 +203,9 @@ private:
     int m_waitingLive = 0;
     std::uint64_t m_submitted = 0;
     ServerStatus m_totals;
+    // The prefix-cache counters at the last restart(): /metrics reports the totals since.
+    std::int64_t m_queriesAtRestart = 0;
+    std::int64_t m_hitsAtRestart = 0;
 };
 
 } // namespace Gateway::Sim::Fleet

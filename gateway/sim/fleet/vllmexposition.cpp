@@ -44,9 +44,9 @@ QByteArray renderVllmMetrics(const ServerStatus &status, QByteArrayView modelNam
     series(out, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", labels,
            QByteArray::number(status.kvCacheUsage, 'g', 17));
     series(out, "vllm:prefix_cache_queries", "counter", "Prefix cache queries, in terms of number of queried tokens.",
-           labels, QByteArray::number(status.prefixCacheQueries));
+           labels, QByteArray::number(status.processPrefixCacheQueries));
     series(out, "vllm:prefix_cache_hits", "counter", "Prefix cache hits, in terms of number of cached tokens.", labels,
-           QByteArray::number(status.prefixCacheHits));
+           QByteArray::number(status.processPrefixCacheHits));
     const QByteArray info = QByteArrayLiteral("block_size=\"") + QByteArray::number(status.blockSize) + "\",engine=\"0\",model_name=\""
         + modelName.toByteArray() + "\",num_gpu_blocks=\"" + QByteArray::number(status.numGpuBlocks) + '"';
     series(out, "vllm:cache_config_info", "gauge", "Information of the LLMEngine CacheConfig", info, "1");

@@ -85,8 +85,14 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
     const QCommandLineOption kvBlocks(QStringLiteral("kv-blocks"),
                                       QStringLiteral("KV blocks per server (default: the H100 profile's 29,205; W2 sizes its own)"),
                                       QStringLiteral("n"));
+    const QCommandLineOption restartAt(QStringLiteral("restart-at-s"),
+                                       QStringLiteral("server 0 restarts (empty prefix cache, counters from zero) at this time of each run"),
+                                       QStringLiteral("seconds"));
+    const QCommandLineOption keepIndex(QStringLiteral("keep-index-on-restart"),
+                                       QStringLiteral("routers keep their prefix index through a restart (the behaviour before restarts were detected)"));
     parser.addOptions({workloads, policies, loads, seeds, firstSeed, servers, scrape, horizon, timeout, burst, groupOrder, replay, speedup,
-                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, pdWorkRatio, label, replicas, kvBlocks});
+                       saturation, csv, markdown, quiet, stepScale, prefillServers, pdThresholds, pdWorkRatio, label, replicas, kvBlocks,
+                       restartAt, keepIndex});
     if (!parser.parse(arguments)) {
         error = parser.errorText();
         return std::nullopt;
@@ -197,6 +203,15 @@ std::optional<BenchOptions> parseBenchOptions(const QStringList &arguments, QStr
             return std::nullopt;
         }
     }
+    if (parser.isSet(restartAt)) {
+        bool ok = false;
+        options.restartAtSeconds = parser.value(restartAt).toDouble(&ok);
+        if (!ok || !(options.restartAtSeconds >= 0.0)) {
+            error = QStringLiteral("--restart-at-s takes a time in seconds, 0 or more");
+            return std::nullopt;
+        }
+    }
+    options.keepIndexOnRestart = parser.isSet(keepIndex);
     if (parser.isSet(pdWorkRatio)) {
         bool ok = false;
         options.pdWorkRatio = parser.value(pdWorkRatio).toDouble(&ok);

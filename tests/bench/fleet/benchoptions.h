@@ -48,6 +48,8 @@ struct BenchOptions {
     // KV blocks per server (0 = the server profile's); a workload that sizes its own
     // cache (W2) keeps its size.
     int kvBlocks = 0;
+    double restartAtSeconds = -1.0; // --restart-at-s; < 0 = no restart
+    bool keepIndexOnRestart = false;
 };
 
 // nullopt with `error` set (or empty when --help was printed).

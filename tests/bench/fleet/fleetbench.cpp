@@ -53,6 +53,8 @@ std::vector<std::pair<QString, FleetConfig>> fleetVariants(const BenchOptions &o
 {
     FleetConfig base = fleetConfig(options, scrapeMs, seed);
     base.replicas = options.replicas;
+    base.restartAt = options.restartAtSeconds >= 0.0 ? fromSeconds(options.restartAtSeconds) : -1;
+    base.forgetOnRestart = !options.keepIndexOnRestart;
     const QString replicas = options.replicas > 1 ? QStringLiteral("/%1rep").arg(options.replicas) : QString();
     if (options.prefillServers <= 0) {
         return {{replicas, base}};

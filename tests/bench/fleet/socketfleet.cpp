@@ -108,6 +108,8 @@ std::optional<Gateway::Sim::Fleet::ServerStatus> SocketFleet::scrape(int server)
     status.kvCacheUsage = *usage;
     status.prefixCacheQueries = static_cast<std::int64_t>(*queries);
     status.prefixCacheHits = static_cast<std::int64_t>(*hits);
+    status.processPrefixCacheQueries = status.prefixCacheQueries; // the engines do not restart here
+    status.processPrefixCacheHits = status.prefixCacheHits;
     status.blockSize = m_settings.server.engine.blockSize;
     status.numGpuBlocks = m_settings.server.engine.numGpuBlocks;
     return status;

@@ -2,6 +2,7 @@
 #include "sim/fleet/routerview.h"
 #include "sim/fleet/workloads.h"
 
+#include "routing/prefixindex.h"
 #include "routing/promptblocks.h"
 #include "routing/routepolicy.h"
 
@@ -148,6 +149,7 @@ private slots:
     void replicasScrapeOutOfStep();
     void twoReplicasSplitTheTraffic();
     void oneReplicaIsTheSingleRouter();
+    void aRestartEmptiesTheServerAndItsIndexEntries();
 };
 
 void TestFleetDriver::everyRequestIsResolved()
@@ -290,8 +292,8 @@ void TestFleetDriver::routerViewCountsAndScrapes()
     status.running = 3;
     status.waiting = 2;
     status.kvCacheUsage = 0.5;
-    status.prefixCacheQueries = 100;
-    status.prefixCacheHits = 40;
+    status.processPrefixCacheQueries = 100; // what /metrics shows
+    status.processPrefixCacheHits = 40;
     status.blockSize = 16;
     status.numGpuBlocks = 1000;
     view.scrape(1, status, 250 * MICROS_PER_MILLI);
@@ -322,6 +324,22 @@ void TestFleetDriver::routerViewCountsAndScrapes()
     QCOMPARE(view.snapshot(0).backends[1].inFlightRequests, 0);
     QCOMPARE(view.snapshot(0).backends[1].inFlightDecodeTokens, std::int64_t {0});
     QCOMPARE(view.snapshot(0).backends[1].inFlightTokens, std::int64_t {0});
+    QCOMPARE(view.restartsOf(1), std::int64_t {0});
+
+    // The engine restarted: its counters are below the last scrape's. Seen once, and the
+    // interval's hit rate is unknown; the next scrape measures from the new values.
+    status.processPrefixCacheQueries = 10;
+    status.processPrefixCacheHits = 5;
+    view.scrape(1, status, 1500 * MICROS_PER_MILLI);
+    QCOMPARE(view.restartsOf(1), std::int64_t {1});
+    QCOMPARE(view.snapshot(1500 * MICROS_PER_MILLI).backends[1].engine.restarts, std::int64_t {1});
+    QCOMPARE(view.snapshot(1500 * MICROS_PER_MILLI).backends[1].engine.prefixCacheHitRate, -1.0);
+    status.processPrefixCacheQueries = 20;
+    status.processPrefixCacheHits = 10;
+    view.scrape(1, status, 1750 * MICROS_PER_MILLI);
+    QCOMPARE(view.restartsOf(1), std::int64_t {1});
+    QCOMPARE(view.snapshot(1750 * MICROS_PER_MILLI).backends[1].engine.prefixCacheHitRate, 0.5);
+    QCOMPARE(view.restartsOf(0), std::int64_t {0});
 
     // A second replica's view, half an interval out of phase: backend i at 500 + i x 250 ms.
     RouterView late(4, 1000 * MICROS_PER_MILLI, 500 * MICROS_PER_MILLI);
@@ -496,6 +514,52 @@ void TestFleetDriver::oneReplicaIsTheSingleRouter()
         QVERIFY(viaSimulate.has_value());
         QCOMPARE(viaSimulate->hitRate, summarize(single).hitRate);
         QCOMPARE(viaSimulate->ttftP99, summarize(single).ttftP99);
+    }
+}
+
+void TestFleetDriver::aRestartEmptiesTheServerAndItsIndexEntries()
+{
+    const Workload workload = smallGsp();
+    const SimTime restartAt = fromSeconds(10.0);
+    // What each way leaves in the router's index for server 0, and what server 0's cache
+    // answered after the restart.
+    struct Outcome {
+        std::int64_t indexBlocks = 0;
+        RunRecord record;
+    };
+    const auto runWith = [&](SimTime restart, bool forget) {
+        FleetConfig config = smallFleet();
+        config.restartAt = restart;
+        config.forgetOnRestart = forget;
+        FleetSimulation simulation(config, workload);
+        auto policies = simulation.makePolicies("prefix_aware");
+        Outcome outcome;
+        outcome.record = simulation.run(*policies);
+        const auto *index = dynamic_cast<const Gateway::Routing::PrefixIndex *>(policies->front().index.get());
+        outcome.indexBlocks = index ? index->heldBlocks(0) : -1;
+        return outcome;
+    };
+    const Outcome none = runWith(-1, true);
+    const Outcome kept = runWith(restartAt, false);
+    const Outcome forgot = runWith(restartAt, true);
+    for (const Outcome *outcome : {&none, &kept, &forgot}) {
+        for (const RequestOutcome &r : outcome->record.requests) {
+            QCOMPARE(r.fate, RequestFate::Completed);
+        }
+    }
+    // The restart cost server 0 its cache: it recomputed what it held (fewer hits than
+    // without the restart, whichever way the router took it).
+    QVERIFY(kept.record.servers[0].prefixCacheHits < none.record.servers[0].prefixCacheHits);
+    QVERIFY(kept.record.servers[0].processPrefixCacheQueries < kept.record.servers[0].prefixCacheQueries);
+    // Kept, the index still lists what server 0 held before; forgotten, only what the
+    // router sent it since.
+    QVERIFY(kept.indexBlocks > 0);
+    QVERIFY(forgot.indexBlocks < kept.indexBlocks);
+    // Until the restart both runs are the same run.
+    for (std::size_t i = 0; i < workload.requests.size(); ++i) {
+        if (kept.record.requests[i].finished <= restartAt) {
+            QCOMPARE(forgot.record.requests[i].finished, kept.record.requests[i].finished);
+        }
     }
 }
 

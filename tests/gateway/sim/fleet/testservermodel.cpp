@@ -78,6 +78,7 @@ private slots:
     void rejectsWhatCanNeverFit();
     void abortFreesTheRequest();
     void exposesVllmMetricNames();
+    void aRestartEmptiesTheCacheAndTheCounters();
     void remotePrefillImportsTheBlocksAfterTheTransfer();
 };
 
@@ -289,6 +290,31 @@ void TestServerModel::exposesVllmMetricNames()
     QVERIFY(text.contains("vllm:cache_config_info{block_size=\"16\",engine=\"0\",model_name=\"llama\",num_gpu_blocks=\"64\"} 1\n"));
     // 2 of 64 blocks in use.
     QVERIFY(text.contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"llama\"} 0.03125\n"));
+}
+
+void TestServerModel::aRestartEmptiesTheCacheAndTheCounters()
+{
+    ServerModel server(smallServer(), "m");
+    const QByteArray prompt = tokens(5, 32);
+    server.submit(request(1, prompt, 1), 0);
+    runUntil(server, 1'000'000);
+    server.submit(request(2, prompt, 1), 2'000'000);
+    runUntil(server, 3'000'000);
+    QCOMPARE(server.status().processPrefixCacheHits, std::int64_t {16});
+    const std::int64_t computed = server.status().prefillTokensComputed;
+
+    server.restart();
+    // /metrics starts again from zero (how a router sees the restart); the run's totals do not.
+    QCOMPARE(server.status().processPrefixCacheQueries, std::int64_t {0});
+    QCOMPARE(server.status().processPrefixCacheHits, std::int64_t {0});
+    QCOMPARE(server.status().prefixCacheHits, std::int64_t {16});
+    QVERIFY(renderVllmMetrics(server.status(), "m").contains("vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"m\"} 0\n"));
+    // Nothing computed before is found again: the same prompt is computed in full.
+    server.submit(request(3, prompt, 1), 4'000'000);
+    runUntil(server, 5'000'000);
+    QCOMPARE(server.status().prefillTokensComputed - computed, std::int64_t {32});
+    QCOMPARE(server.status().processPrefixCacheHits, std::int64_t {0});
+    QCOMPARE(server.status().processPrefixCacheQueries, std::int64_t {32});
 }
 
 void TestServerModel::remotePrefillImportsTheBlocksAfterTheTransfer()
