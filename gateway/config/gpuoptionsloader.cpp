@@ -35,7 +35,7 @@ Routing::GpuPolicyParams parseGpuOptions(const DocumentReader &reader, const YAM
                       "load_aware_threshold", "max_prefix_blocks", "overlap_score_weight", "router_temperature",
                       "decode_weight", "bounded_load_factor", "kv_pressure_start", "kv_pressure_match_keep",
                       "engine_queue_weight", "backlog_weight", "kv_miss_boost", "kv_miss_start", "kv_miss_min_match",
-                      "idle_miss_weight", "engine_queue_fade_ms", "prefill_progress_weight",
+                      "idle_miss_weight", "engine_queue_fade_ms", "prefill_progress_weight", "widely_held_share",
                       "replica_placement_slack"});
     Routing::GpuPolicyParams params;
     const auto sub = [&field](const char *key) { return DocumentReader::join(field, QString::fromLatin1(key)); };
@@ -87,6 +87,7 @@ Routing::GpuPolicyParams parseGpuOptions(const DocumentReader &reader, const YAM
     number("idle_miss_weight", params.idleMissWeight);
     number("engine_queue_fade_ms", params.engineQueueFadeMs);
     number("prefill_progress_weight", params.prefillProgressWeight);
+    number("widely_held_share", params.widelyHeldShare);
     number("replica_placement_slack", params.replicaPlacementSlack);
 
     if (const auto error = Routing::validateGpuPolicyParams(params)) {

@@ -215,6 +215,7 @@ Node gpuOptionsNode(const Routing::GpuPolicyParams &params)
     optional("idle_miss_weight", params.idleMissWeight);
     optional("engine_queue_fade_ms", params.engineQueueFadeMs);
     optional("prefill_progress_weight", params.prefillProgressWeight);
+    optional("widely_held_share", params.widelyHeldShare);
     optional("replica_placement_slack", params.replicaPlacementSlack);
     return node;
 }

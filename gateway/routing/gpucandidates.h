@@ -43,7 +43,7 @@ public:
     std::span<char> flags();
 
 private:
-    static constexpr int VALUE_ARRAYS = 5;
+    static constexpr int VALUE_ARRAYS = 6;
 
     std::vector<GpuCandidate> m_candidates;
     std::vector<int> m_backendIds;

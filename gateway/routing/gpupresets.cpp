@@ -80,6 +80,7 @@ const std::vector<Key> &keys()
         {"idle_miss_weight", Family::PrefixAware, [](const auto &p) { return p.idleMissWeight.has_value(); }},
         {"engine_queue_fade_ms", Family::PrefixAware, [](const auto &p) { return p.engineQueueFadeMs.has_value(); }},
         {"prefill_progress_weight", Family::PrefixAware, [](const auto &p) { return p.prefillProgressWeight.has_value(); }},
+        {"widely_held_share", Family::PrefixAware, [](const auto &p) { return p.widelyHeldShare.has_value(); }},
         {"replica_placement_slack", Family::PrefixAware, [](const auto &p) { return p.replicaPlacementSlack.has_value(); }},
     };
     return all;
@@ -220,6 +221,7 @@ std::optional<GpuPolicyError> validateGpuPolicyParams(const GpuPolicyParams &par
         checkRange(params.idleMissWeight, "idle_miss_weight", 1.0, INF),
         checkRange(params.engineQueueFadeMs, "engine_queue_fade_ms", 0.0, 600000.0),
         checkRange(params.prefillProgressWeight, "prefill_progress_weight", 0.0, 1.0),
+        checkRange(params.widelyHeldShare, "widely_held_share", 0.0, 1.0),
         checkRange(params.replicaPlacementSlack, "replica_placement_slack", 0.0, 10.0),
     };
     for (const auto &check : checks) {
@@ -256,6 +258,7 @@ GpuPolicyParams withPresetDefaults(const GpuPolicyParams &params)
         resolved.engineQueueFadeMs = params.engineQueueFadeMs.value_or(PrefixAwareParams::DEFAULT_ENGINE_QUEUE_FADE_MS);
         resolved.prefillProgressWeight =
             params.prefillProgressWeight.value_or(PrefixAwareParams::DEFAULT_PREFILL_PROGRESS_WEIGHT);
+        resolved.widelyHeldShare = params.widelyHeldShare.value_or(PrefixAwareParams::DEFAULT_WIDELY_HELD_SHARE);
         resolved.replicaPlacementSlack = params.replicaPlacementSlack.value_or(0.0);
         break;
     case Family::CacheAware: {
@@ -312,6 +315,7 @@ std::unique_ptr<RoutePolicy> makeGpuPolicy(const GpuPolicyParams &params, Prefix
         prefixAware.idleMissWeight = *p.idleMissWeight;
         prefixAware.engineQueueFadeMs = *p.engineQueueFadeMs;
         prefixAware.prefillProgressWeight = *p.prefillProgressWeight;
+        prefixAware.widelyHeldShare = *p.widelyHeldShare;
         prefixAware.replicaPlacementSlack = *p.replicaPlacementSlack;
         return std::make_unique<PrefixAwarePolicy>(prefixAware, source);
     }

@@ -68,6 +68,7 @@ struct GpuPolicyParams {
     std::optional<double> idleMissWeight;        // `idle_miss_weight`: least miss weight of a held prompt, idle fleet (>= 1)
     std::optional<double> engineQueueFadeMs;     // `engine_queue_fade_ms`: age at which a scraped queue stops counting (0 = never fades)
     std::optional<double> prefillProgressWeight; // `prefill_progress_weight`: trust in a server's estimated prefill progress (0 = none)
+    std::optional<double> widelyHeldShare;       // `widely_held_share`: share of servers that makes a prompt head free to join (0 = off)
     std::optional<double> replicaPlacementSlack; // `replica_placement_slack`: prompts of extra cost for a shared placement (0..10)
 
     bool operator==(const GpuPolicyParams &) const = default;

@@ -6,6 +6,8 @@
 #include "rendezvous.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <limits>
 
 namespace Gateway::Routing {
@@ -86,6 +88,22 @@ double PrefixAwarePolicy::kvMissFactor(double meanKvUsage, double bestMatchedTok
     return 1.0 + m_params.kvMissBoost * ramp(meanKvUsage, m_params.kvMissStart, 1.0);
 }
 
+double PrefixAwarePolicy::widelyHeldTokens(std::span<const double> cached, std::span<double> scratch) const
+{
+    if (m_params.widelyHeldShare <= 0.0) {
+        return 0.0;
+    }
+    const auto holders = std::max<std::size_t>(
+        2, static_cast<std::size_t>(std::ceil(m_params.widelyHeldShare * static_cast<double>(cached.size()))));
+    if (holders > cached.size()) {
+        return 0.0;
+    }
+    std::copy(cached.begin(), cached.end(), scratch.begin());
+    const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(holders - 1);
+    std::nth_element(scratch.begin(), kth, scratch.end(), std::greater<>());
+    return *kth;
+}
+
 int PrefixAwarePolicy::sharedPlacement(GpuCandidateSet &set, std::span<const double> costs,
                                        std::span<const char> eligible, double promptTokens) const
 {
@@ -137,6 +155,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     const std::span<double> loads = set.values(2);    // the guard's load
     const std::span<double> uncached = set.values(3); // uncached prompt tokens / weight
     const std::span<double> decodes = set.values(4);  // in-flight decode tokens / weight: the tie-break
+    const std::span<double> scratch = set.values(5);
 
     const std::span<char> eligible = set.flags();
     double loadSum = 0.0;
@@ -161,6 +180,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
     // server far past the load a replica would pay back (fleet simulator W1 at 120% load:
     // running-request skew 1.11, throughput -7% against the endpoint picker).
     const double perWaiting = std::max(prompt - bestCached, tokensPerBlock);
+    const double widelyHeld = widelyHeldTokens(cached, scratch);
     bool everyonePrefilling = true;
     for (std::size_t i = 0; i < count; ++i) {
         everyonePrefilling = everyonePrefilling && set[i].state->inFlightPrefillTokens > 0;
@@ -177,7 +197,7 @@ void PrefixAwarePolicy::rank(const RankInput &input, Rng &rng, Ranking &out) con
             waitingSum += std::max(0.0, engine.waitingRequests);
             ++freshCount;
         }
-        const double missing = prompt - cached[i];
+        const double missing = prompt - std::max(cached[i], widelyHeld);
         const double ownQueued = routerQueued(state, everyonePrefilling);
         double queued = ownQueued;
         if (engine.fresh && m_params.engineQueueWeight > 0.0) {

@@ -54,6 +54,7 @@ bool applyOverrides(std::string_view overrides, Routing::GpuPolicyParams &params
         {"idle_miss_weight", &Routing::GpuPolicyParams::idleMissWeight},
         {"engine_queue_fade_ms", &Routing::GpuPolicyParams::engineQueueFadeMs},
         {"prefill_progress_weight", &Routing::GpuPolicyParams::prefillProgressWeight},
+        {"widely_held_share", &Routing::GpuPolicyParams::widelyHeldShare},
         {"replica_placement_slack", &Routing::GpuPolicyParams::replicaPlacementSlack},
         {"overlap_score_weight", &Routing::GpuPolicyParams::overlapScoreWeight},
     };

@@ -483,6 +483,7 @@ private slots:
         route.options.gpu.idleMissWeight = 3.0;
         route.options.gpu.engineQueueFadeMs = 0.0;
         route.options.gpu.prefillProgressWeight = 0.5;
+        route.options.gpu.widelyHeldShare = 0.25;
         route.options.gpu.replicaPlacementSlack = 0.5;
         const QByteArray document = json ? toJson(policy, SecretRendering::Included) : toYaml(policy, SecretRendering::Included);
         const Policy reparsed = parse(document);
@@ -493,6 +494,7 @@ private slots:
         QCOMPARE(reparsed.routes.front().options.gpu.idleMissWeight, std::optional<double> {3.0});
         QCOMPARE(reparsed.routes.front().options.gpu.engineQueueFadeMs, std::optional<double> {0.0});
         QCOMPARE(reparsed.routes.front().options.gpu.prefillProgressWeight, std::optional<double> {0.5});
+        QCOMPARE(reparsed.routes.front().options.gpu.widelyHeldShare, std::optional<double> {0.25});
         QCOMPARE(reparsed.routes.front().options.gpu.replicaPlacementSlack, std::optional<double> {0.5});
         QCOMPARE(json ? toJson(reparsed, SecretRendering::Included) : toYaml(reparsed, SecretRendering::Included), document);
     }

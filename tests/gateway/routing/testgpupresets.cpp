@@ -143,6 +143,7 @@ void TestGpuPresets::dynamoAndPrefixAwareDefaults()
     QCOMPARE(ours.idleMissWeight, std::optional<double> {PrefixAwareParams::DEFAULT_IDLE_MISS_WEIGHT});
     QCOMPARE(ours.engineQueueFadeMs, std::optional<double> {PrefixAwareParams::DEFAULT_ENGINE_QUEUE_FADE_MS});
     QCOMPARE(ours.prefillProgressWeight, std::optional<double> {PrefixAwareParams::DEFAULT_PREFILL_PROGRESS_WEIGHT});
+    QCOMPARE(ours.widelyHeldShare, std::optional<double> {PrefixAwareParams::DEFAULT_WIDELY_HELD_SHARE});
     QCOMPARE(ours.replicaPlacementSlack, std::optional<double> {0.0});
     QVERIFY(!ours.cacheThreshold && !ours.scorers);
 }
@@ -172,6 +173,7 @@ void TestGpuPresets::overridesReachThePolicy()
     ours.idleMissWeight = 2.0;
     ours.engineQueueFadeMs = 300.0;
     ours.prefillProgressWeight = 0.25;
+    ours.widelyHeldShare = 0.75;
     const auto prefixAware = makeGpuPolicy(ours, nullptr);
     const auto *ourTyped = dynamic_cast<const PrefixAwarePolicy *>(prefixAware.get());
     QCOMPARE(ourTyped->params().boundedLoadFactor, 1.5);
@@ -183,6 +185,7 @@ void TestGpuPresets::overridesReachThePolicy()
     QCOMPARE(ourTyped->params().idleMissWeight, 2.0);
     QCOMPARE(ourTyped->params().engineQueueFadeMs, 300.0);
     QCOMPARE(ourTyped->params().prefillProgressWeight, 0.25);
+    QCOMPARE(ourTyped->params().widelyHeldShare, 0.75);
 
     GpuPolicyParams custom = preset("epp_default");
     GpuScorerWeights weights;
@@ -279,6 +282,8 @@ void TestGpuPresets::validationNamesTheBadField_data()
                                                 << QStringLiteral("engine_queue_fade_ms");
     QTest::newRow("prefill progress weight above 1") << Mutation([](auto &p) { p.prefillProgressWeight = 1.5; })
                                                      << QStringLiteral("prefill_progress_weight");
+    QTest::newRow("widely held share above 1") << Mutation([](auto &p) { p.widelyHeldShare = 1.01; })
+                                               << QStringLiteral("widely_held_share");
     QTest::newRow("replica placement slack above 10") << Mutation([](auto &p) { p.replicaPlacementSlack = 11.0; })
                                                       << QStringLiteral("replica_placement_slack");
     QTest::newRow("kv miss boost on sglang") << Mutation([](auto &p) {

@@ -29,6 +29,7 @@ PrefixAwareParams testParams()
     params.kvMissMinMatch = 0.5;
     params.idleMissWeight = 1.0; // idleFleetKeepsAHeldPromptOnItsServer() covers it
     params.engineQueueFadeMs = 0.0; // anEngineQueueFadesWithItsAge() covers it
+    params.widelyHeldShare = 0.0;   // aServerLackingAWidelyHeldHeadIsNotPassedOver() covers it
     return params;
 }
 
@@ -89,6 +90,7 @@ private slots:
     void kvPressureMakesLongMissesDearer();
     void idleFleetKeepsAHeldPromptOnItsServer();
     void replicasPlaceANewPrefixAlike();
+    void aServerLackingAWidelyHeldHeadIsNotPassedOver();
     void costIsDividedByWeight();
     void withoutBlocksItIsLeastLoaded();
     void idleTiesAreRandom();
@@ -108,6 +110,7 @@ void TestPrefixAwarePolicy::defaults()
     QCOMPARE(policy.params().idleMissWeight, 5.0);
     QCOMPARE(policy.params().engineQueueFadeMs, 125.0);
     QCOMPARE(policy.params().prefillProgressWeight, 1.0);
+    QCOMPARE(policy.params().widelyHeldShare, 0.5);
     QCOMPARE(policy.params().tokensPerBlock, 0);
     QCOMPARE(tokensPerBlockOf(nullptr), 16);
 }
@@ -633,6 +636,58 @@ void TestPrefixAwarePolicy::replicasPlaceANewPrefixAlike()
     const PrefixAwarePolicy busy {params, &fresher};
     snapshot.backends[static_cast<std::size_t>(preferred)].inFlightPrefillTokens = 64 * 16; // a whole prompt queued
     QVERIFY(rankWith(busy, snapshot, request).order.front() != preferred);
+}
+
+void TestPrefixAwarePolicy::aServerLackingAWidelyHeldHeadIsNotPassedOver()
+{
+    // Seven of eight servers hold a 64-block (1,024-token) head and each has 500 tokens of
+    // prefill queued; server 7 (restarted, or new) holds nothing and is idle.
+    std::map<int, int> held;
+    for (int backend = 0; backend < 7; ++backend) {
+        held[backend] = 64;
+    }
+    ScriptedPrefixSource source {held};
+    BackendSnapshot snapshot = snapshotOf(8);
+    for (int backend = 0; backend < 7; ++backend) {
+        snapshot.backends[static_cast<std::size_t>(backend)].inFlightPrefillTokens = 500;
+    }
+    const RequestSummary request = hotRequest(1); // the head + 4 private blocks
+
+    // Off, server 7 pays the whole head: 1,088 against 500 + 64 elsewhere.
+    PrefixAwareParams params = testParams();
+    const PrefixAwarePolicy off {params, &source};
+    Ranking out = rankWith(off, snapshot, request);
+    QCOMPARE(out.scores[7], 1088.0);
+    QCOMPARE(out.scores[0], 564.0);
+    QVERIFY(out.order.front() != 7);
+
+    // On, the head most servers hold costs server 7 nothing to lack: it wins on its empty
+    // queue, while what the gateway counts as its prefill stays the truth (nothing cached).
+    params.widelyHeldShare = 0.5;
+    const PrefixAwarePolicy on {params, &source};
+    out = rankWith(on, snapshot, request);
+    QCOMPARE(out.scores[7], 64.0);
+    QCOMPARE(out.scores[0], 564.0);
+    QCOMPARE(out.order.front(), 7);
+    QCOMPARE(out.cachedPromptTokens[7], 0);
+    QCOMPARE(out.cachedPromptTokens[0], 1024);
+
+    // Held by 3 of 8 (below half): a group's home, not a shared head. Server 7 pays again.
+    ScriptedPrefixSource few {{{0, 64}, {1, 64}, {2, 64}}};
+    const PrefixAwarePolicy onFew {params, &few};
+    out = rankWith(onFew, snapshot, request);
+    QCOMPARE(out.scores[7], 1088.0);
+    QVERIFY(out.order.front() <= 2);
+
+    // Two servers, one holding the head: "most" needs at least two holders, so the one
+    // that lacks it still pays (a share of 0.5 must not turn prefix routing off).
+    ScriptedPrefixSource one {{{0, 64}}};
+    BackendSnapshot pair = snapshotOf(2);
+    pair.backends[0].inFlightPrefillTokens = 500;
+    const PrefixAwarePolicy onPair {params, &one};
+    out = rankWith(onPair, pair, request);
+    QCOMPARE(out.scores[1], 1088.0);
+    QCOMPARE(out.order.front(), 0);
 }
 
 void TestPrefixAwarePolicy::costIsDividedByWeight()
