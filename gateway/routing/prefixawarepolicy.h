@@ -132,8 +132,8 @@ struct PrefixAwareParams {
     // one shared 1,000-token system prompt) with server 0 restarted after 20 of 60 s,
     // TTFT p50 at 80% load 0.022 s without the restart, 0.040 s with it, 0.024 s with
     // this rule. It also helps without restarts wherever the shared head was evicted
-    // somewhere (W3 TTFT p99 2-12% lower at 20-120% load, behind two replicas 8-12%) and
-    // moves no other workload's prefix_aware row by more than 3%. The head's length is
+    // somewhere (W3 TTFT p99 0.5-12% lower at 20-120% load, behind two replicas 8-12%) and
+    // moves no other workload's prefix_aware TTFT p99 by more than 3%. The head's length is
     // the k-th largest believed match, k = max(2, ceil(share x candidates)). 0 = off.
     double widelyHeldShare = DEFAULT_WIDELY_HELD_SHARE;
     // `replica_placement_slack`: for gateways run as several replicas without shared
