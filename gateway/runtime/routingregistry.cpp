@@ -95,12 +95,22 @@ int RoutingRegistry::stableId(const QByteArray &label)
     return it->second;
 }
 
+bool RoutingRegistry::engineRestarted(int stableId, std::int64_t restarts)
+{
+    const QMutexLocker lock {&m_mutex};
+    const auto [it, first] = m_engineRestartsSeen.try_emplace(stableId, restarts);
+    const bool restarted = !first && restarts > it->second;
+    it->second = restarts;
+    return restarted;
+}
+
 void RoutingRegistry::retainBackends(const std::vector<QByteArray> &labels)
 {
     const QMutexLocker lock {&m_mutex};
     for (auto it = m_stableIds.begin(); it != m_stableIds.end();) {
         if (std::find(labels.begin(), labels.end(), it->first) == labels.end()) {
             m_prefixIndex.forget(it->second);
+            m_engineRestartsSeen.erase(it->second);
             it = m_stableIds.erase(it);
         } else {
             ++it;

@@ -50,6 +50,12 @@ public:
     int stableId(const QByteArray &label);
     // Forgets the prefix state of every label not in `labels` (backends no longer configured).
     void retainBackends(const std::vector<QByteArray> &labels);
+    // Whether the engine of backend `stableId` restarted since the last call for it: its
+    // restart count (EngineSignals::restarts) is above the one seen then. Kept here rather
+    // than per route table, so a restart that lands while a policy change swaps tables is
+    // not missed; the first call for a backend only records its count, and a count below
+    // the one seen (its scraper was rebuilt) is taken as the new baseline.
+    bool engineRestarted(int stableId, std::int64_t restarts);
 
     // The admission queues of capped target groups; they outlive configuration changes
     // like the monitors do. Thread-safe on its own (not under this registry's lock).
@@ -88,6 +94,8 @@ private:
     Routing::PrefixIndex m_prefixIndex;
     std::map<QByteArray, int> m_stableIds;
     int m_nextStableId = 0;
+    std::map<int, std::int64_t> m_engineRestartsSeen; // by stableId
+
     AdmissionRegistry m_admission;
 };
 

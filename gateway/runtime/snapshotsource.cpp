@@ -77,9 +77,7 @@ void SnapshotSource::rebuild(qint64 nowMs)
     auto snapshot = std::make_shared<Routing::BackendSnapshot>();
     snapshot->takenAtMs = nowMs;
     snapshot->backends.reserve(m_table.backends().size());
-    m_restartsSeen.resize(m_table.backends().size(), -1);
-    for (std::size_t position = 0; position < m_table.backends().size(); ++position) {
-        const auto &backend = m_table.backends()[position];
+    for (const auto &backend : m_table.backends()) {
         Routing::BackendState state = backend.monitor->sample(nowMs);
         state.inFlightRequests = std::max(0, backend.stats->inFlight.load(std::memory_order_relaxed));
         state.inputCostPerMTok = backend.inputCostPerMTok;
@@ -87,7 +85,7 @@ void SnapshotSource::rebuild(qint64 nowMs)
         state.contextWindow = backend.contextWindow;
         if (backend.engineId >= 0 && m_table.engines()) {
             state.engine = m_table.engines()->signalsFor(backend.engineId, nowMs);
-            forgetRestartedCache(position, backend, state.engine);
+            forgetRestartedCache(backend, state.engine);
             // Size what the prefix index assumes the server keeps to the KV cache it
             // reports (vllm:cache_config_info), as the endpoint picker's auto-tuning does.
             if (m_table.prefixSource() && state.engine.cacheBlocks > 0) {
@@ -109,13 +107,9 @@ void SnapshotSource::rebuild(qint64 nowMs)
     m_generation.fetch_add(1, std::memory_order_release);
 }
 
-void SnapshotSource::forgetRestartedCache(std::size_t position, const BackendRuntime &backend,
-                                          const Routing::EngineSignals &engine)
+void SnapshotSource::forgetRestartedCache(const BackendRuntime &backend, const Routing::EngineSignals &engine)
 {
-    std::int64_t &seen = m_restartsSeen[position];
-    const bool restarted = seen >= 0 && engine.restarts > seen;
-    seen = engine.restarts;
-    if (!restarted || !m_table.prefixSource()) {
+    if (!m_table.routing().engineRestarted(backend.stableId, engine.restarts) || !m_table.prefixSource()) {
         return;
     }
     const std::int64_t cleared = m_table.routing().prefixIndex().clear(backend.stableId);

@@ -68,10 +68,9 @@ private:
     void rebuild(qint64 nowMs);
     void recordHealthEvents();
     // A restarted engine's KV cache is empty: forgets what the prefix index believed
-    // the backend at `position` held (else prefix_aware keeps sending it the prompts it
-    // "holds", each a full recompute priced as a hit) and records an engine.restart event.
-    void forgetRestartedCache(std::size_t position, const BackendRuntime &backend,
-                              const Routing::EngineSignals &engine);
+    // the backend held (else prefix_aware keeps sending it the prompts it "holds", each
+    // a full recompute priced as a hit) and records an engine.restart event.
+    void forgetRestartedCache(const BackendRuntime &backend, const Routing::EngineSignals &engine);
     void evaluateLatencyOutliers(const Routing::BackendSnapshot &snapshot, qint64 nowMs);
     void updateAdaptive(Routing::BackendSnapshot &snapshot, qint64 nowMs);
 
@@ -84,9 +83,6 @@ private:
     std::atomic<bool> m_markedStale {false};
     std::atomic_flag m_rebuilding = ATOMIC_FLAG_INIT;
     std::vector<AdaptiveRoute> m_adaptive; // only touched by the rebuilding thread
-    // Per backend (table position), the engine restarts seen at the last rebuild; -1 =
-    // not observed yet. Only touched by the rebuilding thread.
-    std::vector<std::int64_t> m_restartsSeen;
 };
 
 } // namespace Gateway::Runtime
