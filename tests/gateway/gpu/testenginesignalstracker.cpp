@@ -252,46 +252,44 @@ void TestEngineSignalsTracker::restartsAreCountersGoingBackwards()
 {
     EngineSignalsTracker tracker {STALE_MS};
     QCOMPARE(tracker.signalsAt(0).restarts, std::int64_t {0});
+    // One scrape every 250 ms; the restarts counted after it.
+    qint64 now = 0;
+    const auto restartsAfter = [&](const EngineSample &scraped) {
+        now += 250;
+        tracker.recordSuccess(scraped, now);
+        return tracker.signalsAt(now).restarts;
+    };
     EngineSample sample = counters(100, 1000);
     sample.promptTokens = 5000.0;
     sample.generationTokens = 700.0;
-    tracker.recordSuccess(sample, 0); // a first scrape is a baseline, whatever its values
-    QCOMPARE(tracker.signalsAt(0).restarts, std::int64_t {0});
+    QCOMPARE(restartsAfter(sample), std::int64_t {0}); // a first scrape is a baseline
 
     // Counters that grow or stand still are one process.
     sample.promptTokens = 6000.0;
-    tracker.recordSuccess(sample, 250);
-    QCOMPARE(tracker.signalsAt(250).restarts, std::int64_t {0});
+    QCOMPARE(restartsAfter(sample), std::int64_t {0});
 
     // Any one of them going back is a new process: prompt tokens,
     sample.promptTokens = 10.0;
-    tracker.recordSuccess(sample, 500);
-    QCOMPARE(tracker.signalsAt(500).restarts, std::int64_t {1});
-    // (once: the next scrape measures from the new values)
-    tracker.recordSuccess(sample, 750);
-    QCOMPARE(tracker.signalsAt(750).restarts, std::int64_t {1});
+    QCOMPARE(restartsAfter(sample), std::int64_t {1});
+    QCOMPARE(restartsAfter(sample), std::int64_t {1}); // once: measured from the new values
     // generation tokens,
     sample.generationTokens = 0.0;
-    tracker.recordSuccess(sample, 1000);
-    QCOMPARE(tracker.signalsAt(1000).restarts, std::int64_t {2});
+    QCOMPARE(restartsAfter(sample), std::int64_t {2});
     // prefix-cache hits (TGI and llama.cpp report only the token totals, vLLM all four),
     sample.prefixCacheHits = 99.0;
-    tracker.recordSuccess(sample, 1250);
-    QCOMPARE(tracker.signalsAt(1250).restarts, std::int64_t {3});
+    QCOMPARE(restartsAfter(sample), std::int64_t {3});
     // or queries.
     sample.prefixCacheQueries = 999.0;
-    tracker.recordSuccess(sample, 1500);
-    QCOMPARE(tracker.signalsAt(1500).restarts, std::int64_t {4});
+    QCOMPARE(restartsAfter(sample), std::int64_t {4});
 
     // A counter missing from one scrape has no baseline in the next: not a restart.
     EngineSample without = sample;
     without.promptTokens.reset();
-    tracker.recordSuccess(without, 1750);
+    QCOMPARE(restartsAfter(without), std::int64_t {4});
     sample.promptTokens = 1.0;
-    tracker.recordSuccess(sample, 2000);
-    QCOMPARE(tracker.signalsAt(2000).restarts, std::int64_t {4});
+    QCOMPARE(restartsAfter(sample), std::int64_t {4});
     // The count survives staleness, for display.
-    QCOMPARE(tracker.signalsAt(2000 + 10 * STALE_MS).restarts, std::int64_t {4});
+    QCOMPARE(tracker.signalsAt(now + 10 * STALE_MS).restarts, std::int64_t {4});
 }
 
 void TestEngineSignalsTracker::timeRunningBackwardsIsAgeZero()

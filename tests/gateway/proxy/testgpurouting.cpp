@@ -58,6 +58,36 @@ QByteArray gpuTargets(const std::vector<std::unique_ptr<SimulatedUpstream>> &sim
     return '[' + targets + ']';
 }
 
+// Two simulated vLLM servers with these names (empty if either failed to listen).
+std::vector<std::unique_ptr<SimulatedUpstream>> startPair(const QString &first, const QString &second)
+{
+    std::vector<std::unique_ptr<SimulatedUpstream>> sims;
+    sims.push_back(startSim(first));
+    sims.push_back(startSim(second));
+    if (!sims[0] || !sims[1]) {
+        sims.clear();
+    }
+    return sims;
+}
+
+// A prefix_aware route over `sims`, their metrics scraped every `intervalMs`, with the
+// admin API behind "test-admin-token"; `routeExtra` is added to the route's keys.
+QByteArray scrapedPolicy(const std::vector<std::unique_ptr<SimulatedUpstream>> &sims, int intervalMs,
+                         const QByteArray &routeExtra = {})
+{
+    return "gateway: {admin_token: test-admin-token}\nrouting: {metrics_interval_ms: " + QByteArray::number(intervalMs) +
+           "}\nproviders:\n" + gpuProviders(sims) + "routes:\n  - model: chat\n    strategy: prefix_aware\n" + routeExtra +
+           "    targets: " + gpuTargets(sims) + '\n';
+}
+
+// GET /admin/v1/state (empty when it does not answer).
+QJsonObject adminState(quint16 port)
+{
+    TestHttpClient admin {port};
+    admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
+    return admin.waitForResponses(1) ? QJsonDocument::fromJson(admin.responses().first().body).object() : QJsonObject {};
+}
+
 // A chat request whose system prompt is shared by its group (about 2,000 characters,
 // so ~30 blocks of 64) and whose question is its own.
 QByteArray groupRequest(int group, int question)
@@ -149,18 +179,9 @@ routes:
 
 void TestGpuRouting::engineMetricsAreScrapedAndStaleServersDegradeQuietly()
 {
-    std::vector<std::unique_ptr<SimulatedUpstream>> sims;
-    sims.push_back(startSim(QStringLiteral("s1")));
-    sims.push_back(startSim(QStringLiteral("s2")));
-    QVERIFY(sims[0] && sims[1]);
-    const QByteArray yaml = "gateway: {admin_token: test-admin-token}\nrouting: {metrics_interval_ms: 100}\nproviders:\n" +
-                            gpuProviders(sims) + R"(
-routes:
-  - model: chat
-    strategy: prefix_aware
-    retry: {attempts: 2}
-    targets: )" + gpuTargets(sims) + '\n';
-    auto gateway = TestSupport::startGateway(yaml, 1);
+    auto sims = startPair(QStringLiteral("s1"), QStringLiteral("s2"));
+    QVERIFY(!sims.empty());
+    auto gateway = TestSupport::startGateway(scrapedPolicy(sims, 100, "    retry: {attempts: 2}\n"), 1);
     QVERIFY(gateway);
     const quint16 port = gateway->port();
 
@@ -174,12 +195,9 @@ routes:
     QVERIFY(sampleValue(metrics, "switchyard_engine_kv_cache_usage{backend=\"s1/m\"}") >= 0.0);
     // The admin state shows each target's engine figures and phase-split token load.
     {
-        TestHttpClient admin {port};
-        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
-        QVERIFY(admin.waitForResponses(1));
-        const QJsonObject state = QJsonDocument::fromJson(admin.responses().first().body).object();
+        const QJsonObject state = adminState(port);
         const QJsonObject target = state[u"routes"_s].toArray().first().toObject()[u"targets"_s].toArray().first().toObject();
-        QVERIFY2(target[u"engine"_s].toObject()[u"fresh"_s].toBool(), admin.responses().first().body.constData());
+        QVERIFY2(target[u"engine"_s].toObject()[u"fresh"_s].toBool(), QJsonDocument(state).toJson().constData());
         QCOMPARE(target[u"queue"_s].toDouble(-1), 0.0);
         QVERIFY(target.contains(u"inflight_prefill_tokens"_s));
         QVERIFY(target[u"engine"_s].toObject()[u"cache_blocks"_s].toDouble() > 0);
@@ -202,17 +220,9 @@ routes:
 
 void TestGpuRouting::aRestartedServerLosesItsPrefixEntries()
 {
-    std::vector<std::unique_ptr<SimulatedUpstream>> sims;
-    sims.push_back(startSim(QStringLiteral("r1")));
-    sims.push_back(startSim(QStringLiteral("r2")));
-    QVERIFY(sims[0] && sims[1]);
-    const QByteArray yaml = "gateway: {admin_token: test-admin-token}\nrouting: {metrics_interval_ms: 50}\nproviders:\n" +
-                            gpuProviders(sims) + R"(
-routes:
-  - model: chat
-    strategy: prefix_aware
-    targets: )" + gpuTargets(sims) + '\n';
-    auto gateway = TestSupport::startGateway(yaml, 1);
+    auto sims = startPair(QStringLiteral("r1"), QStringLiteral("r2"));
+    QVERIFY(!sims.empty());
+    auto gateway = TestSupport::startGateway(scrapedPolicy(sims, 50), 1);
     QVERIFY(gateway);
     TestSupport::RecordingEventLog log;
     gateway->setRequestLog(&log);
@@ -249,9 +259,7 @@ routes:
     // forgets what it sent there (the snapshot rebuild that applies it runs on the next
     // request or status read, here the admin state).
     const auto restartApplied = [&] {
-        TestHttpClient admin {port};
-        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
-        return admin.waitForResponses(1) && restarts(victimLabel) == 1.0 && blocksHeld(victimLabel) == 0.0;
+        return !adminState(port).isEmpty() && restarts(victimLabel) == 1.0 && blocksHeld(victimLabel) == 0.0;
     };
     QTRY_VERIFY_WITH_TIMEOUT(restartApplied(), 10000);
     QCOMPARE(restarts(otherLabel), 0.0);
@@ -262,10 +270,8 @@ routes:
     QCOMPARE(events.first()[u"restarts"_s].toInteger(), 1);
     QVERIFY(events.first()[u"prefix_index_blocks_cleared"_s].toInteger() > 0);
     {
-        TestHttpClient admin {port};
-        admin.get("/admin/v1/state", {{"authorization", "Bearer test-admin-token"}});
-        QVERIFY(admin.waitForResponses(1));
-        const QJsonObject state = QJsonDocument::fromJson(admin.responses().first().body).object();
+        const QJsonObject state = adminState(port);
+        QVERIFY(!state.isEmpty());
         for (const QJsonValue target : state[u"routes"_s].toArray().first().toObject()[u"targets"_s].toArray()) {
             const bool isVictim = target[u"backend"_s].toString() == QString::fromLatin1(victimLabel);
             QCOMPARE(target[u"engine"_s].toObject()[u"restarts"_s].toDouble(-1), isVictim ? 1.0 : 0.0);

@@ -92,6 +92,16 @@ private:
     std::unordered_map<int, Backend> m_backends;
 };
 
+// Backends 0 and 1 both hold prompt 1 (10 blocks); 1 also holds 6 blocks of prompt 2 and
+// has a configured capacity of 100 blocks.
+void holdTwoBackends(PrefixIndex &index)
+{
+    index.record(0, blocksOf(1, 10));
+    index.record(1, blocksOf(1, 10));
+    index.record(1, blocksOf(2, 6));
+    index.setCapacityBlocks(1, 100);
+}
+
 } // namespace
 
 class TestPrefixIndex final : public QObject {
@@ -236,10 +246,7 @@ void TestPrefixIndex::sharedBlocksAreStoredOnce()
 void TestPrefixIndex::forgetDropsABackend()
 {
     PrefixIndex index {64, PrefixIndex::DEFAULT_CAPACITY_BLOCKS, EXACT};
-    index.record(0, blocksOf(1, 10));
-    index.record(1, blocksOf(1, 10));
-    index.record(1, blocksOf(2, 10));
-    index.setCapacityBlocks(1, 100);
+    holdTwoBackends(index);
     index.forget(1);
     QCOMPARE(matchAll(index, blocksOf(1, 10), {0, 1}), (std::vector<int> {10, 0}));
     QCOMPARE(index.heldBlocks(1), std::int64_t {0});
@@ -254,10 +261,7 @@ void TestPrefixIndex::forgetDropsABackend()
 void TestPrefixIndex::clearEmptiesABackendButKeepsItsSlotAndCapacity()
 {
     PrefixIndex index {64, PrefixIndex::DEFAULT_CAPACITY_BLOCKS, EXACT};
-    index.record(0, blocksOf(1, 10));
-    index.record(1, blocksOf(1, 10));
-    index.record(1, blocksOf(2, 6));
-    index.setCapacityBlocks(1, 100);
+    holdTwoBackends(index);
     QCOMPARE(index.clear(1), std::int64_t {16});
     QCOMPARE(matchAll(index, blocksOf(1, 10), {0, 1}), (std::vector<int> {10, 0}));
     QCOMPARE(matchAll(index, blocksOf(2, 6), {0, 1}), (std::vector<int> {0, 0}));
