@@ -2,6 +2,7 @@
 
 #include "auditjson.h"
 #include "database.h"
+#include "runtime/eventkinds.h"
 #include "spendreader.h"
 #include "governance/limits.h"
 
@@ -156,7 +157,7 @@ Gateway::Expected<PolicyService::Bootstrap, QString> PolicyService::bootstrap(co
             }
             created = id->created;
             if (created) {
-                worker.recordEvent(QStringLiteral("policy_applied"), QStringLiteral("version %1").arg(id->versionId),
+                worker.recordEvent(QString(Gateway::EventKinds::POLICY_APPLIED), QStringLiteral("version %1").arg(id->versionId),
                                    QJsonDocument(QJsonObject {{QStringLiteral("version"), id->versionId},
                                                               {QStringLiteral("source"), source}})
                                        .toJson(QJsonDocument::Compact));

@@ -5,6 +5,7 @@
 #include "logwriter.h"
 #include "masterkey.h"
 #include "policyrepository.h"
+#include "runtime/eventkinds.h"
 #include "secretbox.h"
 
 #include <QDateTime>
@@ -76,7 +77,7 @@ Gateway::Expected<qint64, QString> StoreWorker::applyPolicy(const Gateway::Confi
         const QJsonObject detail {{QStringLiteral("version"), saved->versionId},
                                   {QStringLiteral("author"), author},
                                   {QStringLiteral("comment"), comment}};
-        recordEvent(QStringLiteral("policy_applied"), QStringLiteral("version %1").arg(saved->versionId),
+        recordEvent(QString(Gateway::EventKinds::POLICY_APPLIED), QStringLiteral("version %1").arg(saved->versionId),
                     QJsonDocument(detail).toJson(QJsonDocument::Compact));
     }
     return saved->versionId;
@@ -100,7 +101,7 @@ Gateway::Expected<bool, QString> StoreWorker::activateVersion(qint64 versionId, 
     const QJsonObject detail {{QStringLiteral("version"), versionId},
                               {QStringLiteral("author"), author},
                               {QStringLiteral("comment"), comment}};
-    recordEvent(QStringLiteral("rollback"), QStringLiteral("version %1").arg(versionId),
+    recordEvent(QString(Gateway::EventKinds::ROLLBACK), QStringLiteral("version %1").arg(versionId),
                 QJsonDocument(detail).toJson(QJsonDocument::Compact));
     return true;
 }
@@ -130,7 +131,7 @@ void StoreWorker::watchActiveVersion()
     if (m_apply) {
         m_apply(policy.value());
     }
-    recordEvent(QStringLiteral("policy_applied"), QStringLiteral("version %1").arg(*active),
+    recordEvent(QString(Gateway::EventKinds::POLICY_APPLIED), QStringLiteral("version %1").arg(*active),
                 QByteArrayLiteral("{\"source\":\"another process\"}"));
 }
 

@@ -1,5 +1,6 @@
 #include "governancegate.h"
 
+#include "runtime/eventkinds.h"
 #include "runtime/routetable.h"
 #include "util/jsonwriter.h"
 
@@ -158,7 +159,7 @@ void GovernanceGate::settle(Governance::Reservation &reservation, const Charge &
             ",\"spent\":" + QByteArray::number(alert.spent, 'g', 12) + ",\"soft_limit_fraction\":" +
             QByteArray::number(alert.softFraction, 'g', 6) + ",\"window_start_ms\":" +
             QByteArray::number(alert.windowStartMs) + '}';
-        events->recordEvent(QStringLiteral("budget.soft_limit"), QString::fromLatin1(scope) + u':' + alert.subject, detail);
+        events->recordEvent(QString(EventKinds::BUDGET_SOFT_LIMIT), QString::fromLatin1(scope) + u':' + alert.subject, detail);
     }
 }
 

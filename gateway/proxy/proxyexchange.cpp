@@ -4,6 +4,7 @@
 #include "disaggregatedprefill.h"
 #include "kvtransferbody.h"
 #include "hedgeattempt.h"
+#include "runtime/eventkinds.h"
 #include "runtime/routingregistry.h"
 #include "upstreamrefusal.h"
 #include "routing/keypool.h"
@@ -1631,7 +1632,7 @@ void ProxyExchange::completeRequest(bool failed, ErrorClass errorClass)
             for (std::size_t i = 0; i < m_attemptIndex; ++i) {
                 tried += (i == 0 ? "" : ",") + Json::quoted(m_attempts[i].backend->label);
             }
-            events->recordEvent(QStringLiteral("failover"), QString::fromUtf8(m_setup.route->model),
+            events->recordEvent(QString(EventKinds::FAILOVER), QString::fromUtf8(m_setup.route->model),
                                 "{\"request_id\":" + Json::quoted(m_setup.requestId) + ",\"failed\":[" + tried +
                                     "],\"answered_by\":" + Json::quoted(m_lastBackendLabel) + '}');
         }

@@ -3,6 +3,7 @@
 #include "gpu/metricsscraper.h"
 #include "routing/prefixindex.h"
 #include "routingregistry.h"
+#include "runtime/eventkinds.h"
 
 #include "backendmonitor.h"
 #include "requestlog.h"
@@ -114,7 +115,7 @@ void SnapshotSource::forgetRestartedCache(const BackendRuntime &backend, const R
     }
     const std::int64_t cleared = m_table.routing().prefixIndex().clear(backend.stableId);
     if (RequestLogSink *sink = m_eventSink.load(std::memory_order_acquire)) {
-        sink->recordEvent(QStringLiteral("engine.restart"), QString::fromUtf8(backend.label),
+        sink->recordEvent(QString(EventKinds::ENGINE_RESTART), QString::fromUtf8(backend.label),
                           "{\"backend\":" + Json::quoted(backend.label) + ",\"restarts\":" + QByteArray::number(engine.restarts) +
                               ",\"prefix_index_blocks_cleared\":" + QByteArray::number(cleared) + '}');
     }
@@ -133,7 +134,7 @@ void SnapshotSource::recordHealthEvents()
             continue;
         }
         for (const auto &event : events) {
-            sink->recordEvent(QStringLiteral("health"), QString::fromUtf8(backend.label),
+            sink->recordEvent(QString(EventKinds::HEALTH), QString::fromUtf8(backend.label),
                               "{\"from\":" + Json::quoted(healthStateName(event.from).toByteArray()) +
                                   ",\"to\":" + Json::quoted(healthStateName(event.to).toByteArray()) +
                                   ",\"reason\":" + Json::quoted(event.reason) + '}');

@@ -1,6 +1,7 @@
 #include "eventsmodel.h"
 
 #include "admin/adminclient.h"
+#include "runtime/eventkinds.h"
 #include "semanticcolors.h"
 
 #include <QDateTime>
@@ -80,23 +81,23 @@ QString EventsModel::describe(const QJsonObject &event)
 {
     const QString kind = event.value(u"kind").toString();
     const QJsonObject detail = event.value(u"detail").toObject();
-    if (kind == u"health") {
+    if (kind == Gateway::EventKinds::HEALTH) {
         return tr("%1 → %2: %3").arg(detail.value(u"from").toString(), detail.value(u"to").toString(),
                                      detail.value(u"reason").toString());
     }
-    if (kind == u"failover") {
+    if (kind == Gateway::EventKinds::FAILOVER) {
         QStringList failed;
         for (const QJsonValue &backend : detail.value(u"failed").toArray()) {
             failed.append(backend.toString());
         }
         return tr("%1 failed, answered by %2").arg(failed.join(QStringLiteral(", ")), detail.value(u"answered_by").toString());
     }
-    if (kind == u"policy_applied" || kind == u"rollback") {
+    if (kind == Gateway::EventKinds::POLICY_APPLIED || kind == Gateway::EventKinds::ROLLBACK) {
         return tr("version %1 by %2: %3")
             .arg(detail.value(u"version").toInteger())
             .arg(detail.value(u"author").toString(), detail.value(u"comment").toString());
     }
-    if (kind == u"engine.restart") {
+    if (kind == Gateway::EventKinds::ENGINE_RESTART) {
         return tr("restart %1 seen in its metrics; the prefix index forgot %2 blocks")
             .arg(detail.value(u"restarts").toInteger())
             .arg(detail.value(u"prefix_index_blocks_cleared").toInteger());
@@ -127,10 +128,11 @@ QVariant EventsModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ForegroundRole && index.column() == KindColumn) {
         const QPalette palette = QGuiApplication::palette();
-        if (kind == u"health") {
+        if (kind == Gateway::EventKinds::HEALTH) {
             return healthColor(event.value(u"detail").toObject().value(u"to").toString(), palette);
         }
-        if (kind == u"failover" || kind.startsWith(u"budget") || kind == u"engine.restart") {
+        if (kind == Gateway::EventKinds::FAILOVER || kind == Gateway::EventKinds::BUDGET_SOFT_LIMIT ||
+            kind == Gateway::EventKinds::ENGINE_RESTART) {
             return warningColor(palette);
         }
     }

@@ -1,6 +1,7 @@
 #include "eventsview.h"
 
 #include "eventsmodel.h"
+#include "runtime/eventkinds.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -20,12 +21,12 @@ EventsView::EventsView(AdminClient &admin, QWidget *parent)
     , m_refresh {new QTimer(this)}
 {
     m_kind->addItem(tr("All events"), QString {});
-    m_kind->addItem(tr("Health transitions"), QStringLiteral("health"));
-    m_kind->addItem(tr("Failovers"), QStringLiteral("failover"));
-    m_kind->addItem(tr("Policy applies"), QStringLiteral("policy_applied"));
-    m_kind->addItem(tr("Rollbacks"), QStringLiteral("rollback"));
-    m_kind->addItem(tr("Budget alerts"), QStringLiteral("budget.soft_limit"));
-    m_kind->addItem(tr("Engine restarts"), QStringLiteral("engine.restart"));
+    m_kind->addItem(tr("Health transitions"), QString(Gateway::EventKinds::HEALTH));
+    m_kind->addItem(tr("Failovers"), QString(Gateway::EventKinds::FAILOVER));
+    m_kind->addItem(tr("Policy applies"), QString(Gateway::EventKinds::POLICY_APPLIED));
+    m_kind->addItem(tr("Rollbacks"), QString(Gateway::EventKinds::ROLLBACK));
+    m_kind->addItem(tr("Budget alerts"), QString(Gateway::EventKinds::BUDGET_SOFT_LIMIT));
+    m_kind->addItem(tr("Engine restarts"), QString(Gateway::EventKinds::ENGINE_RESTART));
     connect(m_kind, &QComboBox::currentIndexChanged, this,
             [this] { m_model->setKind(m_kind->currentData().toString()); });
 
